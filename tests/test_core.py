@@ -1,0 +1,91 @@
+"""Edge cases and bad input for s1_nb.core (the happy path is checked inside nbs/00_core.ipynb)."""
+import copy
+
+import pytest
+
+from s1_nb.core import (ANSWER_DELIM, FORCED_END, S1_CHAT_TEMPLATE, answer_text, inference_prompt, load_model,
+                        s1_tokens, split_completion, tiny_model, tiny_tokenizer, token_ids, training_text,
+                        with_s1_chat_template)
+
+ROW = dict(question="What is 2+2?", thinking_trajectories=["2+2", "is 4"], attempt="4")
+
+
+def test_split_without_any_delimiter_has_no_answer():
+    c = split_completion("\njust thinking<|im_end|>")
+    assert (c.thinking, c.answer, c.has_answer) == ("just thinking", "", False)
+
+
+def test_split_uses_the_last_answer_delimiter():
+    c = split_completion("\na\n<|im_start|>answer\nfirst\n<|im_start|>answer\nsecond<|im_end|>")
+    assert c.answer == "second"
+
+
+def test_forced_end_is_what_s1s_harness_appends():
+    assert FORCED_END == "\n<|im_start|>answer\nFinal Answer:"
+    assert split_completion("\nx" + FORCED_END + " 7").answer == "Final Answer: 7"
+
+
+def test_answer_prefix_rule_is_case_sensitive_like_s1():
+    assert answer_text("answer: 5") == "Answer: answer: 5"
+
+
+def test_tokenizer_without_eos_is_refused():
+    tok = tiny_tokenizer()
+    tok.eos_token = None
+    with pytest.raises(ValueError, match="no eos token"):
+        s1_tokens(tok)
+
+
+def test_split_delimiters_are_sequences():
+    st = s1_tokens(tiny_tokenizer(special_im_tokens=False))
+    assert len(st.im_start) > 1 and len(st.answer) > len(st.im_start)
+    assert st.answer[:len(st.im_start)] == st.im_start
+
+
+def test_token_ids_refuses_a_boundary_merge():
+    tok = tiny_tokenizer()
+    with pytest.raises(ValueError, match="changes the tokenization"):
+        token_ids(tok, "t", prefix="so Wai")
+
+
+def test_tiny_tokenizer_and_model_are_deterministic(tmp_path):
+    import torch
+    a, b = tiny_tokenizer(), tiny_tokenizer()
+    assert a.get_vocab() == b.get_vocab()
+    p1, p2 = tiny_model(path=tmp_path / "a"), tiny_model(path=tmp_path / "b")
+    m1, _ = load_model(p1); m2, _ = load_model(p2)
+    assert all(torch.equal(x, y) for x, y in zip(m1.state_dict().values(), m2.state_dict().values()))
+
+
+def test_unknown_tiny_size_is_refused():
+    with pytest.raises(ValueError, match="unknown tiny size"):
+        tiny_model("huge")
+
+
+def test_unknown_model_offline_names_the_model():
+    with pytest.raises(OSError, match="no-such-org/x.*HF_HUB_OFFLINE"):
+        load_model("no-such-org/x")
+
+
+@pytest.mark.shared
+def test_real_tokenizer_ids(qwen_tokenizer):
+    t = s1_tokens(qwen_tokenizer)
+    assert t.wait == [14190] and t.im_end == [151645] and t.end_of_thinking == [151644]
+    assert token_ids(qwen_tokenizer, "<|im_start|>think") == [151644, 26865]
+    assert t.answer == [151644, 9217] and t.final_answer == [19357, 21806, 25]
+
+
+@pytest.mark.shared
+def test_our_template_renders_like_qwens(qwen_tokenizer):
+    ours = with_s1_chat_template(copy.deepcopy(qwen_tokenizer))
+    assert training_text(ROW, ours) == training_text(ROW, qwen_tokenizer)
+    for system in (None, "Be brief."):
+        assert inference_prompt("q", ours, system) == inference_prompt("q", qwen_tokenizer, system)
+    assert ours.chat_template == S1_CHAT_TEMPLATE
+
+
+@pytest.mark.shared
+def test_training_text_tokenizes_with_single_delimiter_ids(qwen_tokenizer):
+    ids = qwen_tokenizer(training_text(ROW, qwen_tokenizer), add_special_tokens=False)["input_ids"]
+    text = qwen_tokenizer.decode(ids)
+    assert text.count(ANSWER_DELIM) == 1 and ids.count(151644) == 5  # system, user, assistant, think, answer
