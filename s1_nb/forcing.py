@@ -6,16 +6,18 @@
 from __future__ import annotations
 
 import html
-import warnings
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Callable, Sequence
 
-from .core import (ANSWER_DELIM, FINAL_ANSWER, FORCED_END, IM_END, IM_START, THINK_DELIM, WAIT,
+from .core import (ANSWER_DELIM, FORCED_END, IM_END, IM_START, THINK_DELIM, WAIT,
                         S1Tokens, inference_prompt, s1_tokens)
 
 # %% auto #0
-__all__ = ['ENGINES', 'LAZY_ENGINES', 'ForcingConfig', 'Segment', 'ForcedOutput', 'check_config', 'check_prompts',
-           'context_length', 'thinking_budget', 'register_engine', 'get_engine', 'make_config', 'generate']
+__all__ = ['ENGINES', 'LAZY_ENGINES', 'FORCED_KINDS', 'ForcingConfig', 'Segment', 'ForcedOutput', 'check_config', 'check_prompts',
+           'context_length', 'thinking_budget', 'register_engine', 'get_engine', 'make_config', 'generate',
+           'ForcingIds', 'forcing_ids', 'match_end', 'nudge_to_end', 'redraw_weights', 'continue_ids', 'build_output',
+           'show_trace', 'wants_wait', 'forcing_reserve', 'thinking_cap', 'reference_one', 'reference_engine',
+           'sample_token', 'StreamState', 'left_pad', 'hf_engine', 'render_trace_html', 'forcing_panel']
 
 # %% ../nbs/03_budget_forcing.ipynb #bd53c2fd
 @dataclass
@@ -119,10 +121,9 @@ def thinking_budget(config: ForcingConfig, prompt_tokens: int, context: int | No
 ENGINES: dict[str, Callable] = {}
 LAZY_ENGINES = {"vllm": "s1_nb.vllm_forcing", "vllm-harness": "s1_nb.vllm_forcing"}
 
-def register_engine(name: str, fn: Callable) -> Callable:
+def register_engine(name: str, fn: Callable) -> None:
     "Make `fn(prompts, model, tokenizer, config) -> list[ForcedOutput]` available as `generate(..., engine=name)`."
     ENGINES[name] = fn
-    return fn
 
 def get_engine(name: str) -> Callable:
     "The engine registered as `name`, importing its module first if it is a lazy one (vLLM)."
@@ -153,3 +154,370 @@ def generate(prompts: list[str] | str, model, tokenizer=None, config: ForcingCon
     if tokenizer is None: raise ValueError("tokenizer is required for this model")
     s1_tokens(tokenizer)  # raises if the tokenizer cannot express the s1 delimiters or stop token
     return fn(prompts, model, tokenizer, config)
+
+# %% ../nbs/03_budget_forcing.ipynb #cef32e6e
+@dataclass
+class ForcingIds:
+    "The token ids budget forcing detects and appends, for one tokenizer and wait string."
+    end_attempts: list[list[int]]  # the model writes one of these: it tries to end thinking
+    stops: list[list[int]]  # the end of the answer
+    wait: list[int]  # appended to continue the thinking ([] = suppress only)
+    end: list[int]  # appended when the model ends thinking itself: "<|im_start|>answer"
+    forced_end: list[int]  # appended at the budget: "\n<|im_start|>answer\nFinal Answer:"
+    forced_end_after_newline: list[int]  # the same without the leading "\n"
+    newline_ids: frozenset[int]  # ids whose text ends in "\n"
+    pad_id: int
+
+    @property
+    def banned_first(self) -> list[int]:
+        "Ids that may not start the text right after a suppressed end (vLLM's `min_tokens=1` in s1's loop)."
+        return sorted({seq[0] for seq in self.end_attempts})
+
+    def forced_end_for(self, last_id: int) -> list[int]:
+        "The forced end to append after token `last_id`: its leading newline only if needed."
+        return self.forced_end_after_newline if last_id in self.newline_ids else self.forced_end
+
+def _unique(seqs): return [list(s) for s in dict.fromkeys(tuple(s) for s in seqs)]
+
+def forcing_ids(tokenizer, wait_string: str | None = WAIT) -> ForcingIds:
+    "The `ForcingIds` of `tokenizer`; raises (via `s1_tokens`) if it cannot express the s1 delimiters."
+    t = s1_tokens(tokenizer)
+    enc = lambda s: tokenizer(s, add_special_tokens=False)["input_ids"] if s else []
+    eos = [tokenizer.eos_token_id]
+    vocab = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+    nl = frozenset(i for i, piece in enumerate(vocab) if piece is not None and tokenizer.convert_tokens_to_string([piece]).endswith("\n"))
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    return ForcingIds(end_attempts=_unique([t.im_start, t.im_end, eos]), stops=_unique([t.im_end, eos]),
+                      wait=enc(wait_string), end=enc(ANSWER_DELIM), forced_end=enc(FORCED_END),
+                      forced_end_after_newline=enc(FORCED_END[1:]), newline_ids=nl, pad_id=pad)
+
+def match_end(window: Sequence[int], seqs: Sequence[Sequence[int]]) -> int:
+    "Length of the sequence in `seqs` that `window` ends with (the longest), or 0: a token-level suffix match."
+    best = 0
+    for s in seqs:
+        if len(s) <= len(window) and list(window[-len(s):]) == list(s): best = max(best, len(s))
+    return best
+
+# %% ../nbs/03_budget_forcing.ipynb #b5687c2b
+def nudge_to_end(model, tokenizer, bias: float = 3.0, follow: float = 30.0):
+    """Teaching aid: make `model` try to end its thinking. Adds `bias` (in standard deviations of the step's logits)
+    to the first id of the end-of-thinking sequence, `follow` to its next id once started. Returns the hook handle."""
+    import torch
+    seq = s1_tokens(tokenizer).end_of_thinking
+    state = {}
+    def hook(module, args, kwargs, output):
+        ids, mask = kwargs.get("input_ids"), kwargs.get("attention_mask")
+        cache = kwargs.get("past_key_values") or getattr(output, "past_key_values", None)
+        if ids is None or cache is None: return output
+        slots = cache.get_seq_length()  # after this call: every token fed so far
+        hist = state.get("hist")
+        if hist is None or slots == ids.shape[1]:  # a new cache: start the history, follow its row selections
+            hist, select = ids, cache.batch_select_indices
+            def follow_rows(indices, select=select):
+                state["hist"] = state["hist"][indices.to(state["hist"].device)]; select(indices)
+            cache.batch_select_indices = follow_rows
+        else: hist = torch.cat([hist, ids], 1)
+        state["hist"] = hist
+        if mask is None: mask = torch.ones_like(hist)  # HF generate drops an all-ones mask
+        if hist.shape != mask.shape: return output  # a call this hook does not understand: no nudge
+        for b in range(ids.shape[0]):
+            kept = hist[b][mask[b].nonzero()[-len(seq):, 0].to(hist.device)].tolist()
+            k = max((n for n in range(1, len(seq)) if kept[-n:] == seq[:n]), default=0)
+            row = output.logits[b, -1]
+            row[seq[k]] += (follow if k else bias) * row.std()
+        return output
+    return model.register_forward_hook(hook, with_kwargs=True)
+
+# %% ../nbs/03_budget_forcing.ipynb #af8aa0f3
+def redraw_weights(model, std: float = 0.3, embed_std: float = 1.0, seed: int = 0):
+    "Teaching aid: redraw a random model's weight matrices (std `std`, embeddings `embed_std`) so greedy output depends on context."
+    import torch
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.dim() == 2:
+                p.copy_(torch.randn(p.shape, generator=g) * (embed_std if "embed" in name else std))
+    return model
+
+# %% ../nbs/03_budget_forcing.ipynb #a538ccad
+def _stop_criteria(seqs, start: int):
+    from transformers import StoppingCriteria
+    class StopOnIds(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kw):
+            import torch
+            done = [bool(match_end(row[start:].tolist(), seqs)) for row in input_ids]
+            return torch.tensor(done, device=input_ids.device)
+    return StopOnIds()
+
+def _ban_first(ids, start: int):
+    from transformers import LogitsProcessor
+    class BanFirst(LogitsProcessor):
+        def __call__(self, input_ids, scores):
+            if input_ids.shape[1] == start: scores[:, ids] = float("-inf")
+            return scores
+    return BanFirst()
+
+def continue_ids(model, ids: list[int], max_new_tokens: int, stops: Sequence[Sequence[int]],
+                 config: ForcingConfig | None = None, ban_first: Sequence[int] = ()) -> tuple[list[int], list[int] | None]:
+    "One HF `generate` call after `ids`: (new ids, the stop sequence they end with or None)."
+    import torch
+    from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteriaList
+    config = config or ForcingConfig()
+    x = torch.tensor([ids], device=model.device)
+    sample = config.temperature > 0
+    gc = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=sample, eos_token_id=None,
+                          pad_token_id=model.config.pad_token_id or 0,
+                          **(dict(temperature=config.temperature, top_p=config.top_p, top_k=0) if sample else {}))
+    if sample and config.seed is not None: torch.manual_seed(config.seed)
+    procs = LogitsProcessorList([_ban_first(list(ban_first), len(ids))] if ban_first else [])
+    with torch.no_grad():
+        out = model.generate(x, attention_mask=torch.ones_like(x), generation_config=gc, logits_processor=procs,
+                             stopping_criteria=StoppingCriteriaList([_stop_criteria(stops, len(ids))]))
+    new = out[0, len(ids):].tolist()
+    n = match_end(new, stops)
+    return new, (new[-n:] if n else None)
+
+# %% ../nbs/03_budget_forcing.ipynb #f6155d7d
+FORCED_KINDS = ("wait", "forced_end")
+
+def build_output(prompt: str, parts: Sequence[tuple[str, Sequence[int]]], tokenizer, waits: int, cut: bool) -> ForcedOutput:
+    "Assemble a `ForcedOutput` from `(kind, ids)` parts in order (kinds: thinking, wait, end, forced_end, answer)."
+    merged: list[tuple[str, list[int]]] = []
+    for kind, ids in parts:
+        if not ids: continue
+        if merged and merged[-1][0] == kind and kind in ("thinking", "answer"): merged[-1][1].extend(ids)
+        else: merged.append((kind, list(ids)))
+    segs = [Segment(tokenizer.decode(ids, skip_special_tokens=False), kind in FORCED_KINDS, kind, len(ids))
+            for kind, ids in merged]
+    pick = lambda kinds: [s for s in segs if s.kind in kinds]
+    return ForcedOutput(prompt=prompt, thinking="".join(s.text for s in pick(("thinking", "wait"))),
+                        answer="".join(s.text for s in pick(("answer",))),
+                        thinking_tokens=sum(s.num_tokens for s in pick(("thinking", "wait"))),
+                        answer_tokens=sum(s.num_tokens for s in pick(("answer",))), waits=waits, cut_by_budget=cut,
+                        segments=segs, token_ids=[i for _, ids in merged for i in ids])
+
+def show_trace(out: ForcedOutput) -> str:
+    "The completion as plain text, forced text in [[double brackets]], then the token counts."
+    body = "".join(f"[[{s.text}]]" if s.forced else s.text for s in out.segments)
+    return (f"{body}\n-- thinking {out.thinking_tokens} tokens, {out.waits} wait(s), answer {out.answer_tokens} tokens"
+            f"{', cut by the budget' if out.cut_by_budget else ''}")
+
+# %% ../nbs/03_budget_forcing.ipynb #421652c2
+def wants_wait(thinking_tokens: int, waits: int, config: ForcingConfig) -> bool:
+    "Should an attempt to end the thinking be suppressed? Up to `num_waits` times, and always below `min_thinking_tokens`."
+    return waits < config.num_waits or thinking_tokens < config.min_thinking_tokens
+
+def forcing_reserve(fids: ForcingIds, config: ForcingConfig) -> int:
+    "Tokens kept free after the thinking: the forced end plus the answer."
+    return len(fids.forced_end) + config.max_answer_tokens
+
+def thinking_cap(budget: int | None, context: int | None, prompt_tokens: int, reserve: int) -> int:
+    "The hard limit on thinking tokens: the budget, or without one what the context leaves."
+    if budget is not None: return budget
+    return context - prompt_tokens - reserve if context else 2**31
+
+def reference_one(prompt: str, model, tokenizer, config: ForcingConfig, index: int = 0) -> ForcedOutput:
+    "s1's multi-call budget forcing for one prompt: one HF `generate` call per thinking round, re-reading all ids."
+    fids = forcing_ids(tokenizer, config.wait_string)
+    ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    reserve = forcing_reserve(fids, config)
+    budget = thinking_budget(config, len(ids), context_length(model, tokenizer), reserve, index)
+    cap = thinking_cap(budget, context_length(model, tokenizer), len(ids), reserve)
+    parts, thinking, waits, cut, ban = [], 0, 0, False, []
+    while True:
+        if thinking >= cap: cut = True; break
+        new, stop = continue_ids(model, ids, cap - thinking, fids.end_attempts, config, ban)
+        body = new[:len(new) - len(stop)] if stop else new
+        parts.append(("thinking", body)); ids = ids + body; thinking += len(body)
+        if stop is None: cut = True; break
+        if wants_wait(thinking, waits, config) and thinking + len(fids.wait) <= cap:
+            parts.append(("wait", fids.wait)); ids = ids + fids.wait; thinking += len(fids.wait); waits += 1
+            ban = fids.banned_first
+            continue
+        parts.append(("end", fids.end)); ids = ids + fids.end
+        break
+    if cut:
+        parts.append(("forced_end", fids.forced_end_for(ids[-1]))); ids = ids + parts[-1][1]
+    if config.max_answer_tokens:
+        new, stop = continue_ids(model, ids, config.max_answer_tokens, fids.stops, config)
+        parts.append(("answer", new[:len(new) - len(stop)] if stop else new))
+    return build_output(prompt, parts, tokenizer, waits, cut)
+
+def reference_engine(prompts: list[str], model, tokenizer, config: ForcingConfig) -> list[ForcedOutput]:
+    "Engine 'hf-reference': `reference_one` for each prompt (s1's semantics; slow, for checks)."
+    return [reference_one(p, model, tokenizer, config, i) for i, p in enumerate(prompts)]
+
+register_engine("hf-reference", reference_engine)
+
+# %% ../nbs/03_budget_forcing.ipynb #79af7338
+def sample_token(logits, config: ForcingConfig, generator=None, banned: Sequence[int] = ()) -> int:
+    "One token from a row of logits: argmax at temperature 0, else temperature + top-p sampling with `generator`."
+    import torch
+    if banned:
+        logits = logits.clone(); logits[list(banned)] = float("-inf")
+    if config.temperature == 0: return int(logits.argmax())
+    probs = torch.softmax(logits.float() / config.temperature, -1)
+    if config.top_p < 1:
+        p, idx = probs.sort(descending=True)
+        p[(p.cumsum(-1) - p) >= config.top_p] = 0
+        probs = torch.zeros_like(probs).scatter(0, idx, p)
+    return int(torch.multinomial(probs, 1, generator=generator))
+
+# %% ../nbs/03_budget_forcing.ipynb #ead67160
+class StreamState:
+    "Budget forcing of one sequence, one token per step: thinking -> forcing queue -> answering -> done."
+    def __init__(self, fids: ForcingIds, config: ForcingConfig, cap: int, generator=None):
+        self.fids, self.config, self.cap, self.generator = fids, config, cap, generator
+        self.phase, self.queue, self.parts = "thinking", [], [["thinking", []]]
+        self.window, self.slots, self.window_logits = [], [], []  # model tokens since the last forced one
+        self.thinking_tokens = self.answer_tokens = self.waits = 0
+        self.cut, self.ban, self.drop_slots = False, [], []
+
+    def _force(self, kind: str, ids: Sequence[int]):
+        self.queue, self.window, self.slots, self.window_logits = list(ids), [], [], []
+        if kind != "wait": self.ban = []  # the ban after a Wait is for thinking only
+        self.parts.append([kind, []])
+
+    def _drop_match(self, n: int):
+        "Forget the first n-1 tokens of an n-token end sequence: out of the text, masked out of the cache."
+        k = n - 1
+        if k:
+            self.drop_slots += self.slots[-n:-1]
+            del self.parts[-1][1][-k:]
+            if self.phase == "thinking": self.thinking_tokens -= k
+            else: self.answer_tokens -= k
+
+    def step(self, logits, slot: int) -> tuple[int, bool]:
+        "The id to feed at cache slot `slot`, given the logits of the last step, and whether to attend to it."
+        if self.phase == "done": return self.fids.pad_id, False
+        if self.queue: return self._pop_forced(), True
+        while True:
+            t = sample_token(logits, self.config, self.generator, self.ban)
+            self.ban = []
+            self.window.append(t); self.slots.append(slot)
+            if not self.fids.wait: self.window_logits = (self.window_logits + [logits])[-len(self.fids.end_attempts[0]) - 2:]
+            if self.phase == "answer": return self._answer_token(t)
+            n = match_end(self.window, self.fids.end_attempts)
+            if not n:
+                self.parts[-1][1].append(t); self.thinking_tokens += 1
+                if self.thinking_tokens >= self.cap:
+                    self.cut = True; self._force("forced_end", self.fids.forced_end_for(t))
+                return t, True
+            start_logits = self.window_logits[-n] if not self.fids.wait else None
+            self._drop_match(n)
+            if wants_wait(self.thinking_tokens, self.waits, self.config) and \
+                    self.thinking_tokens + len(self.fids.wait) <= self.cap:
+                self.waits += 1
+                if self.fids.wait:
+                    self._force("wait", self.fids.wait); return self._pop_forced(), True
+                self.window, self.slots, self.window_logits = [], [], []
+                self.ban, logits = self.fids.banned_first, start_logits  # suppress only: sample again, end banned
+                continue
+            self._force("end", self.fids.end); return self._pop_forced(), True
+
+    def _pop_forced(self) -> int:
+        t = self.queue.pop(0)
+        kind = self.parts[-1][0]
+        self.parts[-1][1].append(t)
+        if kind == "wait":
+            self.thinking_tokens += 1
+            if not self.queue:
+                self.ban = self.fids.banned_first
+                self.parts.append(["thinking", []])
+                if self.thinking_tokens >= self.cap:
+                    self.cut = True; self._force("forced_end", self.fids.forced_end_for(t))
+        elif not self.queue:  # the end delimiter is in: answer
+            self.parts.append(["answer", []]); self.window, self.slots = [], []
+            self.phase = "answer" if self.config.max_answer_tokens else "done"
+        return t
+
+    def _answer_token(self, t: int) -> tuple[int, bool]:
+        n = match_end(self.window, self.fids.stops)
+        if n:
+            self._drop_match(n); self.phase = "done"
+            return self.fids.pad_id, False
+        self.parts[-1][1].append(t); self.answer_tokens += 1
+        if self.answer_tokens >= self.config.max_answer_tokens:
+            self.phase = "done"; return self.fids.pad_id, False  # the last token need not be fed
+        return t, True
+
+# %% ../nbs/03_budget_forcing.ipynb #357449e7
+def left_pad(seqs: Sequence[Sequence[int]], pad_id: int):
+    "Left-padded `(input_ids, attention_mask)` tensors for id lists of different lengths."
+    import torch
+    n = max(len(s) for s in seqs)
+    ids = torch.tensor([[pad_id] * (n - len(s)) + list(s) for s in seqs])
+    mask = torch.tensor([[0] * (n - len(s)) + [1] * len(s) for s in seqs])
+    return ids, mask
+
+def hf_engine(prompts: list[str], model, tokenizer, config: ForcingConfig) -> list[ForcedOutput]:
+    "Engine 'hf': in-stream budget forcing for a batch in one decode loop, KV cache kept across Waits."
+    import torch
+    fids = forcing_ids(tokenizer, config.wait_string)
+    enc = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+    context, reserve = context_length(model, tokenizer), forcing_reserve(fids, config)
+    states = []
+    for i, ids in enumerate(enc):
+        cap = thinking_cap(thinking_budget(config, len(ids), context, reserve, i), context, len(ids), reserve)
+        gen = torch.Generator(device=model.device).manual_seed(config.seed + i) if config.temperature > 0 and config.seed is not None else None
+        states.append(StreamState(fids, config, cap, gen))
+    input_ids, mask = left_pad(enc, fids.pad_id)
+    input_ids, mask = input_ids.to(model.device), mask.to(model.device)
+    active = list(range(len(states)))  # rows of the batch still decoding
+    with torch.no_grad():
+        out = model(input_ids=input_ids, attention_mask=mask, position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
+                    use_cache=True)
+        while True:
+            logits, cache, slot = out.logits[:, -1, :].float(), out.past_key_values, mask.shape[1]
+            fed = [states[i].step(logits[r], slot) for r, i in enumerate(active)]
+            for r, i in enumerate(active):
+                if states[i].drop_slots: mask[r, states[i].drop_slots] = 0; states[i].drop_slots = []
+            keep = [r for r, i in enumerate(active) if states[i].phase != "done"]
+            if not keep: break
+            if len(keep) < len(active):  # drop finished rows from the batch
+                cache.batch_select_indices(torch.tensor(keep, device=mask.device))
+                mask, fed, active = mask[keep], [fed[r] for r in keep], [active[r] for r in keep]
+            positions = mask.sum(-1, keepdim=True)  # kept tokens so far = the next position
+            mask = torch.cat([mask, torch.tensor([[int(k)] for _, k in fed], device=mask.device)], 1)
+            out = model(input_ids=torch.tensor([[t] for t, _ in fed], device=mask.device), attention_mask=mask,
+                        position_ids=positions, past_key_values=cache, use_cache=True)
+    return [build_output(p, s.parts, tokenizer, s.waits, s.cut) for p, s in zip(prompts, states)]
+
+register_engine("hf", hf_engine)
+
+# %% ../nbs/03_budget_forcing.ipynb #164ae84b
+_STYLE = {"wait": "background:#ffe08a", "forced_end": "background:#ffb3b3", "end": "background:#e0e0e0"}
+
+def render_trace_html(out: ForcedOutput) -> str:
+    "HTML of one completion: forced text highlighted, special markup escaped, token counts below."
+    spans = []
+    for s in out.segments:
+        text = html.escape(s.text).replace("\n", "↵<br>")
+        if s.kind in _STYLE:
+            cls = "forced" if s.forced else "model-end"
+            spans.append(f'<span class="{cls} {s.kind}" style="{_STYLE[s.kind]}" title="{s.kind}: {s.num_tokens} tokens">{text}</span>')
+        else:
+            spans.append(f'<span class="{s.kind}" title="{s.kind}: {s.num_tokens} tokens">{text}</span>')
+    counts = (f"{out.thinking_tokens} thinking tokens, {out.waits} wait{'s' if out.waits != 1 else ''} inserted, "
+              f"{out.answer_tokens} answer tokens" + (", cut by the budget" if out.cut_by_budget else ""))
+    return (f'<div style="font-family:monospace;white-space:normal">{"".join(spans)}</div>'
+            f'<div style="color:#555;margin-top:4px">{counts}</div>')
+
+def forcing_panel(model, tokenizer, question: str = "How many r in raspberry?", max_waits: int = 6,
+                  max_budget: int = 256, **config):
+    "An ipywidgets panel: Wait-count and budget sliders, a prompt box, and the rendered trace."
+    import ipywidgets as w
+    waits = w.IntSlider(value=config.pop("num_waits", 1), min=0, max=max_waits, description="Waits")
+    budget = w.IntSlider(value=min(config.pop("max_thinking_tokens", 32) or max_budget, max_budget), min=1,
+                         max=max_budget, description="budget")
+    box = w.Textarea(value=question, description="question", layout=w.Layout(width="90%"))
+    view = w.HTML()
+    def update(*_):
+        try:
+            out = generate(inference_prompt(box.value, tokenizer), model, tokenizer, num_waits=waits.value,
+                           max_thinking_tokens=budget.value, **config)[0]
+            view.value = render_trace_html(out)
+        except (ValueError, TypeError) as e: view.value = f"<b>{html.escape(str(e))}</b>"
+    for c in (waits, budget, box): c.observe(update, names="value")
+    update()
+    return w.VBox([w.HBox([waits, budget]), box, view])

@@ -1,0 +1,314 @@
+"""Budget forcing in vLLM (s1_nb.vllm_forcing): the state machine, settings checks, equivalence with the HF engine,
+split delimiters, and `vllm serve` with the logits processor."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import torch
+
+from s1_nb.core import inference_prompt, load_model, load_tokenizer
+from s1_nb.forcing import ForcingConfig, forcing_ids, generate, match_end
+from s1_nb.vllm_forcing import (RequestForcing, first_match, forcing_args, parse_forcing_args, vllm_tiny_model)
+
+QUESTIONS = ["How many r in raspberry?", "What is 3 + 5?", "Count the letters in banana.", "Is 7 prime?"]
+SETTINGS = [dict(max_thinking_tokens=40), dict(num_waits=2, max_thinking_tokens=40, max_answer_tokens=12),
+            dict(num_waits=2, max_thinking_tokens=8), dict(num_waits=3, max_thinking_tokens=60, max_answer_tokens=5),
+            dict(num_waits=2, wait_string=None, max_thinking_tokens=30, max_answer_tokens=4),
+            dict(num_waits=1, wait_string="Hmm", max_thinking_tokens=30, max_answer_tokens=4),
+            dict(min_thinking_tokens=10, max_thinking_tokens=30, max_answer_tokens=4)]
+
+
+# ---- no vLLM needed -------------------------------------------------------------------------------------------
+
+def test_forcing_module_does_not_import_vllm():
+    code = "import sys, s1_nb.forcing; assert 'vllm' not in sys.modules, 'vllm imported'; print('ok')"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-2000:]
+
+
+@pytest.mark.parametrize("args, msg", [
+    ({"s1_num_wait": 2}, "s1_num_wait"),  # unknown key, named
+    ({"s1_num_waits": "2"}, "s1_num_waits"),  # wrong type
+    ({"s1_num_waits": 2.0}, "s1_num_waits"),
+    ({"s1_num_waits": True}, "s1_num_waits"),
+    ({"s1_wait_string": 3}, "s1_wait_string"),
+    ({"s1_num_waits": -1}, ">= 0"),
+    ({"s1_max_answer_tokens": -5}, "s1_max_answer_tokens"),
+    ({"s1_max_thinking_tokens": 0}, "positive"),
+    ({"s1_max_thinking_tokens": -10}, "positive"),
+    ({"s1_max_thinking_tokens": "lots"}, "'auto'"),
+    ({"s1_max_thinking_tokens": 5, "s1_min_thinking_tokens": 9}, "exceeds"),
+])
+def test_bad_forcing_args(args, msg):
+    with pytest.raises(ValueError, match=msg): parse_forcing_args(args)
+
+
+def test_forcing_args_round_trip():
+    cfg = ForcingConfig(num_waits=3, wait_string=None, min_thinking_tokens=2, max_answer_tokens=7)
+    s = parse_forcing_args(forcing_args(cfg, 50, "t1") | {"unrelated": 1})
+    assert s == dict(num_waits=3, wait_string="", min_thinking_tokens=2, max_answer_tokens=7, max_thinking_tokens=50,
+                     trace="t1")
+    assert parse_forcing_args({"kv_transfer_params": {}}) is None and parse_forcing_args(None) is None
+
+
+def _drive(st, tok, wants, steps=40, other=None):
+    "Greedy steps with logits whose argmax is `wants` (and `other` second)."
+    for _ in range(steps):
+        row = torch.zeros(len(tok)); row[wants] = 5.0; row[other if other is not None else 7] = 4.0
+        st.apply(row); st.observe(int(row.argmax()))
+        if st.phase == "done": break
+    return st
+
+
+@pytest.mark.parametrize("budget, waits", [(1, 0), (3, 5), (6, 2), (10, 4), (25, 1)])
+def test_state_machine_budget_and_waits(tiny_path, budget, waits):
+    tok = load_tokenizer(tiny_path)
+    fids = forcing_ids(tok)
+    st = _drive(RequestForcing(fids, budget=budget, num_waits=waits, max_answer_tokens=3, eos=tok.eos_token_id),
+                tok, wants=fids.end_attempts[0][0])
+    assert st.thinking_tokens <= budget
+    assert st.kinds.count("thinking") + st.kinds.count("wait") == st.thinking_tokens
+    assert st.waits <= waits and st.kinds.count("wait") == st.waits * len(fids.wait)
+    assert st.kinds[-1] == "stop" and st.answer_tokens == 3
+    # a wait is never followed directly by an end attempt (s1's min_tokens=1 after "Wait")
+    for i, k in enumerate(st.kinds[:-1]):
+        if k == "wait" and st.kinds[i + 1] != "wait": assert st.out[i + 1] not in fids.banned_first
+
+
+def test_state_machine_split_delimiter():
+    "A 12-token `<|im_start|>`: an end attempt is the whole sequence at the end of the output, never a lone piece."
+    path = vllm_tiny_model(special_im_tokens=False)
+    tok = load_tokenizer(path)
+    fids = forcing_ids(tok)
+    seq = fids.end_attempts[0]
+    assert len(seq) == 12
+    st = RequestForcing(fids, budget=40, num_waits=1, max_answer_tokens=2, eos=tok.eos_token_id)
+    for t in seq[:-1] + [5]:  # the model writes "<|im_start|" then something else: no attempt
+        row = torch.zeros(len(tok)); row[t] = 1.0
+        st.apply(row); st.observe(int(row.argmax()))
+    assert st.waits == 0 and set(st.kinds) == {"thinking"}
+    for t in seq:  # now the whole delimiter: suppressed at its last piece, "Wait" forced instead
+        row = torch.zeros(len(tok)); row[t] = 1.0
+        st.apply(row); st.observe(int(row.argmax()))
+    assert st.waits == 1 and st.out[-1] == fids.wait[0] and st.kinds[-1] == "wait"
+    assert st.out[-1 - len(seq) + 1:-1] == seq[:-1]  # the first 11 pieces stay (a stream cannot take them back)
+    assert match_end(st.out, fids.end_attempts) == 0
+    for t in [5] + seq:  # (right after a Wait an end may not start: s1's min_tokens=1) then no Waits left: the model's own end stands, completed into "<|im_start|>answer"
+        row = torch.zeros(len(tok)); row[t] = 1.0
+        st.apply(row); st.observe(int(row.argmax()))
+        if st.queue: break
+    while st.queue:
+        row = torch.zeros(len(tok)); st.apply(row); st.observe(int(row.argmax()))
+    assert st.out[-len(fids.end):] == fids.end and st.phase == "answer"
+    assert st.kinds[-len(fids.end):] == ["end"] * len(fids.end)
+    assert st.thinking_tokens <= 40
+
+
+def test_first_match():
+    assert first_match([1, 2, 3, 4, 2, 3], [[2, 3]]) == (1, [2, 3])
+    assert first_match([1, 2, 4], [[2, 3]]) is None
+    assert first_match([5, 9], [[9], [5, 9]]) == (0, [5, 9])
+
+
+# ---- with vLLM ------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def taught():
+    "(path, HF model, tokenizer) of the tiny model taught to end its thinking, loadable by vLLM."
+    path = vllm_tiny_model()
+    hf, tok = load_model(path, dtype=torch.float32)
+    return path, hf, tok
+
+
+@pytest.fixture(scope="module")
+def llm(taught):
+    pytest.importorskip("vllm")
+    from s1_nb.vllm_forcing import load_vllm
+    return load_vllm(taught[0])
+
+
+def _prompts(tok): return [inference_prompt(q, tok) for q in QUESTIONS]
+
+
+def _kinds(o):
+    "The kind of each token of a ForcedOutput."
+    return [s.kind for s in o.segments for _ in range(s.num_tokens)]
+
+
+def _same(a, b):
+    "The fields every engine must agree on (greedy)."
+    for f in ("token_ids", "thinking_tokens", "answer_tokens", "waits", "cut_by_budget", "thinking", "answer"):
+        assert getattr(a, f) == getattr(b, f), (f, getattr(a, f), getattr(b, f))
+
+
+@pytest.mark.vllm
+@pytest.mark.parametrize("settings", SETTINGS, ids=[str(i) for i in range(len(SETTINGS))])
+def test_vllm_equals_hf_and_harness(taught, llm, settings):
+    "Greedy, float32: vLLM in-stream == HF in-stream == vLLM harness, token for token."
+    _, hf, tok = taught
+    ps = _prompts(tok)
+    ours = generate(ps, llm, tok, engine="vllm", **settings)
+    for other in (generate(ps, hf, tok, engine="hf", **settings), generate(ps, llm, tok, engine="vllm-harness", **settings)):
+        for a, b in zip(ours, other): _same(a, b)
+    if settings.get("num_waits") and settings.get("wait_string", "Wait"):
+        assert all(o.waits >= 1 for o in ours), "the taught model tries to end: Waits must land"
+        wait_ids = forcing_ids(tok, settings.get("wait_string", "Wait")).wait
+        for o in ours:
+            waits = [s for s in o.segments if s.kind == "wait"]
+            assert len(waits) == o.waits and all(s.forced and s.num_tokens == len(wait_ids) for s in waits)
+
+
+@pytest.mark.vllm
+def test_budget_never_exceeded(taught, llm):
+    "Control = 100%: over a sweep of budgets and Wait counts, thinking tokens never exceed the budget."
+    _, _, tok = taught
+    ps = _prompts(tok)
+    for budget in (1, 2, 5, 13, 40):
+        for waits in (0, 1, 4):
+            for engine in ("vllm", "vllm-harness"):
+                outs = generate(ps, llm, tok, engine=engine, max_thinking_tokens=budget, num_waits=waits, max_answer_tokens=2)
+                for o in outs:
+                    assert o.thinking_tokens <= budget, (engine, budget, waits, o.thinking_tokens)
+                    assert o.waits <= waits and o.answer_tokens <= 2
+                    assert o.cut_by_budget == ("forced_end" in _kinds(o))
+                    if o.cut_by_budget: assert o.thinking_tokens == budget  # cut exactly at the budget
+
+
+@pytest.mark.vllm
+def test_sampling_respects_budget_and_seed(taught, llm):
+    _, _, tok = taught
+    ps = _prompts(tok)
+    kw = dict(engine="vllm", temperature=1.0, top_p=0.9, num_waits=2, max_thinking_tokens=20, max_answer_tokens=3)
+    a, b = generate(ps, llm, tok, seed=1, **kw), generate(ps, llm, tok, seed=1, **kw)
+    assert [o.token_ids for o in a] == [o.token_ids for o in b]  # same seed, same draws
+    assert all(o.thinking_tokens <= 20 and o.waits <= 2 for o in a)
+
+
+@pytest.mark.vllm
+def test_bad_input_reaches_the_user(taught, llm):
+    from vllm import SamplingParams
+    from vllm.exceptions import VLLMValidationError  # vLLM wraps the processor's ValueError (HTTP 400 on a server)
+    _, _, tok = taught
+    p = _prompts(tok)[:1]
+    with pytest.raises(VLLMValidationError, match="s1_num_wait"):
+        llm.generate(p, SamplingParams(max_tokens=4, extra_args={"s1_num_wait": 1}), use_tqdm=False)
+    with pytest.raises(VLLMValidationError, match="s1_max_thinking_tokens"):
+        llm.generate(p, SamplingParams(max_tokens=4, extra_args={"s1_max_thinking_tokens": -3}), use_tqdm=False)
+    with pytest.raises(ValueError, match="max_thinking_tokens"):
+        generate(p, llm, tok, engine="vllm", max_thinking_tokens=-1)
+    with pytest.raises(ValueError, match="num_waits"):
+        generate(p, llm, tok, engine="vllm-harness", num_waits=-2)
+    with pytest.raises(ValueError, match="larger than the context"):
+        generate(p, llm, tok, engine="vllm", max_thinking_tokens=10**6)
+    # plain requests pass through the processor untouched
+    plain = llm.generate(p, SamplingParams(max_tokens=5, temperature=0), use_tqdm=False)[0].outputs[0].token_ids
+    assert len(plain) >= 1
+
+
+@pytest.mark.vllm
+def test_llm_without_processor_is_refused(taught, llm):
+    from s1_nb.vllm_forcing import check_forcing_llm
+
+    class NoProc:  # an LLM-like object whose model config has no logits processors
+        class llm_engine:
+            class model_config: logits_processors = None
+    with pytest.raises(ValueError, match="no budget-forcing logits processor"): check_forcing_llm(NoProc())
+    check_forcing_llm(llm)
+
+
+@pytest.fixture(scope="module")
+def split_setup():
+    pytest.importorskip("vllm")
+    from s1_nb.vllm_forcing import load_vllm
+    path = vllm_tiny_model(special_im_tokens=False)
+    hf, tok = load_model(path, dtype=torch.float32)
+    return hf, tok, load_vllm(path)
+
+
+@pytest.mark.vllm
+def test_split_delimiter_engines(split_setup):
+    """A 12-token delimiter (s1 issue #113): natural ends agree with HF token for token; a suppressed end keeps the
+    pieces the model wrote (vLLM cannot take back a token), so vLLM agrees with HF up to the first suppression."""
+    hf, tok, llm = split_setup
+    fids = forcing_ids(tok)
+    seq = fids.end_attempts[0]
+    ps = _prompts(tok)
+    for a, b in zip(generate(ps, llm, tok, engine="vllm", max_thinking_tokens=30, max_answer_tokens=6),
+                    generate(ps, hf, tok, engine="hf", max_thinking_tokens=30, max_answer_tokens=6)):
+        _same(a, b)
+        assert a.segments[1].kind in ("end", "forced_end")
+    kw = dict(num_waits=2, max_thinking_tokens=40, max_answer_tokens=6)
+    ours, ref = generate(ps, llm, tok, engine="vllm", **kw), generate(ps, hf, tok, engine="hf", **kw)
+    harness = generate(ps, llm, tok, engine="vllm-harness", **kw)
+    assert any(o.waits for o in ours), "the taught model writes the whole delimiter: Waits must land"
+    for a, b, h in zip(ours, ref, harness):
+        assert a.thinking_tokens <= 40 and b.thinking_tokens <= 40 and h.thinking_tokens <= 40
+        assert a.waits == b.waits or a.cut_by_budget or b.cut_by_budget
+        _same(b, h)  # the re-prompting harness cuts the pieces away, like HF
+        if a.waits:
+            first = next(i for i, s in enumerate(a.segments) if s.kind == "wait")
+            upto = sum(s.num_tokens for s in a.segments[:first])
+            assert a.token_ids[upto - (len(seq) - 1):upto] == seq[:-1]  # the dangling pieces
+            assert a.token_ids[:upto - (len(seq) - 1)] == b.token_ids[:upto - (len(seq) - 1)]
+            assert b.token_ids[upto - (len(seq) - 1):][:len(fids.wait)] == fids.wait
+        thinking_ids = [i for i, k in zip(a.token_ids, _kinds(a)) if k in ("thinking", "wait")]
+        assert first_match(thinking_ids, fids.end_attempts) is None  # a whole delimiter never stays in the thinking
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
+
+
+def _post(url, body):
+    req = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r: return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e: return e.code, json.loads(e.read() or b"{}")
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_vllm_serve_budget_forcing(taught, llm, tmp_path):
+    "`vllm serve --logits-processors s1_nb.vllm_forcing:BudgetForcingLogitsProcessor` forces Waits for a client."
+    from s1_nb.vllm_forcing import serve_command
+    path, _, tok = taught
+    port = _free_port()
+    log = open(tmp_path / "serve.log", "w")
+    env = dict(os.environ, VLLM_ENABLE_V1_MULTIPROCESSING="1")
+    server = subprocess.Popen(serve_command(path, port=port), stdout=log, stderr=subprocess.STDOUT, env=env,
+                              start_new_session=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            assert server.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
+            try:
+                with urllib.request.urlopen(base + "/health", timeout=2) as r:
+                    if r.status == 200: break
+            except OSError: time.sleep(1)
+        else: pytest.fail("vllm serve did not start in 300 s:\n" + (tmp_path / "serve.log").read_text()[-3000:])
+        prompt = _prompts(tok)[0]
+        body = dict(model=str(path), prompt=prompt, max_tokens=200, temperature=0, skip_special_tokens=False,
+                    return_token_ids=True,
+                    vllm_xargs=dict(s1_num_waits=2, s1_max_thinking_tokens=12, s1_max_answer_tokens=4))
+        status, res = _post(base + "/v1/completions", body)
+        assert status == 200, res
+        offline = generate([prompt], llm, tok, engine="vllm", num_waits=2, max_thinking_tokens=12, max_answer_tokens=4)[0]
+        assert offline.waits == 2 and offline.thinking_tokens <= 12
+        got = res["choices"][0]["token_ids"]
+        assert got[:len(offline.token_ids)] == offline.token_ids  # the same forced completion, Waits included
+        assert res["choices"][0]["text"].count("Wait") >= 2
+        status, res = _post(base + "/v1/completions", dict(body, vllm_xargs=dict(s1_num_waits=-1)))
+        assert status == 400 and "s1_num_waits" in json.dumps(res)
+    finally:
+        os.killpg(server.pid, 15)
+        try: server.wait(timeout=30)
+        except subprocess.TimeoutExpired: os.killpg(server.pid, 9); server.wait()
+        log.close()
