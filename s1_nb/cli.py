@@ -52,6 +52,7 @@ def notebooks(
 # %% ../nbs/99_cli.ipynb #d32878fb
 COMMANDS = {  # command -> (module, function)
     "notebooks": ("s1_nb.cli", "notebooks"),
+    "sft": ("s1_nb.sft", "sft_cli"),
     "eval": ("s1_nb.evaluation", "eval_cli"),
 }
 

@@ -19,7 +19,7 @@ __all__ = ['IM_START', 'IM_END', 'SYSTEM_PROMPT', 'THINK_DELIM', 'ANSWER_DELIM',
            'thinking_text', 'assistant_text', 's1_messages', 'training_text', 'with_s1_chat_template',
            'inference_prompt', 'SplitCompletion', 'split_completion', 'token_ids', 'S1Tokens', 's1_tokens',
            'find_shared', 'tiny_corpus', 'tiny_tokenizer', 'cache_dir', 'tiny_model', 'resolve_model', 'load_tokenizer',
-           'load_model']
+           'load_model', 'model_load_error']
 
 # %% ../nbs/00_core.ipynb #d3ce43f1
 IM_START = "<|im_start|>"
@@ -246,18 +246,19 @@ def load_tokenizer(name_or_path: str | Path):
     from transformers import AutoTokenizer
     src = resolve_model(name_or_path)
     try: return AutoTokenizer.from_pretrained(src)
-    except OSError as e: raise _load_error(name_or_path) from e
+    except OSError as e: raise model_load_error(name_or_path) from e
 
 def load_model(name_or_path: str | Path, dtype="auto", device: str | None = None):
     "Load `(model, tokenizer)` from a tiny size, a local folder or a hub id, in eval mode."
     from transformers import AutoModelForCausalLM
     tok = load_tokenizer(name_or_path)
     try: m = AutoModelForCausalLM.from_pretrained(resolve_model(name_or_path), dtype=dtype)
-    except OSError as e: raise _load_error(name_or_path) from e
+    except OSError as e: raise model_load_error(name_or_path) from e
     if device: m = m.to(device)
     return m.eval(), tok
 
-def _load_error(name) -> OSError:
+def model_load_error(name) -> OSError:
+    "The error for a model that neither exists locally nor loads from the hub (says so when offline)."
     offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false")
     hint = (" HF_HUB_OFFLINE is set, so only models already in the local cache load; use a local folder, "
             "a tiny size (" + ", ".join(TINY_CONFIGS) + "), or go online.") if offline else ""

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import html
+import weakref
 from dataclasses import dataclass, fields, replace
 from typing import Callable, Sequence
 
@@ -15,9 +16,10 @@ from .core import (ANSWER_DELIM, FORCED_END, IM_END, IM_START, THINK_DELIM, WAIT
 # %% auto #0
 __all__ = ['ENGINES', 'LAZY_ENGINES', 'FORCED_KINDS', 'ForcingConfig', 'Segment', 'ForcedOutput', 'check_config', 'check_prompts',
            'context_length', 'thinking_budget', 'register_engine', 'get_engine', 'make_config', 'generate',
-           'ForcingIds', 'forcing_ids', 'match_end', 'nudge_to_end', 'redraw_weights', 'continue_ids', 'build_output',
-           'show_trace', 'wants_wait', 'forcing_reserve', 'thinking_cap', 'reference_one', 'reference_engine',
-           'sample_token', 'StreamState', 'left_pad', 'hf_engine', 'render_trace_html', 'forcing_panel']
+           'ForcingIds', 'newline_ids', 'forcing_ids', 'match_end', 'nudge_to_end', 'redraw_weights', 'continue_ids',
+           'build_output', 'show_trace', 'wants_wait', 'forcing_reserve', 'thinking_cap', 'reference_one',
+           'reference_engine', 'sample_token', 'StreamState', 'left_pad', 'hf_engine', 'render_trace_html',
+           'forcing_panel']
 
 # %% ../nbs/03_budget_forcing.ipynb #bd53c2fd
 @dataclass
@@ -146,7 +148,9 @@ def generate(prompts: list[str] | str, model, tokenizer=None, config: ForcingCon
     """Generate with budget forcing. `prompts` are s1 inference prompts (ending in the think delimiter, see
     `s1_nb.core.inference_prompt`). `model`: an HF model (engine="hf", in-stream), a `vllm.LLM` (engine="vllm"
     in-stream logits processor, or "vllm-harness" = s1's repeated generate calls), or for tests engine="hf-reference"
-    (s1's multi-call semantics with HF generate). `overrides`: ForcingConfig fields, e.g. `num_waits=2`."""
+    (s1's multi-call semantics with HF generate). `overrides`: ForcingConfig fields, e.g. `num_waits=2`.
+    Thinking tokens = the model's thinking tokens + forced wait strings, never the end delimiter; with a cap,
+    `thinking_tokens <= max_thinking_tokens` for every output."""
     config = make_config(config, **overrides)
     prompts = check_prompts(prompts)
     fn = get_engine(engine)
@@ -179,13 +183,23 @@ class ForcingIds:
 
 def _unique(seqs): return [list(s) for s in dict.fromkeys(tuple(s) for s in seqs)]
 
+_NEWLINE_IDS = weakref.WeakKeyDictionary()
+
+def newline_ids(tokenizer) -> frozenset[int]:
+    "Ids whose text ends in a newline (computed once per tokenizer: ~1 s for Qwen's 151K tokens)."
+    n = len(tokenizer)
+    if tokenizer not in _NEWLINE_IDS or _NEWLINE_IDS[tokenizer][0] != n:
+        vocab = tokenizer.convert_ids_to_tokens(list(range(n)))
+        _NEWLINE_IDS[tokenizer] = (n, frozenset(
+            i for i, piece in enumerate(vocab) if piece is not None and tokenizer.convert_tokens_to_string([piece]).endswith("\n")))
+    return _NEWLINE_IDS[tokenizer][1]
+
 def forcing_ids(tokenizer, wait_string: str | None = WAIT) -> ForcingIds:
     "The `ForcingIds` of `tokenizer`; raises (via `s1_tokens`) if it cannot express the s1 delimiters."
     t = s1_tokens(tokenizer)
     enc = lambda s: tokenizer(s, add_special_tokens=False)["input_ids"] if s else []
     eos = [tokenizer.eos_token_id]
-    vocab = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
-    nl = frozenset(i for i, piece in enumerate(vocab) if piece is not None and tokenizer.convert_tokens_to_string([piece]).endswith("\n"))
+    nl = newline_ids(tokenizer)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     return ForcingIds(end_attempts=_unique([t.im_start, t.im_end, eos]), stops=_unique([t.im_end, eos]),
                       wait=enc(wait_string), end=enc(ANSWER_DELIM), forced_end=enc(FORCED_END),
@@ -259,7 +273,9 @@ def _ban_first(ids, start: int):
 
 def continue_ids(model, ids: list[int], max_new_tokens: int, stops: Sequence[Sequence[int]],
                  config: ForcingConfig | None = None, ban_first: Sequence[int] = ()) -> tuple[list[int], list[int] | None]:
-    "One HF `generate` call after `ids`: (new ids, the stop sequence they end with or None)."
+    """One HF `generate` call after `ids`: (new ids, the stop sequence they end with or None). Greedy at temperature
+    0; otherwise it samples with the global torch RNG (seeded from `config.seed`), so only greedy runs are comparable
+    token for token with the in-stream engine."""
     import torch
     from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteriaList
     config = config or ForcingConfig()

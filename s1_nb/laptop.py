@@ -22,9 +22,10 @@ from .core import (ANSWER_DELIM, FINAL_ANSWER, FORCED_END, IM_END, IM_START, S1_
 __all__ = ['LETTERS', 'RESERVED_WORDS', 'DEFAULT_TASK', 'CHARS', 'WORD_TOKENS', 'SPECIAL_TOKENS', 'LAPTOP_MODEL', 'EVAL_SEED',
            'MODEL_FILES', 'task_word', 'check_line', 'quick_line', 'letter_count_trace', 'letter_count_row',
            'thinking_length', 'letter_count_pool', 'trace_stats', 'laptop_tokenizer', 'laptop_model', 'sft_example',
-           'base_recipe', 'train_base', 'letter_problems', 'laptop_settings', 'train_s1_stage', 'train_laptop',
-           'assets_dir', 'shipped_checkpoint', 'show_forced', 'forced_answer', 'evaluate_laptop', 'headline', 'goals',
-           'seed_table', 'plot_seeds', 'results_markdown', 'ship_run', 'demo', 'shipped_results']
+           'base_recipe', 'spelling_text', 'spelling_corpus', 'pretrain', 'train_base', 'letter_problems',
+           'laptop_settings', 'train_s1_stage', 'train_laptop', 'assets_dir', 'shipped_checkpoint', 'show_forced',
+           'forced_answer', 'evaluate_laptop', 'model_fingerprint', 'headline', 'goals', 'seed_table', 'plot_seeds',
+           'shipped_results', 'results_markdown', 'ship_run', 'run_demo', 'demo']
 
 # %% ../nbs/06_laptop_s1.ipynb #294e3566
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -167,14 +168,47 @@ def sft_example(row: dict, tokenizer) -> dict:
     return dict(prompt=prompt, completion=f"\n{thinking}\n{ANSWER_DELIM}\n{row['attempt']}{IM_END}")
 
 # %% ../nbs/06_laptop_s1.ipynb #2de04a3d
-def base_recipe(lr: float = 5e-3, batch_size: int = 16, seed: int = 0):
-    "The SFT chapter's recipe sized for the laptop model: batch 16, lr 5e-3, AdamW without weight decay."
+def base_recipe(lr: float = 1e-3, batch_size: int = 16, seed: int = 0):
+    "The SFT chapter's recipe sized for the laptop model: batch 16, lr 1e-3, AdamW without weight decay."
     from s1_nb.sft import S1Recipe
     return S1Recipe.cpu(learning_rate=lr, global_batch_size=batch_size, micro_batch_size=batch_size, block_size=256,
                         adam_betas=(0.9, 0.999), weight_decay=0.0, lr_scheduler="warmup_stable_decay", epochs=1,
                         logging_steps=250, seed=seed)
 
-def train_base(rows: list[dict], out_dir: Path | str, steps: int, seed: int = 0, lr: float = 5e-3,
+def spelling_text(word: str, letter: str) -> str:
+    "One line of the generic corpus: a word, its copy, its copy with the running count of `letter`, another copy."
+    counted = check_line(word, letter)[len(WAIT) + 2:].rsplit(". So", 1)[0]
+    return f"{word} {word} {counted} {word}"
+
+def spelling_corpus(n: int, seed: int = 0) -> list[dict]:
+    "`n` lines of generic spelling text (no chat format, no questions): the pre-training of the laptop model."
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        letter = rng.choice(LETTERS)
+        rows.append(dict(text=spelling_text(task_word(rng, letter, rng.randint(0, 3)), letter)))
+    return rows
+
+def pretrain(rows: list[dict], out_dir: Path | str, steps: int, seed: int = 0, lr: float = 1e-3,
+             progress: bool = True) -> Path:
+    "Train a fresh laptop model on plain text rows (language modelling on every token); return its folder."
+    from datasets import Dataset
+    from trl import SFTTrainer
+    from s1_nb.sft import sft_config
+    import torch
+    torch.set_num_threads(1)
+    tok = laptop_tokenizer()
+    args = sft_config(base_recipe(lr, seed=seed), out_dir, use_cpu=True, max_steps=steps, warmup_steps=100,
+                      assistant_only_loss=False, completion_only_loss=False, train_sampling_strategy="group_by_length",
+                      lr_scheduler_type="constant_with_warmup", disable_tqdm=not progress)
+    trainer = SFTTrainer(model=laptop_model(tok, seed=seed), args=args, train_dataset=Dataset.from_list(rows),
+                         processing_class=tok)
+    trainer.train()
+    path = Path(out_dir) / "model"
+    trainer.save_model(str(path)); tok.save_pretrained(path)
+    return path
+
+def train_base(rows: list[dict], out_dir: Path | str, steps: int, seed: int = 0, lr: float = 1e-3,
                warmup_steps: int = 100, decay: float = 0.25, tokenizer=None, progress: bool = True,
                init: Path | str | None = None, **overrides) -> Path:
     "Train a laptop model (fresh, or from the folder `init`) on `rows` with TRL's SFTTrainer; return its folder."
@@ -210,7 +244,7 @@ def letter_problems(n: int, seed: int = EVAL_SEED) -> list[dict]:
                  word_length=len(json.loads(r["metadata"])["word"]))
             for i, r in enumerate(letter_count_pool(n, seed))]
 
-def laptop_settings(waits=(0, 1, 2, 4), budgets=(8, 12, 16, 24, 32, 48, 64), cap: int = 200):
+def laptop_settings(waits=(0, 1, 2, 4), budgets=(8, 16, 20, 24, 28, 32, 40, 48, 64), cap: int = 200):
     "The sweep: Wait xN (no forcing = 0 Waits), exact budgets (Wait until B, then end: s1's min and max), cut-offs."
     from s1_nb.evaluation import Setting, budget_settings, wait_settings
     exact = [Setting("exact", b, dict(min_thinking_tokens=b, max_thinking_tokens=b)) for b in budgets]
@@ -227,15 +261,17 @@ def train_s1_stage(base: Path | str, s1k_rows: list[dict], out_dir: Path | str, 
                           lr_scheduler="cosine", warmup_ratio=0.05, logging_steps=50, seed=seed)
     return train_sft(str(base), s1k_rows, out_dir, recipe=recipe, method="full", use_cpu=True, disable_tqdm=not progress)
 
-def train_laptop(out_dir: Path | str, seed: int = 0, base_rows: int = 60_000, base_steps: int = 6000,
+def train_laptop(out_dir: Path | str, seed: int = 0, base_rows: int = 60_000, base_steps: int = 6000, pretrain_steps: int = 2500,
                  pool_rows: int = 20_000, s1_rows: int = 1000, progress: bool = True) -> dict:
     "Both stages for one seed: base model on a generated corpus, curated s1K, s1 stage. Returns folders and timings."
     import pandas as pd
     from s1_nb.curation import curate
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     t0, c0 = time.time(), time.process_time()
+    spelled = pretrain(spelling_corpus(pretrain_steps * 16, seed=30_000 + seed), out / "pretrain", pretrain_steps,
+                       seed=seed, progress=progress)
     base = train_base(letter_count_pool(base_rows, seed=10_000 + seed), out / "base", base_steps, seed=seed,
-                      progress=progress)
+                      progress=progress, init=spelled)
     t1, c1 = time.time(), time.process_time()
     s1k, funnel = curate(pd.DataFrame(letter_count_pool(pool_rows, seed=20_000 + seed)), n=s1_rows, seed=seed,
                          decontamination=None, extra_columns=["domain", "gemini_length", "cut_by_budget", "answer"])
@@ -243,7 +279,7 @@ def train_laptop(out_dir: Path | str, seed: int = 0, base_rows: int = 60_000, ba
     t2, c2 = time.time(), time.process_time()
     info = dict(seed=seed, base=str(base), s1=str(s1), base_seconds=round(t1 - t0, 1), s1_seconds=round(t2 - t1, 1),
                 base_cpu_seconds=round(c1 - c0, 1), s1_cpu_seconds=round(c2 - c1, 1),
-                base_steps=base_steps, base_rows=base_rows, s1_rows=len(s1k), funnel=funnel.table.to_dict("records"))
+                base_steps=base_steps, base_rows=base_rows, pretrain_steps=pretrain_steps, s1_rows=len(s1k), funnel=funnel.table.to_dict("records"))
     (out / "train_info.json").write_text(json.dumps(info, indent=1, default=str))
     return info
 
@@ -278,8 +314,14 @@ def evaluate_laptop(model, tokenizer, n: int = 200, run_dir: Path | str | None =
     from s1_nb.evaluation import run_sweep
     if n < 1: raise ValueError(f"n must be >= 1, got {n}")
     return run_sweep(letter_problems(n), settings or laptop_settings(), model, tokenizer, run_dir, engine=engine,
-                     model_id=str(getattr(model, "name_or_path", "")), generate_fn=generate_fn, progress=progress,
-                     max_answer_tokens=12)
+                     model_id=model_fingerprint(model), generate_fn=generate_fn, progress=progress, max_answer_tokens=12)
+
+def model_fingerprint(model) -> str:
+    "The model's path plus a hash of its weights, so a resumed sweep never reuses outputs of other weights."
+    import hashlib
+    h = hashlib.sha1()
+    for p in model.parameters(): h.update(p.detach().float().cpu().numpy().tobytes())
+    return f"{getattr(model, 'name_or_path', '')}@{h.hexdigest()[:12]}"
 
 # %% ../nbs/06_laptop_s1.ipynb #452f1fc7
 def headline(results) -> dict:
@@ -340,6 +382,13 @@ def plot_seeds(results_by_seed: dict, title: str = "s1 on a laptop: budget forci
         fig.savefig(out, dpi=120)
     return fig
 
+# %% ../nbs/06_laptop_s1.ipynb #570da2ab
+def shipped_results() -> dict:
+    "The committed results of `s1 demo --train --seeds 0,1,2` (headline numbers per seed)."
+    path = assets_dir() / "results.json"
+    if not path.exists(): raise FileNotFoundError(f"no committed laptop results at {path}")
+    return json.loads(path.read_text())
+
 # %% ../nbs/06_laptop_s1.ipynb #64977661
 def results_markdown(headlines: list[dict]) -> str:
     "A markdown table: one row per seed, then mean ± spread, then which goals hold for the mean."
@@ -375,10 +424,9 @@ def ship_run(run: Path | str, dest: Path | str | None = None, seed: int = 0) -> 
     shutil.copy2(run / "results.json", dest / "results.json")
     return dest
 
-@call_parse
-def demo(
+def run_demo(
     out: str = "runs/laptop-s1",  # run folder: results table, plots, sweeps (and models with --train)
-    train: bool = False,  # retrain from scratch (about 12 min per seed) instead of using the shipped checkpoint
+    train: bool = False,  # retrain from scratch (about 7 min per seed) instead of using the shipped checkpoint
     seeds: str = "0",  # comma-separated seeds to train with --train, e.g. 0,1,2
     n_eval: int = 200,  # held-out questions per setting
     stage: str = "base",  # which model to evaluate: "base" (the shipped demo model) or "s1" (after the s1 stage)
@@ -387,7 +435,7 @@ def demo(
     checkpoint: str = "",  # evaluate this model folder instead (ignores --train)
     ship: bool = False,  # with --train: copy seed 0's models and the results into the package (maintainers)
 ):
-    "s1 on a laptop: train (or load) the tiny model, sweep budget forcing, write the results table and plots to --out."
+    "The demo: train (or load) the laptop model, sweep budget forcing, write the table and plots to `out`; the headlines."
     from s1_nb.core import load_model
     if stage not in ("base", "s1"): raise ValueError(f"--stage must be 'base' or 's1', not {stage!r}")
     run = Path(out); run.mkdir(parents=True, exist_ok=True)
@@ -406,7 +454,9 @@ def demo(
         h = dict(seed=s, **headline(results[s]), eval_seconds=round(time.time() - t0, 1))
         if info: h["train_seconds"] = round(info["base_seconds"] + info["s1_seconds"], 1)
         headlines.append(h)
-    (run / "results.json").write_text(json.dumps(dict(model=stage, n_eval=n_eval, headlines=headlines), indent=1))
+    sweeps = {str(s): r.drop(columns=["failures"], errors="ignore").to_dict("records") for s, r in results.items()}
+    (run / "results.json").write_text(json.dumps(dict(model=stage, n_eval=n_eval, headlines=headlines, sweeps=sweeps),
+                                                  indent=1, default=str))
     md = results_markdown(headlines)
     (run / "results.md").write_text(md + "\n")
     plot_seeds(results, out=run / "test_time_scaling.png")
@@ -414,9 +464,18 @@ def demo(
     if ship and train: print("shipped to", ship_run(run, seed=seed_list[0]))
     return headlines
 
-# %% ../nbs/06_laptop_s1.ipynb #570da2ab
-def shipped_results() -> dict:
-    "The committed results of `s1 demo --train --seeds 0,1,2` (headline numbers per seed)."
-    path = assets_dir() / "results.json"
-    if not path.exists(): raise FileNotFoundError(f"no committed laptop results at {path}")
-    return json.loads(path.read_text())
+@call_parse
+def demo(
+    out: str = "runs/laptop-s1",  # run folder: results table, plots, sweeps (and models with --train)
+    train: bool = False,  # retrain from scratch (about 7 min per seed) instead of using the shipped checkpoint
+    seeds: str = "0",  # comma-separated seeds to train with --train, e.g. 0,1,2
+    n_eval: int = 200,  # held-out questions per setting
+    stage: str = "base",  # which model to evaluate: "base" (the shipped demo model) or "s1" (after the s1 stage)
+    base_steps: int = 6000,  # base-stage optimizer steps (batch 16)
+    base_rows: int = 60_000,  # base-stage generated rows
+    checkpoint: str = "",  # evaluate this model folder instead (ignores --train)
+    ship: bool = False,  # with --train: copy seed 0's models and the results into the package (maintainers)
+):
+    "s1 on a laptop: train (or load) the tiny model, sweep budget forcing, write the results table and plots to --out."
+    run_demo(out=out, train=train, seeds=seeds, n_eval=n_eval, stage=stage, base_steps=base_steps, base_rows=base_rows,
+             checkpoint=checkpoint, ship=ship)

@@ -504,13 +504,13 @@ def pretrained_tiny(size: str = "tiny", steps: int = 300, seed: int = 0, lr: flo
 # %% ../nbs/02_sft.ipynb #de492fec
 def _load(model, tokenizer, dtype, attn_implementation: str | None = None):
     from transformers import AutoModelForCausalLM
-    from s1_nb.core import _load_error
+    from s1_nb.core import model_load_error
     if isinstance(model, (str, Path)):
         src = resolve_model(model)
         tok = tokenizer if tokenizer is not None else load_tokenizer(src)
         kw = dict(attn_implementation=attn_implementation) if attn_implementation else {}
         try: m = AutoModelForCausalLM.from_pretrained(src, dtype=dtype, **kw)
-        except OSError as e: raise _load_error(model) from e
+        except OSError as e: raise model_load_error(model) from e
         return m, tok
     if tokenizer is None: raise ValueError("pass `tokenizer` when `model` is a model object")
     return model, tokenizer

@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover
 # %% auto #0
 __all__ = ['VLLM_HEAD_SIZES', 'KINDS', 'FORCING_ARGS', 'TRACES', 'vllm_tiny_size', 'end_corpus', 'teach_to_end',
            'vllm_tiny_model', 'load_vllm', 'forced_output', 'HarnessState', 'first_match', 'round_params',
-           'vllm_harness_engine', 'RequestForcing', 'parse_forcing_args', 'forcing_args',
+           'vllm_harness_engine', 'RequestForcing', 'force_rows', 'parse_forcing_args', 'forcing_args',
            'BudgetForcingLogitsProcessor', 'check_forcing_llm', 'vllm_engine', 'serve_command', 'forcing_request']
 
 # %% ../nbs/04_vllm_forcing.ipynb #b8246c86
@@ -250,12 +250,9 @@ class RequestForcing:
             if n:  # the model ended its answer
                 self.kinds[-n:] = ["stop"] * n; self.answer_tokens -= n; self.phase = "done"
 
-    def _force(self, row, tok: int):
-        row.fill_(float("-inf")); row[tok] = 0.0
-
-    def _start(self, row, ids: Sequence[int], kind: str):
+    def _start(self, ids: Sequence[int], kind: str) -> int:
         self.queue, self.queue_kind = list(ids), kind
-        self._force(row, self.queue[0])
+        return self.queue[0]
 
     def _attempt(self, row, top: int | None = None) -> list[int] | None:
         "The end-attempt sequence the model completes at this step (`top`: the row's argmax if known), or None."
@@ -277,30 +274,38 @@ class RequestForcing:
         row[last] = float("-inf")
         return None
 
-    def apply(self, row, top: int | None = None):
-        "Edit one logits row in place: force a token, mask the end of thinking, or leave it alone (`top`: its argmax)."
-        if self.queue: return self._force(row, self.queue[0])
-        if self.phase == "done": return self._force(row, self.eos)
+    def apply(self, row, top: int | None = None) -> int | None:
+        """Decide this step from one logits row (`top`: its argmax, if known): the id to force, or None to let the
+        sampler choose. Masks (a suppressed end, the ban right after a Wait) are written into `row` in place."""
+        if self.queue: return self.queue[0]
+        if self.phase == "done": return self.eos
         if self.phase == "answer":
-            if self.answer_tokens >= self.max_answer_tokens: self._start(row, [self.eos], "stop")
-            return
+            return self._start([self.eos], "stop") if self.answer_tokens >= self.max_answer_tokens else None
         if self.budget is not None and self.thinking_tokens >= self.budget:
             self.cut_by_budget = True
-            return self._start(row, self.ids.forced_end_for(self.out[-1] if self.out else -1), "forced_end")
-        if self.ban_next: row[self.ids.banned_first] = float("-inf"); top = None
+            return self._start(self.ids.forced_end_for(self.out[-1] if self.out else -1), "forced_end")
+        if self.ban_next and (self.temperature > 0 or top is None or top in self.ids.banned_first):
+            row[self.ids.banned_first] = float("-inf"); top = None  # (greedy: no need unless it was the argmax)
         seq = self._attempt(row, top)
-        if seq is None: return
+        if seq is None: return None
         wanted = self.waits < self.num_waits or self.thinking_tokens < self.min_thinking_tokens  # = wants_wait
         if wanted and (self.budget is None or self.thinking_tokens + len(self.ids.wait) <= self.budget):
             self.waits += 1
-            if self.ids.wait: return self._start(row, self.ids.wait, "wait")
+            if self.ids.wait: return self._start(self.ids.wait, "wait")
             row[sorted({seq[-1], *self.ids.banned_first})] = float("-inf")  # no wait string: suppress only
-            return
+            return None
         written = len(seq) - 1  # pieces of a split delimiter the model already wrote
         if written and self.ids.end[:len(seq)] == seq:
             self.kinds[-written:] = ["end"] * written; self.thinking_tokens -= written
-            return self._start(row, self.ids.end[written:], "end")
-        self._start(row, self.ids.end, "end")
+            return self._start(self.ids.end[written:], "end")
+        return self._start(self.ids.end, "end")
+
+def force_rows(logits, rows: Sequence[int], ids: Sequence[int]):
+    "Make each row of `rows` pick its id of `ids`: every other logit -inf (one batched write, any sampler obeys)."
+    if rows:
+        logits[list(rows)] = float("-inf")
+        logits[list(rows), list(ids)] = 0.0
+    return logits
 
 # %% ../nbs/04_vllm_forcing.ipynb #70286560
 FORCING_ARGS = {"s1_max_thinking_tokens": (int, str), "s1_num_waits": int, "s1_wait_string": str,
@@ -389,8 +394,9 @@ class BudgetForcingLogitsProcessor(LogitsProcessor):
     def apply(self, logits):
         if not self.requests: return logits
         tops = logits.argmax(-1).tolist()  # one argmax for the batch, not one per row
-        for row, st in self.requests.items(): st.apply(logits[row], tops[row])
-        return logits
+        forced = [(row, st.apply(logits[row], tops[row])) for row, st in self.requests.items()]
+        forced = [(r, t) for r, t in forced if t is not None]
+        return force_rows(logits, [r for r, _ in forced], [t for _, t in forced])
 
 # %% ../nbs/04_vllm_forcing.ipynb #26c80f1f
 def check_forcing_llm(llm):

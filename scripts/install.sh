@@ -15,7 +15,7 @@ case "$target" in
     python -m pip uninstall -y torchvision torchaudio torchcodec >/dev/null 2>&1 || true
     ;;
   gpu)
-    python -m pip install -e ".[dev,vllm,liger]"
+    python -m pip install -e ".[dev,vllm]"
     ;;
   *) echo "usage: bash scripts/install.sh [cpu|gpu]" >&2; exit 2 ;;
 esac

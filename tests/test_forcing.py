@@ -6,9 +6,9 @@ import sys
 import pytest
 import torch
 
-from s1_nb.core import IM_START, THINK_DELIM, inference_prompt, load_model, tiny_model, tiny_tokenizer
+from s1_nb.core import FORCED_END, IM_START, THINK_DELIM, inference_prompt, load_model, tiny_model, tiny_tokenizer
 from s1_nb.forcing import (ForcedOutput, ForcingConfig, Segment, build_output, check_prompts, forcing_ids, generate,
-                           match_end, nudge_to_end, redraw_weights, register_engine, render_trace_html,
+                           forcing_panel, match_end, nudge_to_end, redraw_weights, register_engine, render_trace_html,
                            thinking_budget, ENGINES)
 
 QUESTIONS = ["How many r in raspberry?", "What is 3 + 4?",
@@ -79,9 +79,21 @@ def test_split_delimiter(split, num_waits, budget, wait):
     same(outs, generate(prompts, m, tok, engine="hf-reference", **cfg))
     for o in outs:
         consistent(o, budget)
-        think = [i for s in o.segments if s.kind == "thinking" for i in tok(s.text, add_special_tokens=False)["input_ids"]]
         assert IM_START not in "".join(s.text for s in o.segments if s.kind == "thinking")
     if num_waits and budget == 40: assert sum(o.waits for o in outs) > 0
+
+
+def test_split_delimiter_half_written_is_thinking():
+    "A model that often starts `<|im_start|>` and drifts off: the half-written pieces stay thinking text."
+    m, tok = load_model(tiny_model("tiny", special_im_tokens=False), dtype=torch.float32)
+    redraw_weights(m, seed=1)
+    nudge_to_end(m, tok, bias=2.5, follow=1.5)
+    prompts = [inference_prompt(q, tok) for q in QUESTIONS]
+    cfg = dict(max_thinking_tokens=60, num_waits=2, max_answer_tokens=3)
+    outs = generate(prompts, m, tok, **cfg)
+    same(outs, generate(prompts, m, tok, engine="hf-reference", **cfg))
+    thinking = "".join(s.text for o in outs for s in o.segments if s.kind == "thinking")
+    assert "<|" in thinking and IM_START not in thinking  # false starts were kept, no full delimiter slipped through
 
 
 def test_match_end_has_no_false_matches():
@@ -129,8 +141,8 @@ def test_forced_end_text(qwen_like):
     assert fe.forced and o.cut_by_budget and fe.text.endswith("<|im_start|>answer\nFinal Answer:")
     assert fe.text.startswith("\n") != o.thinking.endswith("\n")  # the newline only if needed
     fids = forcing_ids(tok)
-    nl = tok("a\n", add_special_tokens=False)["input_ids"][-1]
-    assert fids.forced_end_for(nl) == fids.forced_end[1:] or tok.decode(fids.forced_end_for(nl)).startswith("<")
+    nl, word = tok("a\n", add_special_tokens=False)["input_ids"][-1], tok("a", add_special_tokens=False)["input_ids"][-1]
+    assert tok.decode(fids.forced_end_for(nl)) == FORCED_END[1:] and tok.decode(fids.forced_end_for(word)) == FORCED_END
 
 
 def test_sampling_is_seeded(qwen_like):
@@ -231,3 +243,36 @@ def test_render_trace_html():
     assert "&lt;b&gt;2&lt;/b&gt;" in h and "<b>2</b>" not in h  # model text is escaped
     assert h.count('class="forced') == 2 and "Wait" in h
     assert f"{o.thinking_tokens} thinking tokens" in h and "1 wait" in h and "cut by the budget" in h
+
+
+def test_panel_is_a_thin_wrapper(qwen_like):
+    m, tok, _ = qwen_like
+    panel = forcing_panel(m, tok, "What is 3 + 4?", num_waits=1, max_thinking_tokens=20, max_answer_tokens=3)
+    (waits, budget), box, view = panel.children[0].children, panel.children[1], panel.children[2]
+    want = lambda: render_trace_html(generate(inference_prompt(box.value, tok), m, tok, num_waits=waits.value,
+                                              max_thinking_tokens=budget.value, max_answer_tokens=3)[0])
+    assert view.value == want()
+    waits.value, budget.value = 3, 30
+    assert view.value == want()
+    box.value = "no"
+    assert view.value == want()
+
+
+@pytest.mark.shared
+def test_qwen_forcing_ids(qwen_tokenizer):
+    fids = forcing_ids(qwen_tokenizer)
+    im_start, im_end = qwen_tokenizer.convert_tokens_to_ids(["<|im_start|>", "<|im_end|>"])
+    assert fids.end_attempts == [[im_start], [im_end]] and fids.stops == [[im_end]]
+    assert qwen_tokenizer.decode(fids.end) == "<|im_start|>answer"
+    assert qwen_tokenizer.decode(fids.forced_end) == FORCED_END
+    assert qwen_tokenizer.decode(fids.forced_end_after_newline) == FORCED_END[1:]
+    assert qwen_tokenizer.decode(fids.wait) == "Wait" and len(fids.wait) == 1
+    assert fids.forced_end_for(qwen_tokenizer("so 3.\n")["input_ids"][-1]) == fids.forced_end_after_newline
+
+
+def test_no_answer_tokens(qwen_like):
+    m, tok, prompts = qwen_like
+    cfg = dict(max_thinking_tokens=10, num_waits=1, max_answer_tokens=0)
+    outs = generate(prompts, m, tok, **cfg)
+    same(outs, generate(prompts, m, tok, engine="hf-reference", **cfg))
+    assert all(o.answer_tokens == 0 and o.answer == "" for o in outs)

@@ -106,3 +106,13 @@ def test_headline_refuses_a_sweep_without_the_baseline():
     from s1_nb.laptop import headline
     fails(lambda: headline(pd.DataFrame(dict(setting=["wait=1"], accuracy=[50.0], method=["wait"]))),
               contains="no ['wait=0'] setting")
+
+
+def test_evaluation_and_demo_refuse_bad_arguments(shipped, tmp_path, monkeypatch):
+    import s1_nb.laptop as laptop
+    model, tok = shipped
+    fails(lambda: laptop.evaluate_laptop(model, tok, n=0), contains="n must be >= 1")
+    fails(lambda: laptop.run_demo(out=str(tmp_path), stage="final"), contains="--stage must be 'base' or 's1'")
+    monkeypatch.setattr(laptop, "assets_dir", lambda: tmp_path / "nowhere")
+    fails(lambda: laptop.shipped_checkpoint("base"), contains="no shipped laptop checkpoint")
+    fails(lambda: laptop.train_base([], tmp_path, steps=10), contains="must be at least warmup_steps")

@@ -14,7 +14,8 @@ import torch
 
 from s1_nb.core import inference_prompt, load_model, load_tokenizer
 from s1_nb.forcing import ForcingConfig, forcing_ids, generate, match_end
-from s1_nb.vllm_forcing import (RequestForcing, first_match, forcing_args, parse_forcing_args, vllm_tiny_model)
+from s1_nb.vllm_forcing import (RequestForcing, first_match, force_rows, forcing_args, parse_forcing_args,
+                                vllm_tiny_model)
 
 QUESTIONS = ["How many r in raspberry?", "What is 3 + 5?", "Count the letters in banana.", "Is 7 prime?"]
 SETTINGS = [dict(max_thinking_tokens=40), dict(num_waits=2, max_thinking_tokens=40, max_answer_tokens=12),
@@ -57,11 +58,19 @@ def test_forcing_args_round_trip():
     assert parse_forcing_args({"kv_transfer_params": {}}) is None and parse_forcing_args(None) is None
 
 
-def _drive(st, tok, wants, steps=40, other=None):
-    "Greedy steps with logits whose argmax is `wants` (and `other` second)."
+def _step(st, row):
+    "One greedy step of `st` on a logits row (what the processor and vLLM's sampler do together)."
+    logits = row[None].clone()
+    forced = st.apply(logits[0])
+    if forced is not None: force_rows(logits, [0], [forced])
+    st.observe(int(logits[0].argmax()))
+
+
+def _drive(st, tok, wants, steps=40):
+    "Greedy steps with logits whose argmax is `wants` (token 7 second)."
     for _ in range(steps):
-        row = torch.zeros(len(tok)); row[wants] = 5.0; row[other if other is not None else 7] = 4.0
-        st.apply(row); st.observe(int(row.argmax()))
+        row = torch.zeros(len(tok)); row[wants] = 5.0; row[7] = 4.0
+        _step(st, row)
         if st.phase == "done": break
     return st
 
@@ -91,20 +100,20 @@ def test_state_machine_split_delimiter():
     st = RequestForcing(fids, budget=40, num_waits=1, max_answer_tokens=2, eos=tok.eos_token_id)
     for t in seq[:-1] + [5]:  # the model writes "<|im_start|" then something else: no attempt
         row = torch.zeros(len(tok)); row[t] = 1.0
-        st.apply(row); st.observe(int(row.argmax()))
+        _step(st, row)
     assert st.waits == 0 and set(st.kinds) == {"thinking"}
     for t in seq:  # now the whole delimiter: suppressed at its last piece, "Wait" forced instead
         row = torch.zeros(len(tok)); row[t] = 1.0
-        st.apply(row); st.observe(int(row.argmax()))
+        _step(st, row)
     assert st.waits == 1 and st.out[-1] == fids.wait[0] and st.kinds[-1] == "wait"
     assert st.out[-1 - len(seq) + 1:-1] == seq[:-1]  # the first 11 pieces stay (a stream cannot take them back)
     assert match_end(st.out, fids.end_attempts) == 0
     for t in [5] + seq:  # (right after a Wait an end may not start: s1's min_tokens=1) then no Waits left: the model's own end stands, completed into "<|im_start|>answer"
         row = torch.zeros(len(tok)); row[t] = 1.0
-        st.apply(row); st.observe(int(row.argmax()))
+        _step(st, row)
         if st.queue: break
     while st.queue:
-        row = torch.zeros(len(tok)); st.apply(row); st.observe(int(row.argmax()))
+        _step(st, torch.zeros(len(tok)))
     assert st.out[-len(fids.end):] == fids.end and st.phase == "answer"
     assert st.kinds[-len(fids.end):] == ["end"] * len(fids.end)
     assert st.thinking_tokens <= 40
