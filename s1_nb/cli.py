@@ -52,8 +52,10 @@ def notebooks(
 # %% ../nbs/99_cli.ipynb #d32878fb
 COMMANDS = {  # command -> (module, function)
     "notebooks": ("s1_nb.cli", "notebooks"),
+    "curate": ("s1_nb.curation", "curate_cli"),
     "sft": ("s1_nb.sft", "sft_cli"),
     "eval": ("s1_nb.evaluation", "eval_cli"),
+    "demo": ("s1_nb.laptop", "demo"),
 }
 
 def main(argv: list[str] | None = None):
@@ -68,4 +70,5 @@ def main(argv: list[str] | None = None):
         return 0 if not argv or argv[0] in ("-h", "--help") else 2
     mod, fn = COMMANDS[argv[0]]
     sys.argv = [f"s1 {argv[0]}", *argv[1:]]
-    return getattr(import_module(mod), fn)()
+    res = getattr(import_module(mod), fn)()
+    return res if isinstance(res, int) else 0  # the exit status (commands report by printing and writing files)

@@ -129,7 +129,7 @@ class S1Tokens:
     answer: list[int]  # the answer delimiter, as it follows thinking text
     wait: list[int]  # "Wait" as it follows a newline
     final_answer: list[int]  # "Final Answer:" as it follows the answer delimiter
-    eos_ids: list[int] = field(default_factory=list)  # ids that end generation
+    eos_ids: list[int] = field(default_factory=list)  # single ids that end generation (eos, and `<|im_end|>` if one token)
     pad_id: int | None = None
 
     @property
@@ -146,13 +146,14 @@ def s1_tokens(tokenizer) -> S1Tokens:
     "Token ids of the s1 delimiters and stop tokens for `tokenizer`; raises if it cannot express them."
     if tokenizer.eos_token_id is None:
         raise ValueError("tokenizer has no eos token: s1 needs one to end the answer (set tokenizer.eos_token).")
+    im_end = token_ids(tokenizer, IM_END)
     ids = S1Tokens(
-        im_start=token_ids(tokenizer, IM_START), im_end=token_ids(tokenizer, IM_END),
+        im_start=token_ids(tokenizer, IM_START), im_end=im_end,
         think=token_ids(tokenizer, THINK_DELIM, prefix=f"{IM_START}assistant\n"),
         answer=token_ids(tokenizer, ANSWER_DELIM, prefix="so 3.\n"),
         wait=token_ids(tokenizer, WAIT, prefix="so 3.\n"),
         final_answer=token_ids(tokenizer, FINAL_ANSWER, prefix=f"{ANSWER_DELIM}\n"),
-        eos_ids=sorted({tokenizer.eos_token_id, *token_ids(tokenizer, IM_END)[-1:]}),
+        eos_ids=sorted({tokenizer.eos_token_id, *(im_end if len(im_end) == 1 else [])}),
         pad_id=tokenizer.pad_token_id)
     unk = tokenizer.unk_token_id
     for name in ("im_start", "im_end", "think", "answer", "wait", "final_answer"):
@@ -176,8 +177,8 @@ def find_shared(sub: str = "", start: Path | str | None = None) -> Path | None:
 QWEN_SPECIAL_TOKENS = ["<|endoftext|>", IM_START, IM_END, S1_PAD_TOKEN]
 
 TINY_CONFIGS = {  # name -> Qwen2Config fields
-    "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-                 num_key_value_heads=2, max_position_embeddings=8192),
+    "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2,
+                 num_key_value_heads=1, max_position_embeddings=8192),
     "tiny-large": dict(hidden_size=256, intermediate_size=768, num_hidden_layers=4, num_attention_heads=8,
                        num_key_value_heads=2, max_position_embeddings=8192),
 }

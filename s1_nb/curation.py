@@ -30,7 +30,8 @@ __all__ = ['POOL_HUB_ID', 'S1K_HUB_ID', 'S1K_11_HUB_ID', 'S1K_COLUMNS', 'GRADE_C
            'preselection', 'diversity_sample', 'selection_hash', 'Funnel', 'curate', 's1k_features', 'to_s1k',
            'save_s1k', 'plot_funnel', 'plot_domains', 'plot_lengths', 'thinking_lengths', 'is_correct',
            'grade_correctness', 'load_grading_prompt', 'grading_prompt', 'parse_verdict', 'Verdict', 'llm_judge',
-           'load_msc', 'DomainClassifier', 'domain_classifier', 'classify_domains', 'featurize_pool', 'plot_benchmark']
+           'load_msc', 'DomainClassifier', 'domain_classifier', 'classify_domains', 'featurize_pool', 'plot_benchmark',
+           'pool_source', 'curate_cli']
 
 # %% ../nbs/01_curation.ipynb #9892d03a
 POOL_HUB_ID = "simplescaling/data_ablation_full59K"
@@ -738,3 +739,33 @@ def plot_benchmark(results: dict, out_dir: Path | str | None = None):
     ax.bar([names[k] for k in keys], [L[k] / 1e3 for k in keys], color=["gray"] + ["tab:blue"] * (len(keys) - 1))
     ax.set(ylabel="thousand tokens / s", title=f"Length featurization, {L['rows']:,} traces, Qwen2.5 tokenizer")
     return _save(fig, out_dir, "benchmark_lengths.png")
+
+# %% ../nbs/01_curation.ipynb #32616751
+from fastcore.script import call_parse
+
+def pool_source(pool: str, seed: int = 0):
+    "What `curate` reads for a `--pool` argument: `synthetic:N` builds a generated pool, anything else passes through."
+    if not pool.startswith("synthetic"): return pool
+    size = pool.partition(":")[2] or "2000"
+    if not size.isdigit() or int(size) < 1: raise ValueError(f"--pool {pool!r}: write synthetic:N with N a positive number of rows")
+    return synthetic_pool(int(size), seed=seed)
+
+@call_parse
+def curate_cli(
+    pool: str = POOL_HUB_ID,  # hub id, .parquet/.jsonl file, or synthetic:N
+    features: str = "",  # table to join the grade columns from, if the pool lacks them (real run: qfq/train_featurized)
+    n: int = 1000,  # rows to select
+    seed: int = 0,  # seed of the diversity sampling (and of a synthetic pool)
+    out: str = "s1k",  # folder for s1k.parquet, funnel.csv and drops.csv
+    decontamination: str = "s1",  # "s1" (literal 8-gram rule), "precise", or "none"
+    diversity: str = "paper",  # "paper" (Algorithm 1) or "repo"
+):
+    "Curate an s1K-style selection from a pool; write the dataset, the funnel and every dropped row with its reason."
+    if n < 1: raise ValueError(f"--n must be at least 1, got {n}")
+    source = attach_features(pool_source(pool, seed), features) if features else pool_source(pool, seed)
+    ds, funnel = curate(source, n=n, seed=seed, diversity=diversity,
+                        decontamination=None if decontamination == "none" else decontamination)
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    save_s1k(ds, out / "s1k.parquet")
+    funnel.table.to_csv(out / "funnel.csv", index=False); funnel.drops.to_csv(out / "drops.csv", index=False)
+    print(funnel, f"\nwrote {len(ds)} rows and {len(funnel.drops):,} drop reasons to {out}/")

@@ -32,8 +32,8 @@ __all__ = ['BENCHMARKS', 'GATED_HELP', 'GPQA_TEMPLATE', 'GRADERS', 'PAPER_FIG1_A
            'math_equal', 'Graded', 'grade_answer', 'grade', 'as_model_answer', 'gold_check', 'unparsed_golds',
            'wrong_check', 'control', 'scaling', 'performance', 'Setting', 'budget_settings', 'wait_settings',
            'majority_setting', 'forcing_generate', 'run_setting', 'grade_record', 'majority_vote', 'summarize',
-           'setting_key', 'write_jsonl', 'write_results', 'run_sweep', 'load_engine_model', 'method_metrics',
-           'plot_scaling', 'headline_table', 'parse_values', 'evaluate', 'eval_cli']
+           'setting_key', 'model_identity', 'write_jsonl', 'write_results', 'run_sweep', 'load_engine_model',
+           'method_metrics', 'plot_scaling', 'headline_table', 'parse_values', 'evaluate', 'eval_cli']
 
 # %% ../nbs/05_evaluation.ipynb #fdac4643
 @dataclass(frozen=True)
@@ -459,6 +459,19 @@ def setting_key(setting: Setting, problems: Sequence[dict], model_id: str, engin
     spec = dict(setting=asdict(setting), base=base, model=model_id, engine=engine, ids=[p["id"] for p in problems])
     return hashlib.sha1(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
+def model_identity(model: str) -> str:
+    "The model as the resume key sees it: a folder with a stamp of its weight files, a hub id with its cached commit."
+    from s1_nb.core import resolve_model
+    path = Path(resolve_model(model))
+    if path.is_dir():
+        files = sorted(f for f in path.iterdir() if f.suffix in (".safetensors", ".bin", ".json") and f.is_file())
+        stamp = [(f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+        return f"{path.resolve()}@{hashlib.sha1(json.dumps(stamp).encode()).hexdigest()[:12]}"
+    try:
+        from huggingface_hub import snapshot_download
+        return f"{model}@{Path(snapshot_download(str(model), local_files_only=True)).name}"  # the commit
+    except Exception: return str(model)  # not cached yet: the id alone
+
 def write_jsonl(path: Path, records: Sequence[dict]):
     "Write `records` to `path` atomically (a temporary file renamed into place)."
     tmp = path.with_name(path.name + ".tmp")
@@ -594,7 +607,7 @@ def evaluate(model: str = "tiny", benchmarks: Sequence[str] = ("math500", "aime2
     settings = budget_settings(budgets) + wait_settings(waits, wait_budget)
     if majority_k: settings.append(majority_setting(majority_k, majority_temperature, wait_budget))
     lm, tok = load_engine_model(model, engine, tensor_parallel)
-    res = run_sweep(problems, settings, lm, tok, run_dir, engine, model, generate_fn,
+    res = run_sweep(problems, settings, lm, tok, run_dir, engine, model_identity(model), generate_fn,
                     max_answer_tokens=max_answer_tokens)
     run_dir = Path(run_dir)
     import pandas as pd

@@ -20,12 +20,12 @@ from .core import (ANSWER_DELIM, FINAL_ANSWER, FORCED_END, IM_END, IM_START, S1_
 
 # %% auto #0
 __all__ = ['LETTERS', 'RESERVED_WORDS', 'DEFAULT_TASK', 'CHARS', 'WORD_TOKENS', 'SPECIAL_TOKENS', 'LAPTOP_MODEL', 'EVAL_SEED',
-           'MODEL_FILES', 'task_word', 'check_line', 'quick_line', 'letter_count_trace', 'letter_count_row',
+           'MODEL_FILES', 'demo', 'task_word', 'check_line', 'quick_line', 'letter_count_trace', 'letter_count_row',
            'thinking_length', 'letter_count_pool', 'trace_stats', 'laptop_tokenizer', 'laptop_model', 'sft_example',
            'base_recipe', 'spelling_text', 'spelling_corpus', 'pretrain', 'train_base', 'letter_problems',
            'laptop_settings', 'train_s1_stage', 'train_laptop', 'assets_dir', 'shipped_checkpoint', 'show_forced',
            'forced_answer', 'evaluate_laptop', 'model_fingerprint', 'headline', 'goals', 'seed_table', 'plot_seeds',
-           'shipped_results', 'results_markdown', 'ship_run', 'run_demo', 'demo']
+           'shipped_results', 'results_markdown', 'ship_run', 'run_demo']
 
 # %% ../nbs/06_laptop_s1.ipynb #294e3566
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -372,7 +372,9 @@ def plot_seeds(results_by_seed: dict, title: str = "s1 on a laptop: budget forci
         if g.empty: continue
         line, = ax.plot(g.t, g.a, style, label=label)
         ax.fill_between(g.t, g.lo, g.hi, color=line.get_color(), alpha=0.15)
-        for v, r in g.iterrows(): ax.annotate(str(v), (r.t, r.a), fontsize=7, textcoords="offset points", xytext=(3, -9))
+        spots = g.groupby([g.t.round(1), g.a.round(1)], sort=False).apply(lambda x: ",".join(map(str, x.index)))
+        for (t, a), names in spots.items():  # settings that land on one point share one label
+            ax.annotate(names, (t, a), fontsize=7, textcoords="offset points", xytext=(-8, 6) if method == "wait" else (3, -9))
     ax.set_xscale("log", base=2)
     ax.set(title=title, xlabel="average thinking tokens (log scale)", ylabel="accuracy (%)", ylim=(-3, 103))
     ax.grid(alpha=0.3); ax.legend(fontsize=8, loc="lower right")
@@ -435,7 +437,7 @@ def run_demo(
     checkpoint: str = "",  # evaluate this model folder instead (ignores --train)
     ship: bool = False,  # with --train: copy seed 0's models and the results into the package (maintainers)
 ):
-    "The demo: train (or load) the laptop model, sweep budget forcing, write the table and plots to `out`; the headlines."
+    "s1 on a laptop: train (or load) the tiny model, sweep budget forcing, write the results table and plots to --out."
     from s1_nb.core import load_model
     if stage not in ("base", "s1"): raise ValueError(f"--stage must be 'base' or 's1', not {stage!r}")
     run = Path(out); run.mkdir(parents=True, exist_ok=True)
@@ -464,18 +466,4 @@ def run_demo(
     if ship and train: print("shipped to", ship_run(run, seed=seed_list[0]))
     return headlines
 
-@call_parse
-def demo(
-    out: str = "runs/laptop-s1",  # run folder: results table, plots, sweeps (and models with --train)
-    train: bool = False,  # retrain from scratch (about 7 min per seed) instead of using the shipped checkpoint
-    seeds: str = "0",  # comma-separated seeds to train with --train, e.g. 0,1,2
-    n_eval: int = 200,  # held-out questions per setting
-    stage: str = "base",  # which model to evaluate: "base" (the shipped demo model) or "s1" (after the s1 stage)
-    base_steps: int = 6000,  # base-stage optimizer steps (batch 16)
-    base_rows: int = 60_000,  # base-stage generated rows
-    checkpoint: str = "",  # evaluate this model folder instead (ignores --train)
-    ship: bool = False,  # with --train: copy seed 0's models and the results into the package (maintainers)
-):
-    "s1 on a laptop: train (or load) the tiny model, sweep budget forcing, write the results table and plots to --out."
-    run_demo(out=out, train=train, seeds=seeds, n_eval=n_eval, stage=stage, base_steps=base_steps, base_rows=base_rows,
-             checkpoint=checkpoint, ship=ship)
+demo = call_parse(run_demo)  # the `s1 demo` command

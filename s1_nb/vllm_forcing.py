@@ -22,23 +22,12 @@ except ImportError:  # pragma: no cover
     LogitsProcessor, BatchUpdate, process_dict_updates = object, None, None
 
 # %% auto #0
-__all__ = ['VLLM_HEAD_SIZES', 'KINDS', 'FORCING_ARGS', 'TRACES', 'vllm_tiny_size', 'end_corpus', 'teach_to_end',
-           'vllm_tiny_model', 'load_vllm', 'forced_output', 'HarnessState', 'first_match', 'round_params',
-           'vllm_harness_engine', 'RequestForcing', 'force_rows', 'parse_forcing_args', 'forcing_args',
-           'BudgetForcingLogitsProcessor', 'check_forcing_llm', 'vllm_engine', 'serve_command', 'forcing_request']
+__all__ = ['KINDS', 'FORCING_ARGS', 'TRACES', 'end_corpus', 'teach_to_end', 'vllm_tiny_model', 'load_vllm', 'forced_output',
+           'HarnessState', 'first_match', 'round_params', 'vllm_harness_engine', 'RequestForcing', 'force_rows',
+           'parse_forcing_args', 'forcing_args', 'BudgetForcingLogitsProcessor', 'check_forcing_llm', 'vllm_engine',
+           'serve_command', 'forcing_request']
 
 # %% ../nbs/04_vllm_forcing.ipynb #b8246c86
-VLLM_HEAD_SIZES = (32, 64, 80, 96, 112, 128, 160, 192, 224, 256, 512)  # vLLM CPU attention kernels
-
-def vllm_tiny_size(size: str = "tiny") -> str:
-    "The tiny size to build for vLLM: `size` itself if its head size suits vLLM's CPU kernels, else a 32-wide variant."
-    cfg = TINY_CONFIGS[size]
-    if cfg["hidden_size"] // cfg["num_attention_heads"] in VLLM_HEAD_SIZES: return size
-    name = f"{size}-h32"
-    heads = cfg["hidden_size"] // 32
-    TINY_CONFIGS.setdefault(name, dict(cfg, num_attention_heads=heads, num_key_value_heads=min(cfg["num_key_value_heads"], heads)))
-    return name
-
 def end_corpus(n: int = 64, seed: int = 0) -> list[str]:
     "Made-up s1 transcripts whose thinking is 3-10 words, for `teach_to_end`."
     import random
@@ -65,7 +54,7 @@ def vllm_tiny_model(size: str = "tiny", special_im_tokens: bool = True, end_step
     "A tiny model folder vLLM can load, taught to end its thinking (`teach_to_end` for `end_steps`); cached."
     import torch
     if end_steps is None: end_steps = 40 if special_im_tokens else 80  # a 12-token delimiter takes longer to learn
-    base = tiny_model(vllm_tiny_size(size), special_im_tokens=special_im_tokens)
+    base = tiny_model(size, special_im_tokens=special_im_tokens)
     if not end_steps: return base
     path = base.with_name(base.name + f"-ends{end_steps}")
     if (path / "config.json").exists(): return path

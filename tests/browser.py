@@ -1,20 +1,35 @@
-"""A headless JupyterLab driven by Playwright through Debian's chromium: how the widget tests see a notebook."""
+"""A headless JupyterLab driven by Playwright through Debian's chromium: how the widget tests see a notebook.
+
+No `playwright install`: Playwright launches the system chromium (`chromium_path()`) with `CHROMIUM_ARGS`."""
 import json
+import os
 import secrets
 import shutil
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+KERNEL_NAME, KERNEL_DISPLAY = "s1nb-browser", "s1_nb browser tests"
 
 
 def chromium_path():
     return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def browser_skip_reason() -> str | None:
+    "Why the browser tier cannot run here (None when it can): chromium not on PATH, or playwright not importable."
+    import importlib.util
+    if importlib.util.find_spec("playwright") is None:
+        return "browser tier: playwright is not importable (pip install -e '.[dev]')"
+    if chromium_path() is None:
+        return "browser tier: needs chromium on PATH (apt-get install chromium; scripts/install.sh does it in CI)"
+    return None
 
 
 def free_port():
@@ -23,44 +38,73 @@ def free_port():
         return s.getsockname()[1]
 
 
-def write_notebook(path: Path, sources: list[str]):
+def install_kernelspec(jupyter_path: Path, name: str = KERNEL_NAME) -> str:
+    "A kernelspec under `jupyter_path`/kernels that runs this very interpreter (the venv's), not whatever `python3` is."
+    spec = jupyter_path / "kernels" / name
+    spec.mkdir(parents=True, exist_ok=True)
+    (spec / "kernel.json").write_text(json.dumps(dict(
+        argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        display_name=KERNEL_DISPLAY, language="python")))
+    return name
+
+
+def write_notebook(path: Path, sources: list[str], kernel: str = KERNEL_NAME):
     cells = [dict(cell_type="code", metadata={}, execution_count=None, outputs=[], source=s) for s in sources]
     nb = dict(cells=cells, nbformat=4, nbformat_minor=5,
-              metadata=dict(kernelspec=dict(name="python3", display_name="python3", language="python")))
+              metadata=dict(kernelspec=dict(name=kernel, display_name=kernel, language="python")))
     path.write_text(json.dumps(nb))
 
 
 @contextmanager
-def jupyterlab(root: Path, timeout: float = 90):
-    "Start JupyterLab on loopback in `root`; yield its base URL with the token. Stopped on exit."
+def jupyterlab(root: Path, timeout: float = 120, log_path: Path | None = None):
+    """Start JupyterLab on loopback serving `root`; yield `(base_url, token)`. Stopped on exit.
+
+    Isolated from the user's Jupyter: config, data and runtime dirs live in `root/.jupyter-*`; a kernelspec running
+    `sys.executable` (named `KERNEL_NAME`) is put on `JUPYTER_PATH`. The server log (kernel output included) goes to
+    `log_path` (default `root/jupyterlab.log`)."""
     port, token = free_port(), secrets.token_hex(12)
-    log = open(root / "jupyterlab.log", "w")
+    jp = root / ".jupyter-path"
+    install_kernelspec(jp)
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(root / ".jupyter-config"), JUPYTER_DATA_DIR=str(root / ".jupyter-data"),
+               JUPYTER_RUNTIME_DIR=str(root / ".jupyter-runtime"),
+               JUPYTER_PATH=os.pathsep.join([str(jp)] + [p for p in [os.environ.get("JUPYTER_PATH")] if p]))
+    log_path = log_path or root / "jupyterlab.log"
+    log = open(log_path, "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
          f"--IdentityProvider.token={token}", "--LabApp.news_url=", f"--ServerApp.root_dir={root}",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"], stdout=log, stderr=subprocess.STDOUT)
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", f"--MappingKernelManager.default_kernel_name={KERNEL_NAME}"],
+        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
+    base = f"http://127.0.0.1:{port}"
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via an http_proxy
     try:
         deadline = time.time() + timeout
-        while True:
+        while True:  # up = the REST API answers with our token
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close(); break
+                with direct.open(f"{base}/api/status?token={token}", timeout=5) as r:
+                    if r.status == 200: break
             except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"JupyterLab did not start; see {root / 'jupyterlab.log'}")
-                time.sleep(0.5)
-        yield f"http://127.0.0.1:{port}", token
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"JupyterLab did not start (exit code {proc.poll()}); see {log_path}")
+            time.sleep(0.5)
+        yield base, token
     finally:
         proc.terminate()
-        try: proc.wait(15)
-        except subprocess.TimeoutExpired: proc.kill()
+        try: proc.wait(20)
+        except subprocess.TimeoutExpired: proc.kill(); proc.wait(10)
         log.close()
 
 
 def open_and_run(page, base: str, token: str, name: str, timeout_ms: int = 120_000):
-    "Open notebook `name` in JupyterLab and run all its cells."
-    page.goto(f"{base}/lab/tree/{name}?token={token}")
+    """Open notebook `name` in JupyterLab (a fresh workspace), wait until its kernel is connected and idle, and run
+    all its cells. (Running before the session has its kernel makes JupyterLab ask "Select Kernel" instead.)"""
+    page.goto(f"{base}/lab/tree/{name}?token={token}&reset", timeout=timeout_ms)
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout_ms)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator, #jp-main-statusbar", timeout=timeout_ms)
-    time.sleep(2)  # let the kernel connect
-    page.click("text=Run", timeout=timeout_ms)
-    page.click("text=Run All Cells", timeout=timeout_ms)
+    # the status bar says "<kernelspec display name> | Idle" once the session's kernel is started and connected
+    # (the notebook's metadata names the kernel but not this display name, so it cannot show up earlier)
+    page.locator("#jp-main-statusbar", has_text=f"{KERNEL_DISPLAY} | Idle").wait_for(timeout=timeout_ms)
+    page.wait_for_selector(".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status='idle']",
+                           state="attached", timeout=timeout_ms)
+    page.locator(".lm-MenuBar-item", has_text="Run").first.click(timeout=timeout_ms)
+    page.locator(".lm-Menu-item", has_text="Run All Cells").first.click(timeout=timeout_ms)

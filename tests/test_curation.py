@@ -324,27 +324,12 @@ def test_s1s_grading_prompt_has_its_placeholders(shared_dir):
 @pytest.mark.slow
 def test_llm_judge_against_a_real_vllm_server(tmp_path):
     "A real OpenAI-compatible vLLM server with the tiny model: the prompt arrives whole, constrained replies parse."
-    import os, socket, subprocess, sys, time, urllib.request
+    from servers import vllm_server
     from transformers import AutoTokenizer
     from s1_nb.curation import grading_prompt, llm_judge
     from s1_nb.vllm_forcing import vllm_tiny_model
     path = vllm_tiny_model()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]
-    log = open(tmp_path / "serve.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(path),
-                               "--host", "127.0.0.1", "--port", str(port), "--dtype", "float32", "--enforce-eager",
-                               "--kv-cache-memory-bytes", str(256 * 2**20)], stdout=log, stderr=subprocess.STDOUT,
-                              env=dict(os.environ, VLLM_ENABLE_V1_MULTIPROCESSING="1"), start_new_session=True)
-    try:
-        base, deadline = f"http://127.0.0.1:{port}", time.time() + 300
-        while time.time() < deadline:
-            assert server.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
-            try:
-                with urllib.request.urlopen(base + "/health", timeout=2) as r:
-                    if r.status == 200: break
-            except OSError: time.sleep(1)
-        else: pytest.fail("the vLLM server did not start in 300 s:\n" + (tmp_path / "serve.log").read_text()[-3000:])
+    with vllm_server(path, tmp_path / "serve.log") as base:
         template = "# Problem\n{problem}\n\n## Attempt\n{attempt}\n\n## Correct answer\n{solution}\n\nYes or No?"
         items = [("What is 2+2?", "4", "4"), ("What is 3*3?", "6", "9")]
         constrained = llm_judge(items, base + "/v1", template=template, max_tokens=30, reasoning_chars=20)
@@ -357,8 +342,33 @@ def test_llm_judge_against_a_real_vllm_server(tmp_path):
         assert constrained[0].prompt_tokens == len(tok(rendered, add_special_tokens=False)["input_ids"])
         free = llm_judge(items[:1], base + "/v1", template=template, max_tokens=8)[0]
         assert free.text and free.correct is None or free.text.strip().splitlines()[-1].strip(". ").lower() in ("yes", "no")
-    finally:
-        os.killpg(server.pid, 15)
-        try: server.wait(timeout=30)
-        except subprocess.TimeoutExpired: os.killpg(server.pid, 9); server.wait()
-        log.close()
+
+
+def test_s1_curate_command_writes_selection_funnel_and_every_drop(tmp_path):
+    from datasets import load_dataset
+    from s1_nb.cli import main
+    assert main(["curate", "--pool", "synthetic:400", "--n", "30", "--seed", "3", "--out", str(tmp_path)]) == 0
+    ds = load_dataset("parquet", data_files=str(tmp_path / "s1k.parquet"), split="train")
+    assert len(ds) == 30
+    drops = pd.read_csv(tmp_path / "drops.csv")
+    assert len(drops) + 30 == 400 and drops.reason.notna().all()  # nothing lost without a reason
+    table = pd.read_csv(tmp_path / "funnel.csv")
+    assert table.kept.iloc[-1] == 30 and table.dropped.sum() == len(drops)
+    expected, _ = curate(synthetic_pool(400, seed=3), n=30, seed=3)
+    assert ds["question"] == expected["question"]  # the command is `curate`, nothing more
+    with pytest.raises(ValueError, match="synthetic:N"):
+        main(["curate", "--pool", "synthetic:many", "--out", str(tmp_path)])
+    with pytest.raises(ValueError, match="--n"):
+        main(["curate", "--pool", "synthetic:50", "--n", "0", "--out", str(tmp_path)])
+
+
+def test_s1_curate_joins_grade_columns_from_features(tmp_path):
+    from s1_nb.cli import main
+    full = synthetic_pool(300, seed=5)
+    full.drop(columns=GRADE_COLUMNS).to_parquet(tmp_path / "pool.parquet")
+    full[["question", *GRADE_COLUMNS]].to_parquet(tmp_path / "features.parquet")
+    main(["curate", "--pool", str(tmp_path / "pool.parquet"), "--features", str(tmp_path / "features.parquet"),
+          "--n", "20", "--out", str(tmp_path / "out")])
+    ds = pd.read_parquet(tmp_path / "out" / "s1k.parquet")
+    expected, _ = curate(full, n=20)
+    assert list(ds["question"]) == expected["question"]

@@ -303,3 +303,17 @@ def test_sweep_runs_on_the_vllm_engine(tmp_path):
     assert (res.thinking_tokens <= res.budget).all()
     wait = res[res.setting == "wait=1"].iloc[0]  # this tiny model ends its thinking at once: Wait must extend it
     assert wait.waits == 1.0 and wait.thinking_tokens > res[res.setting == "budget=8"].thinking_tokens.item()
+
+
+def test_model_identity_changes_with_the_weights(tiny_path, tmp_path):
+    import shutil, time
+    from s1_nb.evaluation import model_identity
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_path, folder)
+    first = model_identity(str(folder))
+    assert first.startswith(str(folder.resolve()) + "@") and model_identity(str(folder)) == first
+    time.sleep(0.01)
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes())  # retrained into the same folder: same size, new file
+    assert model_identity(str(folder)) != first
+    assert model_identity("no-such-org/no-such-model") == "no-such-org/no-such-model"

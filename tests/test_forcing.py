@@ -86,14 +86,15 @@ def test_split_delimiter(split, num_waits, budget, wait):
 def test_split_delimiter_half_written_is_thinking():
     "A model that often starts `<|im_start|>` and drifts off: the half-written pieces stay thinking text."
     m, tok = load_model(tiny_model("tiny", special_im_tokens=False), dtype=torch.float32)
-    redraw_weights(m, seed=1)
-    nudge_to_end(m, tok, bias=2.5, follow=1.5)
+    redraw_weights(m, seed=2)
+    nudge_to_end(m, tok, bias=2.5, follow=2.0)
     prompts = [inference_prompt(q, tok) for q in QUESTIONS]
     cfg = dict(max_thinking_tokens=60, num_waits=2, max_answer_tokens=3)
     outs = generate(prompts, m, tok, **cfg)
     same(outs, generate(prompts, m, tok, engine="hf-reference", **cfg))
     thinking = "".join(s.text for o in outs for s in o.segments if s.kind == "thinking")
     assert "<|" in thinking and IM_START not in thinking  # false starts were kept, no full delimiter slipped through
+    assert sum(o.waits for o in outs) > 0  # and a whole delimiter, once written, was replaced by a Wait
 
 
 def test_match_end_has_no_false_matches():
