@@ -33,7 +33,8 @@ __all__ = ['BENCHMARKS', 'GATED_HELP', 'GPQA_TEMPLATE', 'GRADERS', 'PAPER_FIG1_A
            'wrong_check', 'control', 'scaling', 'performance', 'Setting', 'budget_settings', 'wait_settings',
            'majority_setting', 'forcing_generate', 'run_setting', 'grade_record', 'majority_vote', 'summarize',
            'setting_key', 'model_identity', 'write_jsonl', 'write_results', 'run_sweep', 'load_engine_model',
-           'method_metrics', 'plot_scaling', 'headline_table', 'parse_values', 'evaluate', 'eval_cli']
+           'method_metrics', 'style_scaling_axes', 'save_figure', 'plot_scaling', 'headline_table', 'parse_values',
+           'evaluate', 'eval_cli']
 
 # %% ../nbs/05_evaluation.ipynb #fdac4643
 @dataclass(frozen=True)
@@ -538,6 +539,20 @@ def method_metrics(results, benchmark: str) -> list[dict]:
 METHOD_STYLE = {"budget": ("o-", "budget cut-off"), "wait": ("s-", "Wait extension"),
                 "majority": ("^--", "majority vote")}  # method -> (matplotlib style, legend label)
 
+def style_scaling_axes(ax, title: str, legend_loc: str = "upper left"):
+    "The look of the paper's Figure 1: log2 thinking-token axis, accuracy from 0 to 100%, grid, legend."
+    ax.set_xscale("log", base=2)
+    ax.set(title=title, xlabel="average thinking tokens (log scale)", ylabel="accuracy (%)", ylim=(-3, 103))
+    ax.grid(alpha=0.3); ax.legend(fontsize=7, loc=legend_loc)
+
+def save_figure(fig, out: Path | str | None = None):
+    "Lay `fig` out and, if `out` is given, write it there (creating the folder); return `fig`."
+    fig.tight_layout()
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out, dpi=120)
+    return fig
+
 def plot_scaling(results, benchmarks: Sequence[str] | None = None, reference: dict | None = PAPER_FIG1_AIME24,
                  title: str = "Test-time scaling", out: Path | str | None = None):
     "Accuracy vs average thinking tokens (log2 x) per method, one panel per benchmark, with a reference curve."
@@ -556,15 +571,8 @@ def plot_scaling(results, benchmarks: Sequence[str] | None = None, reference: di
         if reference:
             ax.plot(reference["thinking_tokens"], reference["accuracy"], "x:", color="grey",
                     label="s1-32B budget forcing, AIME24 (paper Fig. 1)")
-        ax.set_xscale("log", base=2)
-        ax.set(title=f"{title}: {bench}", xlabel="average thinking tokens (log scale)", ylabel="accuracy (%)",
-               ylim=(-3, 103))
-        ax.grid(alpha=0.3); ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, dpi=120)
-    return fig
+        style_scaling_axes(ax, f"{title}: {bench}")
+    return save_figure(fig, out)
 
 # %% ../nbs/05_evaluation.ipynb #32c032ac
 PAPER_HEADLINES = [  # (what, benchmark, method or setting, our number, paper value, source)

@@ -362,6 +362,7 @@ def plot_seeds(results_by_seed: dict, title: str = "s1 on a laptop: budget forci
     "Accuracy vs average thinking tokens (log2 x), mean over seeds with min-max band, per method; like paper Fig. 1."
     import matplotlib.pyplot as plt
     import pandas as pd
+    from s1_nb.evaluation import save_figure, style_scaling_axes
     df = pd.concat([r.assign(seed=s) for s, r in results_by_seed.items()])
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     styles = {"exact": ("o-", "budget forcing: think exactly B tokens"), "wait": ("s-", "Wait xN (0 = no forcing)"),
@@ -375,14 +376,8 @@ def plot_seeds(results_by_seed: dict, title: str = "s1 on a laptop: budget forci
         spots = g.groupby([g.t.round(1), g.a.round(1)], sort=False).apply(lambda x: ",".join(map(str, x.index)))
         for (t, a), names in spots.items():  # settings that land on one point share one label
             ax.annotate(names, (t, a), fontsize=7, textcoords="offset points", xytext=(-8, 6) if method == "wait" else (3, -9))
-    ax.set_xscale("log", base=2)
-    ax.set(title=title, xlabel="average thinking tokens (log scale)", ylabel="accuracy (%)", ylim=(-3, 103))
-    ax.grid(alpha=0.3); ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
-    if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, dpi=120)
-    return fig
+    style_scaling_axes(ax, title, legend_loc="lower right")
+    return save_figure(fig, out)
 
 # %% ../nbs/06_laptop_s1.ipynb #570da2ab
 def shipped_results() -> dict:
