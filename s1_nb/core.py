@@ -19,7 +19,7 @@ __all__ = ['IM_START', 'IM_END', 'SYSTEM_PROMPT', 'THINK_DELIM', 'ANSWER_DELIM',
            'thinking_text', 'assistant_text', 's1_messages', 'training_text', 'with_s1_chat_template',
            'inference_prompt', 'SplitCompletion', 'split_completion', 'token_ids', 'S1Tokens', 's1_tokens',
            'find_shared', 'tiny_corpus', 'tiny_tokenizer', 'cache_dir', 'tiny_model', 'resolve_model', 'load_tokenizer',
-           'load_model', 'model_load_error']
+           'load_model', 'model_load_error', 'save_figure']
 
 # %% ../nbs/00_core.ipynb #d3ce43f1
 IM_START = "<|im_start|>"
@@ -264,3 +264,12 @@ def model_load_error(name) -> OSError:
     hint = (" HF_HUB_OFFLINE is set, so only models already in the local cache load; use a local folder, "
             "a tiny size (" + ", ".join(TINY_CONFIGS) + "), or go online.") if offline else ""
     return OSError(f"model {str(name)!r} is neither a local folder nor a loadable hub model.{hint}")
+
+# %% ../nbs/00_core.ipynb #725d31a3
+def save_figure(fig, out: Path | str | None = None):
+    "Lay `fig` out and, if `out` is given, write it there (creating the folder); return `fig`."
+    fig.tight_layout()
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out, dpi=120, bbox_inches="tight")
+    return fig

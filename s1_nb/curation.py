@@ -16,8 +16,9 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+from fastcore.script import call_parse
 
-from .core import find_shared
+from .core import find_shared, save_figure
 
 # %% auto #0
 __all__ = ['POOL_HUB_ID', 'S1K_HUB_ID', 'S1K_11_HUB_ID', 'S1K_COLUMNS', 'GRADE_COLUMNS', 'POOL_COLUMNS', 'FEATURE_COLUMNS',
@@ -536,10 +537,7 @@ def save_s1k(ds, path: Path | str) -> Path:
 
 # %% ../nbs/01_curation.ipynb #810a23e5
 def _save(fig, out_dir, name: str):
-    if out_dir:
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
-        fig.savefig(Path(out_dir) / name, dpi=110, bbox_inches="tight")
-    return fig
+    return save_figure(fig, Path(out_dir) / name if out_dir else None)
 
 def plot_funnel(funnel: Funnel, out_dir: Path | str | None = None):
     "Horizontal bars: rows kept after each stage (log scale)."
@@ -741,11 +739,9 @@ def plot_benchmark(results: dict, out_dir: Path | str | None = None):
     return _save(fig, out_dir, "benchmark_lengths.png")
 
 # %% ../nbs/01_curation.ipynb #32616751
-from fastcore.script import call_parse
-
 def pool_source(pool: str, seed: int = 0):
     "What `curate` reads for a `--pool` argument: `synthetic:N` builds a generated pool, anything else passes through."
-    if not pool.startswith("synthetic"): return pool
+    if pool != "synthetic" and not pool.startswith("synthetic:"): return pool
     size = pool.partition(":")[2] or "2000"
     if not size.isdigit() or int(size) < 1: raise ValueError(f"--pool {pool!r}: write synthetic:N with N a positive number of rows")
     return synthetic_pool(int(size), seed=seed)

@@ -22,7 +22,7 @@ from typing import Any, Callable, Sequence
 
 from fastcore.script import call_parse
 
-from .core import IM_START, find_shared, inference_prompt, split_completion
+from .core import IM_START, find_shared, inference_prompt, save_figure, split_completion
 
 # %% auto #0
 __all__ = ['BENCHMARKS', 'GATED_HELP', 'GPQA_TEMPLATE', 'GRADERS', 'PAPER_FIG1_AIME24', 'METHOD_STYLE', 'PAPER_HEADLINES',
@@ -33,8 +33,8 @@ __all__ = ['BENCHMARKS', 'GATED_HELP', 'GPQA_TEMPLATE', 'GRADERS', 'PAPER_FIG1_A
            'wrong_check', 'control', 'scaling', 'performance', 'Setting', 'budget_settings', 'wait_settings',
            'majority_setting', 'forcing_generate', 'run_setting', 'grade_record', 'majority_vote', 'summarize',
            'setting_key', 'model_identity', 'write_jsonl', 'write_results', 'run_sweep', 'load_engine_model',
-           'method_metrics', 'style_scaling_axes', 'save_figure', 'plot_scaling', 'headline_table', 'parse_values',
-           'evaluate', 'eval_cli']
+           'method_metrics', 'style_scaling_axes', 'plot_scaling', 'headline_table', 'parse_values', 'evaluate',
+           'eval_cli']
 
 # %% ../nbs/05_evaluation.ipynb #fdac4643
 @dataclass(frozen=True)
@@ -471,7 +471,7 @@ def model_identity(model: str) -> str:
     try:
         from huggingface_hub import snapshot_download
         return f"{model}@{Path(snapshot_download(str(model), local_files_only=True)).name}"  # the commit
-    except Exception: return str(model)  # not cached yet: the id alone
+    except (OSError, ValueError): return str(model)  # not cached (or not a hub id): the id alone
 
 def write_jsonl(path: Path, records: Sequence[dict]):
     "Write `records` to `path` atomically (a temporary file renamed into place)."
@@ -544,14 +544,6 @@ def style_scaling_axes(ax, title: str, legend_loc: str = "upper left"):
     ax.set_xscale("log", base=2)
     ax.set(title=title, xlabel="average thinking tokens (log scale)", ylabel="accuracy (%)", ylim=(-3, 103))
     ax.grid(alpha=0.3); ax.legend(fontsize=7, loc=legend_loc)
-
-def save_figure(fig, out: Path | str | None = None):
-    "Lay `fig` out and, if `out` is given, write it there (creating the folder); return `fig`."
-    fig.tight_layout()
-    if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, dpi=120)
-    return fig
 
 def plot_scaling(results, benchmarks: Sequence[str] | None = None, reference: dict | None = PAPER_FIG1_AIME24,
                  title: str = "Test-time scaling", out: Path | str | None = None):

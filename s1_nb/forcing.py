@@ -11,15 +11,15 @@ from dataclasses import dataclass, fields, replace
 from typing import Callable, Sequence
 
 from .core import (ANSWER_DELIM, FORCED_END, IM_END, IM_START, THINK_DELIM, WAIT,
-                        S1Tokens, inference_prompt, s1_tokens)
+                        S1Tokens, inference_prompt, s1_tokens, save_figure)
 
 # %% auto #0
-__all__ = ['ENGINES', 'LAZY_ENGINES', 'FORCED_KINDS', 'ForcingConfig', 'Segment', 'ForcedOutput', 'check_config', 'check_prompts',
-           'context_length', 'thinking_budget', 'register_engine', 'get_engine', 'make_config', 'generate',
-           'ForcingIds', 'newline_ids', 'forcing_ids', 'match_end', 'nudge_to_end', 'redraw_weights', 'continue_ids',
-           'build_output', 'show_trace', 'wants_wait', 'forcing_reserve', 'thinking_cap', 'reference_one',
-           'reference_engine', 'sample_token', 'StreamState', 'left_pad', 'hf_engine', 'render_trace_html',
-           'forcing_panel']
+__all__ = ['ENGINES', 'LAZY_ENGINES', 'FORCED_KINDS', 'SEGMENT_COLORS', 'ForcingConfig', 'Segment', 'ForcedOutput',
+           'check_config', 'check_prompts', 'context_length', 'thinking_budget', 'register_engine', 'get_engine',
+           'make_config', 'generate', 'ForcingIds', 'newline_ids', 'forcing_ids', 'match_end', 'nudge_to_end',
+           'redraw_weights', 'continue_ids', 'build_output', 'show_trace', 'wants_wait', 'forcing_reserve',
+           'thinking_cap', 'reference_one', 'reference_engine', 'sample_token', 'StreamState', 'left_pad', 'hf_engine',
+           'plot_segments', 'render_trace_html', 'forcing_panel']
 
 # %% ../nbs/03_budget_forcing.ipynb #bd53c2fd
 @dataclass
@@ -500,6 +500,27 @@ def hf_engine(prompts: list[str], model, tokenizer, config: ForcingConfig) -> li
     return [build_output(p, s.parts, tokenizer, s.waits, s.cut) for p, s in zip(prompts, states)]
 
 register_engine("hf", hf_engine)
+
+# %% ../nbs/03_budget_forcing.ipynb #97697200
+SEGMENT_COLORS = {"thinking": "#8da0cb", "wait": "#fc8d62", "end": "#a6a6a6", "forced_end": "#e41a1c",
+                  "answer": "#66c2a5"}  # segment kind -> bar color
+
+def plot_segments(outputs: Sequence[ForcedOutput], labels: Sequence[str] | None = None, out=None):
+    "One horizontal bar per output: its segments in order, as wide as their token counts, colored by kind."
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(outputs) + 1.2))
+    for row, o in enumerate(outputs):
+        left = 0
+        for seg in o.segments:
+            ax.barh(row, seg.num_tokens, left=left, color=SEGMENT_COLORS.get(seg.kind, "black"), edgecolor="white")
+            left += seg.num_tokens
+    ax.set_yticks(range(len(outputs)), labels or [f"#{i}" for i in range(len(outputs))])
+    ax.invert_yaxis()
+    ax.set(xlabel="tokens of the completion", title="Budget forcing: where the tokens go")
+    ax.legend(handles=[Patch(color=c, label=k) for k, c in SEGMENT_COLORS.items()], fontsize=7, ncol=5,
+              loc="upper center", bbox_to_anchor=(0.5, -0.35 if len(outputs) < 4 else -0.15))
+    return save_figure(fig, out)
 
 # %% ../nbs/03_budget_forcing.ipynb #164ae84b
 _STYLE = {"wait": "background:#ffe08a", "forced_end": "background:#ffb3b3", "end": "background:#e0e0e0"}

@@ -16,7 +16,7 @@ from pathlib import Path
 from fastcore.script import call_parse
 
 from .core import (ANSWER_DELIM, FINAL_ANSWER, FORCED_END, IM_END, IM_START, S1_CHAT_TEMPLATE, S1_PAD_TOKEN,
-                        SYSTEM_PROMPT, THINK_DELIM, WAIT, inference_prompt)
+                        SYSTEM_PROMPT, THINK_DELIM, WAIT, inference_prompt, save_figure)
 
 # %% auto #0
 __all__ = ['LETTERS', 'RESERVED_WORDS', 'DEFAULT_TASK', 'CHARS', 'WORD_TOKENS', 'SPECIAL_TOKENS', 'LAPTOP_MODEL', 'EVAL_SEED',
@@ -362,7 +362,7 @@ def plot_seeds(results_by_seed: dict, title: str = "s1 on a laptop: budget forci
     "Accuracy vs average thinking tokens (log2 x), mean over seeds with min-max band, per method; like paper Fig. 1."
     import matplotlib.pyplot as plt
     import pandas as pd
-    from s1_nb.evaluation import save_figure, style_scaling_axes
+    from s1_nb.evaluation import style_scaling_axes
     df = pd.concat([r.assign(seed=s) for s, r in results_by_seed.items()])
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     styles = {"exact": ("o-", "budget forcing: think exactly B tokens"), "wait": ("s-", "Wait xN (0 = no forcing)"),
