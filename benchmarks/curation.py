@@ -102,6 +102,7 @@ def main():
             encode_share_in_run=in_run_share)
         L = res["lengths"]
         L["fraction_of_raw"] = L["ours_tok_s"] / L["raw_encode_batch_tok_s"]
+        L["fraction_of_raw_fast"] = L["ours_tok_s"] / L["raw_encode_batch_fast_tok_s"]
         L["fraction_of_raw_num_proc"] = L["ours_num_proc_tok_s"] / L["raw_encode_batch_tok_s"]
         L["speedup_over_loop"] = L["ours_tok_s"] / L["row_loop_tok_s"]
         L["speedup_over_map_row_by_row"] = L["ours_tok_s"] / L["map_row_by_row_tok_s"]
@@ -120,14 +121,16 @@ def main():
 
 
 class _TimedTokenizer:
-    "Stands in for a tokenizer: its `encode_batch` is the real one, timed."
+    "Stands in for a tokenizer: its batch encoders are the real ones, timed."
     def __init__(self, fast): self.backend_tokenizer, self.fast, self.seconds = self, fast, 0.0
     def get_vocab_size(self): return self.fast.get_vocab_size()
-    def encode_batch(self, *a, **k):
+    def _timed_call(self, name, *a, **k):
         t = time.perf_counter()
-        out = self.fast.encode_batch(*a, **k)
+        out = getattr(self.fast, name)(*a, **k)
         self.seconds += time.perf_counter() - t
         return out
+    def encode_batch(self, *a, **k): return self._timed_call("encode_batch", *a, **k)
+    def encode_batch_fast(self, *a, **k): return self._timed_call("encode_batch_fast", *a, **k)
 
 
 def _timed(f) -> float:
@@ -149,16 +152,17 @@ def _print(res, total):
         L = res["lengths"]
         print(f"\nlength featurization, Qwen2.5 tokenizer, {L['rows']:,} traces, {L['tokens']:,} tokens "
               f"(TOKENIZERS_PARALLELISM={res['machine']['TOKENIZERS_PARALLELISM']})")
-        print(f"{'method':44s} {'tokens/s':>12s} {'vs raw':>7s}")
-        for name, key in [("raw encode_batch (the limit)", "raw_encode_batch_tok_s"),
-                          ("raw encode_batch_fast", "raw_encode_batch_fast_tok_s"),
+        print(f"{'method':44s} {'tokens/s':>12s} {'vs raw':>7s}")  # raw = encode_batch, the issue's yardstick
+        for name, key in [("raw encode_batch (the yardstick)", "raw_encode_batch_tok_s"),
+                          ("raw encode_batch_fast (the limit)", "raw_encode_batch_fast_tok_s"),
                           ("thinking_lengths (datasets.map, batched)", "ours_tok_s"),
                           (f"thinking_lengths, num_proc={res['params']['num_proc']}", "ours_num_proc_tok_s"),
                           (f"row-by-row tokenizer.encode ({L['loop_rows']:,} rows)", "row_loop_tok_s"),
                           (f"datasets.map row by row ({L['loop_rows']:,} rows)", "map_row_by_row_tok_s")]:
             print(f"{name:44s} {L[key]:12,.0f} {L[key] / L['raw_encode_batch_tok_s']:7.2f}")
-        print(f"share of thinking_lengths' time spent inside encode_batch, same run: {L['encode_share_in_run']:.2f}")
-        print(f"fraction of raw encode_batch: {L['fraction_of_raw']:.2f} (goal >= 0.8); "
+        print(f"share of thinking_lengths' time spent inside the batch encoder, same run: {L['encode_share_in_run']:.2f}")
+        print(f"fraction of raw encode_batch: {L['fraction_of_raw']:.2f} (goal >= 0.8), of raw encode_batch_fast (the "
+              f"encoder thinking_lengths calls): {L['fraction_of_raw_fast']:.2f}; "
               f"speed-up over the loop: {L['speedup_over_loop']:.1f}x (goal >= 5x), "
               f"over datasets.map row by row: {L['speedup_over_map_row_by_row']:.1f}x")
     print("goals met:", res["goals"])
