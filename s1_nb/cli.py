@@ -25,7 +25,9 @@ def repo_notebooks(nbs: Path | str | None = None) -> list[Path]:
 def run_notebooks(run_dir: Path | str, nbs: Path | str | None = None, only: str = "", parameters: dict | None = None,
                   kernel_name: str | None = None) -> list[dict]:
     "Execute the chapters with papermill into `run_dir`; return one record per notebook (name, seconds, ok)."
-    import papermill as pm
+    try: import papermill as pm
+    except ImportError as e:
+        raise ImportError("running the chapters needs papermill: pip install -e '.[dev]' in a clone of the repository") from e
     run_dir = Path(run_dir); run_dir.mkdir(parents=True, exist_ok=True)
     results = []
     for nb in repo_notebooks(nbs):
