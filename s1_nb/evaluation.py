@@ -460,8 +460,12 @@ def setting_key(setting: Setting, problems: Sequence[dict], model_id: str, engin
     spec = dict(setting=asdict(setting), base=base, model=model_id, engine=engine, ids=[p["id"] for p in problems])
     return hashlib.sha1(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
-def model_identity(model: str) -> str:
-    "The model as the resume key sees it: a folder with a stamp of its weight files, a hub id with its cached commit."
+def model_identity(model) -> str:
+    "What the resume key knows of `model`: folder + stamp of its weight files, hub id + cached commit, or weights hash."
+    if not isinstance(model, (str, Path)):  # a loaded model: a hash of its weights (fine for small models)
+        h = hashlib.sha1()
+        for p in model.parameters(): h.update(p.detach().float().cpu().numpy().tobytes())
+        return f"{getattr(model, 'name_or_path', '')}@{h.hexdigest()[:12]}"
     from s1_nb.core import resolve_model
     path = Path(resolve_model(model))
     if path.is_dir():

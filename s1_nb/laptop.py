@@ -24,8 +24,8 @@ __all__ = ['LETTERS', 'RESERVED_WORDS', 'DEFAULT_TASK', 'CHARS', 'WORD_TOKENS', 
            'thinking_length', 'letter_count_pool', 'trace_stats', 'laptop_tokenizer', 'laptop_model', 'sft_example',
            'base_recipe', 'spelling_text', 'spelling_corpus', 'pretrain', 'train_base', 'letter_problems',
            'laptop_settings', 'train_s1_stage', 'train_laptop', 'assets_dir', 'shipped_checkpoint', 'show_forced',
-           'forced_answer', 'evaluate_laptop', 'model_fingerprint', 'headline', 'goals', 'seed_table', 'plot_seeds',
-           'shipped_results', 'results_markdown', 'ship_run', 'run_demo']
+           'forced_answer', 'evaluate_laptop', 'headline', 'goals', 'seed_table', 'plot_seeds', 'shipped_results',
+           'results_markdown', 'ship_run', 'run_demo']
 
 # %% ../nbs/06_laptop_s1.ipynb #294e3566
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -311,17 +311,12 @@ def forced_answer(output) -> int | None:
 def evaluate_laptop(model, tokenizer, n: int = 200, run_dir: Path | str | None = None, settings=None, engine: str = "hf",
                     progress: bool = True, generate_fn=None):
     "Run the laptop sweep on `n` held-out questions with the evaluation chapter's `run_sweep`; a results DataFrame."
-    from s1_nb.evaluation import run_sweep
+    from s1_nb.evaluation import model_identity, run_sweep
     if n < 1: raise ValueError(f"n must be >= 1, got {n}")
     return run_sweep(letter_problems(n), settings or laptop_settings(), model, tokenizer, run_dir, engine=engine,
-                     model_id=model_fingerprint(model), generate_fn=generate_fn, progress=progress, max_answer_tokens=12)
+                     model_id=model_identity(model), generate_fn=generate_fn, progress=progress, max_answer_tokens=12)
 
-def model_fingerprint(model) -> str:
-    "The model's path plus a hash of its weights, so a resumed sweep never reuses outputs of other weights."
-    import hashlib
-    h = hashlib.sha1()
-    for p in model.parameters(): h.update(p.detach().float().cpu().numpy().tobytes())
-    return f"{getattr(model, 'name_or_path', '')}@{h.hexdigest()[:12]}"
+
 
 # %% ../nbs/06_laptop_s1.ipynb #452f1fc7
 def headline(results) -> dict:
