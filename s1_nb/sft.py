@@ -23,9 +23,9 @@ __all__ = ['TRACE_COLUMNS', 'TOY_WORDS', 'QWEN25_SHAPES', 'GB', 'H100_BF16_TFLOP
            'loss_mask_html', 'expected_trained', 'LengthReport', 'length_report', 'fit_to_block', 'S1Recipe',
            'grad_accum_steps', 'world_size', 'sft_config', 'torch_cuda', 'ModelShape', 'shape_from_config',
            'model_shape', 'memory_terms', 'SFTPlan', 'train_hours', 'plan_sft', 'LoraSpec', 'require_peft',
-           'merge_and_save', 'pretrained_tiny', 'choose_method', 'sft_trainer', 'save_trained', 'train_sft',
-           'sft_summary', 'shard_fsdp2', 'fixed_batch', 'train_steps', 'fsdp2_cpu_run', 'pad_share',
-           'measure_throughput', 'sft_cli']
+           'merge_and_save', 'pretrained_tiny', 'load_dtype', 'fsdp_launch', 'choose_method', 'sft_trainer',
+           'save_trained', 'train_sft', 'sft_summary', 'shard_fsdp2', 'fixed_batch', 'train_steps', 'fsdp2_cpu_run',
+           'pad_share', 'measure_throughput', 'resume_point', 'sft_cli']
 
 # %% ../nbs/02_sft.ipynb #52d74fab
 TRACE_COLUMNS = {  # traces option -> (thinking column, attempt column)
@@ -275,7 +275,8 @@ def sft_config(recipe: S1Recipe, out_dir: str | Path, n_procs: int | None = None
         assistant_only_loss=True,  # the loss mask of section 2
         logging_steps=recipe.logging_steps, seed=recipe.seed, data_seed=recipe.seed,
         save_strategy="no", report_to="none", disable_tqdm=True, dataloader_num_workers=0,
-        ddp_find_unused_parameters=False)
+        ddp_find_unused_parameters=False,
+        average_tokens_across_devices=False)  # as in s1 (batch 1 per GPU): every example weighs the same, long or short
     # transformers 5 reads a float warmup_steps < 1 as a ratio and dropped warmup_ratio; 4.x has warmup_ratio
     kw["warmup_ratio" if "warmup_ratio" in SFTConfig.__dataclass_fields__ else "warmup_steps"] = recipe.warmup_ratio
     if overrides.get("save_steps"): kw["save_strategy"] = "steps"
@@ -455,6 +456,7 @@ class LoraSpec:
     alpha: int = 32
     dropout: float = 0.0
     targets: str | list[str] = "all-linear"  # every linear layer of the decoder layers (PEFT leaves out the LM head)
+    learning_rate: float | None = 1e-4  # replaces the recipe's rate if that is full SFT's 1e-5 (LoRA wants ~10x)
 
     def peft_config(self):
         "The PEFT `LoraConfig`."
@@ -515,12 +517,24 @@ def _load(model, tokenizer, dtype, attn_implementation: str | None = None):
     if tokenizer is None: raise ValueError("pass `tokenizer` when `model` is a model object")
     return model, tokenizer
 
-def choose_method(model, recipe: S1Recipe, method: str = "auto") -> str:
+def load_dtype(method: str, on_gpu: bool) -> str:
+    "Weights dtype to load for `method`: fp32 master weights for full SFT (bf16 autocast computes), bf16 LoRA base on GPUs."
+    return "bfloat16" if method == "lora" and on_gpu else "float32"
+
+def fsdp_launch() -> bool:
+    "Was this process started by `accelerate launch` with an FSDP config?"
+    return os.environ.get("ACCELERATE_USE_FSDP", "").lower() == "true"
+
+def choose_method(model, recipe: S1Recipe, method: str = "auto", lora: LoraSpec | None = None) -> str:
     "'full' or 'lora': `method` itself, or on GPUs the planner's choice (with a clear error when FSDP is needed but off)."
+    if method == "lora" and fsdp_launch():
+        raise ValueError("LoRA runs without FSDP here (the merged model is saved from one process): launch with plain "
+                         "torchrun, or use method='full' with FSDP")
     if method == "auto" and torch_cuda():
-        plan = plan_sft(model, recipe.block_size, _gpu_gb(), world_size())
+        plan = plan_sft(model, recipe.block_size, _gpu_gb(), world_size(), grad_ckpt=recipe.gradient_checkpointing,
+                        lora_rank=(lora or LoraSpec()).rank)
         if plan.method == "none": raise ValueError(f"the planner finds no way to train {model}: {plan.reason}")
-        if plan.method == "full-fsdp" and os.environ.get("ACCELERATE_USE_FSDP", "").lower() != "true":
+        if plan.method == "full-fsdp" and not fsdp_launch():
             raise ValueError(f"{model} needs full SFT sharded with FSDP ({plan.reason}): launch with `accelerate launch "
                              "--config_file configs/fsdp_1x8.yaml` (or fsdp_2x8.yaml), or pass method='lora'")
         return plan.sft_method
@@ -535,14 +549,19 @@ def sft_trainer(model, data, out_dir: str | Path, recipe: S1Recipe | None = None
     from datasets import Dataset
     from trl import SFTTrainer
     recipe = recipe or (S1Recipe() if torch_cuda() else S1Recipe.cpu())
-    method = choose_method(model, recipe, method)
-    peft_config = (lora or LoraSpec()).peft_config() if method == "lora" else None  # fails early without PEFT
+    method = choose_method(model, recipe, method, lora)
+    lora = lora or LoraSpec()
+    peft_config = lora.peft_config() if method == "lora" else None  # fails early without PEFT
+    if method == "lora" and lora.learning_rate and recipe.learning_rate == S1Recipe.learning_rate:
+        overrides.setdefault("learning_rate", lora.learning_rate)  # the paper's full-SFT rate is too low for LoRA
     rows = load_rows(data)
-    m, tok = _load(model, tokenizer, "auto" if torch_cuda() else "float32", recipe.attn_implementation)
+    # the config first: it starts the process group, so FSDP's low-memory loading (rank 0 reads the weights) applies
+    args = sft_config(recipe, out_dir, use_cpu=use_cpu, **overrides)
+    m, tok = _load(model, tokenizer, load_dtype(method, torch_cuda() and not args.use_cpu), recipe.attn_implementation)
     tok = sft_tokenizer(tok, recipe.pad_token)
     report = length_report(rows, tok, recipe.block_size, traces)
     rows, counts = fit_to_block(rows, report, recipe.overlong)
-    trainer = SFTTrainer(model=m, args=sft_config(recipe, out_dir, use_cpu=use_cpu, **overrides),
+    trainer = SFTTrainer(model=m, args=args,
                          train_dataset=Dataset.from_list(chat_rows(rows, traces)), processing_class=tok,
                          peft_config=peft_config, callbacks=callbacks)
     return trainer, dict(method=method, rows=len(rows), counts=counts, lengths=str(report))
@@ -679,6 +698,13 @@ def measure_throughput(model, rows: Sequence[dict], mode: str = "padded", batch_
 # %% ../nbs/02_sft.ipynb #d4e7977f
 from fastcore.script import call_parse
 
+def resume_point(out: str | Path, resume: bool, save_steps: int) -> str | None:
+    "The checkpoint `--resume` continues from: the last one in `out`, or None (a fresh start) when there is none yet."
+    if not resume: return None
+    if not save_steps: raise ValueError("--resume needs --save_steps N: without checkpoints there is nothing to resume")
+    from transformers.trainer_utils import get_last_checkpoint
+    return get_last_checkpoint(str(out)) if Path(out).is_dir() else None
+
 @call_parse
 def sft_cli(
     model: str = "tiny",  # tiny size, model folder or hub id
@@ -692,13 +718,15 @@ def sft_cli(
     learning_rate: float = 0.0,  # 0 = the recipe's
     save_steps: int = 0,  # checkpoint every N steps (0 = only the final model)
     resume: bool = False,  # resume from the last checkpoint in OUT
-    gpu: bool = False,  # the paper's recipe (bf16, batch 16); default is the CPU-sized one
+    gpu: bool = False,  # the paper's recipe (bf16, batch 16) on the GPUs; default is the CPU-sized one on the CPU
 ):
     "Fine-tune a model on s1K-format data with the s1 recipe (run under accelerate/torchrun to go multi-process)."
     r = S1Recipe() if gpu else S1Recipe.cpu()
     r = replace(r, overlong=overlong, **({"block_size": block_size} if block_size else {}),
                 **({"learning_rate": learning_rate} if learning_rate else {}))
     kw = dict(max_steps=max_steps) | (dict(save_steps=save_steps) if save_steps else {})
-    path = train_sft(model, data or None, out, r, method=method, traces=traces, resume_from_checkpoint=resume or None,
-                     use_cpu=not gpu, **kw)
+    if not gpu and torch_cuda() and int(os.environ.get("RANK", 0)) == 0:
+        print("note: a GPU is present but --gpu is not set: training the CPU-sized recipe on the CPU")
+    path = train_sft(model, data or None, out, r, method=method, traces=traces,
+                     resume_from_checkpoint=resume_point(out, resume, save_steps), use_cpu=not gpu, **kw)
     if int(os.environ.get("RANK", 0)) == 0: print(f"saved {path}")

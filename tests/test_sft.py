@@ -350,3 +350,27 @@ def test_unknown_model_offline(tmp_path):
         train_sft("no-such-org/no-such-model-s1nb", ROWS[:2], tmp_path, RECIPE, max_steps=1)
     with pytest.raises(OSError, match="could not be fetched"): model_shape("no-such-org/no-such-model-s1nb")
     with pytest.raises(OSError, match="could not be fetched"): plan_sft("no-such-org/no-such-model-s1nb")
+
+
+# --- review fixes: dtype, LoRA rate, loss weighting, LoRA under FSDP, resume ------------------------------------------
+
+def test_lora_on_the_paper_rate_trains_at_loras_rate_and_an_own_rate_is_kept(base, tmp_path):
+    from s1_nb.sft import sft_trainer
+    paper_rate = S1Recipe.cpu(learning_rate=S1Recipe.learning_rate, block_size=256)
+    tr, info = sft_trainer(base, ROWS[:4], tmp_path / "a", paper_rate, method="lora", max_steps=1)
+    assert info["method"] == "lora" and tr.args.learning_rate == LoraSpec().learning_rate == 1e-4
+    tr, _ = sft_trainer(base, ROWS[:4], tmp_path / "b", RECIPE, method="lora", max_steps=1)
+    assert tr.args.learning_rate == RECIPE.learning_rate
+    tr, _ = sft_trainer(base, ROWS[:4], tmp_path / "c", paper_rate, method="full", max_steps=1)
+    assert tr.args.learning_rate == S1Recipe.learning_rate and next(tr.model.parameters()).dtype == torch.float32
+
+
+def test_every_example_weighs_the_same_in_the_loss(tmp_path):
+    assert sft_config(S1Recipe(), tmp_path, n_procs=16, use_cpu=True).average_tokens_across_devices is False
+
+
+def test_lora_under_an_fsdp_launch_is_refused(monkeypatch):
+    from s1_nb.sft import choose_method
+    monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")
+    with pytest.raises(ValueError, match="LoRA runs without FSDP"):
+        choose_method("tiny", S1Recipe.cpu(), "lora")
