@@ -482,7 +482,7 @@ def hf_engine(prompts: list[str], model, tokenizer, config: ForcingConfig) -> li
     active = list(range(len(states)))  # rows of the batch still decoding
     with torch.no_grad():
         out = model(input_ids=input_ids, attention_mask=mask, position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
-                    use_cache=True)
+                    use_cache=True, logits_to_keep=1)  # only the last position's logits (152K-wide rows for Qwen)
         while True:
             logits, cache, slot = out.logits[:, -1, :].float(), out.past_key_values, mask.shape[1]
             fed = [states[i].step(logits[r], slot) for r, i in enumerate(active)]
