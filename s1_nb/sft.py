@@ -91,15 +91,11 @@ def load_rows(data, split: str = "train") -> list[dict]:
     if data is None: return toy_s1k()
     if isinstance(data, (list, tuple)): return list(data)
     if hasattr(data, "to_list"): return data.to_list()
+    from datasets import load_dataset
     p = Path(data)
     if p.suffix in (".jsonl", ".json", ".parquet"):
         if not p.exists(): raise FileNotFoundError(f"no data file at {p}")
-        if p.suffix == ".parquet":
-            import pandas as pd
-            return pd.read_parquet(p).to_dict("records")
-        text = p.read_text()
-        return [json.loads(l) for l in text.splitlines() if l.strip()] if p.suffix == ".jsonl" else json.loads(text)
-    from datasets import load_dataset
+        return load_dataset("parquet" if p.suffix == ".parquet" else "json", data_files=str(p), split="train").to_list()
     try: return load_dataset(str(data), split=split).to_list()
     except Exception as e:
         raise FileNotFoundError(f"cannot load dataset {str(data)!r}: not a local file and not loadable from the hub "

@@ -374,3 +374,16 @@ def test_lora_under_an_fsdp_launch_is_refused(monkeypatch):
     monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")
     with pytest.raises(ValueError, match="LoRA runs without FSDP"):
         choose_method("tiny", S1Recipe.cpu(), "lora")
+
+
+def test_rows_load_alike_from_jsonl_json_and_parquet(tmp_path):
+    import pandas as pd
+    from s1_nb.sft import load_rows
+    rows = [{k: r[k] for k in ("question", "thinking_trajectories", "attempt")} for r in ROWS[:3]]
+    (tmp_path / "r.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    (tmp_path / "r.json").write_text(json.dumps(rows))
+    pd.DataFrame(rows).to_parquet(tmp_path / "r.parquet")
+    for name in ("r.jsonl", "r.json", "r.parquet"):
+        assert load_rows(str(tmp_path / name)) == rows, name
+    with pytest.raises(FileNotFoundError, match="no data file"):
+        load_rows(str(tmp_path / "missing.jsonl"))
