@@ -5,6 +5,7 @@
 # %% ../nbs/04_vllm_forcing.ipynb #c5df5733
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -21,11 +22,13 @@ try:  # the processor subclasses vLLM's interface when vLLM is installed; the mo
 except ImportError:  # pragma: no cover
     LogitsProcessor, BatchUpdate, process_dict_updates = object, None, None
 
+logger = logging.getLogger(__name__)
+
 # %% auto #0
-__all__ = ['KINDS', 'FORCING_ARGS', 'TRACES', 'end_corpus', 'teach_to_end', 'vllm_tiny_model', 'load_vllm', 'forced_output',
-           'HarnessState', 'first_match', 'round_params', 'vllm_harness_engine', 'RequestForcing', 'force_rows',
-           'parse_forcing_args', 'forcing_args', 'BudgetForcingLogitsProcessor', 'check_forcing_llm', 'vllm_engine',
-           'serve_command', 'forcing_request']
+__all__ = ['logger', 'KINDS', 'FORCING_ARGS', 'TRACES', 'end_corpus', 'teach_to_end', 'vllm_tiny_model', 'load_vllm',
+           'forced_output', 'HarnessState', 'first_match', 'round_params', 'vllm_harness_engine', 'RequestForcing',
+           'sampler_probs', 'force_rows', 'parse_forcing_args', 'forcing_args', 'check_trace',
+           'BudgetForcingLogitsProcessor', 'check_forcing_llm', 'vllm_engine', 'serve_command', 'forcing_request']
 
 # %% ../nbs/04_vllm_forcing.ipynb #b8246c86
 def end_corpus(n: int = 64, seed: int = 0) -> list[str]:
@@ -203,7 +206,10 @@ class RequestForcing:
     min_thinking_tokens: int = 0
     max_answer_tokens: int = 256
     temperature: float = 0.0
-    seed: int | None = None
+    top_p: float = 1.0  # the request's truncation, applied as vLLM's sampler does (`sampler_probs`)
+    top_k: int = 0
+    min_p: float = 0.0
+    seed: int | None = None  # None: a random seed (each request its own draws)
     eos: int = 0  # the id that ends the request
     phase: str = "thinking"  # thinking | answer | done
     out: list[int] = field(default_factory=list)  # every token so far
@@ -216,7 +222,13 @@ class RequestForcing:
     cut_by_budget: bool = False
     ban_next: bool = False  # right after a Wait: the next token may not start an end (s1's min_tokens=1)
     live: list[int] = field(default_factory=list, repr=False)  # vLLM's running output ids of the request
+    params: object = field(default=None, repr=False)  # the request's SamplingParams (its identity across re-adds)
     _gen: object = field(default=None, repr=False)
+
+    def catch_up(self, ids: Sequence[int] | None = None):
+        "Observe the ids of `ids` (default: `live`) not seen yet, stopping at an async-scheduling placeholder (-1)."
+        ids = self.live if ids is None else ids
+        while len(self.out) < len(ids) and ids[len(self.out)] >= 0: self.observe(ids[len(self.out)])
 
     def observe(self, tok: int):
         "Record the token the engine produced at the last step."
@@ -254,8 +266,10 @@ class RequestForcing:
             return max(hit, key=len) if hit else None
         import torch
         if self._gen is None:
-            self._gen = torch.Generator().manual_seed(self.seed if self.seed is not None else 0)
-        p = torch.softmax(row.float() / self.temperature, -1)[last].cpu()
+            self._gen = torch.Generator()
+            if self.seed is None: self._gen.seed()  # a random seed: unseeded requests do not share their draws
+            else: self._gen.manual_seed(self.seed)
+        p = sampler_probs(row, self.temperature, self.top_p, self.top_k, self.min_p)[last].cpu()
         u = float(torch.rand((), generator=self._gen))
         if u < float(p.sum()):
             tok = last[int(torch.searchsorted(p.cumsum(0), torch.tensor(u), right=True).clamp(max=len(last) - 1))]
@@ -288,6 +302,21 @@ class RequestForcing:
             self.kinds[-written:] = ["end"] * written; self.thinking_tokens -= written
             return self._start(self.ids.end[written:], "end")
         return self._start(self.ids.end, "end")
+
+def sampler_probs(row, temperature: float, top_p: float = 1.0, top_k: int = 0, min_p: float = 0.0):
+    "The distribution vLLM's sampler draws from for one logits row: temperature, then min_p, top_k, top_p (its order)."
+    import torch
+    x = row.float() / temperature
+    if min_p > 0:
+        p = torch.softmax(x, -1)
+        x = x.masked_fill(p < min_p * p.max(), float("-inf"))
+    if 0 < top_k < x.numel(): x = x.masked_fill(x < x.topk(top_k).values[-1], float("-inf"))
+    if top_p < 1:  # keep the smallest set of most likely ids whose mass reaches top_p (vLLM: ascending sort, cumsum)
+        srt, idx = x.sort()
+        cut = torch.softmax(srt, -1).cumsum(0) <= 1 - top_p
+        cut[-1] = False
+        x = x.index_fill(0, idx[cut], float("-inf"))
+    return torch.softmax(x, -1)
 
 def force_rows(logits, rows: Sequence[int], ids: Sequence[int]):
     "Make each row of `rows` pick its id of `ids`: every other logit -inf (one batched write, any sampler obeys)."
@@ -328,7 +357,13 @@ def forcing_args(config: ForcingConfig, budget: int | str | None, trace: str | N
     return a
 
 # %% ../nbs/04_vllm_forcing.ipynb #e5198b75
-TRACES: dict[str, RequestForcing] = {}  # s1_trace -> state, for in-process engines (read back by `vllm_engine`)
+TRACES: dict[str, RequestForcing | None] = {}  # s1_trace -> state; None = registered by `vllm_engine`, not yet claimed
+
+def check_trace(trace: str | None):
+    "Refuse an `s1_trace` that `vllm_engine` did not register in this process (clients cannot set it)."
+    if trace is not None and trace not in TRACES:
+        raise ValueError("extra_args['s1_trace'] is internal to s1_nb's in-process engine (generate(engine='vllm')); "
+                         "remove it from the request")
 
 class BudgetForcingLogitsProcessor(LogitsProcessor):
     "vLLM V1 logits processor for s1 budget forcing; per-request settings in `SamplingParams.extra_args` (`s1_*`)."
@@ -336,11 +371,14 @@ class BudgetForcingLogitsProcessor(LogitsProcessor):
     def __init__(self, vllm_config, device, is_pin_memory: bool):
         self.model_config = vllm_config.model_config
         self.requests: dict[int, RequestForcing] = {}
+        self.parked: dict[int, RequestForcing] = {}  # id(SamplingParams) -> state of a request out of the batch
+        self.max_parked = 4 * (getattr(vllm_config.scheduler_config, "max_num_seqs", None) or 256)
         self._tokenizer, self._ids = None, {}
 
     @classmethod
     def validate_params(cls, params):
-        parse_forcing_args(params.extra_args)
+        s = parse_forcing_args(params.extra_args)
+        check_trace((s or {}).get("trace"))
 
     def is_argmax_invariant(self) -> bool: return False
 
@@ -355,33 +393,54 @@ class BudgetForcingLogitsProcessor(LogitsProcessor):
             self._ids[wait_string] = forcing_ids(self._tokenizer, wait_string)
         return self._ids[wait_string]
 
+    def fresh_state(self, params, s: dict, prompt_ids: list[int] | None) -> RequestForcing:
+        "A new state for a request with settings `s`; a registered trace is claimed once, so no two requests share it."
+        ids = self.forcing_ids(s.get("wait_string", "Wait"))
+        budget = s.get("max_thinking_tokens")
+        if budget == "auto":
+            budget = (self.model_config.max_model_len - len(prompt_ids or []) - len(ids.forced_end)
+                      - s.get("max_answer_tokens", 256))
+        st = RequestForcing(ids, budget=budget, num_waits=s.get("num_waits", 0),
+                            min_thinking_tokens=s.get("min_thinking_tokens", 0),
+                            max_answer_tokens=s.get("max_answer_tokens", 256), temperature=params.temperature,
+                            top_p=params.top_p, top_k=params.top_k, min_p=params.min_p, seed=params.seed,
+                            eos=self._tokenizer.eos_token_id, params=params)
+        trace = s.get("trace")
+        if trace in TRACES and TRACES[trace] is None: TRACES[trace] = st
+        return st
+
+    def resume(self, params, output_ids: list[int]) -> RequestForcing | None:
+        "The parked state of a request re-joining the batch (vLLM re-adds the same SamplingParams), if its ids match."
+        st = self.parked.pop(id(params), None)
+        if st is None or st.params is not params: return None
+        n = len(st.out)
+        return st if n <= len(output_ids) and list(output_ids[:n]) == st.out else None
+
     def new_state(self, params, prompt_ids: list[int] | None, output_ids: list[int]) -> RequestForcing | None:
-        "The state of a request joining the batch (or None if it asks for no forcing)."
+        "The state of a request joining the batch (or None if it asks for no forcing); a resumed one keeps its state."
         s = parse_forcing_args(params.extra_args)
         if s is None: return None
-        trace = s.get("trace")
-        if trace and trace in TRACES: st = TRACES[trace]  # resumed after preemption
-        else:
-            ids = self.forcing_ids(s.get("wait_string", "Wait"))
-            budget = s.get("max_thinking_tokens")
-            if budget == "auto":
-                budget = (self.model_config.max_model_len - len(prompt_ids or []) - len(ids.forced_end)
-                          - s.get("max_answer_tokens", 256))
-            st = RequestForcing(ids, budget=budget, num_waits=s.get("num_waits", 0),
-                                min_thinking_tokens=s.get("min_thinking_tokens", 0),
-                                max_answer_tokens=s.get("max_answer_tokens", 256), temperature=params.temperature,
-                                seed=params.seed, eos=self._tokenizer.eos_token_id)
-            if trace: TRACES[trace] = st
+        st = self.resume(params, output_ids) if output_ids else None  # empty output list: a new request
+        if st is None:
+            if output_ids: logger.warning("budget forcing: no state kept for a resumed request, replaying its tokens")
+            st = self.fresh_state(params, s, prompt_ids)
         st.live = output_ids
         return st
 
+    def park(self, batch_update) -> None:
+        "Keep the states of rows leaving the batch (removed, or reused by an added request) until they come back."
+        for row in {*batch_update.removed, *(a[0] for a in batch_update.added)}:
+            st = self.requests.get(row)
+            if st is not None: self.parked.pop(id(st.params), None); self.parked[id(st.params)] = st
+        while len(self.parked) > self.max_parked: del self.parked[next(iter(self.parked))]  # finished ones, oldest first
+
     def update_state(self, batch_update) -> None:
+        if batch_update: self.park(batch_update)
         process_dict_updates(self.requests, batch_update, self.new_state)
-        for st in self.requests.values():
-            while len(st.out) < len(st.live): st.observe(st.live[len(st.out)])
 
     def apply(self, logits):
         if not self.requests: return logits
+        for st in self.requests.values(): st.catch_up()  # here, not in update_state: see "Async scheduling" below
         tops = logits.argmax(-1).tolist()  # one argmax for the batch, not one per row
         forced = [(row, st.apply(logits[row], tops[row])) for row, st in self.requests.items()]
         forced = [(r, t) for r, t in forced if t is not None]
@@ -412,15 +471,15 @@ def vllm_engine(prompts: list[str], llm, tokenizer, config: ForcingConfig) -> li
                                      seed=None if config.seed is None else config.seed + i, skip_special_tokens=False,
                                      extra_args=forcing_args(config, budget, trace)))
     try:
+        TRACES.update(dict.fromkeys(traces))  # registered, so the processor accepts and claims them (once each)
         outs = llm.generate([TokensPrompt(prompt_token_ids=ids) for ids in prompt_ids], params, use_tqdm=False)
         results = []
         for p, o, trace in zip(prompts, outs, traces):
-            if trace not in TRACES:
+            if TRACES.get(trace) is None:
                 raise RuntimeError("the vLLM engine core runs in another process, so the forced tokens cannot be read "
                                    "back: set VLLM_ENABLE_V1_MULTIPROCESSING=0 before creating the LLM (load_vllm does)")
             st = TRACES[trace]
-            ids = list(o.outputs[0].token_ids)
-            while len(st.out) < len(ids): st.observe(ids[len(st.out)])  # the last step(s) after the final update
+            st.catch_up(list(o.outputs[0].token_ids))  # the last step(s) after the final `apply`
             results.append(forced_output(p, tokenizer, st.out, st.kinds, st.waits, st.cut_by_budget))
         return results
     finally:

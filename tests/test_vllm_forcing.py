@@ -118,6 +118,188 @@ def test_state_machine_split_delimiter():
     assert st.thinking_tokens <= 40
 
 
+# ---- the processor driven like vLLM drives it (no engine) ----------------------------------------------------
+
+def _proc(path, max_num_seqs=4):
+    "A BudgetForcingLogitsProcessor for the model folder `path`, with only the configs it reads."
+    from types import SimpleNamespace
+    from s1_nb.vllm_forcing import BudgetForcingLogitsProcessor
+    mc = SimpleNamespace(tokenizer=str(path), tokenizer_revision=None, trust_remote_code=False, max_model_len=512)
+    return BudgetForcingLogitsProcessor(SimpleNamespace(model_config=mc, scheduler_config=SimpleNamespace(max_num_seqs=max_num_seqs)),
+                                        "cpu", False)
+
+
+def _params(temperature=0.0, seed=None, **xargs):
+    from vllm import SamplingParams
+    xargs = dict(dict(s1_num_waits=2, s1_max_thinking_tokens=14, s1_max_answer_tokens=3), **xargs)
+    return SamplingParams(max_tokens=64, temperature=temperature, seed=seed, extra_args=xargs)
+
+
+def _run(proc, params, n_vocab, wants, eos, placeholder=False, pause_after=None, steps=40, rng_seed=0):
+    """Steps of one request (row 0) through `proc` as vLLM's model runner drives it; the sampler is greedy or draws
+    with its own seeded generator. `placeholder`: async scheduling (-1 in the output list at `update_state`, the real
+    token written before `apply`). `pause_after`: the request leaves the batch right after producing this id (once)
+    and is re-added with its full output list. Returns the output ids."""
+    from vllm.v1.sample.logits_processor import BatchUpdate
+    g = torch.Generator().manual_seed(rng_seed)
+    out, last, paused = [], None, False
+    update = BatchUpdate(1, [], [(0, params, [1, 2], out)], [])
+    for _ in range(steps):
+        proc.update_state(update); update = None
+        if placeholder and out and out[-1] == -1: out[-1] = last  # vLLM fills the placeholder before apply
+        logits = torch.zeros(1, n_vocab); logits[0, wants] = 5.0; logits[0, 7] = 4.0
+        logits = proc.apply(logits)
+        last = int(logits[0].argmax()) if params.temperature == 0 else int(torch.multinomial(torch.softmax(logits[0] / params.temperature, -1), 1, generator=g))
+        out.append(-1 if placeholder else last)
+        if last == eos: break
+        if pause_after is not None and not paused and last == pause_after:
+            paused, out[-1] = True, last  # vLLM re-adds a request with its real tokens
+            proc.update_state(BatchUpdate(0, [0], [], []))
+            assert not proc.requests
+            update = BatchUpdate(1, [], [(0, params, [1, 2], out)], [])
+    if out and out[-1] == -1: out[-1] = last
+    return out
+
+
+def _state_of(proc):
+    return next(iter(proc.requests.values()))
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1.0])
+def test_async_placeholder_is_never_observed(tiny_path, temperature):
+    "Async scheduling: a -1 placeholder at update_state time changes nothing; the same run as without placeholders."
+    pytest.importorskip("vllm")
+    tok = load_tokenizer(tiny_path)
+    fids = forcing_ids(tok)
+    runs = []
+    for placeholder in (False, True):
+        proc = _proc(tiny_path)
+        params = _params(temperature, seed=3)
+        out = _run(proc, params, len(tok), fids.end_attempts[0][0], tok.eos_token_id, placeholder=placeholder)
+        st = _state_of(proc)
+        st.catch_up(out)
+        assert -1 not in st.out and st.out == out
+        runs.append((out, st.kinds, st.waits, st.thinking_tokens, st.cut_by_budget, st.phase))
+    assert runs[0] == runs[1]
+    assert runs[0][2] >= 1 and runs[0][5] == "done"  # Waits landed and the request finished
+
+
+@pytest.mark.parametrize("placeholder", [False, True])
+def test_request_removed_and_readded_keeps_its_state(tiny_path, placeholder):
+    "vLLM removes an unscheduled request and re-adds it with its output list: the parked state continues."
+    pytest.importorskip("vllm")
+    tok = load_tokenizer(tiny_path)
+    fids = forcing_ids(tok)
+    wants = fids.end_attempts[0][0]
+    proc = _proc(tiny_path)
+    ref = _run(proc, _params(), len(tok), wants, tok.eos_token_id)
+    ref_state = _state_of(proc)
+    ref_state.catch_up(ref)
+    proc = _proc(tiny_path)
+    got = _run(proc, _params(), len(tok), wants, tok.eos_token_id, placeholder=placeholder, pause_after=fids.wait[-1])
+    st = _state_of(proc)
+    st.catch_up(got)
+    assert got == ref and st.kinds == ref_state.kinds and st.waits == ref_state.waits == 2
+    assert (st.phase, st.thinking_tokens) == (ref_state.phase, ref_state.thinking_tokens)
+    assert not proc.parked  # restored, not left behind
+
+
+def test_resume_checks_identity_and_prefix(tiny_path):
+    "Only the same SamplingParams object with the seen ids as a prefix gets the parked state; an empty list is new."
+    pytest.importorskip("vllm")
+    from vllm.v1.sample.logits_processor import BatchUpdate
+    proc = _proc(tiny_path)
+    p = _params()
+    proc.update_state(BatchUpdate(1, [], [(0, p, [1], [])], []))
+    st = _state_of(proc)
+    st.catch_up([5, 6])
+    proc.update_state(BatchUpdate(0, [0], [], []))
+    assert proc.parked[id(p)] is st
+    proc.update_state(BatchUpdate(1, [], [(0, _params(), [1], [5, 6])], []))  # another request: fresh
+    assert _state_of(proc) is not st and id(p) in proc.parked
+    proc.update_state(BatchUpdate(1, [], [(0, p, [1], [5, 9, 7])], []))  # ids do not match: fresh (replayed)
+    assert _state_of(proc) is not st and id(p) not in proc.parked  # the mismatching state is dropped
+    st2 = _state_of(proc)
+    proc.update_state(BatchUpdate(1, [], [(0, p, [1], [5, 9, 7, 8])], []))  # row 0 reused: st2 parked, then restored
+    assert _state_of(proc) is st2
+
+
+def test_parking_is_capped(tiny_path):
+    "Finished requests also leave the batch: the parked states stay bounded (oldest dropped first)."
+    pytest.importorskip("vllm")
+    from vllm.v1.sample.logits_processor import BatchUpdate
+    proc = _proc(tiny_path, max_num_seqs=2)
+    keep = []
+    for _ in range(20):
+        p = _params(); keep.append(p)
+        proc.update_state(BatchUpdate(1, [], [(0, p, [1], [])], []))
+        proc.update_state(BatchUpdate(0, [0], [], []))
+    assert len(proc.parked) == proc.max_parked == 8
+    assert id(keep[-1]) in proc.parked and id(keep[0]) not in proc.parked
+
+
+def test_trace_is_internal(tiny_path):
+    "A client cannot set s1_trace (two requests could share a state); a registered trace is claimed once."
+    pytest.importorskip("vllm")
+    from vllm.v1.sample.logits_processor import BatchUpdate
+    from s1_nb.vllm_forcing import TRACES, BudgetForcingLogitsProcessor
+    with pytest.raises(ValueError, match="s1_trace"):
+        BudgetForcingLogitsProcessor.validate_params(_params(s1_trace="someone-elses"))
+    TRACES["t-reg"] = None
+    try:
+        a, b = _params(s1_trace="t-reg"), _params(s1_trace="t-reg")
+        BudgetForcingLogitsProcessor.validate_params(a)
+        proc = _proc(tiny_path)
+        proc.update_state(BatchUpdate(2, [], [(0, a, [1], []), (1, b, [1], [])], []))
+        assert TRACES["t-reg"] is proc.requests[0] and proc.requests[1] is not proc.requests[0]
+    finally:
+        TRACES.pop("t-reg", None)
+
+
+def test_sampler_probs_matches_vllm():
+    "Our truncation of a row (temperature, min_p, top_k, top_p) keeps exactly the ids vLLM's sampler keeps."
+    pytest.importorskip("vllm")
+    from vllm.v1.sample.ops.topk_topp_sampler import apply_top_k_top_p_pytorch
+    from s1_nb.vllm_forcing import sampler_probs
+    g = torch.Generator().manual_seed(0)
+    for top_p, top_k in [(0.9, 0), (1.0, 5), (0.5, 20), (0.95, 3)]:
+        row = torch.randn(200, generator=g) * 3
+        ours = sampler_probs(row, 0.7, top_p, top_k)
+        k = torch.tensor([top_k]) if top_k else None
+        theirs = torch.softmax(apply_top_k_top_p_pytorch((row / 0.7)[None].clone(), k, torch.tensor([top_p]))[0], -1)
+        assert torch.allclose(ours, theirs, atol=1e-6)
+    row = torch.tensor([3.0, 2.0, 0.0, -2.0])
+    assert (sampler_probs(row, 1.0, min_p=0.2) > 0).tolist() == [True, True, False, False]
+
+
+def test_top_p_excludes_the_end(tiny_path):
+    "temperature 1, top_p 0.9: an end token outside the nucleus never ends the thinking (it could never be sampled)."
+    tok = load_tokenizer(tiny_path)
+    fids = forcing_ids(tok)
+    end = fids.end_attempts[0][0]
+    def attempts(top_p):
+        st = RequestForcing(fids, num_waits=100, max_answer_tokens=3, temperature=1.0, top_p=top_p, seed=0,
+                            eos=tok.eos_token_id)
+        for _ in range(300):
+            row = torch.full((len(tok),), -30.0); row[7] = 5.0; row[end] = 2.0  # p(end) ~ 5%, the nucleus is {7}
+            forced = st.apply(row)
+            st.observe(forced if forced is not None else 7)
+        return st.waits
+    assert attempts(0.9) == 0
+    assert attempts(1.0) > 3  # without truncation the same row does end now and then
+
+
+def test_unseeded_requests_draw_differently(tiny_path):
+    tok = load_tokenizer(tiny_path)
+    fids = forcing_ids(tok)
+    seeds = []
+    for seed in (None, None, 5, 5):
+        st = RequestForcing(fids, num_waits=1, temperature=1.0, seed=seed, eos=tok.eos_token_id)
+        st.apply(torch.zeros(len(tok)))
+        seeds.append(st._gen.initial_seed())
+    assert seeds[0] != seeds[1] and seeds[2] == seeds[3] == 5
+
+
 def test_first_match():
     assert first_match([1, 2, 3, 4, 2, 3], [[2, 3]]) == (1, [2, 3])
     assert first_match([1, 2, 4], [[2, 3]]) is None
