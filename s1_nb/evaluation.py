@@ -22,19 +22,20 @@ from typing import Any, Callable, Sequence
 
 from fastcore.script import call_parse
 
-from .core import IM_START, find_shared, inference_prompt, save_figure, split_completion
+from .core import ANSWER_DELIM, IM_END, IM_START, find_shared, inference_prompt, save_figure
 
 # %% auto #0
-__all__ = ['BENCHMARKS', 'GATED_HELP', 'GPQA_TEMPLATE', 'GRADERS', 'PAPER_FIG1_AIME24', 'METHOD_STYLE', 'PAPER_HEADLINES',
-           'BenchmarkSpec', 'benchmark_spec', 'read_jsonl', 'gpqa_problem', 'normalize_rows', 'local_benchmark_file',
-           'load_hub_benchmark', 'load_benchmark', 'problem_prompt', 'last_boxed', 'extract_answer', 'Grader',
-           'register_grader', 'strip_latex', 'to_int', 'to_letter', 'MathAnswer', 'normalize_math_text', 'math_answer',
-           'math_equal', 'Graded', 'grade_answer', 'grade', 'as_model_answer', 'gold_check', 'unparsed_golds',
-           'wrong_check', 'control', 'scaling', 'performance', 'Setting', 'budget_settings', 'wait_settings',
-           'majority_setting', 'forcing_generate', 'run_setting', 'grade_record', 'majority_vote', 'summarize',
-           'setting_key', 'model_identity', 'write_jsonl', 'write_results', 'run_sweep', 'load_engine_model',
-           'method_metrics', 'style_scaling_axes', 'plot_scaling', 'headline_table', 'parse_values', 'evaluate',
-           'eval_cli']
+__all__ = ['BENCHMARKS', 'GATED_HELP', 'GPQA_TEMPLATE', 'ANSWER_TURN', 'GRADERS', 'PAPER_FIG1_AIME24', 'FORCING_METHODS',
+           'METHOD_STYLE', 'REFERENCE_LABEL', 'PAPER_HEADLINES', 'BenchmarkSpec', 'benchmark_spec', 'read_jsonl',
+           'gpqa_problem', 'normalize_rows', 'local_benchmark_file', 'load_hub_benchmark', 'load_benchmark',
+           'problem_prompt', 'last_boxed', 'answer_turn', 'extract_answer', 'Grader', 'register_grader', 'strip_latex',
+           'to_int', 'to_letter', 'MathAnswer', 'normalize_math_text', 'math_answer', 'math_equal', 'aime_answer',
+           'aime_equal', 'Graded', 'default_choice', 'grade_answer', 'grade', 'as_model_answer', 'gold_check',
+           'unparsed_golds', 'wrong_check', 'control', 'scaling', 'performance', 'Setting', 'budget_settings',
+           'wait_settings', 'majority_setting', 'forcing_generate', 'run_setting', 'grade_record', 'majority_vote',
+           'summarize', 'setting_key', 'model_identity', 'write_jsonl', 'write_results', 'run_sweep',
+           'load_engine_model', 'setting_cap', 'group_metrics', 'same_run', 'forcing_rows', 'method_metrics',
+           'style_scaling_axes', 'plot_scaling', 'our_number', 'headline_table', 'parse_values', 'evaluate', 'eval_cli']
 
 # %% ../nbs/05_evaluation.ipynb #fdac4643
 @dataclass(frozen=True)
@@ -170,14 +171,21 @@ def last_boxed(text: str) -> str | None:
             if depth == 0: return text[start:i]
     return None
 
+ANSWER_TURN = ANSWER_DELIM + "\n"  # s1's extraction reads the text after the last one of these
+
+def answer_turn(completion: str) -> str | None:
+    "The text after the last `<|im_start|>answer\\n`, up to `<|im_end|>` or a new `<|im_start|>`; None if absent."
+    if ANSWER_TURN not in completion: return None
+    return completion.rsplit(ANSWER_TURN, 1)[1].split(IM_END)[0].split(IM_START)[0].strip()
+
 def extract_answer(completion: str) -> tuple[str | None, str]:
     "The answer string in `completion` as s1 extracts it, and how it was found (or why there is none)."
     if not completion or not completion.strip(): return None, "empty output"
-    split = split_completion(completion)
-    if not split.has_answer: return None, "no answer delimiter"
-    boxed = last_boxed(split.answer)
+    answer = answer_turn(completion)
+    if answer is None: return None, "no answer delimiter"
+    boxed = last_boxed(answer)
     if boxed is not None: return boxed.strip(), "boxed"
-    found = re.findall(r"Answer:\s*(.*)", split.answer)
+    found = re.findall(r"Answer:\s*(.*)", answer)
     if found: return (found[-1].strip(), "Answer:") if found[-1].strip() else (None, "nothing after 'Answer:'")
     return None, "no \\boxed{} or 'Answer:' in the answer"
 
@@ -220,7 +228,6 @@ def to_letter(s) -> str | None:
     m = re.fullmatch(r"([A-D])", t) or re.match(r"\(?([A-D])(?:[).:]|\s)", t)
     return m.group(1) if m else None
 
-register_grader("aime", Grader(to_int, what="an integer"))
 register_grader("count", Grader(to_int, what="an integer"))
 register_grader("gpqa", Grader(to_letter, what="a letter A-D"))
 
@@ -258,15 +265,37 @@ def math_equal(gold: MathAnswer, pred: MathAnswer) -> bool:
 
 register_grader("math", Grader(math_answer, math_equal, what="a math expression"))
 
+# %% ../nbs/05_evaluation.ipynb #948ab226
+def aime_answer(s) -> int | MathAnswer | None:
+    "An AIME answer: an integer if it reads as one, else math-verify's parse (`x = 204`, `204^\\circ`), else None."
+    n = to_int(s)
+    if n is not None: return n
+    parsed = math_answer(s)
+    return parsed if parsed is not None and parsed.parsed else None
+
+def aime_equal(gold, pred) -> bool:
+    "Two integers compare as integers; otherwise math-verify judges the parsed answer against the gold integer."
+    if isinstance(gold, int) and isinstance(pred, int): return gold == pred
+    as_math = lambda v: math_answer(str(v)) if isinstance(v, int) else v
+    return math_equal(as_math(gold), as_math(pred))
+
+register_grader("aime", Grader(aime_answer, aime_equal, what="an integer"))
+
 # %% ../nbs/05_evaluation.ipynb #3f5c5fe2
 @dataclass
 class Graded:
     "The verdict on one completion."
     correct: bool
-    extracted: str | None  # the answer string found in the completion
-    reason: str  # "correct", "wrong", or why it could not be judged
+    extracted: str | None  # the answer string graded: found in the completion, or GPQA's default letter
+    reason: str  # "correct", "wrong", or why it could not be judged (or was defaulted)
 
-def grade_answer(extracted: str, gold, kind: str) -> Graded:
+def default_choice(gold, letter: str, why: str) -> Graded:
+    "s1's GPQA rule for an answer without a readable choice: grade `letter` instead, saying so and `why`."
+    g = grade_answer(letter, gold, "gpqa", gpqa_fallback=None)
+    if g.reason not in ("correct", "wrong"): return g  # e.g. an unreadable gold letter
+    return Graded(g.correct, letter, f"no choice found: defaulted to {letter} ({why})")
+
+def grade_answer(extracted: str, gold, kind: str, gpqa_fallback: str | None = "A") -> Graded:
     "Judge an already extracted answer string against `gold` with the grader of `kind`."
     if kind not in GRADERS: return Graded(False, extracted, f"unknown kind {kind!r} (known: {sorted(GRADERS)})")
     if gold is None or str(gold).strip() == "": return Graded(False, extracted, "no gold answer")
@@ -274,18 +303,22 @@ def grade_answer(extracted: str, gold, kind: str) -> Graded:
     try:
         gold_value, pred_value = g.normalize(gold), g.normalize(extracted)
         if gold_value is None: return Graded(False, extracted, f"could not read the gold {str(gold)!r} as {g.what}")
-        if pred_value is None: return Graded(False, extracted, f"could not read {extracted!r} as {g.what}")
+        if pred_value is None:
+            why = f"could not read {extracted!r} as {g.what}"
+            if kind == "gpqa" and gpqa_fallback: return default_choice(gold, gpqa_fallback, why)
+            return Graded(False, extracted, why)
         ok = bool(g.equal(gold_value, pred_value))
     except Exception as e: return Graded(False, extracted, f"grader error: {type(e).__name__}: {e}")
     return Graded(ok, extracted, "correct" if ok else "wrong")
 
-def grade(completion: str, gold, kind: str) -> Graded:
+def grade(completion: str, gold, kind: str, gpqa_fallback: str | None = "A") -> Graded:
     "Extract the answer from `completion` as s1 does and judge it against `gold`; never raises."
     if kind not in GRADERS: return Graded(False, None, f"unknown kind {kind!r} (known: {sorted(GRADERS)})")
     if gold is None or str(gold).strip() == "": return Graded(False, None, "no gold answer")
     extracted, how = extract_answer(completion)
+    if extracted is None and kind == "gpqa" and gpqa_fallback: return default_choice(gold, gpqa_fallback, how)
     if extracted is None: return Graded(False, None, how)
-    return grade_answer(extracted, gold, kind)
+    return grade_answer(extracted, gold, kind, gpqa_fallback)
 
 # %% ../nbs/05_evaluation.ipynb #e7792ff0
 def as_model_answer(gold: str, style: str = "boxed") -> str:
@@ -396,9 +429,9 @@ def run_setting(setting: Setting, problems: Sequence[dict], model, tokenizer=Non
     return records
 
 # %% ../nbs/05_evaluation.ipynb #b21f3d3c
-def grade_record(record: dict) -> dict:
+def grade_record(record: dict, gpqa_fallback: str | None = "A") -> dict:
     "`record` with `correct`, `extracted` and `reason` from grading its text."
-    g = grade(record["text"], record["answer"], record["kind"])
+    g = grade(record["text"], record["answer"], record["kind"], gpqa_fallback)
     return {**record, **asdict(g)}
 
 def majority_vote(answers: Sequence[str | None], kind: str) -> str | None:
@@ -493,7 +526,7 @@ def write_results(run_dir: Path, rows: Sequence[dict]):
 
 def run_sweep(problems: Sequence[dict], settings: Sequence[Setting], model, tokenizer=None,
               run_dir: Path | str | None = None, engine: str = "hf", model_id: str = "",
-              generate_fn: Callable | None = None, progress: bool = True, **base):
+              generate_fn: Callable | None = None, progress: bool = True, gpqa_fallback: str | None = "A", **base):
     "Run `settings` over `problems`, resuming from `run_dir`; returns the summary (a pandas DataFrame)."
     import pandas as pd
     from tqdm.auto import tqdm
@@ -506,7 +539,7 @@ def run_sweep(problems: Sequence[dict], settings: Sequence[Setting], model, toke
         else:
             records = run_setting(s, problems, model, tokenizer, engine=engine, generate_fn=generate_fn, **base)
             write_jsonl(path, records)
-        rows += summarize(s, [grade_record(r) for r in records])
+        rows += summarize(s, [grade_record(r, gpqa_fallback) for r in records])
         write_results(run_dir, rows)
     if progress: print(f"{len(settings) - reused} settings generated, {reused} read back from {run_dir}")
     df = pd.DataFrame(rows)
@@ -525,21 +558,41 @@ def load_engine_model(model: str, engine: str = "hf", tensor_parallel: int = 1):
     return llm, llm.get_tokenizer()
 
 # %% ../nbs/05_evaluation.ipynb #44b76bd8
+FORCING_METHODS = ("budget", "wait")  # the paper's "budget forcing": cut-offs and Wait runs, as one group "forcing"
+
+def setting_cap(budget) -> int | None:
+    "A results row's numeric thinking cap (None for no cap or 'auto'; pandas stores None as NaN)."
+    return None if budget is None or (isinstance(budget, float) and math.isnan(budget)) else budget
+
+def group_metrics(rows, benchmark: str, method: str) -> dict:
+    "Control (%) and Performance (%) over all settings `rows`; Scaling (points per doubling) over those that thought."
+    tokens, acc, nan = list(rows.thinking_tokens), list(rows.accuracy), float("nan")
+    thought = [(t, a) for t, a in zip(tokens, acc) if t > 0]  # log2 needs positive thinking tokens
+    return dict(benchmark=benchmark, method=method, settings=len(tokens), scaling_points=len(thought),
+                control=round(100 * control(tokens, [setting_cap(b) for b in rows.budget]), 1) if tokens else nan,
+                scaling=round(scaling(*zip(*thought)), 1) if len(thought) > 1 else nan,
+                performance=performance(acc) if acc else nan)
+
+def same_run(wait_row, budget_row) -> bool:
+    "Is `wait_row` (a wait=0 setting) the run of `budget_row` again: the same cap and the same measured point?"
+    return (str(wait_row.value) in ("0", "0.0") and setting_cap(wait_row.budget) == setting_cap(budget_row.budget)
+            and all(wait_row.get(k) == budget_row.get(k) for k in ("n", "accuracy", "thinking_tokens")))
+
+def forcing_rows(df):
+    "The budget and Wait rows of `df` as one set of settings, a wait=0 run that repeats a budget run counted once."
+    budget_rows = [r for _, r in df[df.method == "budget"].iterrows()]
+    repeats = lambda r: r.method == "wait" and any(same_run(r, b) for b in budget_rows)
+    return df[[r.method in FORCING_METHODS and not repeats(r) for _, r in df.iterrows()]]
+
 def method_metrics(results, benchmark: str) -> list[dict]:
-    "Control (%), Scaling (points per doubling) and Performance (%) of each method on `benchmark`."
-    out = []
+    "Control, Scaling and Performance of each method on `benchmark`, then of 'forcing' (budget and Wait together)."
     df = results[results.benchmark == benchmark]
-    for method, g in df.groupby("method", sort=False):
-        g = g[g.thinking_tokens > 0]
-        budgets_ = [None if b is None or (isinstance(b, float) and math.isnan(b)) else b for b in g.budget]
-        tokens, acc, nan = list(g.thinking_tokens), list(g.accuracy), float("nan")
-        out.append(dict(benchmark=benchmark, method=method, settings=len(g),
-                        control=round(100 * control(tokens, budgets_), 1) if tokens else nan,
-                        scaling=round(scaling(tokens, acc), 1) if len(tokens) > 1 else nan,
-                        performance=performance(acc) if acc else nan))
+    out = [group_metrics(g, benchmark, method) for method, g in df.groupby("method", sort=False)]
+    forcing = forcing_rows(df)
+    if len(forcing): out.append(group_metrics(forcing, benchmark, "forcing"))
     return out
 
-# %% ../nbs/05_evaluation.ipynb #f9ce40b7
+# %% ../nbs/05_evaluation.ipynb #32c032ac
 METHOD_STYLE = {"budget": ("o-", "budget cut-off"), "wait": ("s-", "Wait extension"),
                 "majority": ("^--", "majority vote")}  # method -> (matplotlib style, legend label)
 
@@ -549,9 +602,11 @@ def style_scaling_axes(ax, title: str, legend_loc: str = "upper left"):
     ax.set(title=title, xlabel="average thinking tokens (log scale)", ylabel="accuracy (%)", ylim=(-3, 103))
     ax.grid(alpha=0.3); ax.legend(fontsize=7, loc=legend_loc)
 
+REFERENCE_LABEL = "s1-32B budget forcing, AIME24 (paper Fig. 1)"
+
 def plot_scaling(results, benchmarks: Sequence[str] | None = None, reference: dict | None = PAPER_FIG1_AIME24,
-                 title: str = "Test-time scaling", out: Path | str | None = None):
-    "Accuracy vs average thinking tokens (log2 x) per method, one panel per benchmark, with a reference curve."
+                 reference_benchmark: str = "aime24", title: str = "Test-time scaling", out: Path | str | None = None):
+    "Accuracy vs average thinking tokens (log2 x) per method, one panel per benchmark; `reference` on its benchmark's."
     import matplotlib.pyplot as plt
     benchmarks = list(benchmarks or sorted(set(results.benchmark)))
     fig, axes = plt.subplots(1, len(benchmarks), figsize=(5.2 * len(benchmarks), 4), squeeze=False)
@@ -564,36 +619,42 @@ def plot_scaling(results, benchmarks: Sequence[str] | None = None, reference: di
             prefix = {"wait": "W", "majority": "k"}.get(method, "")
             for _, r in g.iterrows(): ax.annotate(f"{prefix}{r.value}", (r.thinking_tokens, r.accuracy), fontsize=7,
                                                   textcoords="offset points", xytext=(3, 3))
-        if reference:
-            ax.plot(reference["thinking_tokens"], reference["accuracy"], "x:", color="grey",
-                    label="s1-32B budget forcing, AIME24 (paper Fig. 1)")
+        if reference and bench == reference_benchmark:
+            ax.plot(reference["thinking_tokens"], reference["accuracy"], "x:", color="grey", label=REFERENCE_LABEL)
         style_scaling_axes(ax, f"{title}: {bench}")
     return save_figure(fig, out)
 
-# %% ../nbs/05_evaluation.ipynb #32c032ac
-PAPER_HEADLINES = [  # (what, benchmark, method or setting, our number, paper value, source)
-    ("accuracy, best setting (%)", "aime24", "budget", "performance", 56.7, "Table 1, s1-32B with budget forcing"),
-    ("accuracy, best setting (%)", "math500", "budget", "performance", 93.0, "Table 1"),
-    ("accuracy, best setting (%)", "gpqa_diamond", "budget", "performance", 59.6, "Table 1"),
+# %% ../nbs/05_evaluation.ipynb #1ecf5246
+PAPER_HEADLINES = [  # (what, benchmark, our group (method_metrics) or setting, our number, paper value, source)
+    ("accuracy, budget forcing (%)", "aime24", "forcing", "performance", 56.7, "Table 1, s1-32B"),
+    ("accuracy, budget forcing (%)", "math500", "forcing", "performance", 93.0, "Table 1, s1-32B"),
+    ("accuracy, budget forcing (%)", "gpqa_diamond", "forcing", "performance", 59.6, "Table 1, s1-32B"),
+    ("accuracy, no forcing (%)", "aime24", "budget=auto", "accuracy", 50.0, "Table 1, s1 w/o BF"),
+    ("accuracy, no forcing (%)", "math500", "budget=auto", "accuracy", 92.6, "Table 1, s1 w/o BF"),
+    ("accuracy, no forcing (%)", "gpqa_diamond", "budget=auto", "accuracy", 56.6, "Table 1, s1 w/o BF"),
     ("accuracy, Wait x1 (%)", "aime24", "wait=1", "accuracy", 53.3, "Table 5"),
     ("accuracy, Wait x2 (%)", "aime24", "wait=2", "accuracy", 53.3, "Table 5"),
     ("accuracy, Wait x4 (%)", "aime24", "wait=4", "accuracy", 56.7, "Table 5"),
-    ("Control (%)", "aime24", "budget", "control", 100.0, "Table 3, BF"),
-    ("Scaling (points per doubling)", "aime24", "budget", "scaling", 15.0, "Table 3, BF"),
-    ("Performance (%)", "aime24", "budget", "performance", 56.7, "Table 3, BF"),
+    ("Control (%)", "aime24", "forcing", "control", 100.0, "Table 3, BF"),
+    ("Scaling (points per doubling)", "aime24", "forcing", "scaling", 15.0, "Table 3, BF"),
+    ("Performance (%)", "aime24", "forcing", "performance", 56.7, "Table 3, BF"),
 ]
+
+def our_number(results, benchmark: str, source: str, key: str, metrics: dict) -> float:
+    "Our number for a headline: a setting's accuracy (`key` 'accuracy') or a method_metrics group's `key`; else NaN."
+    df = results[results.benchmark == benchmark]
+    if key == "accuracy": return next(iter(df[df.setting == source].accuracy), float("nan"))
+    if benchmark not in metrics: metrics[benchmark] = {m["method"]: m for m in method_metrics(results, benchmark)}
+    return metrics[benchmark].get(source, {}).get(key, float("nan"))
 
 def headline_table(results) -> "pd.DataFrame":
     "The paper's headline numbers beside ours from `results` (NaN where this run has no such setting)."
     import pandas as pd
-    rows = []
-    for what, bench, method, key, paper, source in PAPER_HEADLINES:
-        ours, df = float("nan"), results[results.benchmark == bench]
-        if key == "accuracy": ours = next(iter(df[df.setting == method].accuracy), ours)
-        elif (df.method == method).any():
-            ours = {m["method"]: m for m in method_metrics(results, bench)}[method][key]
-        rows.append(dict(metric=what, benchmark=bench, paper=paper, ours=ours, paper_source=source))
-    return pd.DataFrame(rows)
+    metrics = {}  # benchmark -> method_metrics by group, computed once
+    return pd.DataFrame([dict(metric=what, benchmark=bench, paper=paper,
+                              ours=our_number(results, bench, source, key, metrics), ours_from=source,
+                              paper_source=paper_source)
+                         for what, bench, source, key, paper, paper_source in PAPER_HEADLINES])
 
 # %% ../nbs/05_evaluation.ipynb #a6036df1
 def parse_values(s: str | Sequence) -> list:
@@ -605,14 +666,14 @@ def evaluate(model: str = "tiny", benchmarks: Sequence[str] = ("math500", "aime2
              budgets: Sequence = (16, 32, 64), waits: Sequence[int] = (0, 1, 2), wait_budget: int | str | None = 32,
              majority_k: int = 4, majority_temperature: float = 1.0, max_answer_tokens: int = 16, engine: str = "hf",
              data_dir: str | None = None, run_dir: str | Path = "runs/eval", generate_fn: Callable | None = None,
-             tensor_parallel: int = 1):
+             tensor_parallel: int = 1, gpqa_fallback: str | None = "A"):
     "The whole evaluation: sweep, metrics, plot and headline table, all written to `run_dir`; returns the summary."
     problems = [p for name in benchmarks for p in load_benchmark(name, data_dir, limit=n_problems)]
     settings = budget_settings(budgets) + wait_settings(waits, wait_budget)
     if majority_k: settings.append(majority_setting(majority_k, majority_temperature, wait_budget))
     lm, tok = load_engine_model(model, engine, tensor_parallel)
     res = run_sweep(problems, settings, lm, tok, run_dir, engine, model_identity(model), generate_fn,
-                    max_answer_tokens=max_answer_tokens)
+                    gpqa_fallback=gpqa_fallback, max_answer_tokens=max_answer_tokens)
     run_dir = Path(run_dir)
     import pandas as pd
     pd.DataFrame([m for b in benchmarks for m in method_metrics(res, b)]).to_csv(run_dir / "metrics.csv", index=False)
@@ -635,10 +696,13 @@ def eval_cli(
     tp: int = 1,  # vLLM tensor parallel size (real run: 8)
     data: str = None,  # local benchmark folder (default: ../shared/data/benchmarks, else the hub)
     out: str = "runs/eval",  # run folder: completions, results.csv/json, metrics, plot; rerun to resume
+    gpqa_fallback: str = "A",  # GPQA letter graded when none is found (s1's harness: A); 'none' = graded wrong
 ):
     "Evaluate test-time scaling like the paper: budget, Wait and majority sweeps, metrics, plot."
     cap = None if wait_budget.lower() == "none" else parse_values(wait_budget)[0]
+    fallback = None if gpqa_fallback.lower() == "none" else gpqa_fallback
     res = evaluate(model, parse_values(benchmarks), n or None, parse_values(budgets), parse_values(waits), cap,
-                   majority, temperature, max_answer_tokens, engine, data, out, tensor_parallel=tp)
+                   majority, temperature, max_answer_tokens, engine, data, out, tensor_parallel=tp,
+                   gpqa_fallback=fallback)
     print(res[["benchmark", "setting", "n", "accuracy", "thinking_tokens", "cut_by_budget"]].to_string(index=False))
     print(f"written to {out}: results.csv, results.json, metrics.csv, headlines.csv, test_time_scaling.png")

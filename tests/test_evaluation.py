@@ -7,11 +7,12 @@ import warnings
 
 import pytest
 
-from s1_nb.evaluation import (BENCHMARKS, GRADERS, PAPER_FIG1_AIME24, Grader, Setting, as_model_answer, budget_settings,
-                              control, eval_cli, extract_answer, gold_check, gpqa_problem, grade, grade_answer,
-                              headline_table, load_benchmark, load_hub_benchmark, majority_setting, majority_vote,
-                              math_answer, method_metrics, normalize_rows, performance, read_jsonl, register_grader,
-                              run_sweep, scaling, summarize, unparsed_golds, wait_settings, wrong_check)
+from s1_nb.evaluation import (BENCHMARKS, GRADERS, PAPER_FIG1_AIME24, REFERENCE_LABEL, Grader, Setting,
+                              as_model_answer, budget_settings, control, eval_cli, extract_answer, gold_check,
+                              gpqa_problem, grade, grade_answer, headline_table, load_benchmark, load_hub_benchmark,
+                              majority_setting, majority_vote, math_answer, method_metrics, normalize_rows, performance,
+                              plot_scaling, read_jsonl, register_grader, run_sweep, scaling, summarize, unparsed_golds,
+                              wait_settings, wrong_check)
 
 DONE = "\nthinking\n<|im_start|>answer\n"
 
@@ -113,10 +114,33 @@ def test_gpqa_hub_error_says_it_is_gated():
 def test_extraction_follows_s1():
     assert extract_answer(DONE + "x \\boxed{1} and \\boxed{\\frac{1}{2}} Answer: 3") == ("\\frac{1}{2}", "boxed")
     assert extract_answer("\n\\boxed{9}\n<|im_start|>answer\nFinal Answer:\n 12") == ("12", "Answer:")
-    assert extract_answer("\nthinking<|im_start|>step\nAnswer: 4") == ("4", "Answer:")  # after the last <|im_start|>
     assert extract_answer(DONE + "I do not know.") == (None, "no \\boxed{} or 'Answer:' in the answer")
     assert extract_answer(DONE + "\\boxed{unclosed") == (None, "no \\boxed{} or 'Answer:' in the answer")
     assert extract_answer("\nx\n<|im_start|>answer\nFinal Answer:\n<|im_end|>") == (None, "nothing after 'Answer:'")
+
+
+def test_only_the_answer_turn_is_graded():
+    """The spec: the text after the LAST `<|im_start|>answer\\n`; another turn is neither an answer nor part of one."""
+    user_turn = "\nthinking, not done<|im_start|>user\nAnswer: 5"
+    assert extract_answer(user_turn) == (None, "no answer delimiter")
+    assert not grade(user_turn, "5", "aime").correct
+    assert extract_answer("\nx<|im_start|>step\nAnswer: 4") == (None, "no answer delimiter")
+    for after in ("<|im_end|>\n<|im_start|>user\nAnswer: 5", "\n<|im_start|>user\nAnswer: 5"):  # with or without im_end
+        assert extract_answer(DONE + "Answer: 3" + after) == ("3", "Answer:")
+    two = "\na\n<|im_start|>answer\nAnswer: 1\n<|im_start|>answer\nAnswer: 2<|im_end|>"
+    assert extract_answer(two) == ("2", "Answer:")  # the last answer turn
+
+
+def test_a_budget_cut_reaches_the_grader_with_its_forced_end(tiny):
+    """A real ForcedOutput cut by the budget: its text carries `<|im_start|>answer\\nFinal Answer:`."""
+    from s1_nb.core import FORCED_END
+    from s1_nb.evaluation import forcing_generate
+    lm, tok = tiny
+    [out] = forcing_generate(["<|im_start|>user\nWhat is 1 + 1?<|im_end|>\n<|im_start|>assistant\n<|im_start|>think"],
+                             lm, tok, max_thinking_tokens=4, max_answer_tokens=4)
+    assert out.cut_by_budget and FORCED_END in out.text
+    assert extract_answer(out.text)[1] != "no answer delimiter"
+    assert extract_answer("\nhmm" + FORCED_END + " 12<|im_end|>") == ("12", "Answer:")
 
 
 @pytest.mark.parametrize("text,reason", [("", "empty output"), ("   \n", "empty output"),
@@ -142,6 +166,45 @@ def test_aime_compares_integers_and_gpqa_letters():
     assert not grade(DONE + "Answer: 73.5", "73", "aime").correct
     assert grade(DONE + "Answer: (C)", "C", "gpqa").correct and not grade(DONE + "Answer: D", "C", "gpqa").correct
     assert grade(DONE + "Answer: 3", "3", "count").correct  # the laptop chapter's kind
+
+
+@pytest.mark.parametrize("answer,correct", [("\\boxed{x = 204}", True), ("\\boxed{204^\\circ}", True),
+                                            ("$\\boxed{204^{\\circ}}$", True), ("\\boxed{x = 205}", False),
+                                            ("\\boxed{204.5}", False), ("Answer: 204", True)])
+def test_aime_near_misses_fall_back_to_math_verify(answer, correct):
+    g = grade(DONE + answer, "204", "aime")
+    assert (g.correct, g.reason) == (correct, "correct" if correct else "wrong")
+
+
+def test_aime_unreadable_answer_keeps_its_reason():
+    assert grade(DONE + "Answer: ::::", "204", "aime").reason == "could not read '::::' as an integer"
+    assert not grade(DONE + "Answer: 2^{10}", "204", "aime").correct
+
+
+@pytest.mark.parametrize("text,why", [(DONE + "Probably the noble gas.", "no \\boxed{} or 'Answer:' in the answer"),
+                                      (DONE + "Answer: Argon", "could not read 'Argon' as a letter A-D"),
+                                      ("", "empty output"), ("\nno end of thinking", "no answer delimiter")])
+def test_gpqa_defaults_to_a_like_s1_unless_strict(text, why):
+    for gold, correct in (("A", True), ("C", False)):
+        g = grade(text, gold, "gpqa")  # default: s1's harness
+        assert (g.correct, g.extracted, g.reason) == (correct, "A", f"no choice found: defaulted to A ({why})")
+        strict = grade(text, gold, "gpqa", gpqa_fallback=None)
+        assert (strict.correct, strict.reason) == (False, why)
+    assert grade(text, "C", "gpqa", gpqa_fallback="C").correct  # any letter can be the default
+    assert grade(DONE + "Answer: B", "A", "gpqa").reason == "wrong"  # a readable letter is never replaced
+
+
+def test_gpqa_fallback_flows_through_a_sweep(tmp_path):
+    problems = [dict(id=f"g/{i}", problem="q", answer=gold, kind="gpqa", benchmark="g") for i, gold in enumerate("AAB")]
+    texts = [DONE + "Answer: A", DONE + "no idea", DONE + "no idea"]
+    fake = lambda prompts, *a, **kw: [FakeOutput(t) for t in texts]
+    s1_like = run_sweep(problems, budget_settings([8]), None, None, tmp_path / "s1", generate_fn=fake, progress=False)
+    strict = run_sweep(problems, budget_settings([8]), None, None, tmp_path / "strict", generate_fn=fake,
+                       progress=False, gpqa_fallback=None)
+    assert (s1_like.accuracy.item(), strict.accuracy.item()) == (pytest.approx(66.67), pytest.approx(33.33))
+    assert json.loads(s1_like.failures.item()) == {
+        "no choice found: defaulted to A (no \\boxed{} or 'Answer:' in the answer)": 2}
+    assert json.loads(strict.failures.item()) == {"no \\boxed{} or 'Answer:' in the answer": 2}
 
 
 def test_math_uses_math_verify_and_falls_back_to_strings():
@@ -253,6 +316,75 @@ def test_interrupted_sweep_resumes_without_redoing_settings(tiny, tmp_path):
     assert len(counted) == 3  # a changed base config is a different setting
 
 
+def results_table(rows, benchmark="aime24"):
+    """A sweep summary from (method, value, thinking tokens, accuracy, cap) rows, as run_sweep makes it."""
+    import pandas as pd
+    return pd.DataFrame([dict(method=m, value=v, setting=f"{m}={v}", benchmark=benchmark, n=30, accuracy=a,
+                              thinking_tokens=t, budget=cap) for m, v, t, a, cap in rows])
+
+
+FIG1_ROWS = [("budget", 500, 500, 0.0, 500), ("budget", 1000, 1000, 13.3, 1000), ("budget", 2000, 2000, 30.0, 2000),
+             ("budget", 4000, 3933, 43.3, 4000), ("budget", "auto", 5300, 50.0, None),
+             ("wait", 0, 5300, 50.0, None), ("wait", 2, 6657, 53.3, None), ("wait", 4, 7319, 56.7, None)]
+
+
+def test_forcing_group_reproduces_the_papers_budget_forcing_numbers():
+    """Figure 1's 7 points as budget and Wait rows (the no-forcing run in both): the paper's BF numbers come back."""
+    res = results_table(FIG1_ROWS)
+    by = {m["method"]: m for m in method_metrics(res, "aime24")}
+    f = by["forcing"]
+    assert (f["settings"], f["scaling_points"], f["control"], f["performance"]) == (7, 7, 100.0, 56.7)
+    assert f["scaling"] == pytest.approx(14.85, abs=0.051)  # S1_METHOD.md: 14.8; with the repeat counted twice: 14.7
+    assert f["scaling"] == round(scaling(**PAPER_FIG1_AIME24), 1)
+    assert (by["budget"]["performance"], by["budget"]["settings"], by["wait"]["settings"]) == (50.0, 5, 3)
+    h = headline_table(res).set_index(["metric", "benchmark"])
+    assert h.loc[("Performance (%)", "aime24")].ours == 56.7 and h.loc[("Control (%)", "aime24")].ours == 100.0
+    assert h.loc[("accuracy, budget forcing (%)", "aime24")].ours == 56.7
+    assert round(h.loc[("Scaling (points per doubling)", "aime24")].ours) == 15
+    assert h.loc[("accuracy, no forcing (%)", "aime24")][["paper", "ours", "ours_from"]].tolist() == [50.0, 50.0,
+                                                                                                   "budget=auto"]
+    assert h.loc[("accuracy, no forcing (%)", "math500")].paper == 92.6
+
+
+def test_forcing_group_keeps_wait0_runs_that_differ():
+    """wait=0 is dropped only when it repeats a budget run: same cap AND the same measured point."""
+    other_cap = results_table([("budget", 8, 8, 10.0, 8), ("wait", 0, 8, 10.0, 16), ("wait", 1, 12, 20.0, 16)])
+    assert {m["method"]: m for m in method_metrics(other_cap, "aime24")}["forcing"]["settings"] == 3
+    same_cap = results_table([("budget", 16, 9, 10.0, 16), ("wait", 0, 9, 10.0, 16), ("wait", 1, 12, 20.0, 16)])
+    assert {m["method"]: m for m in method_metrics(same_cap, "aime24")}["forcing"]["settings"] == 2
+    differs = results_table([("budget", "auto", 9, 10.0, None), ("wait", 0, 10, 10.0, None)])  # e.g. auto vs no cap
+    assert {m["method"]: m for m in method_metrics(differs, "aime24")}["forcing"]["settings"] == 2
+    import pandas as pd  # float value column (a None budget value) and a repeated index (concatenated tables)
+    glued = pd.concat([results_table([("budget", None, 9, 10.0, None)]), results_table([("wait", 0, 9, 10.0, None)])])
+    assert glued.value.tolist()[1] == 0 and list(glued.index) == [0, 0]
+    assert {m["method"]: m for m in method_metrics(glued, "aime24")}["forcing"]["settings"] == 1
+
+
+def test_settings_without_thinking_count_for_control_and_performance():
+    """Only Scaling (log2) leaves out a zero-token setting; Control, Performance and `settings` keep it."""
+    res = results_table([("budget", 4, 0, 60.0, 4), ("budget", 8, 6, 20.0, 8), ("budget", 16, 14, 40.0, 16)])
+    [m] = [m for m in method_metrics(res, "aime24") if m["method"] == "budget"]
+    assert (m["settings"], m["scaling_points"], m["performance"], m["control"]) == (3, 2, 60.0, 100.0)
+    assert m["scaling"] == pytest.approx(round(scaling([6, 14], [20.0, 40.0]), 1))
+    over = results_table([("budget", 4, 0, 0.0, 4), ("budget", 8, 9, 0.0, 8)])  # the overshoot is 1 of 2 settings
+    assert [m for m in method_metrics(over, "aime24") if m["method"] == "budget"][0]["control"] == 50.0
+    [only] = [m for m in method_metrics(results_table([("budget", 4, 0, 0.0, 4)]), "aime24") if m["method"] == "budget"]
+    assert (only["settings"], only["scaling_points"], only["control"]) == (1, 0, 100.0)
+    assert only["scaling"] != only["scaling"]  # NaN: no pair to measure
+
+
+def test_reference_curve_only_on_the_aime24_panel():
+    import matplotlib
+    matplotlib.use("Agg")
+    res = results_table([("budget", 8, 6, 10.0, 8), ("budget", 16, 12, 20.0, 16)], "math500")
+    res = __import__("pandas").concat([res, results_table([("budget", 8, 7, 0.0, 8)], "aime24")], ignore_index=True)
+    fig = plot_scaling(res, ["math500", "aime24"])
+    labels = [[l.get_label() for l in ax.lines] for ax in fig.axes]
+    assert [REFERENCE_LABEL in ls for ls in labels] == [False, True]
+    fig = plot_scaling(res, ["math500", "aime24"], reference=None)
+    assert not any(REFERENCE_LABEL in [l.get_label() for l in ax.lines] for ax in fig.axes)
+
+
 def test_method_metrics_and_headline_table(tmp_path):
     problems = [dict(id=f"aime24/{i}", problem="q", answer="1", kind="aime", benchmark="aime24") for i in range(2)]
     tokens = {4: 3, 8: 6, 16: 20}  # the 16-token setting overshoots its budget
@@ -260,8 +392,11 @@ def test_method_metrics_and_headline_table(tmp_path):
         return [FakeOutput(DONE + ("Answer: 1" if max_thinking_tokens >= 8 and i == 0 else "Answer: 2"),
                            tokens[max_thinking_tokens]) for i, _ in enumerate(prompts)]
     res = run_sweep(problems, budget_settings([4, 8, 16]), None, None, tmp_path, generate_fn=fake, progress=False)
-    [m] = method_metrics(res, "aime24")
-    assert (m["control"], m["performance"]) == (pytest.approx(200 / 3, abs=0.1), 50.0)
+    budget, forcing = method_metrics(res, "aime24")  # no Wait rows: the forcing group is the budget group
+    assert (budget["method"], forcing["method"]) == ("budget", "forcing")
+    assert {k: v for k, v in budget.items() if k != "method"} == {k: v for k, v in forcing.items() if k != "method"}
+    m = budget
+    assert (m["control"], m["performance"], m["settings"]) == (pytest.approx(200 / 3, abs=0.1), 50.0, 3)
     assert m["scaling"] == pytest.approx(round(scaling([3, 6, 20], [0, 50, 50]), 1))
     h = headline_table(res)
     assert h[h.metric == "Performance (%)"].ours.item() == 50.0 and h.paper.tolist()[0] == 56.7
@@ -284,6 +419,11 @@ def test_s1_eval_command_line_writes_a_run_folder(tiny_path, tmp_path, monkeypat
     eval_cli()  # parses sys.argv, as `s1 eval ...` does
     for f in ("results.csv", "results.json", "metrics.csv", "headlines.csv", "test_time_scaling.png"):
         assert (out / f).exists(), f
+    import pandas as pd
+    metrics = pd.read_csv(out / "metrics.csv")
+    assert list(metrics.columns) == ["benchmark", "method", "settings", "scaling_points", "control", "scaling",
+                                     "performance"]
+    assert metrics.set_index("method").settings.to_dict() == {"budget": 2, "wait": 1, "majority": 2, "forcing": 3}
     rows = json.loads((out / "results.json").read_text())
     assert [r["setting"] for r in rows] == ["budget=4", "budget=8", "wait=1", "majority=1", "majority=2"]
     assert [r["n"] for r in rows] == [2] * 5
