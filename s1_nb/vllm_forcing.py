@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['logger', 'KINDS', 'FORCING_ARGS', 'TRACES', 'end_corpus', 'teach_to_end', 'vllm_tiny_model', 'load_vllm',
            'forced_output', 'HarnessState', 'first_match', 'round_params', 'vllm_harness_engine', 'RequestForcing',
-           'sampler_probs', 'force_rows', 'parse_forcing_args', 'forcing_args', 'check_trace',
+           'sampler_probs', 'force_rows', 'parse_forcing_args', 'check_room', 'forcing_args', 'check_trace',
            'BudgetForcingLogitsProcessor', 'check_forcing_llm', 'vllm_engine', 'serve_command', 'forcing_request']
 
 # %% ../nbs/04_vllm_forcing.ipynb #b8246c86
@@ -348,6 +348,13 @@ def parse_forcing_args(extra_args: dict | None) -> dict | None:
         raise ValueError(f"extra_args['s1_min_thinking_tokens'] ({s['min_thinking_tokens']}) exceeds s1_max_thinking_tokens ({b})")
     return s
 
+def check_room(budget, answer_tokens: int, max_tokens: int | None):
+    "Refuse a thinking budget that leaves no room for the answer in `max_tokens` (the answer would never come)."
+    if isinstance(budget, int) and max_tokens is not None and budget + max(answer_tokens, 1) >= max_tokens:
+        raise ValueError(f"s1_max_thinking_tokens ({budget}) plus the answer ({max(answer_tokens, 1)} tokens) does not fit "
+                         f"in max_tokens ({max_tokens}): the thinking would use it up and no answer would come; raise "
+                         "max_tokens or lower the budget")
+
 def forcing_args(config: ForcingConfig, budget: int | str | None, trace: str | None = None) -> dict:
     "The `extra_args` that ask the logits processor for `config` (with `budget` already resolved)."
     a = dict(s1_num_waits=config.num_waits, s1_wait_string=config.wait_string or "",
@@ -379,6 +386,7 @@ class BudgetForcingLogitsProcessor(LogitsProcessor):
     def validate_params(cls, params):
         s = parse_forcing_args(params.extra_args)
         check_trace((s or {}).get("trace"))
+        check_room((s or {}).get("max_thinking_tokens"), (s or {}).get("max_answer_tokens", 1), params.max_tokens)
 
     def is_argmax_invariant(self) -> bool: return False
 

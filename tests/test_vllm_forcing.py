@@ -478,3 +478,14 @@ def test_vllm_serve_budget_forcing(taught, llm, tmp_path):
         assert res["choices"][0]["text"].count("Wait") >= 2
         status, res = _post(base + "/v1/completions", dict(body, vllm_xargs=dict(s1_num_waits=-1)))
         assert status == 400 and "s1_num_waits" in json.dumps(res)
+
+
+def test_a_budget_without_room_for_the_answer_is_refused_up_front():
+    pytest.importorskip("vllm")
+    from vllm import SamplingParams
+    from s1_nb.vllm_forcing import BudgetForcingLogitsProcessor
+    ok = SamplingParams(max_tokens=200, extra_args=dict(s1_max_thinking_tokens=100, s1_max_answer_tokens=32))
+    BudgetForcingLogitsProcessor.validate_params(ok)
+    for bad in (dict(s1_max_thinking_tokens=300), dict(s1_max_thinking_tokens=190, s1_max_answer_tokens=32)):
+        with pytest.raises(ValueError, match="does not fit in max_tokens"):
+            BudgetForcingLogitsProcessor.validate_params(SamplingParams(max_tokens=200, extra_args=bad))
