@@ -224,6 +224,7 @@ class RequestForcing:
     live: list[int] = field(default_factory=list, repr=False)  # vLLM's running output ids of the request
     params: object = field(default=None, repr=False)  # the request's SamplingParams (its identity across re-adds)
     _gen: object = field(default=None, repr=False)
+    _gen_start: object = field(default=None, repr=False)  # the generator's state before its first draw
 
     def catch_up(self, ids: Sequence[int] | None = None):
         "Observe the ids of `ids` (default: `live`) not seen yet, stopping at an async-scheduling placeholder (-1)."
@@ -251,6 +252,11 @@ class RequestForcing:
             if n:  # the model ended its answer
                 self.kinds[-n:] = ["stop"] * n; self.answer_tokens -= n; self.phase = "done"
 
+    def _rewind(self):
+        "Undo decisions taken before the first token: with chunked prefill vLLM also calls `apply` on a prompt chunk."
+        self.queue, self.queue_kind, self.waits, self.cut_by_budget = [], "", 0, False
+        if self._gen_start is not None: self._gen.set_state(self._gen_start)
+
     def _start(self, ids: Sequence[int], kind: str) -> int:
         self.queue, self.queue_kind = list(ids), kind
         return self.queue[0]
@@ -269,6 +275,7 @@ class RequestForcing:
             self._gen = torch.Generator()
             if self.seed is None: self._gen.seed()  # a random seed: unseeded requests do not share their draws
             else: self._gen.manual_seed(self.seed)
+            self._gen_start = self._gen.get_state()
         p = sampler_probs(row, self.temperature, self.top_p, self.top_k, self.min_p)[last].cpu()
         u = float(torch.rand((), generator=self._gen))
         if u < float(p.sum()):
@@ -280,6 +287,7 @@ class RequestForcing:
     def apply(self, row, top: int | None = None) -> int | None:
         """Decide this step from one logits row (`top`: its argmax, if known): the id to force, or None to let the
         sampler choose. Masks (a suppressed end, the ban right after a Wait) are written into `row` in place."""
+        if not self.out: self._rewind()  # still at the prompt: an earlier step may have been a discarded prefill chunk
         if self.queue: return self.queue[0]
         if self.phase == "done": return self.eos
         if self.phase == "answer":

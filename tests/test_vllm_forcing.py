@@ -489,3 +489,26 @@ def test_a_budget_without_room_for_the_answer_is_refused_up_front():
     for bad in (dict(s1_max_thinking_tokens=300), dict(s1_max_thinking_tokens=190, s1_max_answer_tokens=32)):
         with pytest.raises(ValueError, match="does not fit in max_tokens"):
             BudgetForcingLogitsProcessor.validate_params(SamplingParams(max_tokens=200, extra_args=bad))
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1.0])
+def test_a_discarded_prefill_chunk_leaves_no_trace(tiny_path, temperature):
+    "Chunked prefill: `apply` on a prompt chunk (its token thrown away) must not start a Wait or use up a draw."
+    tok = load_tokenizer(tiny_path)
+    fids = forcing_ids(tok)
+    end, other = fids.end_attempts[0][0], 7
+    def row(top):
+        r = torch.zeros(len(tok)); r[top] = 5.0; r[other if top != other else 8] = 4.0
+        return r
+    def run(chunks):
+        st = RequestForcing(fids, budget=30, num_waits=2, max_answer_tokens=3, eos=tok.eos_token_id,
+                            temperature=temperature, seed=5)
+        for _ in range(chunks): st.apply(row(end).clone())  # mid-prompt rows that "want" to end: discarded
+        for top in [other, end, other, other, end, other]:
+            logits = row(top)[None].clone()
+            forced = st.apply(logits[0])
+            if forced is not None: force_rows(logits, [0], [forced])
+            st.observe(int(logits[0].argmax()) if temperature == 0 else int(torch.multinomial(
+                torch.softmax(logits[0] / temperature, -1), 1, generator=torch.Generator().manual_seed(len(st.out)))))
+        return st.out, st.kinds, st.waits, st.thinking_tokens
+    assert run(chunks=2) == run(chunks=0)
