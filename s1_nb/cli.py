@@ -10,7 +10,7 @@ import time
 from importlib import import_module
 from pathlib import Path
 
-from fastcore.script import Param, call_parse
+from fastcore.script import call_parse
 
 # %% auto #0
 __all__ = ['COMMANDS', 'repo_notebooks', 'run_notebooks', 'notebooks', 'main']

@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Callable, Sequence
 
 from .core import (ANSWER_DELIM, FORCED_END, IM_END, IM_START, THINK_DELIM, WAIT,
-                        S1Tokens, inference_prompt, s1_tokens, save_figure)
+                        inference_prompt, s1_tokens, save_figure)
 
 # %% auto #0
 __all__ = ['ENGINES', 'LAZY_ENGINES', 'FORCED_KINDS', 'SEGMENT_COLORS', 'ForcingConfig', 'Segment', 'ForcedOutput',

@@ -9,10 +9,9 @@ import json
 import math
 import os
 import random
-import sys
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 from .core import (ANSWER_DELIM, IM_END, IM_START, S1_CHAT_TEMPLATE, S1_PAD_TOKEN, THINK_DELIM, TINY_CONFIGS,
                         find_shared, load_tokenizer, resolve_model, s1_messages, training_text, with_s1_chat_template)

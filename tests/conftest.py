@@ -1,6 +1,5 @@
 """Shared test setup: offline, single-threaded, tiers as markers (see tests/README.md)."""
 import os
-import sys
 from pathlib import Path
 
 for k, v in dict(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1", OMP_NUM_THREADS="1",

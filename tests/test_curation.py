@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from s1_nb.curation import (GRADE_COLUMNS, attach_features, AIME_SOURCE, FALLBACK_BENCHMARKS, FEATURE_COLUMNS, FORMAT_RULES, GPQA_SOURCE, MATH_SOURCE,
+from s1_nb.curation import (GRADE_COLUMNS, attach_features, AIME_SOURCE, FALLBACK_BENCHMARKS, FORMAT_RULES, GPQA_SOURCE, MATH_SOURCE,
                             MSC_FALLBACK, S1K_COLUMNS, benchmark_index, check_schema, classify_domains, contamination_matches,
                             curate, decontaminate, difficulty, diversity_sample, domain_classifier, is_correct, load_benchmarks,
                             load_pool, preselection, quality_format, quality_missing, s1k_features, save_s1k,

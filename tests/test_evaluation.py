@@ -3,15 +3,14 @@
 The sweep tests use the real forcing engine on the tiny model; `FakeOutput` stands in only where a test needs
 exact model outputs (empty, no delimiter, chosen answers)."""
 import json
-import warnings
 
 import pytest
 
-from s1_nb.evaluation import (BENCHMARKS, GRADERS, PAPER_FIG1_AIME24, REFERENCE_LABEL, Grader, Setting,
+from s1_nb.evaluation import (BENCHMARKS, GRADERS, PAPER_FIG1_AIME24, REFERENCE_LABEL, Grader,
                               as_model_answer, budget_settings, control, eval_cli, extract_answer, gold_check,
-                              gpqa_problem, grade, grade_answer, headline_table, load_benchmark, load_hub_benchmark,
-                              majority_setting, majority_vote, math_answer, method_metrics, normalize_rows, performance,
-                              plot_scaling, read_jsonl, register_grader, run_sweep, scaling, summarize, unparsed_golds,
+                              grade, headline_table, load_benchmark, load_hub_benchmark,
+                              majority_setting, majority_vote, math_answer, method_metrics, performance,
+                              plot_scaling, read_jsonl, register_grader, run_sweep, scaling, unparsed_golds,
                               wait_settings, wrong_check)
 
 DONE = "\nthinking\n<|im_start|>answer\n"

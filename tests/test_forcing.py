@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from s1_nb.core import FORCED_END, IM_START, THINK_DELIM, inference_prompt, load_model, tiny_model, tiny_tokenizer
-from s1_nb.forcing import (ForcedOutput, ForcingConfig, Segment, build_output, check_prompts, forcing_ids, generate,
+from s1_nb.forcing import (ForcedOutput, ForcingConfig, build_output, check_prompts, forcing_ids, generate,
                            forcing_panel, match_end, nudge_to_end, redraw_weights, register_engine, render_trace_html,
                            thinking_budget, ENGINES)
 

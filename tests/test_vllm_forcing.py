@@ -1,7 +1,6 @@
 """Budget forcing in vLLM (s1_nb.vllm_forcing): the state machine, settings checks, equivalence with the HF engine,
 split delimiters, and `vllm serve` with the logits processor."""
 import json
-import os
 import subprocess
 import sys
 import urllib.error
