@@ -5,33 +5,45 @@
 # %% ../nbs/99_cli.ipynb #fd5e5f39
 from __future__ import annotations
 
+import os
 import sys
 import time
+import traceback
 from importlib import import_module
 from pathlib import Path
 
 from fastcore.script import call_parse
 
 # %% auto #0
-__all__ = ['COMMANDS', 'repo_notebooks', 'run_notebooks', 'notebooks', 'main']
+__all__ = ['NEEDS_CLONE', 'COMMANDS', 'USAGE_ERRORS', 'repo_notebooks', 'chosen_notebooks', 'run_notebooks', 'notebooks',
+           'error_line', 'usage', 'main']
 
 # %% ../nbs/99_cli.ipynb #f483ec3c
+NEEDS_CLONE = ("the chapters are notebooks in a clone of the repository: git clone it, then "
+               "pip install -e '.[dev]' there and run `s1 notebooks` from that environment")
+
 def repo_notebooks(nbs: Path | str | None = None) -> list[Path]:
     "The chapter notebooks (`NN_name.ipynb`) in reading order."
     nbs = Path(nbs) if nbs else Path(__file__).resolve().parents[1] / "nbs"
-    if not nbs.is_dir(): raise FileNotFoundError(f"no notebooks folder at {nbs}: run from a clone of the repository")
+    if not nbs.is_dir(): raise FileNotFoundError(f"no notebooks folder at {nbs}: {NEEDS_CLONE}")
     return sorted(p for p in nbs.glob("[0-9][0-9]_*.ipynb") if not p.stem.startswith("99"))
+
+def chosen_notebooks(only: str = "", nbs: Path | str | None = None) -> list[Path]:
+    "The chapters whose name contains `only` (all when empty); an `only` that matches none is an error."
+    found = [nb for nb in repo_notebooks(nbs) if only in nb.stem]
+    if not found: raise ValueError(f"--only: {only!r} matches no chapter ({', '.join(p.stem for p in repo_notebooks(nbs))})")
+    return found
 
 def run_notebooks(run_dir: Path | str, nbs: Path | str | None = None, only: str = "", parameters: dict | None = None,
                   kernel_name: str | None = None) -> list[dict]:
     "Execute the chapters with papermill into `run_dir`; return one record per notebook (name, seconds, ok)."
     try: import papermill as pm
-    except ImportError as e:
-        raise ImportError("running the chapters needs papermill: pip install -e '.[dev]' in a clone of the repository") from e
-    run_dir = Path(run_dir); run_dir.mkdir(parents=True, exist_ok=True)
+    except ImportError as e: raise ImportError(f"running the chapters needs papermill: {NEEDS_CLONE}") from e
+    chapters = chosen_notebooks(only, nbs)
+    run_dir = Path(run_dir).resolve()  # the chapters run in nbs/: a relative folder would land there
+    run_dir.mkdir(parents=True, exist_ok=True)
     results = []
-    for nb in repo_notebooks(nbs):
-        if only and only not in nb.stem: continue
+    for nb in chapters:
         t0, ok, err = time.time(), True, ""
         params = dict(out_dir=str(run_dir / "figures" / nb.stem), **(parameters or {}))
         try: pm.execute_notebook(str(nb), str(run_dir / nb.name), cwd=str(nb.parent), parameters=params,
@@ -59,18 +71,36 @@ COMMANDS = {  # command -> (module, function)
     "eval": ("s1_nb.evaluation", "eval_cli"),
     "demo": ("s1_nb.laptop", "demo"),
 }
+USAGE_ERRORS = (ValueError, FileNotFoundError)  # bad arguments or input: exit status 2
 
-def main(argv: list[str] | None = None):
-    "Entry point of the `s1` command."
+def error_line(e: BaseException) -> str:
+    "One line saying what went wrong: the message's first line, with the type for a failure that is not bad input."
+    lines = str(e).strip().splitlines()
+    msg = lines[0] if lines else type(e).__name__
+    return msg if isinstance(e, USAGE_ERRORS) or not lines else f"{type(e).__name__}: {msg}"
+
+def usage() -> str:
+    "The `s1 --help` text: one line per command."
+    docs = [(n, (getattr(import_module(m), f).__doc__ or "").strip().splitlines()[0]) for n, (m, f) in COMMANDS.items()]
+    return "usage: s1 <command> [--help] [--debug]\n\ncommands:\n" + "\n".join(f"  {n:<12}{d}" for n, d in docs)
+
+# %% ../nbs/99_cli.ipynb #91cb0653
+def main(argv: list[str] | None = None) -> int:
+    "Entry point of the `s1` command; returns the exit status."
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("S1_DEBUG", "") not in ("", "0")
+    argv = [a for a in argv if a != "--debug"]
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         if argv and argv[0] not in ("-h", "--help"): print(f"s1: unknown command {argv[0]!r}\n")
-        print("usage: s1 <command> [--help]\n\ncommands:")
-        for name, (mod, fn) in COMMANDS.items():
-            doc = (getattr(import_module(mod), fn).__doc__ or "").strip().splitlines()[0]
-            print(f"  {name:<12}{doc}")
+        print(usage())
         return 0 if not argv or argv[0] in ("-h", "--help") else 2
     mod, fn = COMMANDS[argv[0]]
-    sys.argv = [f"s1 {argv[0]}", *argv[1:]]
-    res = getattr(import_module(mod), fn)()
-    return res if isinstance(res, int) else 0  # the exit status (commands report by printing and writing files)
+    prog, sys.argv = f"s1 {argv[0]}", [f"s1 {argv[0]}", *argv[1:]]
+    try: res = getattr(import_module(mod), fn)()
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr); return 130
+    except Exception as e:
+        if debug: traceback.print_exc()
+        print(f"{prog}: error: {error_line(e)}", file=sys.stderr)
+        return 2 if isinstance(e, USAGE_ERRORS) else 1
+    return res if isinstance(res, int) else 0  # commands report by printing and writing files

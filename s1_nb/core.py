@@ -14,12 +14,38 @@ from pathlib import Path
 from typing import Sequence
 
 # %% auto #0
-__all__ = ['IM_START', 'IM_END', 'SYSTEM_PROMPT', 'THINK_DELIM', 'ANSWER_DELIM', 'ANSWER_PREFIX', 'FINAL_ANSWER', 'FORCED_END',
-           'WAIT', 'S1_PAD_TOKEN', 'S1_CHAT_TEMPLATE', 'QWEN_SPECIAL_TOKENS', 'TINY_CONFIGS', 'answer_text',
-           'thinking_text', 'assistant_text', 's1_messages', 'training_text', 'with_s1_chat_template',
-           'inference_prompt', 'SplitCompletion', 'split_completion', 'token_ids', 'S1Tokens', 's1_tokens',
-           'find_shared', 'tiny_corpus', 'tiny_tokenizer', 'cache_dir', 'tiny_model', 'resolve_model', 'load_tokenizer',
-           'load_model', 'model_load_error', 'save_figure']
+__all__ = ['PARAMETER_RULES', 'IM_START', 'IM_END', 'SYSTEM_PROMPT', 'THINK_DELIM', 'ANSWER_DELIM', 'ANSWER_PREFIX',
+           'FINAL_ANSWER', 'FORCED_END', 'WAIT', 'S1_PAD_TOKEN', 'S1_CHAT_TEMPLATE', 'QWEN_SPECIAL_TOKENS',
+           'TINY_CONFIGS', 'check_parameters', 'answer_text', 'thinking_text', 'assistant_text', 's1_messages',
+           'training_text', 'with_s1_chat_template', 'inference_prompt', 'SplitCompletion', 'split_completion',
+           'token_ids', 'S1Tokens', 's1_tokens', 'find_shared', 'tiny_corpus', 'tiny_tokenizer', 'cache_dir',
+           'tiny_model', 'resolve_model', 'load_tokenizer', 'load_model', 'model_load_error', 'save_figure']
+
+# %% ../nbs/00_core.ipynb #e95e8a92
+PARAMETER_RULES = {  # rule name -> (test, what a good value is)
+    "count": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a whole number >= 0"),
+    "positive": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a whole number > 0"),
+    "number": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v == v, "a number"),
+    "fraction": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1, "a number from 0 to 1"),
+}
+
+def _parameter_problem(value, rule) -> str | None:
+    "Why `value` breaks `rule` (a PARAMETER_RULES name, a type, a tuple of allowed values, or None), or None."
+    if rule is None: return None
+    if isinstance(rule, str):
+        test, what = PARAMETER_RULES[rule]
+        return None if test(value) else f"is not {what}"
+    if isinstance(rule, tuple): return None if value in rule else f"is not one of {', '.join(map(repr, rule))}"
+    if rule is float and isinstance(value, int) and not isinstance(value, bool): return None
+    return None if isinstance(value, rule) and not (rule is int and isinstance(value, bool)) else f"is not {rule.__name__}"
+
+def check_parameters(values: dict, rules: dict) -> dict:
+    "Check a notebook's papermill `values` against `rules` (name -> rule); raise one line naming the first bad one."
+    for name, rule in rules.items():
+        if name not in values: raise KeyError(f"check_parameters: no parameter named {name!r}")
+        why = _parameter_problem(values[name], rule)
+        if why: raise ValueError(f"parameter {name}: {values[name]!r} {why}")
+    return values
 
 # %% ../nbs/00_core.ipynb #d3ce43f1
 IM_START = "<|im_start|>"
@@ -35,8 +61,9 @@ S1_PAD_TOKEN = "<|fim_pad|>"  # the pad token s1's train/sft.py sets
 
 # %% ../nbs/00_core.ipynb #08b750de
 def answer_text(attempt: str) -> str:
-    "The answer part of an s1 example: `attempt`, prefixed with `Answer: ` unless it already has `Answer:`."
-    return attempt if "Answer:" in attempt else ANSWER_PREFIX + attempt
+    "The answer part of an s1 example: `attempt`, prefixed with `Answer: ` unless it has `Answer:`, then stripped (as s1)."
+    if not isinstance(attempt, str): raise TypeError(f"attempt must be text, not {type(attempt).__name__} ({attempt!r})")
+    return (attempt if "Answer:" in attempt else ANSWER_PREFIX + attempt).strip()
 
 def thinking_text(traces: str | Sequence[str]) -> str:
     "Join thinking traces with newlines and strip the ends, as s1's tokenization.py does."

@@ -1,0 +1,39 @@
+"""Papermill parameters are checked in the cell right after the parameters cell, with the parameter's name."""
+import ast
+import json
+
+import pytest
+
+from conftest import ARTIFACTS, REPO
+from test_notebooks import NOTEBOOKS, kernel_name  # noqa: F401  (kernel_name is a fixture)
+
+
+def code_cells(nb):
+    return [c for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code"]
+
+
+def parameter_names(cell) -> list[str]:
+    tree = ast.parse("".join(cell["source"]))
+    return [t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)]
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_parameters_are_checked_right_after_the_parameters_cell(nb):
+    cells = code_cells(nb)
+    i = next(i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", []))
+    check = "".join(cells[i + 1]["source"])
+    assert "check_parameters(" in check, f"{nb.name}: the cell after the parameters cell does not call check_parameters"
+    rules = ast.parse(check).body[0].value.args[1]
+    checked = {k.arg for k in rules.keywords} if isinstance(rules, ast.Call) else {ast.literal_eval(k) for k in rules.keys}
+    missing = [n for n in parameter_names(cells[i]) if n not in checked]
+    assert not missing, f"{nb.name}: parameters without a rule in check_parameters: {missing}"
+
+
+def test_a_bad_parameter_stops_at_the_check_with_its_name(kernel_name, tmp_path):
+    import papermill as pm
+    nb = REPO / "nbs" / "00_core.ipynb"
+    with pytest.raises(pm.PapermillExecutionError) as e:
+        pm.execute_notebook(str(nb), str(tmp_path / nb.name), cwd=str(nb.parent), kernel_name=kernel_name,
+                            progress_bar=False, parameters=dict(model=5))
+    assert e.value.ename == "ValueError" and "parameter model: 5 is not str" in e.value.evalue
+    assert "check_parameters(" in e.value.source  # it stopped at the check, before any cell used the value
