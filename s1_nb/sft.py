@@ -17,14 +17,15 @@ from .core import (ANSWER_DELIM, IM_END, IM_START, S1_CHAT_TEMPLATE, S1_PAD_TOKE
                         find_shared, load_tokenizer, resolve_model, s1_messages, training_text, with_s1_chat_template)
 
 # %% auto #0
-__all__ = ['TRACE_COLUMNS', 'TOY_WORDS', 'QWEN25_SHAPES', 'GB', 'H100_BF16_TFLOPS', 'trace_columns', 'check_rows', 'chat_rows',
-           'toy_s1k', 'load_rows', 'sft_tokenizer', 'trl_prepared', 'mask_spans', 'token_pieces', 'show_loss_mask',
-           'loss_mask_html', 'expected_trained', 'LengthReport', 'length_report', 'fit_to_block', 'S1Recipe',
-           'grad_accum_steps', 'world_size', 'sft_config', 'torch_cuda', 'ModelShape', 'shape_from_config',
-           'model_shape', 'memory_terms', 'SFTPlan', 'train_hours', 'plan_sft', 'LoraSpec', 'require_peft',
-           'merge_and_save', 'pretrained_tiny', 'load_dtype', 'fsdp_launch', 'choose_method', 'sft_trainer',
-           'save_trained', 'train_sft', 'sft_summary', 'shard_fsdp2', 'fixed_batch', 'train_steps', 'fsdp2_cpu_run',
-           'pad_share', 'measure_throughput', 'resume_point', 'sft_cli']
+__all__ = ['TRACE_COLUMNS', 'TOY_WORDS', 'S1_1_BLOCK_SIZE', 'QWEN25_SHAPES', 'GB', 'H100_BF16_TFLOPS', 'trace_columns',
+           'check_rows', 'chat_rows', 'toy_s1k', 'load_rows', 'sft_tokenizer', 'trl_prepared', 'mask_spans',
+           'token_pieces', 'show_loss_mask', 'loss_mask_html', 'expected_trained', 'LengthReport', 'length_report',
+           'fit_to_block', 'S1Recipe', 'grad_accum_steps', 'world_size', 'sft_config', 'torch_cuda', 'data_block_size',
+           'ModelShape', 'shape_from_config', 'model_shape', 'memory_terms', 'SFTPlan', 'train_hours', 'plan_sft',
+           'LoraSpec', 'require_peft', 'merge_and_save', 'pretrained_tiny', 's1_trainer_class', 'load_dtype',
+           'fsdp_launch', 'checked_rows', 'choose_method', 'sft_trainer', 'save_trained', 'train_sft', 'sft_summary',
+           'shard_fsdp2', 'fixed_batch', 'train_steps', 'fsdp2_cpu_run', 'pad_share', 'measure_throughput',
+           'resume_point', 'sft_cli']
 
 # %% ../nbs/02_sft.ipynb #52d74fab
 TRACE_COLUMNS = {  # traces option -> (thinking column, attempt column)
@@ -50,16 +51,23 @@ def _blank(v) -> bool:
     if isinstance(v, (list, tuple)): return not v or all(_blank(x) for x in v)
     return False
 
+def _not_text(v, traces: bool = False) -> bool:
+    "True unless `v` is a string (or, for `traces`, a list of strings)."
+    if traces and isinstance(v, (list, tuple)): return not all(isinstance(x, str) for x in v)
+    return not isinstance(v, str)
+
 def check_rows(rows: Sequence[dict], traces: str = "auto") -> tuple[str, str]:
-    "Raise a clear error for the first row missing a question, trace or attempt; return the columns used."
+    "Raise a clear error for the first row missing a question, trace or attempt, or holding a non-text one; return the columns used."
     if len(rows) == 0: raise ValueError("the dataset has no rows")
     tkey, akey = trace_columns(list(rows[0].keys()), traces)
     for i, r in enumerate(rows):
         for key in ("question", tkey, akey):
             if key not in r: raise ValueError(f"row {i} has no {key!r} column (it has {sorted(r)})")
+            if key == akey and r[key] is None: raise ValueError(f"row {i}: {key!r} is missing (None)")
+            if _not_text(r[key], traces=key == tkey):
+                raise ValueError(f"row {i}: {key!r} is {type(r[key]).__name__} ({str(r[key])[:40]!r}), not text")
             if key != akey and _blank(r[key]):
                 raise ValueError(f"row {i}: {key!r} is empty" + (" (an empty thinking trace)" if key == tkey else ""))
-            if key == akey and r[key] is None: raise ValueError(f"row {i}: {key!r} is missing (None)")
     return tkey, akey
 
 def chat_rows(rows: Sequence[dict], traces: str = "auto") -> list[dict]:
@@ -85,6 +93,23 @@ def toy_s1k(n: int = 24, seed: int = 0, max_checks: int = 6) -> list[dict]:
                          source_type="toy/letters"))
     return rows
 
+def _json_rows(p: Path) -> list[dict]:
+    "Rows of a JSON file (a list of rows) or JSON-lines file, exactly as written; one-line errors naming file and line."
+    text = p.read_text()
+    if not text.strip(): raise ValueError(f"{p}: the file is empty (no rows)")
+    try: rows = json.loads(text)
+    except json.JSONDecodeError:
+        rows = []
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip(): continue
+            try: rows.append(json.loads(line))
+            except json.JSONDecodeError as e: raise ValueError(f"{p}, line {n}: not valid JSON ({e.msg}, column {e.colno})") from None
+    if isinstance(rows, dict): rows = [rows]
+    if not rows: raise ValueError(f"{p}: the file has no rows")
+    bad = next((i for i, r in enumerate(rows) if not isinstance(r, dict)), None)
+    if bad is not None: raise ValueError(f"{p}: row {bad} is {type(rows[bad]).__name__}, not an object of fields")
+    return rows
+
 def load_rows(data, split: str = "train") -> list[dict]:
     "Rows from a list of dicts, a `datasets.Dataset`, a local jsonl/json/parquet file, or a hub dataset id."
     if data is None: return toy_s1k()
@@ -94,7 +119,13 @@ def load_rows(data, split: str = "train") -> list[dict]:
     p = Path(data)
     if p.suffix in (".jsonl", ".json", ".parquet"):
         if not p.exists(): raise FileNotFoundError(f"no data file at {p}")
-        return load_dataset("parquet" if p.suffix == ".parquet" else "json", data_files=str(p), split="train").to_list()
+        if p.suffix != ".parquet": return _json_rows(p)  # as written: datasets would coerce mixed types per column
+        try: rows = load_dataset("parquet", data_files=str(p), split="train").to_list()
+        except Exception as e:  # datasets wraps the reader's error; say which file and why
+            cause = e.__cause__ or e.__context__ or e
+            raise ValueError(f"{p}: cannot read it as parquet ({type(cause).__name__}: {str(cause)[:120]})") from e
+        if not rows: raise ValueError(f"{p}: the file has no rows")
+        return rows
     try: return load_dataset(str(data), split=split).to_list()
     except Exception as e:
         raise FileNotFoundError(f"cannot load dataset {str(data)!r}: not a local file and not loadable from the hub "
@@ -234,12 +265,14 @@ class S1Recipe:
     seed: int = 42
     logging_steps: int = 1
     attn_implementation: str | None = None  # e.g. "flash_attention_2" on GPUs (needed for padding-free speed)
+    loss_weighting: str = "example"  # "example": each example's token mean, averaged (s1); "token": transformers' token mean
+    save_dtype: str = "bfloat16"  # dtype of the saved model (s1 released bf16 weights); "float32" keeps the masters
 
     @classmethod
     def cpu(cls, **kw) -> "S1Recipe":
         "The same recipe sized for a tiny model on a CPU: fp32, no checkpointing, a larger step, small block."
         base = dict(learning_rate=3e-3, global_batch_size=4, micro_batch_size=None, bf16=False, block_size=512,
-                    gradient_checkpointing=False, logging_steps=10, seed=0)
+                    gradient_checkpointing=False, logging_steps=10, seed=0, save_dtype="float32")
         return cls(**{**base, **kw})
 
 def grad_accum_steps(global_batch: int, micro_batch: int, n_procs: int) -> int:
@@ -271,7 +304,8 @@ def sft_config(recipe: S1Recipe, out_dir: str | Path, n_procs: int | None = None
         logging_steps=recipe.logging_steps, seed=recipe.seed, data_seed=recipe.seed,
         save_strategy="no", report_to="none", disable_tqdm=True, dataloader_num_workers=0,
         ddp_find_unused_parameters=False,
-        average_tokens_across_devices=False)  # as in s1 (batch 1 per GPU): every example weighs the same, long or short
+        # "example" (s1, batch 1 per GPU): every example weighs the same, long or short; "token": every token of the global batch
+        average_tokens_across_devices=recipe.loss_weighting == "token")
     # transformers 5 reads a float warmup_steps < 1 as a ratio and dropped warmup_ratio; 4.x has warmup_ratio
     kw["warmup_ratio" if "warmup_ratio" in SFTConfig.__dataclass_fields__ else "warmup_steps"] = recipe.warmup_ratio
     if overrides.get("save_steps"): kw["save_strategy"] = "steps"
@@ -281,6 +315,12 @@ def sft_config(recipe: S1Recipe, out_dir: str | Path, n_procs: int | None = None
 def torch_cuda() -> bool:
     import torch
     return torch.cuda.is_available()
+
+S1_1_BLOCK_SIZE = 20000  # s1's README: s1.1 (DeepSeek traces of s1K-1.1) trained at block 20000 to avoid OOM
+
+def data_block_size(columns: Sequence[str], traces: str = "auto") -> int:
+    "The block s1 trained this data at: 20000 for s1K-1.1's DeepSeek traces (s1.1), the paper's 32768 otherwise."
+    return S1_1_BLOCK_SIZE if trace_columns(columns, traces) == TRACE_COLUMNS["deepseek"] else S1Recipe.block_size
 
 # %% ../nbs/02_sft.ipynb #96521dc7
 @dataclass
@@ -322,6 +362,7 @@ QWEN25_SHAPES = {  # Qwen2.5 Instruct configs (config.json of each size)
     "Qwen2.5-7B": ModelShape(3584, 18944, 28, 28, 4, 152064, False),
     "Qwen2.5-14B": ModelShape(5120, 13824, 48, 40, 8, 152064, False),
     "Qwen2.5-32B": ModelShape(5120, 27648, 64, 40, 8, 152064, False),
+    "Qwen2.5-72B": ModelShape(8192, 29568, 80, 64, 8, 152064, False),
 }
 
 # %% ../nbs/02_sft.ipynb #eed165da
@@ -400,6 +441,33 @@ class SFTPlan:
 
 H100_BF16_TFLOPS = 989.0
 
+def _tried(shape, seq_len, gb, n_gpus, method, grad_ckpt, fused_ce, lora_rank) -> list:
+    "The options in order of simplicity, up to the first that fits: [(name, GPUs, terms), ...]."
+    options = [("full", 1), ("full-fsdp", n_gpus), ("lora", 1)] if method == "auto" else \
+              ([("full", 1), ("full-fsdp", n_gpus)] if method == "full" else [("lora", 1)])
+    tried = []
+    for name, n in options:
+        if name == "full-fsdp" and n <= 1: continue
+        t = memory_terms(shape, seq_len, name.split("-")[0], n, grad_ckpt, fused_ce, lora_rank)
+        tried.append((name, n, t))
+        if sum(t.values()) <= gb: break
+    return tried
+
+def _what_fits(shape, seq_len, gb, n_gpus, method, *rest) -> list[str]:
+    "What would fit instead: more GPUs (full SFT sharded), a smaller block on these GPUs, and why LoRA does not help."
+    fits = lambda s, n: sum(_tried(shape, s, gb, n, method, *rest)[-1][2].values()) <= gb
+    out = []
+    if method != "lora":
+        more = next((n for n in (2, 4, *range(8, 1025, 8)) if n > n_gpus and fits(seq_len, n)), None)
+        out.append(f"full SFT sharded over {more} GPUs fits at block {seq_len}" if more else
+                   f"no GPU count up to 1024 fits block {seq_len} (activations and logits do not shard)")
+    block = next((b for b in range(seq_len - seq_len % 1024, 0, -1024) if fits(b, n_gpus)), None)
+    out.append(f"block {block} fits on {n_gpus} GPU(s)" if block else f"no block fits on {n_gpus} GPU(s)")
+    if method != "full":
+        out.append(f"LoRA is not sharded here (no LoRA under FSDP): it needs the {2 * shape.params / GB:.0f} GB of bf16 "
+                   "weights on each GPU")
+    return out
+
 def train_hours(params: int, tokens: float, n_gpus: int, mfu: float = 0.4, method: str = "full",
                 peak_tflops: float = H100_BF16_TFLOPS) -> float:
     "Hours for `tokens` training tokens: (6 full | 4 LoRA) × params × tokens / (GPUs × peak × MFU)."
@@ -412,15 +480,8 @@ def plan_sft(model, seq_len: int = 32768, gpu_memory_gb: float = 80, n_gpus: int
     "Decide full SFT on one GPU, full SFT sharded with FSDP over `n_gpus`, or LoRA; estimate memory and time."
     shape = model_shape(model)
     if method not in ("auto", "full", "lora"): raise ValueError(f"method must be auto, full or lora, not {method!r}")
-    options = [("full", 1), ("full-fsdp", n_gpus), ("lora", 1)] if method == "auto" else \
-              ([("full", 1), ("full-fsdp", n_gpus)] if method == "full" else [("lora", 1)])
     total = lambda t: sum(t.values())
-    tried = []
-    for name, n in options:
-        if name == "full-fsdp" and n <= 1: continue
-        t = memory_terms(shape, seq_len, name.split("-")[0], n, grad_ckpt, fused_ce, lora_rank)
-        tried.append((name, n, t))
-        if total(t) <= gpu_memory_gb: break
+    tried = _tried(shape, seq_len, gpu_memory_gb, n_gpus, method, grad_ckpt, fused_ce, lora_rank)
     name, n, t = tried[-1]
     fits = total(t) <= gpu_memory_gb
     big = max(t, key=t.get)
@@ -433,11 +494,12 @@ def plan_sft(model, seq_len: int = 32768, gpu_memory_gb: float = 80, n_gpus: int
         else:
             why = (f"full SFT does not fit ({total(tried[-2][2]):.0f} GB per GPU); LoRA keeps frozen bf16 weights and "
                    f"trains {shape.lora_params(lora_rank) / 1e6:.0f}M adapter parameters")
-    else:
-        name = "none"
-        hints = [h for h, on in (("gradient checkpointing", not grad_ckpt), ("a fused cross-entropy", not fused_ce),
-                                 ("more GPUs", True), ("a smaller block", True)) if on]
-        why = f"nothing fits {gpu_memory_gb:g} GB: the largest term is {big} ({t[big]:.0f} GB); try " + ", ".join(hints)
+    else:  # report the option that came closest
+        name, n, t = "none", n_gpus, min((x[2] for x in tried), key=total)
+        big = max(t, key=t.get)
+        hints = [h for h, on in (("gradient checkpointing", not grad_ckpt), ("a fused cross-entropy", not fused_ce)) if on]
+        why = (f"nothing fits {gpu_memory_gb:g} GB per GPU on {n_gpus} GPU(s): the largest term is {big} ({t[big]:.0f} GB); "
+               + "; ".join(hints + _what_fits(shape, seq_len, gpu_memory_gb, n_gpus, method, grad_ckpt, fused_ce, lora_rank)))
     trainable = shape.lora_params(lora_rank) if name == "lora" else shape.params
     hours = train_hours(shape.params, tokens, n, mfu, "lora" if name == "lora" else "full") if tokens and name != "none" else None
     return SFTPlan(name, n, why, t, total(t), gpu_memory_gb, shape.params, trainable, hours,
@@ -469,10 +531,12 @@ def require_peft():
                           "(or train with method='full')") from e
 
 # %% ../nbs/02_sft.ipynb #699685c4
-def merge_and_save(model, tokenizer, out: str | Path) -> Path:
-    "Merge LoRA adapters into the weights (if any) and save a plain model folder with its tokenizer."
+def merge_and_save(model, tokenizer, out: str | Path, dtype: str | None = None) -> Path:
+    "Merge LoRA adapters into the weights (if any) and save a plain model folder with its tokenizer (in `dtype` if given)."
+    import torch
     out = Path(out)
     if hasattr(model, "merge_and_unload"): model = model.merge_and_unload()
+    if dtype: model = model.to(getattr(torch, dtype))
     model.save_pretrained(out); tokenizer.save_pretrained(out)
     return out
 
@@ -498,6 +562,57 @@ def pretrained_tiny(size: str = "tiny", steps: int = 300, seed: int = 0, lr: flo
     else: tmp.rename(path)
     return path
 
+# %% ../nbs/02_sft.ipynb #a51e0c11
+def _rows_of(inputs: dict, i: int) -> dict:
+    "Row `i` of a padded batch, cut after its last real token (a right-padded row keeps its own length)."
+    am = inputs.get("attention_mask")
+    T = inputs["input_ids"].shape[1]
+    n = int(am[i].nonzero().max()) + 1 if am is not None and am[i].any() else T
+    return {k: (v[i:i + 1, :n] if v.dim() > 1 and v.shape[1] == T else v[i:i + 1])
+            if hasattr(v, "dim") and v.dim() > 0 and v.shape[0] == inputs["input_ids"].shape[0] else v
+            for k, v in inputs.items()}
+
+_TRAINER_CLASS = {}
+
+def s1_trainer_class():
+    "TRL's `SFTTrainer` with s1's loss weighting and a final save in another dtype (built on first use: TRL is heavy)."
+    if "cls" in _TRAINER_CLASS: return _TRAINER_CLASS["cls"]
+    import torch
+    from trl import SFTTrainer
+
+    class S1SFTTrainer(SFTTrainer):
+        "loss_weighting 'example': loss = mean over the window's examples of each one's token mean (s1's batch 1 per GPU)."
+        def __init__(self, *a, loss_weighting: str = "example", **kw):
+            if loss_weighting not in ("example", "token"):
+                raise ValueError(f"loss_weighting must be 'example' or 'token', not {loss_weighting!r}")
+            super().__init__(*a, **kw)
+            self.loss_weighting, self.save_dtype = loss_weighting, None
+            # per-micro-batch means: the Trainer divides by the accumulation steps (the window's examples)
+            self.loss_is_scaled_for_ga = False if loss_weighting == "example" else None
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            if self.loss_weighting == "token" or not model.training:
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            n = inputs["input_ids"].shape[0]
+            parts = [super(S1SFTTrainer, self).compute_loss(model, inputs if n == 1 else _rows_of(inputs, i),
+                                                            return_outputs, None)
+                     for i in range(n)]  # each: one example's token mean (num_items_in_batch=None)
+            if not return_outputs: return sum(parts) / n
+            return sum(p[0] for p in parts) / n, parts[-1][1]
+
+        def _save(self, output_dir=None, state_dict=None):
+            if self.save_dtype is None: return super()._save(output_dir, state_dict)
+            to, cast = getattr(torch, self.save_dtype), {}
+            sd = self.accelerator.unwrap_model(self.model).state_dict() if state_dict is None else state_dict
+            sd = {k: cast.setdefault(v.data_ptr(), v.to(to)) if v.is_floating_point() else v for k, v in sd.items()}
+            super()._save(output_dir, sd)  # tied weights stay one tensor (cast once per storage)
+            cfg = Path(output_dir or self.args.output_dir) / "config.json"
+            if self.args.should_save and cfg.exists():
+                c = json.loads(cfg.read_text()); c["dtype"] = self.save_dtype; cfg.write_text(json.dumps(c, indent=2))
+
+    _TRAINER_CLASS["cls"] = S1SFTTrainer
+    return S1SFTTrainer
+
 # %% ../nbs/02_sft.ipynb #de492fec
 def _load(model, tokenizer, dtype, attn_implementation: str | None = None):
     from transformers import AutoModelForCausalLM
@@ -519,6 +634,13 @@ def load_dtype(method: str, on_gpu: bool) -> str:
 def fsdp_launch() -> bool:
     "Was this process started by `accelerate launch` with an FSDP config?"
     return os.environ.get("ACCELERATE_USE_FSDP", "").lower() == "true"
+
+def checked_rows(data, traces: str = "auto") -> list[dict]:
+    "`load_rows(data)` after `check_rows`, its errors naming the file the rows came from."
+    rows = load_rows(data)
+    try: check_rows(rows, traces)
+    except ValueError as e: raise ValueError(f"{data}: {e}" if isinstance(data, (str, Path)) else str(e)) from None
+    return rows
 
 def choose_method(model, recipe: S1Recipe, method: str = "auto", lora: LoraSpec | None = None) -> str:
     "'full' or 'lora': `method` itself, or on GPUs the planner's choice (with a clear error when FSDP is needed but off)."
@@ -542,36 +664,43 @@ def sft_trainer(model, data, out_dir: str | Path, recipe: S1Recipe | None = None
                 use_cpu: bool | None = None, **overrides):
     "A ready TRL `SFTTrainer` for s1K-schema `data`, and what happened to the rows: `(trainer, info)`."
     from datasets import Dataset
-    from trl import SFTTrainer
-    recipe = recipe or (S1Recipe() if torch_cuda() else S1Recipe.cpu())
+    recipe = recipe or _default_recipe()
+    if recipe.save_dtype not in (None, "bfloat16", "float16", "float32"):
+        raise ValueError(f"save_dtype must be bfloat16, float16 or float32, not {recipe.save_dtype!r}")
+    if recipe.loss_weighting == "example" and (overrides.get("padding_free") or overrides.get("packing")):
+        raise ValueError("loss_weighting='example' needs one example per row; padding_free/packing put several in one "
+                         "row: use loss_weighting='token' with them")
     method = choose_method(model, recipe, method, lora)
     lora = lora or LoraSpec()
     peft_config = lora.peft_config() if method == "lora" else None  # fails early without PEFT
     if method == "lora" and lora.learning_rate and recipe.learning_rate == S1Recipe.learning_rate:
         overrides.setdefault("learning_rate", lora.learning_rate)  # the paper's full-SFT rate is too low for LoRA
-    rows = load_rows(data)
+    rows = checked_rows(data, traces)
     # the config first: it starts the process group, so FSDP's low-memory loading (rank 0 reads the weights) applies
     args = sft_config(recipe, out_dir, use_cpu=use_cpu, **overrides)
     m, tok = _load(model, tokenizer, load_dtype(method, torch_cuda() and not args.use_cpu), recipe.attn_implementation)
     tok = sft_tokenizer(tok, recipe.pad_token)
     report = length_report(rows, tok, recipe.block_size, traces)
     rows, counts = fit_to_block(rows, report, recipe.overlong)
-    trainer = SFTTrainer(model=m, args=args,
-                         train_dataset=Dataset.from_list(chat_rows(rows, traces)), processing_class=tok,
-                         peft_config=peft_config, callbacks=callbacks)
+    trainer = s1_trainer_class()(model=m, args=args, loss_weighting=recipe.loss_weighting,
+                                 train_dataset=Dataset.from_list(chat_rows(rows, traces)), processing_class=tok,
+                                 peft_config=peft_config, callbacks=callbacks)
     return trainer, dict(method=method, rows=len(rows), counts=counts, lengths=str(report))
 
-def save_trained(trainer, info: dict, out_dir: str | Path) -> Path:
-    "Save the trained model as a plain folder `out_dir/model` (LoRA merged, FSDP gathered) and `sft_summary.json`."
+def save_trained(trainer, info: dict, out_dir: str | Path, save_dtype: str | None = None) -> Path:
+    "Save the trained model as a plain folder `out_dir/model` (LoRA merged, FSDP gathered, in `save_dtype`) and `sft_summary.json`."
     out_dir, acc = Path(out_dir), trainer.accelerator
     if getattr(trainer, "is_fsdp_enabled", False): acc.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
     path = out_dir / "model"
     if info["method"] == "lora":
-        if acc.is_main_process: merge_and_save(trainer.model, trainer.processing_class, path)
-    else: trainer.save_model(str(path))
+        if acc.is_main_process: merge_and_save(trainer.model, trainer.processing_class, path, dtype=save_dtype)
+    else:
+        trainer.save_dtype = save_dtype  # checkpoints keep fp32 masters; only this final save is cast
+        try: trainer.save_model(str(path))
+        finally: trainer.save_dtype = None
     if acc.is_main_process:
         hist = trainer.state.log_history
-        summary = dict(info, global_step=trainer.state.global_step, world_size=acc.num_processes,
+        summary = dict(info, global_step=trainer.state.global_step, world_size=acc.num_processes, save_dtype=save_dtype,
                        loss=[(h["step"], h["loss"]) for h in hist if "loss" in h])
         (out_dir / "sft_summary.json").write_text(json.dumps(summary, indent=1))
     acc.wait_for_everyone()
@@ -583,7 +712,9 @@ def train_sft(model, data, out_dir: str | Path, recipe: S1Recipe | None = None, 
     "Fine-tune `model` on s1K-schema `data` with `recipe`; save a plain model folder `out_dir/model` and return its path."
     trainer, info = sft_trainer(model, data, out_dir, recipe, method, lora, tokenizer, traces, callbacks, use_cpu, **overrides)
     trainer.train(resume_from_checkpoint=resume_from_checkpoint)
-    return save_trained(trainer, info, out_dir)
+    return save_trained(trainer, info, out_dir, (recipe or _default_recipe()).save_dtype)
+
+def _default_recipe() -> S1Recipe: return S1Recipe() if torch_cuda() else S1Recipe.cpu()
 
 def _gpu_gb() -> float:
     import torch
@@ -693,12 +824,26 @@ def measure_throughput(model, rows: Sequence[dict], mode: str = "padded", batch_
 # %% ../nbs/02_sft.ipynb #d4e7977f
 from fastcore.script import call_parse
 
+def _rank0() -> bool: return int(os.environ.get("RANK", 0)) == 0
+
 def resume_point(out: str | Path, resume: bool, save_steps: int) -> str | None:
-    "The checkpoint `--resume` continues from: the last one in `out`, or None (a fresh start) when there is none yet."
+    "The checkpoint `--resume` continues from: the newest *complete* one in `out` (skipped ones said), or None (fresh)."
     if not resume: return None
     if not save_steps: raise ValueError("--resume needs --save_steps N: without checkpoints there is nothing to resume")
-    from transformers.trainer_utils import get_last_checkpoint
-    return get_last_checkpoint(str(out)) if Path(out).is_dir() else None
+    ckpts = [p for p in Path(out).glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()]
+    for p in sorted(ckpts, key=lambda p: int(p.name.split("-")[-1]), reverse=True):
+        if (p / "trainer_state.json").exists():  # the Trainer writes it last: its presence means the save finished
+            if _rank0(): print(f"resuming from {p}")
+            return str(p)
+        if _rank0(): print(f"note: --resume skips {p}: incomplete (no trainer_state.json; interrupted while saving?)")
+    if _rank0(): print(f"note: --resume: no complete checkpoint in {out} yet, starting fresh")
+    return None
+
+def _check_flags(max_steps: int, save_steps: int, block_size: int, learning_rate: float):
+    if max_steps == 0 or max_steps < -1: raise ValueError(f"--max_steps: {max_steps} is neither -1 (the recipe's epochs) nor a positive count")
+    if save_steps < 0: raise ValueError(f"--save_steps: {save_steps} is negative (0 = only the final model)")
+    if block_size < 0: raise ValueError(f"--block_size: {block_size} is negative (0 = the recipe's)")
+    if learning_rate < 0: raise ValueError(f"--learning_rate: {learning_rate} is negative (0 = the recipe's)")
 
 @call_parse
 def sft_cli(
@@ -707,21 +852,28 @@ def sft_cli(
     out: str = "runs/sft",  # output folder (the model goes to OUT/model)
     method: str = "auto",  # full, lora or auto (the planner decides)
     traces: str = "auto",  # auto, s1K, deepseek (s1.1) or gemini
-    block_size: int = 0,  # 0 = the recipe's (32768 on GPU, 512 on CPU)
+    block_size: int = 0,  # 0 = s1's for the data with --gpu (20000 for s1K-1.1's deepseek traces, else 32768); 512 on CPU
     overlong: str = "truncate",  # truncate or drop rows over the block
     max_steps: int = -1,  # -1 = the recipe's epochs
     learning_rate: float = 0.0,  # 0 = the recipe's
     save_steps: int = 0,  # checkpoint every N steps (0 = only the final model)
-    resume: bool = False,  # resume from the last checkpoint in OUT
+    resume: bool = False,  # resume from the newest complete checkpoint in OUT
+    save_dtype: str = "",  # dtype of the saved model: '' = the recipe's (bfloat16 with --gpu, as s1 released; float32 on CPU)
+    loss_weighting: str = "example",  # example (s1: every example weighs the same) or token (every token does)
     gpu: bool = False,  # the paper's recipe (bf16, batch 16) on the GPUs; default is the CPU-sized one on the CPU
 ):
     "Fine-tune a model on s1K-format data with the s1 recipe (run under accelerate/torchrun to go multi-process)."
+    _check_flags(max_steps, save_steps, block_size, learning_rate)
+    rows = checked_rows(data or None, traces)
+    if gpu and not block_size:
+        block_size = data_block_size(list(rows[0]), traces)
+        if _rank0(): print(f"block size {block_size}: s1's for this data (--block_size to change)")
     r = S1Recipe() if gpu else S1Recipe.cpu()
-    r = replace(r, overlong=overlong, **({"block_size": block_size} if block_size else {}),
-                **({"learning_rate": learning_rate} if learning_rate else {}))
+    r = replace(r, overlong=overlong, loss_weighting=loss_weighting, **({"block_size": block_size} if block_size else {}),
+                **({"learning_rate": learning_rate} if learning_rate else {}), **({"save_dtype": save_dtype} if save_dtype else {}))
     kw = dict(max_steps=max_steps) | (dict(save_steps=save_steps) if save_steps else {})
-    if not gpu and torch_cuda() and int(os.environ.get("RANK", 0)) == 0:
+    if not gpu and torch_cuda() and _rank0():
         print("note: a GPU is present but --gpu is not set: training the CPU-sized recipe on the CPU")
-    path = train_sft(model, data or None, out, r, method=method, traces=traces,
+    path = train_sft(model, rows, out, r, method=method, traces=traces,
                      resume_from_checkpoint=resume_point(out, resume, save_steps), use_cpu=not gpu, **kw)
-    if int(os.environ.get("RANK", 0)) == 0: print(f"saved {path}")
+    if _rank0(): print(f"saved {path}")

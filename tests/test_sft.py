@@ -120,7 +120,7 @@ def test_recipe_is_the_papers_and_keeps_global_batch(tmp_path):
 
 # --- 5. planner ----------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["Qwen2.5-0.5B", "Qwen2.5-7B", "Qwen2.5-32B"])
+@pytest.mark.parametrize("name", ["Qwen2.5-0.5B", "Qwen2.5-7B", "Qwen2.5-32B", "Qwen2.5-72B"])
 def test_parameter_count_matches_transformers(name):
     from transformers import Qwen2Config, Qwen2ForCausalLM
     s = QWEN25_SHAPES[name]
