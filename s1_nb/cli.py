@@ -5,6 +5,8 @@
 # %% ../nbs/99_cli.ipynb #fd5e5f39
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sys
 import time
@@ -16,7 +18,7 @@ from fastcore.script import call_parse
 
 # %% auto #0
 __all__ = ['NEEDS_CLONE', 'COMMANDS', 'USAGE_ERRORS', 'repo_notebooks', 'chosen_notebooks', 'run_notebooks', 'notebooks',
-           'error_line', 'usage', 'main']
+           'source_hash', 'stamp_sources', 'stale_cells', 'commit_ready', 'error_line', 'usage', 'main']
 
 # %% ../nbs/99_cli.ipynb #f483ec3c
 NEEDS_CLONE = ("the chapters are notebooks in a clone of the repository: git clone it, then "
@@ -34,21 +36,25 @@ def chosen_notebooks(only: str = "", nbs: Path | str | None = None) -> list[Path
     if not found: raise ValueError(f"--only: {only!r} matches no chapter ({', '.join(p.stem for p in repo_notebooks(nbs))})")
     return found
 
-def run_notebooks(run_dir: Path | str, nbs: Path | str | None = None, only: str = "", parameters: dict | None = None,
-                  kernel_name: str | None = None) -> list[dict]:
-    "Execute the chapters with papermill into `run_dir`; return one record per notebook (name, seconds, ok)."
+def run_notebooks(run_dir: Path | str | None, nbs: Path | str | None = None, only: str = "", parameters: dict | None = None,
+                  kernel_name: str | None = None, inplace: bool = False) -> list[dict]:
+    """Execute the chapters with papermill into `run_dir` (figures in `run_dir/figures/<chapter>/`), or with
+    `inplace` where they are, on their own defaults, stamped for `stale_cells`; one record per notebook (name, seconds, ok)."""
     try: import papermill as pm
     except ImportError as e: raise ImportError(f"running the chapters needs papermill: {NEEDS_CLONE}") from e
     chapters = chosen_notebooks(only, nbs)
-    run_dir = Path(run_dir).resolve()  # the chapters run in nbs/: a relative folder would land there
-    run_dir.mkdir(parents=True, exist_ok=True)
+    if inplace and parameters: raise ValueError("inplace runs the chapters on their own defaults: pass no parameters")
+    if not inplace:
+        run_dir = Path(run_dir).resolve()  # the chapters run in nbs/: a relative folder would land there
+        run_dir.mkdir(parents=True, exist_ok=True)
     results = []
     for nb in chapters:
         t0, ok, err = time.time(), True, ""
-        params = dict(out_dir=str(run_dir / "figures" / nb.stem), **(parameters or {}))
-        try: pm.execute_notebook(str(nb), str(run_dir / nb.name), cwd=str(nb.parent), parameters=params,
-                                 kernel_name=kernel_name, progress_bar=True)
+        params = None if inplace else dict(out_dir=str(run_dir / "figures" / nb.stem), **(parameters or {}))
+        try: pm.execute_notebook(str(nb), str(nb if inplace else run_dir / nb.name), cwd=str(nb.parent),
+                                 parameters=params, kernel_name=kernel_name, progress_bar=True)
         except pm.PapermillExecutionError as e: ok, err = False, f"cell {e.cell_index}: {e.ename}: {e.evalue}"
+        if inplace: commit_ready(nb)
         results.append(dict(notebook=nb.name, seconds=round(time.time() - t0, 1), ok=ok, error=err))
         print(f"{'ok ' if ok else 'FAIL'} {nb.name} ({results[-1]['seconds']} s) {err}")
     return results
@@ -58,10 +64,45 @@ def run_notebooks(run_dir: Path | str, nbs: Path | str | None = None, only: str 
 def notebooks(
     out: str = "runs/notebooks",  # run folder for executed notebooks and figures
     only: str = "",  # run only chapters whose name contains this
+    inplace: bool = False,  # execute the chapters where they are (to commit them with outputs) instead of into `out`
 ):
     "Run every chapter notebook on its CPU defaults; write executed copies and figures to `out`."
-    res = run_notebooks(out, only=only)
+    res = run_notebooks(None if inplace else out, only=only, inplace=inplace)
     if not all(r["ok"] for r in res): sys.exit(1)
+
+# %% ../nbs/99_cli.ipynb #027aed88
+def source_hash(source: str | list[str]) -> str:
+    "A short hash of a cell's source (as text or as a notebook's list of lines)."
+    return hashlib.sha1(("".join(source) if isinstance(source, list) else source).encode()).hexdigest()[:12]
+
+def stamp_sources(nb: dict) -> dict:
+    "Record each code cell's `source_hash` in its metadata (`s1_source`): what its outputs were made from."
+    for c in nb["cells"]:
+        if c["cell_type"] == "code": c.setdefault("metadata", {})["s1_source"] = source_hash(c["source"])
+    return nb
+
+def stale_cells(nb: dict) -> list[str]:
+    "Problems with a committed executed notebook: cells edited since their stamp, never stamped, or with an error output."
+    problems = []
+    for i, c in enumerate(nb["cells"]):
+        if c["cell_type"] != "code": continue
+        first = "".join(c["source"]).strip().splitlines()[:1]
+        where = f"cell {i} ({first[0][:50] if first else 'empty'!r})"
+        stamp = c.get("metadata", {}).get("s1_source")
+        if stamp is None: problems.append(f"{where}: not executed since it was added")
+        elif stamp != source_hash(c["source"]): problems.append(f"{where}: source changed after its output was made")
+        errors = [o for o in c.get("outputs", []) if o.get("output_type") == "error"]
+        if errors: problems.append(f"{where}: error output {errors[0].get('ename')}: {errors[0].get('evalue', '')[:80]}")
+    return problems
+
+def commit_ready(path: Path | str) -> Path:
+    "Stamp an executed notebook's cells and clean it the nbdev way (metadata, execution counts), in place."
+    from nbdev.clean import nbdev_clean
+    path = Path(path)
+    nb = stamp_sources(json.loads(path.read_text()))
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    nbdev_clean(str(path))
+    return path
 
 # %% ../nbs/99_cli.ipynb #d32878fb
 COMMANDS = {  # command -> (module, function)

@@ -64,3 +64,21 @@ def test_figures_land_in_the_run_folder_whatever_the_cwd(tmp_path, kernel_name, 
     assert [r["ok"] for r in res] == [True]
     assert (caller / "runs/nb/figures/00_x/f.png").exists() and (caller / "runs/nb/00_x.ipynb").exists()
     assert not (nbs / "runs").exists()
+
+
+def test_inplace_run_stamps_cells_and_edits_show_as_stale(tmp_path, kernel_name, monkeypatch):
+    "`s1 notebooks --inplace` commits outputs with a stamp; an edit after the run is what `stale_cells` reports."
+    from s1_nb.cli import run_notebooks, stale_cells
+    monkeypatch.chdir(REPO)  # nbdev_clean reads settings.ini (which keeps the s1_source stamp)
+    nbs = tmp_path / "nbs"; nbs.mkdir()
+    cells = [dict(cell_type="code", metadata=dict(tags=["parameters"]), source="n = 3", outputs=[], execution_count=None),
+             dict(cell_type="code", metadata={}, outputs=[], execution_count=None, source="print('n is', n)")]
+    path = nbs / "00_x.ipynb"
+    path.write_text(json.dumps(dict(cells=cells, metadata=dict(kernelspec=dict(name="python3", language="python",
+                    display_name="Python 3")), nbformat=4, nbformat_minor=5)))
+    assert [r["ok"] for r in run_notebooks(None, nbs, kernel_name=kernel_name, inplace=True)] == [True]
+    nb = json.loads(path.read_text())
+    assert nb["cells"][1]["outputs"][0]["text"] == ["n is 3\n"] and stale_cells(nb) == []
+    assert all(set(c["metadata"]) <= {"tags", "s1_source"} for c in nb["cells"])  # cleaned the nbdev way
+    nb["cells"][1]["source"] = "print('n was', n)"
+    assert stale_cells(nb) == ["cell 1 (\"print('n was', n)\"): source changed after its output was made"]
