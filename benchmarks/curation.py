@@ -1,6 +1,8 @@
 """Curation speed on a synthetic 59K-row pool, and batched length featurization against the tokenizer's own limit.
 
     python benchmarks/curation.py [--rows 59000] [--trace-scale 0.05] [--length-rows 5000] [--loop-rows 2000] [--rounds 3]
+    python benchmarks/curation.py --only decontamination   # both decontamination modes: seconds, copies caught
+
 
 Goals (issue "Curate s1K from a 59K pool"): every stage except length featurization < 10 s for 59K rows;
 length featurization >= 0.8 x the raw `encode_batch` throughput of the same fast tokenizer on the same texts, and
@@ -29,8 +31,11 @@ def main():
     ap.add_argument("--num-proc", type=int, default=2, help="processes for the datasets.map variant")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (best of each is kept)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "curation.json"))
+    ap.add_argument("--only", choices=["all", "decontamination"], default="all")
+    ap.add_argument("--out", default=None, help="default: benchmarks/results/curation[_decontamination].json")
     args = ap.parse_args()
+    if args.only == "decontamination": return decontamination(args)
+    args.out = args.out or str(Path(__file__).parent / "results" / "curation.json")
 
     import datasets
     from datasets import Dataset
@@ -43,7 +48,7 @@ def main():
                             TOKENIZERS_PARALLELISM=os.environ.get("TOKENIZERS_PARALLELISM", "(unset)")),
                params=vars(args))
     # 1. the pool
-    bench = load_benchmarks(("aime24", "aime25", "math500"), hub=False)
+    bench = load_benchmarks(hub=False)  # s1's test sets, as far as ../shared has them
     t = time.perf_counter()
     pool = synthetic_pool(args.rows, seed=args.seed, trace_scale=args.trace_scale, benchmarks=bench or None)
     res["generate_s"] = time.perf_counter() - t
@@ -118,6 +123,31 @@ def main():
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=1, default=float))
     print(f"\nwrote {out}")
+
+
+def decontamination(args):
+    "Both decontamination modes on the pool's rows that reach that stage: seconds, planted copies caught, other drops."
+    from s1_nb.curation import benchmark_index, curate, decontaminate, load_benchmarks, synthetic_pool
+    bench = load_benchmarks(hub=False)
+    pool = synthetic_pool(args.rows, seed=args.seed, trace_scale=args.trace_scale, benchmarks=bench or None)
+    _, f = curate(pool, n=None, seed=args.seed, benchmarks=bench or None, decontamination=None)
+    survivors = pool.loc[sorted(set(pool.index) - set(f.drops.row[f.drops.stage != "selection"]))]
+    planted = survivors.metadata.str.contains("'copy:")
+    index = benchmark_index(bench)
+    res = dict(params=vars(args), benchmarks={k: len(v) for k, v in bench.items()}, rows=len(survivors),
+               planted_copies=int(planted.sum()), machine=dict(cpus=os.cpu_count(), load_avg_start=os.getloadavg()[0]))
+    for mode in ("s1", "precise"):
+        t = time.perf_counter()
+        r = decontaminate(survivors, index, mode)
+        hit = survivors.index.isin(r.index)
+        res[mode] = dict(seconds=time.perf_counter() - t, copies_caught=int((hit & planted).sum()),
+                         other_drops=int((hit & ~planted).sum()))
+        print(f"{mode:8s} {res[mode]['seconds']:6.2f} s  copies caught {res[mode]['copies_caught']} of "
+              f"{res['planted_copies']}  other drops {res[mode]['other_drops']} (of {len(survivors):,} rows)")
+    out = Path(args.out or Path(__file__).parent / "results" / "curation_decontamination.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=1, default=float))
+    print(f"wrote {out}")
 
 
 class _TimedTokenizer:

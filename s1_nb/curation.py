@@ -24,11 +24,12 @@ from .core import find_shared, save_figure
 __all__ = ['POOL_HUB_ID', 'S1K_HUB_ID', 'S1K_11_HUB_ID', 'S1K_COLUMNS', 'GRADE_COLUMNS', 'POOL_COLUMNS', 'FEATURE_COLUMNS',
            'COLUMN_ALIASES', 'S1K_11_TRACES', 'AIME_SOURCE', 'GPQA_SOURCE', 'MATH_SOURCE', 'COLUMN_TYPES',
            'FEATURIZED_HUB_ID', 'POOL_SOURCES', 'FAMILY', 'TOPICS', 'SCIENCE_TOPICS', 'FILLER', 'FALLBACK_BENCHMARKS',
-           'BENCHMARK_FILES', 'BENCHMARK_HUB', 'FORMAT_RULES', 'WHOLE_QUESTION', 'S1_FUNNEL', 'MSC_FALLBACK',
-           'MSC_EXTRA_WORDS', 'STOPWORDS', 'to_pool_schema', 'load_pool', 'check_schema', 'validation_drops',
-           'attach_features', 'synthetic_pool', 'load_benchmarks', 'quality_missing', 'quality_format', 'difficulty',
-           'words', 'ngrams', 'BenchmarkIndex', 'benchmark_index', 'contamination_matches', 'decontaminate',
-           'preselection', 'diversity_sample', 'selection_hash', 'Funnel', 'curate', 's1k_features', 'to_s1k',
+           'BENCHMARK_FILES', 'BENCHMARK_HUB', 'S1_BENCHMARKS', 'PARTIAL_FILES', 'FORMAT_RULES', 'WHOLE_QUESTION',
+           'S1_FUNNEL', 'MSC_FALLBACK', 'MSC_EXTRA_WORDS', 'STOPWORDS', 'to_pool_schema', 'read_json_rows', 'load_pool',
+           'check_schema', 'validation_drops', 'attach_features', 'synthetic_pool', 'load_benchmarks',
+           'quality_missing', 'quality_format', 'difficulty', 'words', 'ngrams', 'BenchmarkIndex', 'benchmark_index',
+           'contamination_matches', 'copy_score', 'decontaminate', 'duplicate_drops', 'preselection',
+           'diversity_sample', 'selection_hash', 'Funnel', 'CurationError', 'curate', 's1k_features', 'to_s1k',
            'save_s1k', 'plot_funnel', 'plot_domains', 'plot_lengths', 'thinking_lengths', 'is_correct',
            'grade_correctness', 'load_grading_prompt', 'grading_prompt', 'parse_verdict', 'Verdict', 'llm_judge',
            'load_msc', 'DomainClassifier', 'domain_classifier', 'classify_domains', 'featurize_pool', 'plot_benchmark',
@@ -64,16 +65,37 @@ def to_pool_schema(df: pd.DataFrame, traces: str = "gemini") -> pd.DataFrame:
         if c not in df.columns: df[c] = None
     return df
 
+def read_json_rows(path: Path | str) -> list[dict]:
+    "The rows of a .jsonl (one object a line) or .json (a list of objects) file; a bad line raises naming the file and line."
+    path, rows = Path(path), []
+    with open(path, "rb") as f:
+        if path.suffix == ".json":
+            try: data = json.loads(f.read().decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as e: raise ValueError(f"{path}: not valid UTF-8 JSON ({e})") from None
+            lines = [(i, r) for i, r in enumerate(data if isinstance(data, list) else [data], 1)]
+        else: lines = enumerate(f, 1)
+        for i, line in lines:
+            if isinstance(line, bytes):
+                try: line = line.decode("utf-8")
+                except UnicodeDecodeError as e: raise ValueError(f"{path}, line {i}: not UTF-8 ({e.reason} at byte {e.start})") from None
+                if not line.strip(): continue
+                try: line = json.loads(line)
+                except json.JSONDecodeError as e: raise ValueError(f"{path}, line {i}: not valid JSON ({e.msg})") from None
+            if not isinstance(line, dict): raise ValueError(f"{path}, line {i}: expected a JSON object, got {type(line).__name__}")
+            rows.append(line)
+    return rows
+
 def load_pool(source, split: str = "train", traces: str = "gemini", **load_kwargs) -> pd.DataFrame:
-    "A pool as a DataFrame from a hub id, a .parquet/.jsonl file, a `datasets.Dataset` or a DataFrame."
+    "A pool as a DataFrame from a hub id, a .parquet/.jsonl/.json file, a `datasets.Dataset` or a DataFrame."
     from datasets import Dataset
     if isinstance(source, pd.DataFrame): df = source
     elif isinstance(source, Dataset): df = source.to_pandas()
     else:
         p = Path(str(source))
+        if p.suffix in (".parquet", ".jsonl", ".json") and not p.exists(): raise FileNotFoundError(f"pool file {p} does not exist")
         if p.suffix == ".parquet": df = pd.read_parquet(p)
-        elif p.suffix in (".jsonl", ".json"): df = pd.read_json(p, lines=p.suffix == ".jsonl", dtype=False)
-        elif p.exists(): raise ValueError(f"cannot read pool file {p}: use .parquet or .jsonl")
+        elif p.suffix in (".jsonl", ".json"): df = pd.DataFrame(read_json_rows(p))
+        elif p.exists(): raise ValueError(f"cannot read pool file {p}: use .parquet, .jsonl or .json")
         else:
             from datasets import load_dataset
             df = load_dataset(str(source), split=split, **load_kwargs).to_pandas()
@@ -131,8 +153,15 @@ def attach_features(pool, features) -> pd.DataFrame:
     "Join the grade columns of `features` (any source `load_pool` reads) onto `pool` by question text."
     pool, feats = load_pool(pool), load_pool(features)
     missing = [c for c in GRADE_COLUMNS + ["question"] if c not in feats.columns]
-    if missing: raise ValueError(f"featurized table lacks column(s) {missing}")
+    if missing: raise ValueError(f"--features: the featurized table lacks column(s) {missing}")
+    own = [c for c in GRADE_COLUMNS if c in pool.columns and pool[c].notna().any()]
+    if own: raise ValueError(f"--features: the pool already has grade column(s) {own}; use the pool as it is (no "
+                             "--features), or drop those columns from it first")
     feats = feats[["question", *GRADE_COLUMNS]].drop_duplicates("question")
+    matched = int(pool["question"].isin(feats["question"]).sum())
+    if not matched: raise ValueError(f"--features: none of the {len(pool):,} pool questions is in the featurized table "
+                                     f"({len(feats):,} questions); the join is by exact question text")
+    print(f"--features: {matched:,} of {len(pool):,} pool questions have a featurized row")
     out = pool.drop(columns=[c for c in GRADE_COLUMNS if c in pool.columns]).merge(feats, on="question", how="left")
     for c in GRADE_COLUMNS[:-1]: out[c] = out[c].astype(object).where(out[c].notna(), None)  # NaN -> None
     return out
@@ -278,32 +307,46 @@ def _plant_copies(rows: list[dict], rng: np.random.Generator, benchmarks: dict |
 
 # %% ../nbs/01_curation.ipynb #876a9440
 BENCHMARK_FILES = {"aime24": "aime24_nofigures.jsonl", "aime25": "aime25_nofigures.jsonl", "math500": "math500.jsonl"}
-BENCHMARK_HUB = {  # name -> (hub id, config, split, question column); what s1 decontaminated against
-    "aime24": ("simplescaling/aime24_nofigures", None, "train", "problem"),
-    "aime25": ("simplescaling/aime25_nofigures", None, "train", "problem"),
-    "aime22_24": ("AI-MO/aimo-validation-aime", None, "train", "problem"),
+_LCB = "hf://datasets/livecodebench/code_generation_lite/"
+BENCHMARK_HUB = {  # name -> (hub id, or json files on the hub; config; split; question column)
+    "aime22_24": ("AI-MO/aimo-validation-aime", None, "train", "problem"),  # AIME 2022-2024, 90 problems
     "math500": ("simplescaling/openaimath", None, "test", "problem"),
-    "gpqa_diamond": ("Idavidrein/gpqa", "gpqa_diamond", "train", "Question"),
+    "gpqa_diamond": ("Idavidrein/gpqa", "gpqa_diamond", "train", "Question"),  # gated: log in and accept its terms
+    "livecodebench_v4": ([_LCB + f for f in ("test.jsonl", "test2.jsonl", "test3.jsonl", "test4.jsonl")], None,
+                         "train", "question_content"),  # release_v4 = the first four files (713 problems)
+    "aime24": ("simplescaling/aime24_nofigures", None, "train", "problem"),
+    "aime25": ("TIGER-Lab/AIME25", None, "train", "problem"),  # what s1's aime25_nofigures task reads
 }
+S1_BENCHMARKS = ("aime22_24", "math500", "gpqa_diamond", "livecodebench_v4")  # s1's collect_data.py test sets
+PARTIAL_FILES = {"aime22_24": "aime24"}  # offline, only this part of a set is in ../shared
 
-def load_benchmarks(names: Sequence[str] = ("aime24", "aime25", "math500", "gpqa_diamond"),
-                    shared_dir: Path | str | None = None, verbose: bool = True, hub: bool = True) -> dict[str, list[str]]:
+def _hub_questions(name: str) -> list[str]:
+    from datasets import load_dataset
+    src, config, split, col = BENCHMARK_HUB[name]
+    ds = (load_dataset("json", data_files=src, split=split) if isinstance(src, list)
+          else load_dataset(src, config, split=split))
+    return list(ds[next(c for c in (col, "problem", "question", "Problem") if c in ds.column_names)])
+
+def load_benchmarks(names: Sequence[str] = S1_BENCHMARKS, shared_dir: Path | str | None = None, verbose: bool = True,
+                    hub: bool = True) -> dict[str, list[str]]:
     "Benchmark questions by name: from ../shared/data/benchmarks when there, else from the hub when online and `hub`."
     import os
     bench_dir = Path(shared_dir) / "data/benchmarks" if shared_dir else find_shared("data/benchmarks")
     online = hub and os.environ.get("HF_HUB_OFFLINE", "0") in ("0", "", "false")
-    out, skipped = {}, []
+    local = lambda k: bench_dir / BENCHMARK_FILES[k] if bench_dir and k in BENCHMARK_FILES else None
+    out, notes = {}, []
     for name in names:
-        f = bench_dir / BENCHMARK_FILES[name] if bench_dir and name in BENCHMARK_FILES else None
-        if f is not None and f.exists():
-            out[name] = [json.loads(l)["problem"] for l in f.read_text().splitlines() if l.strip()]
-        elif online and name in BENCHMARK_HUB:
-            from datasets import load_dataset
-            hub, config, split, col = BENCHMARK_HUB[name]
-            try: out[name] = list(load_dataset(hub, config, split=split)[col])
-            except Exception as e: skipped.append(f"{name} ({hub}: {type(e).__name__})")  # offline, or gated (GPQA)
-        else: skipped.append(name)
-    if verbose and skipped: print(f"benchmarks not available, skipped: {skipped}")
+        if name not in BENCHMARK_HUB: raise ValueError(f"unknown benchmark {name!r}; choose from {sorted(BENCHMARK_HUB)}")
+        f, part = local(name), local(PARTIAL_FILES.get(name, ""))
+        if f is not None and f.exists(): out[name] = [json.loads(l)["problem"] for l in f.read_text().splitlines() if l.strip()]
+        elif online:
+            try: out[name] = _hub_questions(name)
+            except Exception as e: notes.append(f"{name} skipped ({type(e).__name__}: {str(e)[:80]})")  # e.g. gated GPQA
+        if name not in out and part is not None and part.exists():
+            out[name] = [json.loads(l)["problem"] for l in part.read_text().splitlines() if l.strip()]
+            notes.append(f"{name}: only its {part.name} part is available ({BENCHMARK_HUB[name][0]} needs the hub)")
+        elif name not in out and not online: notes.append(f"{name} skipped (offline, no local file)")
+    if verbose and notes: print("benchmarks: " + "; ".join(notes))
     return out
 
 # %% ../nbs/01_curation.ipynb #b753b7f2
@@ -352,18 +395,20 @@ class BenchmarkIndex:
     sources: dict  # ngram -> list of (benchmark, item)
     exact: dict  # normalized question text -> (benchmark, item)
     boilerplate: frozenset  # n-grams found in >= boilerplate_min benchmark questions
+    questions: dict = field(default_factory=dict)  # (benchmark, item) -> normalized words
+    short: dict = field(default_factory=dict)  # word 4-gram -> list of (benchmark, item), for short questions
 
 def benchmark_index(benchmarks: dict[str, Sequence[str]], n: int = 8, boilerplate_min: int = 2) -> BenchmarkIndex:
     "Index the word n-grams of `benchmarks` (name -> questions); mark n-grams shared by many questions as boilerplate."
-    sources = defaultdict(list)
-    exact = {}
+    sources, short, exact, qs_words = defaultdict(list), defaultdict(list), {}, {}
     for name, qs in benchmarks.items():
         for i, q in enumerate(qs):
-            ws = words(q)
+            ws = qs_words[(name, i)] = words(q)
             exact[" ".join(ws)] = (name, i)
             for g in ngrams(ws, n): sources[g].append((name, i))
+            for g in ngrams(ws, 4): short[g].append((name, i))
     boiler = frozenset(g for g, s in sources.items() if len(set(s)) >= boilerplate_min)
-    return BenchmarkIndex(n, dict(sources), exact, boiler)
+    return BenchmarkIndex(n, dict(sources), exact, boiler, qs_words, dict(short))
 
 WHOLE_QUESTION = "<whole question>"
 
@@ -379,28 +424,76 @@ def contamination_matches(questions: pd.Series, index: BenchmarkIndex) -> pd.Dat
         if " ".join(ws) in index.exact: out.append((row, *index.exact[" ".join(ws)], WHOLE_QUESTION, False))
     return pd.DataFrame(out, columns=["row", "benchmark", "item", "ngram", "boilerplate"])
 
+# %% ../nbs/01_curation.ipynb #a1c0ffee
+def _masked(ws: list, boiler, n: int, tag: str) -> list:
+    "`ws` with every word inside a boilerplate n-gram replaced by a token that matches nothing."
+    hit = np.zeros(len(ws), bool)
+    for i, g in enumerate(zip(*(ws[k:] for k in range(n)))):
+        if g in boiler: hit[i:i + n] = True
+    return [(tag, i) if h else w for i, (w, h) in enumerate(zip(ws, hit))]
+
+def copy_score(q: list, b: list, min_block: int = 3) -> tuple[int, float]:
+    "(words, coverage): words of `q` in runs of >= `min_block` words that `b` has in the same order, and their share of the shorter."
+    from difflib import SequenceMatcher
+    m = sum(k for _, _, k in SequenceMatcher(None, q, b, autojunk=False).get_matching_blocks() if k >= min_block)
+    live = lambda ws: sum(not isinstance(w, tuple) for w in ws)
+    return m, m / max(1, min(live(q), live(b)))
+
+def _candidates(ws: list, index: BenchmarkIndex, skip) -> set:
+    "Benchmark items that share a non-skipped n-gram with `ws`, or (short questions) half of its 4-grams."
+    out = {it for g in ngrams(ws, index.n) if g in index.sources and g not in skip for it in index.sources[g]}
+    if len(ws) < 3 * index.n:
+        g4 = ngrams(ws, 4)
+        c = Counter(it for g in g4 if g in index.short for it in set(index.short[g]))
+        out |= {it for it, k in c.items() if k >= max(2, len(g4) / 2)}
+    return out
+
 # %% ../nbs/01_curation.ipynb #83ccf794
-def decontaminate(df: pd.DataFrame, index: BenchmarkIndex, mode: str = "s1", min_shared: int = 3) -> pd.Series:
+def decontaminate(df: pd.DataFrame, index: BenchmarkIndex, mode: str = "s1", min_shared: int = 3, *,
+                  min_coverage: float = 0.6,  # precise: share of the shorter question's words that must be copied
+                  pool_common: int = 20):  # precise: an n-gram found in this many pool questions is boilerplate
     "Reasons (indexed by row) to drop questions that overlap a benchmark: `mode` 's1' (any n-gram) or 'precise'."
     if mode not in ("s1", "precise"): raise ValueError(f"mode={mode!r}: choose 's1' (literal) or 'precise'")
+    if mode == "precise": return _precise(df, index, min_shared, min_coverage, pool_common)
     m = contamination_matches(df["question"], index)
-    if mode == "precise": m = m[~m.boilerplate]
-    grams, items, exact = defaultdict(set), defaultdict(set), set()
+    grams, items = defaultdict(set), defaultdict(set)
     for row, b, i, g in zip(m.row, m.benchmark, m.item, m.ngram):
         items[row].add(f"{b}#{i}")
-        if g == WHOLE_QUESTION: exact.add(row)
-        else: grams[row].add(g)
+        if g != WHOLE_QUESTION: grams[row].add(g)
     reasons = {}
-    for row in sorted(items):
-        shared = grams.get(row, set())
-        if mode == "s1": drop = bool(shared)
-        else:
-            n_grams = len(ngrams(words(df.at[row, "question"]), index.n))
-            drop = row in exact or len(shared) >= min(min_shared, max(1, n_grams))
-        if drop:
-            its = sorted(items[row])
-            reasons[row] = (f"contaminated: {len(shared)} shared {index.n}-gram(s) with {', '.join(its[:3])}"
-                            f"{' ...' if len(its) > 3 else ''}: '{min(shared) if shared else WHOLE_QUESTION}'")
+    for row in sorted(grams):  # s1: any shared n-gram drops the question
+        shared, its = grams[row], sorted(items[row])
+        reasons[row] = (f"contaminated: {len(shared)} shared {index.n}-gram(s) with {', '.join(its[:3])}"
+                        f"{' ...' if len(its) > 3 else ''}: '{min(shared)}'")
+    return pd.Series(reasons, dtype=object)
+
+def _precise(df: pd.DataFrame, index: BenchmarkIndex, min_shared: int, min_coverage: float, pool_common: int) -> pd.Series:
+    "Drop exact copies, and questions whose non-boilerplate words are mostly copied from one benchmark question."
+    norm = {row: words(q) for row, q in df["question"].items()}
+    seen = Counter(g for ws in norm.values() for g in ngrams(ws, index.n) if g in index.sources)
+    boiler = index.boilerplate | {g for g, k in seen.items() if k >= pool_common}
+    reasons = {}
+    for row, ws in norm.items():
+        if " ".join(ws) in index.exact:
+            b, i = index.exact[" ".join(ws)]
+            reasons[row] = f"contaminated: the same question as {b}#{i} after s1's normalization"; continue
+        q = _masked(ws, boiler, index.n, "q")
+        scored = [(copy_score(q, _masked(index.questions[it], boiler, index.n, "b")), it)
+                  for it in _candidates(ws, index, boiler)]
+        (k, cov), (b, i) = max(scored, key=lambda s: s[0][1], default=((0, 0.0), (None, None)))
+        if cov >= min_coverage and k >= min_shared:
+            reasons[row] = f"contaminated: {k} words ({cov:.0%}) copied from {b}#{i}"
+    return pd.Series(reasons, dtype=object)
+
+# %% ../nbs/01_curation.ipynb #c3d1e5a8
+def duplicate_drops(df: pd.DataFrame) -> pd.Series:
+    "Reasons (indexed by row) to drop a question seen before: the same text, or the same after s1's normalization."
+    first, first_norm, reasons = {}, {}, {}
+    for row, q in df["question"].items():
+        key = " ".join(words(q))
+        if q in first: reasons[row] = f"duplicate question: the same text as row {first[q]}"
+        elif key in first_norm: reasons[row] = f"duplicate question: the same as row {first_norm[key]} after s1's normalization"
+        else: first[q], first_norm[key] = row, row
     return pd.Series(reasons, dtype=object)
 
 # %% ../nbs/01_curation.ipynb #ceb331aa
@@ -427,23 +520,43 @@ def diversity_sample(df: pd.DataFrame, n: int, seed: int = 0, preselected: Seque
     if variant not in ("paper", "repo"): raise ValueError(f"variant={variant!r}: choose 'paper' or 'repo'")
     selected = list(preselected)
     if len(selected) > n: raise ValueError(f"pre-selection kept {len(selected)} rows, more than n={n}: raise n")
+    if variant == "repo": return _repo_sample(df, n, seed, selected, round(0.7 * n) if uniform_until is None else uniform_until)
     rng = np.random.default_rng(seed)
     rest = df.drop(index=selected).sort_index().sort_values("gemini_length", ascending=False, kind="stable")
     by_domain = {d: list(g.index) for d, g in rest.groupby("domain", sort=True)}
     domains = sorted(by_domain)
-    weights = _benchmark_domain_weights(df) if variant == "repo" else {}
-    uniform_until = round(0.7 * n) if uniform_until is None else uniform_until
     while len(selected) < n:
         if not domains: raise ValueError(f"only {len(selected)} rows are left after filtering; cannot select n={n}")
-        live = [d for d in weights if d in by_domain]
-        if variant == "repo" and len(selected) >= uniform_until and live:
-            p = np.array([weights[d] for d in live], float)
-            d = live[rng.choice(len(live), p=p / p.sum())]
-        else: d = domains[rng.integers(len(domains))]
+        d = domains[rng.integers(len(domains))]
         ids = by_domain[d]
         w = np.power(2.0, -np.arange(len(ids)))  # ids are sorted longest first: rank = position
         selected.append(ids.pop(rng.choice(len(ids), p=w / w.sum())))
         if not ids: del by_domain[d]; domains.remove(d)
+    return selected
+
+# %% ../nbs/01_curation.ipynb #b2d0c0de
+def _repo_sample(df: pd.DataFrame, n: int, seed: int, selected: list, uniform_until: int) -> list:
+    "filter.ipynb's loop: every filtered row can be drawn, a pre-selected one again (the draw is then wasted)."
+    rng, taken = np.random.RandomState(seed), set(selected)  # RandomState(seed) = the stream of np.random.seed(seed)
+    df = df.sort_index()
+    by_domain = {d: list(g.index) for d, g in df.groupby("domain", sort=True)}  # rows in pool order, as s1's dict
+    domains = sorted(by_domain)  # s1: list(set(...)), an order that changes from run to run
+    w = _benchmark_domain_weights(df)
+    bench, bench_p = list(w), np.array(list(w.values())) / sum(w.values()) if w else np.array([])
+    length = df["gemini_length"]
+    while len(selected) < n:
+        if not domains: raise ValueError(f"only {len(selected)} rows are left after filtering; cannot select n={n}")
+        if len(selected) < uniform_until or not bench: d = domains[rng.choice(len(domains), size=1)[0]]
+        else: d = bench[rng.choice(len(bench), size=1, p=bench_p)[0]]
+        ids = by_domain[d]
+        lengths = np.array([int(length[i]) for i in ids])
+        ranks = len(lengths) - 1 - np.argsort(np.argsort(lengths))  # longest: rank 0
+        p = np.power(2.0, -ranks)
+        row = ids.pop(rng.choice(len(ids), p=p / p.sum()))
+        if row not in taken: taken.add(row); selected.append(row)
+        if not ids:
+            domains.remove(d)
+            if d in bench: bench_p = np.delete(bench_p, bench.index(d)); bench_p = bench_p / bench_p.sum(); bench.remove(d)
     return selected
 
 def selection_hash(df: pd.DataFrame, ids: Iterable) -> str:
@@ -466,12 +579,26 @@ class Funnel:
 
     def __repr__(self): return self.table.to_string(index=False) + f"\nselection hash: {self.hash}"
 
+class CurationError(ValueError):
+    "The filters left too few rows for the selection; `funnel` holds every stage's counts and drops up to there."
+    def __init__(self, message: str, funnel: Funnel): super().__init__(message); self.funnel = funnel
+
 def _summary(reasons: pd.Series, top: int = 4) -> str:
-    "The most common reasons, with counts (contamination reasons grouped)."
-    c = reasons.str.replace(r"^contaminated:.*$", "contaminated", regex=True).value_counts()
+    "The most common reasons, with counts (contamination and duplicate reasons grouped)."
+    c = reasons.str.replace(r"^(contaminated|duplicate question):.*$", r"\1", regex=True).value_counts()
     return "; ".join(f"{r} ({k:,})" for r, k in c.head(top).items()) + (" ..." if len(c) > top else "")
 
 # %% ../nbs/01_curation.ipynb #2c074c64
+def _benchmark_index_for(decontamination: str, benchmarks: dict | None) -> BenchmarkIndex:
+    "The index to decontaminate against; refuses to go on without a single benchmark question."
+    if decontamination not in ("s1", "precise"):
+        raise ValueError(f"decontamination={decontamination!r}: choose 's1', 'precise' or None ('none' on the command line)")
+    bench = {k: list(v) for k, v in (load_benchmarks() if benchmarks is None else benchmarks).items() if len(v)}
+    if not bench: raise ValueError(f"decontamination={decontamination!r}: no benchmark questions to decontaminate against "
+                                   f"(s1's sets {list(S1_BENCHMARKS)} need ../shared/data/benchmarks or the hub); pass "
+                                   "benchmarks=, or skip the stage with decontamination=None (--decontamination none)")
+    return benchmark_index(bench)
+
 def curate(pool, n: int | None = 1000, seed: int = 0, benchmarks: dict | None = None, decontamination: str | None = "s1",
            diversity: str = "paper", preselect: bool = True, min_shared: int = 3, extra_columns: Sequence[str] = (),
            timings: dict | None = None):
@@ -480,14 +607,15 @@ def curate(pool, n: int | None = 1000, seed: int = 0, benchmarks: dict | None = 
     clock = time.perf_counter
     t = clock()
     df = load_pool(pool)
+    if len(df) == 0: raise ValueError(f"the pool{'' if isinstance(pool, pd.DataFrame) else f' {pool}'} is empty: no rows to curate")
     check_schema(df)
     if timings is not None: timings["load + schema"] = clock() - t
-    stages: list[tuple[str, Callable]] = [("validation", validation_drops), ("quality: missing features", quality_missing),
+    stages: list[tuple[str, Callable]] = [("validation", validation_drops), ("duplicates", duplicate_drops),
+                                          ("quality: missing features", quality_missing),
                                           ("quality: formatting", quality_format), ("difficulty", difficulty)]
     if decontamination:
-        index = benchmark_index(benchmarks if benchmarks is not None else (load_benchmarks(verbose=False) or FALLBACK_BENCHMARKS))
-        stages.append((f"decontamination ({decontamination})",
-                       lambda d: decontaminate(d, index, decontamination, min_shared)))
+        index = _benchmark_index_for(decontamination, benchmarks)
+        stages.append((f"decontamination ({decontamination})", lambda d: decontaminate(d, index, decontamination, min_shared)))
     rows, drops = [dict(stage="pool", kept=len(df), dropped=0, reasons="")], []
     for name, stage in stages:
         t = clock()
@@ -498,7 +626,9 @@ def curate(pool, n: int | None = 1000, seed: int = 0, benchmarks: dict | None = 
         rows.append(dict(stage=name, kept=len(df), dropped=len(reasons), reasons=_summary(reasons) if len(reasons) else ""))
     t = clock()
     pre = list(df.index[preselection(df)]) if preselect else []
-    chosen = diversity_sample(df, len(df) if n is None else n, seed, pre, diversity)
+    try: chosen = diversity_sample(df, len(df) if n is None else n, seed, pre, diversity)
+    except ValueError as e:
+        raise CurationError(str(e), Funnel(pd.DataFrame(rows), pd.concat(drops, ignore_index=True), [], pre, "")) from None
     if timings is not None: timings["pre-selection + diversity"] = clock() - t
     left = df.index.difference(chosen)
     drops.append(pd.DataFrame(dict(row=left, stage="selection", reason="not drawn by diversity sampling")))
@@ -748,6 +878,10 @@ def pool_source(pool: str, seed: int = 0):
     if not size.isdigit() or int(size) < 1: raise ValueError(f"--pool {pool!r}: write synthetic:N with N a positive number of rows")
     return synthetic_pool(int(size), seed=seed)
 
+def _write_funnel(funnel: Funnel, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    funnel.table.to_csv(out / "funnel.csv", index=False); funnel.drops.to_csv(out / "drops.csv", index=False)
+
 @call_parse
 def curate_cli(
     pool: str = POOL_HUB_ID,  # hub id, .parquet/.jsonl file, or synthetic:N
@@ -760,10 +894,20 @@ def curate_cli(
 ):
     "Curate an s1K-style selection from a pool; write the dataset, the funnel and every dropped row with its reason."
     if n < 1: raise ValueError(f"--n must be at least 1, got {n}")
+    if decontamination not in ("s1", "precise", "none"):
+        raise ValueError(f"--decontamination {decontamination!r}: choose s1, precise or none")
+    if diversity not in ("paper", "repo"): raise ValueError(f"--diversity {diversity!r}: choose paper or repo")
     source = attach_features(pool_source(pool, seed), features) if features else pool_source(pool, seed)
-    ds, funnel = curate(source, n=n, seed=seed, diversity=diversity,
-                        decontamination=None if decontamination == "none" else decontamination)
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    bench = None
+    if decontamination != "none" and isinstance(source, pd.DataFrame) and pool.startswith("synthetic"):
+        bench = load_benchmarks(hub=False, verbose=False)  # the sets synthetic_pool planted its copies from
+        if not bench: print("synthetic pool: decontaminating against the built-in stand-in questions"); bench = FALLBACK_BENCHMARKS
+    out = Path(out)
+    try: ds, funnel = curate(source, n=n, seed=seed, diversity=diversity, benchmarks=bench,
+                             decontamination=None if decontamination == "none" else decontamination)
+    except CurationError as e:
+        _write_funnel(e.funnel, out)
+        raise ValueError(f"--n {n}: {e} (what each stage dropped is in {out}/funnel.csv and {out}/drops.csv)") from None
     save_s1k(ds, out / "s1k.parquet")
-    funnel.table.to_csv(out / "funnel.csv", index=False); funnel.drops.to_csv(out / "drops.csv", index=False)
+    _write_funnel(funnel, out)
     print(funnel, f"\nwrote {len(ds)} rows and {len(funnel.drops):,} drop reasons to {out}/")

@@ -347,6 +347,7 @@ def test_llm_judge_against_a_real_vllm_server(tmp_path):
 def test_s1_curate_command_writes_selection_funnel_and_every_drop(tmp_path):
     from datasets import load_dataset
     from s1_nb.cli import main
+    from s1_nb.curation import curate_cli
     assert main(["curate", "--pool", "synthetic:400", "--n", "30", "--seed", "3", "--out", str(tmp_path)]) == 0
     ds = load_dataset("parquet", data_files=str(tmp_path / "s1k.parquet"), split="train")
     assert len(ds) == 30
@@ -357,9 +358,10 @@ def test_s1_curate_command_writes_selection_funnel_and_every_drop(tmp_path):
     expected, _ = curate(synthetic_pool(400, seed=3), n=30, seed=3)
     assert ds["question"] == expected["question"]  # the command is `curate`, nothing more
     with pytest.raises(ValueError, match="synthetic:N"):
-        main(["curate", "--pool", "synthetic:many", "--out", str(tmp_path)])
+        curate_cli.__wrapped__(pool="synthetic:many", out=str(tmp_path))
     with pytest.raises(ValueError, match="--n"):
-        main(["curate", "--pool", "synthetic:50", "--n", "0", "--out", str(tmp_path)])
+        curate_cli.__wrapped__(pool="synthetic:50", n=0, out=str(tmp_path))
+    assert main(["curate", "--pool", "synthetic:many", "--out", str(tmp_path)]) == 2  # one line, usage error
 
 
 def test_s1_curate_joins_grade_columns_from_features(tmp_path):
