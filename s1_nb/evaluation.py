@@ -20,22 +20,27 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import sys
+
 from fastcore.script import call_parse
 
-from .core import ANSWER_DELIM, IM_END, IM_START, find_shared, inference_prompt, save_figure
+from .core import ANSWER_DELIM, IM_END, IM_START, TINY_CONFIGS, find_shared, inference_prompt, save_figure
 
 # %% auto #0
-__all__ = ['BENCHMARKS', 'GATED_HELP', 'GPQA_TEMPLATE', 'ANSWER_TURN', 'GRADERS', 'PAPER_FIG1_AIME24', 'FORCING_METHODS',
+__all__ = ['BENCHMARKS', 'GATED_HELP', 'GPQA_TEMPLATE', 'GPQA_INSTRUCTED_TEMPLATE', 'GPQA_PROMPTS', 'ANSWER_TURN',
+           'ANSWER_PATTERN', 'GRADERS', 'PAPER_FIG1_AIME24', 'DEMO_EVAL', 'S1_EVAL', 'AUTO_VALUES', 'FORCING_METHODS',
            'METHOD_STYLE', 'REFERENCE_LABEL', 'PAPER_HEADLINES', 'BenchmarkSpec', 'benchmark_spec', 'read_jsonl',
            'gpqa_problem', 'normalize_rows', 'local_benchmark_file', 'load_hub_benchmark', 'load_benchmark',
-           'problem_prompt', 'last_boxed', 'answer_turn', 'extract_answer', 'Grader', 'register_grader', 'strip_latex',
-           'to_int', 'to_letter', 'MathAnswer', 'normalize_math_text', 'math_answer', 'math_equal', 'aime_answer',
-           'aime_equal', 'Graded', 'default_choice', 'grade_answer', 'grade', 'as_model_answer', 'gold_check',
-           'unparsed_golds', 'wrong_check', 'control', 'scaling', 'performance', 'Setting', 'budget_settings',
-           'wait_settings', 'majority_setting', 'forcing_generate', 'run_setting', 'grade_record', 'majority_vote',
-           'summarize', 'setting_key', 'model_identity', 'write_jsonl', 'write_results', 'run_sweep',
+           'problem_prompt', 'last_boxed', 'answer_turn', 'answer_region', 'extract_answer', 'Grader',
+           'register_grader', 'strip_latex', 'to_int', 'several_integers', 'to_letter', 'several_letters', 'MathAnswer',
+           'normalize_math_text', 'math_answer', 'math_equal', 'aime_answer', 'aime_equal', 'Graded', 'default_choice',
+           'grade_answer', 'grade', 'as_model_answer', 'gold_check', 'unparsed_golds', 'wrong_check', 'control',
+           'scaling', 'performance', 'Setting', 'budget_settings', 'wait_settings', 'majority_setting', 'plain_setting',
+           'is_toy_model', 'eval_defaults', 'check_eval_args', 'parse_values', 'eval_plan', 'plan_lines',
+           'forcing_generate', 'run_setting', 'grade_record', 'majority_vote', 'summarize', 'setting_key',
+           'model_identity', 'write_jsonl', 'outputs_header', 'read_outputs', 'write_results', 'run_sweep',
            'load_engine_model', 'setting_cap', 'group_metrics', 'same_run', 'forcing_rows', 'method_metrics',
-           'style_scaling_axes', 'plot_scaling', 'our_number', 'headline_table', 'parse_values', 'evaluate', 'eval_cli']
+           'style_scaling_axes', 'plot_scaling', 'our_number', 'headline_table', 'evaluate', 'eval_cli']
 
 # %% ../nbs/05_evaluation.ipynb #fdac4643
 @dataclass(frozen=True)
@@ -87,25 +92,31 @@ def read_jsonl(path: Path | str) -> list[tuple[int, dict]]:
     return rows
 
 # %% ../nbs/05_evaluation.ipynb #8980b6e4
-GPQA_TEMPLATE = ("Answer the following multiple choice question. The last line of your response should be of the "
-                 "following format: 'Answer: $LETTER' (without quotes) where LETTER is one of ABCD. Think step by "
-                 "step before answering.\n\n{question}\n\nA) {A}\nB) {B}\nC) {C}\nD) {D}")
+GPQA_TEMPLATE = "{question}\n\nA) {A}\nB) {B}\nC) {C}\nD) {D}"  # s1's harness: the bare question, then the choices
+GPQA_INSTRUCTED_TEMPLATE = ("Answer the following multiple choice question. The last line of your response should "
+                            "be of the following format: 'Answer: $LETTER' (without quotes) where LETTER is one of "
+                            "ABCD. Think step by step before answering.\n\n" + GPQA_TEMPLATE)  # simple-evals' preamble
+GPQA_PROMPTS = {"s1": GPQA_TEMPLATE, "instructed": GPQA_INSTRUCTED_TEMPLATE}  # `s1 eval --gpqa_prompt`
 
-def gpqa_problem(question: str, correct: str, incorrect: Sequence[str], key: str, seed: int = 0) -> tuple[str, str]:
-    "The lettered GPQA prompt with choices shuffled by (`seed`, `key`), and the gold letter."
-    choices = [correct.strip(), *(c.strip() for c in incorrect)]
+def gpqa_problem(question: str, correct: str, incorrect: Sequence[str], key: str, seed: int = 0, *,
+                 template: str = GPQA_TEMPLATE,  # GPQA_TEMPLATE (s1's) or GPQA_INSTRUCTED_TEMPLATE
+                ) -> tuple[str, str]:
+    "The lettered GPQA prompt with choices shuffled by (`seed`, `key`), and the gold letter; texts kept as given."
+    choices = [correct, *incorrect]
     order = list(range(4))
     random.Random(f"{seed}:{key}").shuffle(order)
     letters = dict(zip("ABCD", (choices[i] for i in order)))
-    return GPQA_TEMPLATE.format(question=question.strip(), **letters), "ABCD"[order.index(0)]
+    return template.format(question=question, **letters), "ABCD"[order.index(0)]
 
 # %% ../nbs/05_evaluation.ipynb #77130ee7
-def _gpqa_row(row: dict, where: str, seed: int) -> tuple[str, str]:
+def _gpqa_row(row: dict, where: str, seed: int, template: str = GPQA_TEMPLATE) -> tuple[str, str]:
     wrong = [row.get(f"Incorrect Answer {k}") for k in (1, 2, 3)]
     if any(w is None for w in wrong): raise ValueError(f"{where}: GPQA row needs 'Incorrect Answer 1..3'")
-    return gpqa_problem(row["Question"], row["Correct Answer"], wrong, key=str(row.get("Record ID", where)), seed=seed)
+    return gpqa_problem(row["Question"], row["Correct Answer"], wrong, key=str(row.get("Record ID", where)), seed=seed,
+                        template=template)
 
-def normalize_rows(rows: Sequence[tuple[int, dict]], spec: BenchmarkSpec, source: str, seed: int = 0) -> list[dict]:
+def normalize_rows(rows: Sequence[tuple[int, dict]], spec: BenchmarkSpec, source: str, seed: int = 0, *,
+                   gpqa_template: str = GPQA_TEMPLATE) -> list[dict]:
     "Rows (line/index, raw dict) of benchmark `spec` as dicts with id, problem, answer, kind, benchmark."
     out, missing = [], []
     for line, row in rows:
@@ -115,7 +126,7 @@ def normalize_rows(rows: Sequence[tuple[int, dict]], spec: BenchmarkSpec, source
             raise ValueError(f"{where}: no {spec.problem_field!r} field (the problem text)")
         raw_id = row.get(spec.id_field, line)
         gold = row.get(spec.answer_field)
-        if spec.kind == "gpqa" and gold is not None: problem, gold = _gpqa_row(row, where, seed)
+        if spec.kind == "gpqa" and gold is not None: problem, gold = _gpqa_row(row, where, seed, gpqa_template)
         else: problem = row[key]
         if gold is None or str(gold).strip() == "": missing.append(str(raw_id)); gold = None
         out.append(dict(id=f"{spec.name}/{raw_id}", problem=problem, answer=None if gold is None else str(gold),
@@ -136,7 +147,7 @@ def local_benchmark_file(name: str, data: Path | str | None = None) -> Path | No
     if not path.exists(): raise FileNotFoundError(f"no local file for benchmark {name!r} at {path}")
     return path
 
-def load_hub_benchmark(name: str, seed: int = 0) -> list[dict]:
+def load_hub_benchmark(name: str, seed: int = 0, *, gpqa_template: str = GPQA_TEMPLATE) -> list[dict]:
     "Benchmark `name` from the Hugging Face hub (needs network; GPQA Diamond needs accepted terms and a token)."
     from datasets import load_dataset
     spec = benchmark_spec(name)
@@ -144,15 +155,15 @@ def load_hub_benchmark(name: str, seed: int = 0) -> list[dict]:
     except Exception as e:
         hint = GATED_HELP if spec.gated else "Offline? Pass a local jsonl folder instead (data=...)."
         raise RuntimeError(f"could not load {name!r} from the hub ({spec.hub_id}): {e}\n{hint}") from e
-    return normalize_rows(list(enumerate(ds)), spec, f"hub:{spec.hub_id}", seed=seed)
+    return normalize_rows(list(enumerate(ds)), spec, f"hub:{spec.hub_id}", seed=seed, gpqa_template=gpqa_template)
 
 def load_benchmark(name: str, data: Path | str | None = None, limit: int | None = None, hub: bool = False,
-                   seed: int = 0) -> list[dict]:
+                   seed: int = 0, *, gpqa_template: str = GPQA_TEMPLATE) -> list[dict]:
     "Problems of benchmark `name` (first `limit`) from `data` (file/folder), ../shared, or the hub (`hub=True`)."
     spec = benchmark_spec(name)
     path = None if hub else local_benchmark_file(name, data)
-    problems = (normalize_rows(read_jsonl(path), spec, str(path), seed=seed) if path is not None
-                else load_hub_benchmark(name, seed=seed))
+    problems = (normalize_rows(read_jsonl(path), spec, str(path), seed=seed, gpqa_template=gpqa_template)
+                if path is not None else load_hub_benchmark(name, seed=seed, gpqa_template=gpqa_template))
     return problems[:limit] if limit is not None else problems
 
 # %% ../nbs/05_evaluation.ipynb #0eabb7e5
@@ -162,31 +173,46 @@ def problem_prompt(problem: dict, tokenizer=None) -> str:
 
 # %% ../nbs/05_evaluation.ipynb #19f480ca
 def last_boxed(text: str) -> str | None:
-    "The content of the last `\\boxed{...}` (or `\\fbox{...}`) in `text`, braces balanced; None if there is none."
-    starts = [m.end() for m in re.finditer(r"\\(?:boxed|fbox)\s*\{", text)]
-    for start in reversed(starts):
+    "The content of the last `\\boxed{...}` (or `\\fbox{...}`, braces balanced, or s1's `\\boxed 5`); None if none."
+    found = None
+    for m in re.finditer(r"\\(?:boxed|fbox)\s*\{", text):
         depth = 1
-        for i in range(start, len(text)):
+        for i in range(m.end(), len(text)):
             depth += {"{": 1, "}": -1}.get(text[i], 0)
-            if depth == 0: return text[start:i]
-    return None
+            if depth == 0: found = (m.start(), text[m.end():i]); break
+    bare = list(re.finditer(r"\\boxed ([^${}\s][^$]*)", text))  # s1's `\boxed 5$` form: up to the next $
+    if bare and (found is None or bare[-1].start() > found[0]): return bare[-1].group(1).strip()
+    return found[1] if found else None
 
 ANSWER_TURN = ANSWER_DELIM + "\n"  # s1's extraction reads the text after the last one of these
+ANSWER_PATTERN = re.compile(r"answer\s*:\s*(.*)", re.IGNORECASE)  # s1's `(?i)Answer\s*:\s*(.*)`, one line
 
 def answer_turn(completion: str) -> str | None:
     "The text after the last `<|im_start|>answer\\n`, up to `<|im_end|>` or a new `<|im_start|>`; None if absent."
     if ANSWER_TURN not in completion: return None
     return completion.rsplit(ANSWER_TURN, 1)[1].split(IM_END)[0].split(IM_START)[0].strip()
 
-def extract_answer(completion: str) -> tuple[str | None, str]:
+def answer_region(completion: str) -> tuple[str, str]:
+    "Where s1 reads the answer: the answer turn, else the last `<|im_start|>` turn minus its role line, else all."
+    turn = answer_turn(completion)
+    if turn is not None: return turn, "answer turn"
+    if IM_START in completion:
+        last = completion.rsplit(IM_START, 1)[1]
+        return ("\n".join(last.split("\n")[1:]) if "\n" in last else last).split(IM_END)[0].strip(), "last turn"
+    return completion.split(IM_END)[0].strip(), "whole text"
+
+# %% ../nbs/05_evaluation.ipynb #e1a2b3c4
+def extract_answer(completion: str, strict: bool = False) -> tuple[str | None, str]:
     "The answer string in `completion` as s1 extracts it, and how it was found (or why there is none)."
     if not completion or not completion.strip(): return None, "empty output"
-    answer = answer_turn(completion)
-    if answer is None: return None, "no answer delimiter"
-    boxed = last_boxed(answer)
-    if boxed is not None: return boxed.strip(), "boxed"
-    found = re.findall(r"Answer:\s*(.*)", answer)
-    if found: return (found[-1].strip(), "Answer:") if found[-1].strip() else (None, "nothing after 'Answer:'")
+    text, where = answer_region(completion)
+    if where != "answer turn" and strict: return None, "no answer delimiter"
+    note = "" if where == "answer turn" else f" (no answer delimiter: {where})"
+    boxed = last_boxed(text)
+    if boxed is not None: return boxed.strip(), "boxed" + note
+    found = ANSWER_PATTERN.findall(text)
+    if found: return (found[-1].strip(), "Answer:" + note) if found[-1].strip() else (None, "nothing after 'Answer:'" + note)
+    if where != "answer turn": return None, "no answer delimiter, and no \\boxed{} or 'Answer:' in the text"
     return None, "no \\boxed{} or 'Answer:' in the answer"
 
 # %% ../nbs/05_evaluation.ipynb #1b4d60ce
@@ -196,6 +222,7 @@ class Grader:
     normalize: Callable[[Any], Any]
     equal: Callable[[Any, Any], bool] = lambda gold, pred: gold == pred
     what: str = "an answer"  # used in reasons: "could not read ... as <what>"
+    ambiguous: Callable[[Any], str | None] | None = None  # the candidates an answer names, if more than one
 
 GRADERS: dict[str, Grader] = {}
 
@@ -210,26 +237,45 @@ def strip_latex(s: str) -> str:
     s = str(s).strip()
     s = re.sub(r"\\(?:text|textbf|mathrm|mbox)\{([^{}]*)\}", r"\1", s)
     s = s.replace("\\$", "").replace("$", "").replace("\\!", "").replace("\\,", "").replace("\\ ", " ")
+    s = re.sub(r"\\q?quad\b", " ", s)
     s = re.sub(r"^\*+|\*+$", "", s.strip())
     return s.strip().rstrip(".").strip()
 
+def _int_text(s) -> str: return re.sub(r"(?<=\d),(?=\d{3}\b)", "", strip_latex(s))  # 1,000 -> 1000
+
 def to_int(s) -> int | None:
-    "`s` as an integer (`'025'`, `'$204$'`, `'1,000'`, `'204 minutes'`), else None."
+    "`s` as an integer (`'025'`, `'$204$'`, `'1,000'`, `'204 minutes'`), else None (also for `'204 or 205'`)."
     if isinstance(s, bool): return None
     if isinstance(s, int): return s
-    t = strip_latex(s)
-    t = re.sub(r"(?<=\d),(?=\d{3}\b)", "", t)
-    m = re.fullmatch(r"([-+]?\d+)(?:\s+[A-Za-z].*)?", t)
+    m = re.fullmatch(r"([-+]?\d+)(?:\s+[A-Za-z][^\d]*)?", _int_text(s))  # a unit may follow, not another number
     return int(m.group(1)) if m else None
+
+def several_integers(s) -> str | None:
+    "The integers `s` names when it lists two or more different ones (`'204 or 205'`, `'3, 4'`); else None."
+    if isinstance(s, int) or to_int(s) is not None: return None
+    found = re.findall(r"(?<![\w.^_{])[-+]?\d+(?![\w.^_}])", _int_text(s))
+    return ", ".join(dict.fromkeys(str(int(n)) for n in found)) if len({int(n) for n in found}) > 1 else None
+
+_LETTER = r"(?<![A-Za-z0-9\\])([A-D])(?![A-Za-z0-9])"  # a standalone capital A-D
 
 def to_letter(s) -> str | None:
     "`s` as a choice letter A-D (`'B'`, `'(B)'`, `'\\text{B}'`, `'B) Argon'`), else None."
-    t = strip_latex(s).strip("()[] ")
-    m = re.fullmatch(r"([A-D])", t) or re.match(r"\(?([A-D])(?:[).:]|\s)", t)
-    return m.group(1) if m else None
+    t = strip_latex(s).strip("[] ")
+    m = re.fullmatch(r"\(?([A-D])\)?", t) or re.match(r"\(?([A-D])(?:\)|[.:]\s)", t)
+    return m.group(1) if m and not several_letters(s) else None
 
-register_grader("count", Grader(to_int, what="an integer"))
-register_grader("gpqa", Grader(to_letter, what="a letter A-D"))
+def several_letters(s) -> str | None:
+    "The choice letters `s` names when it names two or more (`'A is wrong, the answer is C'`, `'(B) or (D)'`)."
+    t = strip_latex(s)
+    first = re.match(r"\(?([A-D])(?![A-Za-z0-9])", t)  # a letter leading the text is a choice, e.g. 'A is wrong'
+    rest = t[first.end():] if first else t
+    named = [first.group(1)] if first else []
+    named += [m.group(1) for m in re.finditer(_LETTER, rest) if not re.match(r"A [a-z]", rest[m.start():])]
+    distinct = list(dict.fromkeys(named))  # an 'A' before a lowercase word in the text is the article
+    return ", ".join(distinct) if len(distinct) > 1 else None
+
+register_grader("count", Grader(to_int, what="an integer", ambiguous=several_integers))
+register_grader("gpqa", Grader(to_letter, what="a letter A-D", ambiguous=several_letters))
 
 # %% ../nbs/05_evaluation.ipynb #cf6e3376
 @dataclass
@@ -279,7 +325,7 @@ def aime_equal(gold, pred) -> bool:
     as_math = lambda v: math_answer(str(v)) if isinstance(v, int) else v
     return math_equal(as_math(gold), as_math(pred))
 
-register_grader("aime", Grader(aime_answer, aime_equal, what="an integer"))
+register_grader("aime", Grader(aime_answer, aime_equal, what="an integer", ambiguous=several_integers))
 
 # %% ../nbs/05_evaluation.ipynb #3f5c5fe2
 @dataclass
@@ -301,6 +347,8 @@ def grade_answer(extracted: str, gold, kind: str, gpqa_fallback: str | None = "A
     if gold is None or str(gold).strip() == "": return Graded(False, extracted, "no gold answer")
     g = GRADERS[kind]
     try:
+        several = g.ambiguous(extracted) if g.ambiguous and extracted is not None else None
+        if several: return Graded(False, extracted, f"names more than one answer: {several}")
         gold_value, pred_value = g.normalize(gold), g.normalize(extracted)
         if gold_value is None: return Graded(False, extracted, f"could not read the gold {str(gold)!r} as {g.what}")
         if pred_value is None:
@@ -311,11 +359,11 @@ def grade_answer(extracted: str, gold, kind: str, gpqa_fallback: str | None = "A
     except Exception as e: return Graded(False, extracted, f"grader error: {type(e).__name__}: {e}")
     return Graded(ok, extracted, "correct" if ok else "wrong")
 
-def grade(completion: str, gold, kind: str, gpqa_fallback: str | None = "A") -> Graded:
-    "Extract the answer from `completion` as s1 does and judge it against `gold`; never raises."
+def grade(completion: str, gold, kind: str, gpqa_fallback: str | None = "A", strict: bool = False) -> Graded:
+    "Extract the answer from `completion` as s1 does (`strict`: answer turn only) and judge it; never raises."
     if kind not in GRADERS: return Graded(False, None, f"unknown kind {kind!r} (known: {sorted(GRADERS)})")
     if gold is None or str(gold).strip() == "": return Graded(False, None, "no gold answer")
-    extracted, how = extract_answer(completion)
+    extracted, how = extract_answer(completion, strict)
     if extracted is None and kind == "gpqa" and gpqa_fallback: return default_choice(gold, gpqa_fallback, how)
     if extracted is None: return Graded(False, None, how)
     return grade_answer(extracted, gold, kind, gpqa_fallback)
@@ -379,13 +427,13 @@ PAPER_FIG1_AIME24 = dict(thinking_tokens=[500, 1000, 2000, 3933, 5300, 6657, 731
 @dataclass
 class Setting:
     "One point of a sweep: a method, the value it sweeps, its ForcingConfig overrides, and samples per problem."
-    method: str  # "budget" | "wait" | "majority" (any label works)
-    value: int | str  # the budget, the number of Waits, the number of samples
+    method: str  # "budget" | "wait" | "majority" | "plain" (any label works)
+    value: int | str | None  # the budget, the number of Waits, the number of samples; None for a lone setting
     config: dict = field(default_factory=dict)  # ForcingConfig overrides
     samples: int = 1  # generations per problem (majority voting)
 
     @property
-    def name(self) -> str: return f"{self.method}={self.value}"
+    def name(self) -> str: return self.method if self.value is None else f"{self.method}={self.value}"
 
     @property
     def budget(self) -> int | None:
@@ -405,27 +453,136 @@ def majority_setting(k: int, temperature: float = 1.0, max_thinking_tokens: int 
     "Majority voting: k sampled generations per problem; the sweep reports maj@1, maj@2, ... maj@k."
     return Setting("majority", k, dict(temperature=temperature, max_thinking_tokens=max_thinking_tokens), samples=k)
 
+def plain_setting() -> Setting:
+    "The paper's 's1 w/o BF': no think prefill, no thinking cap, no forced end (s1's run without thinking arguments)."
+    return Setting("plain", None, dict(think_prefix=False, max_thinking_tokens=None))
+
+# %% ../nbs/05_evaluation.ipynb #d1e2f302
+DEMO_EVAL = dict(benchmarks=["math500", "aime24"], n_problems=3, budgets=[16, 32, 64], waits=[0, 1, 2], wait_budget=32,
+                 majority_k=4, max_answer_tokens=16, plain=False)  # the CPU demo on a toy model
+S1_EVAL = dict(benchmarks=["aime24", "aime25", "math500", "gpqa_diamond"], n_problems=0,
+               budgets=[500, 1000, 2000, 4000, 8000, 16000, "auto"], waits=[0, 1, 2, 4, 6], wait_budget="auto",
+               majority_k=64, max_answer_tokens="context", plain=True)  # s1's eval/commands.sh
+AUTO_VALUES = ("auto", "auto-s1")  # the forcing engine's context-filling budgets (s1_nb.forcing.AUTO_BUDGETS)
+
+def is_toy_model(model) -> bool:
+    "Is `model` a toy: a tiny size, or a folder whose config.json has hidden_size < 512 (the tiny and laptop models)?"
+    if str(model) in TINY_CONFIGS: return True
+    try: return json.loads((Path(str(model)) / "config.json").read_text()).get("hidden_size", 1 << 20) < 512
+    except (OSError, ValueError, AttributeError): return False
+
+def eval_defaults(model) -> tuple[dict, str]:
+    "The values a run on `model` takes for what it is not given, and where they come from."
+    return ((dict(DEMO_EVAL), "the CPU demo's (toy model)") if is_toy_model(model)
+            else (dict(S1_EVAL), "s1's (eval/commands.sh)"))
+
+# %% ../nbs/05_evaluation.ipynb #d1e2f303
+def _count(v, low: int = 0) -> bool: return isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+def _shown(v) -> str: return str(v) if isinstance(v, int) and not isinstance(v, bool) else repr(v)
+
+def _once(flag: str, values: Sequence):
+    seen = set()
+    for v in values:
+        if v in seen: raise ValueError(f"{flag}: {_shown(v)} is listed twice")
+        seen.add(v)
+
+def check_eval_args(a: dict) -> dict:
+    "Raise a ValueError naming the flag for the first bad value of a run's arguments `a` (as `eval_plan` fills them)."
+    if not a["benchmarks"]: raise ValueError("--benchmarks: no benchmark given")
+    for b in a["benchmarks"]:
+        if b not in BENCHMARKS: raise ValueError(f"--benchmarks: unknown benchmark {b!r}; choose from {sorted(BENCHMARKS)}")
+    _once("--benchmarks", a["benchmarks"])
+    if not _count(a["n_problems"]): raise ValueError(f"--n: {_shown(a['n_problems'])} is not a count >= 0 (0 = all)")
+    for b in a["budgets"]:
+        if not (_count(b, 1) or b in AUTO_VALUES): raise ValueError(f"--budgets: {_shown(b)} is not a positive budget (or 'auto')")
+    _once("--budgets", a["budgets"])
+    for w in a["waits"]:
+        if not _count(w): raise ValueError(f"--waits: {_shown(w)} is not a number of Waits >= 0")
+    _once("--waits", a["waits"])
+    cap = a["wait_budget"]
+    if not (_count(cap, 1) or cap in (*AUTO_VALUES, "none")):
+        raise ValueError(f"--wait_budget: {_shown(cap)} is not a positive budget, 'auto' or 'none'")
+    if not _count(a["majority_k"]): raise ValueError(f"--majority: {_shown(a['majority_k'])} is not a count >= 0 (0 = skip)")
+    t = a["majority_temperature"]
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not t >= 0:
+        raise ValueError(f"--temperature: {_shown(t)} is not a temperature >= 0")
+    if a["majority_k"] > 1 and t == 0: raise ValueError(f"--temperature: 0 (greedy) makes all {a['majority_k']} majority samples the same")
+    m = a["max_answer_tokens"]
+    if not (_count(m, 1) or m == "context"): raise ValueError(f"--max_answer_tokens: {_shown(m)} is not a positive cap or 'context'")
+    if a["engine"] not in ("hf", "vllm", "vllm-harness"): raise ValueError(f"--engine: {a['engine']!r} is not hf, vllm or vllm-harness")
+    if not _count(a["tensor_parallel"], 1): raise ValueError(f"--tp: {_shown(a['tensor_parallel'])} is not a count >= 1")
+    if a["gpqa_fallback"] not in (None, *"ABCD"): raise ValueError(f"--gpqa_fallback: {a['gpqa_fallback']!r} is not A-D or 'none'")
+    if a["gpqa_prompt"] not in GPQA_PROMPTS: raise ValueError(f"--gpqa_prompt: {a['gpqa_prompt']!r} is not one of {sorted(GPQA_PROMPTS)}")
+    if not isinstance(a["plain"], bool): raise ValueError(f"--plain: {_shown(a['plain'])} is not yes or no")
+    if not (a["budgets"] or a["waits"] or a["majority_k"] or a["plain"]): raise ValueError("--budgets: nothing to run (no budget, Wait, majority or plain setting)")
+    return a
+
+# %% ../nbs/05_evaluation.ipynb #d1e2f304
+def parse_values(s: str | Sequence) -> list:
+    "A comma-separated list ('500,1000,auto') as ints where possible: [500, 1000, 'auto']."
+    if not isinstance(s, str): return list(s)
+    return [int(v) if re.fullmatch(r"-?\d+", v.strip()) else v.strip() for v in s.split(",") if v.strip()]
+
+def eval_plan(model="tiny", benchmarks=None, n_problems=None, budgets=None, waits=None, wait_budget=None,
+              majority_k=None, majority_temperature: float = 1.0, max_answer_tokens=None, engine: str = "hf", *,
+              tensor_parallel: int = 1, gpqa_fallback: str | None = "A", gpqa_prompt: str = "s1", plain=None) -> dict:
+    "What a run on `model` generates: its arguments (None = the default for `model`), checked, and its settings."
+    defaults, source = eval_defaults(model)
+    given = dict(benchmarks=benchmarks, n_problems=n_problems, budgets=budgets, waits=waits, wait_budget=wait_budget,
+                 majority_k=majority_k, max_answer_tokens=max_answer_tokens, plain=plain)
+    a = {k: defaults[k] if v is None else v for k, v in given.items()}
+    a.update({k: parse_values(a[k]) for k in ("benchmarks", "budgets", "waits")}, majority_temperature=majority_temperature,
+             engine=engine, tensor_parallel=tensor_parallel, gpqa_fallback=gpqa_fallback, gpqa_prompt=gpqa_prompt)
+    check_eval_args(a)
+    cap = None if a["wait_budget"] == "none" else a["wait_budget"]
+    settings = budget_settings(a["budgets"]) + wait_settings(a["waits"], cap)
+    if a["majority_k"]: settings.append(majority_setting(a["majority_k"], majority_temperature, cap))
+    if a["plain"]: settings.append(plain_setting())
+    base = dict(max_answer_tokens=None if a["max_answer_tokens"] == "context" else a["max_answer_tokens"])
+    return dict(model=str(model), defaults=source, args=a, settings=settings, base=base)
+
+def plan_lines(plan: dict) -> list[str]:
+    "The plan of a run as lines: model, engine, data, then one line per setting with what the engine is given."
+    a = plan["args"]
+    lines = [f"model: {plan['model']} (values not given: {plan['defaults']})",
+             f"engine: {a['engine']} (tensor parallel {a['tensor_parallel']})",
+             f"benchmarks: {','.join(a['benchmarks'])}", f"problems per benchmark: {a['n_problems'] or 'all'}",
+             f"gpqa: prompt {a['gpqa_prompt']}, fallback {a['gpqa_fallback']}"]
+    return lines + [f"setting {s.name}: " + json.dumps({**plan["base"], **s.config, "samples": s.samples}, sort_keys=True)
+                    for s in plan["settings"]]
+
 # %% ../nbs/05_evaluation.ipynb #259a2815
 def forcing_generate(prompts, model, tokenizer=None, **overrides):
     "The forcing engine's `generate` (imported on first use)."
     from s1_nb.forcing import generate
     return generate(prompts, model, tokenizer, **overrides)
 
+def _records(problems, outs, sample) -> list[dict]:
+    return [dict(id=p["id"], benchmark=p.get("benchmark", ""), kind=p["kind"], answer=p["answer"], sample=sample,
+                 text=o.text, thinking_tokens=o.thinking_tokens, answer_tokens=o.answer_tokens, waits=o.waits,
+                 cut_by_budget=bool(o.cut_by_budget)) for p, o in zip(problems, outs)]
+
 def run_setting(setting: Setting, problems: Sequence[dict], model, tokenizer=None, engine: str = "hf",
-                generate_fn: Callable | None = None, **base) -> list[dict]:
+                generate_fn: Callable | None = None, *,
+                only: set | None = None,  # (id, sample) pairs to generate; None = all
+                **base) -> list[dict]:
     "Generate every problem under `setting` (plus `base` ForcingConfig overrides); one record per completion."
     generate_fn = generate_fn or forcing_generate
     prompts = [problem_prompt(p, tokenizer) for p in problems]
     records = []
+    def call(js, cfg):
+        outs = generate_fn([prompts[j] for j in js], model, tokenizer, engine=engine, **cfg)
+        if len(outs) != len(js):
+            raise RuntimeError(f"{setting.name}: the engine returned {len(outs)} outputs for {len(js)} prompts")
+        return _records([problems[j] for j in js], outs, sample)
     for sample in range(setting.samples):
         cfg = {**base, **setting.config}
         if setting.samples > 1: cfg["seed"] = (cfg.get("seed") or 0) + sample * len(prompts)
-        outs = generate_fn(prompts, model, tokenizer, engine=engine, **cfg)
-        if len(outs) != len(prompts):
-            raise RuntimeError(f"{setting.name}: the engine returned {len(outs)} outputs for {len(prompts)} prompts")
-        records += [dict(id=p["id"], benchmark=p.get("benchmark", ""), kind=p["kind"], answer=p["answer"],
-                         sample=sample, text=o.text, thinking_tokens=o.thinking_tokens, answer_tokens=o.answer_tokens,
-                         waits=o.waits, cut_by_budget=bool(o.cut_by_budget)) for p, o in zip(problems, outs)]
+        todo = [j for j, p in enumerate(problems) if only is None or (p["id"], sample) in only]
+        if len(todo) == len(problems) or not todo or not cfg.get("temperature"): records += call(todo, cfg) if todo else []
+        else:  # sampled: each pair alone, with the seed it has in the full batch
+            for j in todo: records += call([j], {**cfg, "seed": (cfg.get("seed") or 0) + j})
     return records
 
 # %% ../nbs/05_evaluation.ipynb #b21f3d3c
@@ -441,7 +598,7 @@ def majority_vote(answers: Sequence[str | None], kind: str) -> str | None:
     groups = []  # [value, first answer, votes]
     for a in answers:
         if a is None: continue
-        try: v = g.normalize(a)
+        try: v = None if g.ambiguous and g.ambiguous(a) else g.normalize(a)
         except Exception: v = None
         if v is None: continue
         for grp in groups:
@@ -455,7 +612,7 @@ def _row(setting: Setting, benchmark: str, value, correct: list[bool], tokens: l
     for r in reasons:
         if r not in ("correct", "wrong"): failures[r] = failures.get(r, 0) + 1
     n = len(correct)
-    return dict(method=setting.method, value=value, setting=f"{setting.method}={value}", benchmark=benchmark, n=n,
+    return dict(method=setting.method, value=value, setting=setting.method if value is None else f"{setting.method}={value}", benchmark=benchmark, n=n,
                 accuracy=round(100 * sum(correct) / n, 2), thinking_tokens=round(sum(tokens) / n, 1),
                 cut_by_budget=round(sum(cut) / n, 3), waits=round(sum(waits) / n, 2), budget=budget,
                 failures=json.dumps(failures, sort_keys=True))
@@ -510,12 +667,37 @@ def model_identity(model) -> str:
         return f"{model}@{Path(snapshot_download(str(model), local_files_only=True)).name}"  # the commit
     except (OSError, ValueError): return str(model)  # not cached (or not a hub id): the id alone
 
+
+# %% ../nbs/05_evaluation.ipynb #c5e1a001
 def write_jsonl(path: Path, records: Sequence[dict]):
     "Write `records` to `path` atomically (a temporary file renamed into place)."
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         for r in records: f.write(json.dumps(r) + "\n")
     os.replace(tmp, path)
+
+def outputs_header(setting: Setting, key: str, problems: Sequence[dict]) -> dict:
+    "The first line of an outputs file: what it holds (setting, key, problem ids, samples, completions)."
+    return dict(outputs_of=setting.name, key=key, samples=setting.samples, count=setting.samples * len(problems),
+                ids=[p["id"] for p in problems])
+
+_RECORD_FIELDS = dict(id=str, sample=int, text=str, thinking_tokens=(int, float), answer_tokens=(int, float),
+                      waits=(int, float), cut_by_budget=bool)
+
+def read_outputs(path: Path | str, key: str | None = None) -> tuple[dict, dict]:
+    "The readable completions of an outputs file by (id, sample), and its header (empty if absent or unreadable)."
+    kept, header, bad = {}, {}, 0
+    for i, line in enumerate(Path(path).read_text(encoding="utf-8", errors="replace").split("\n"), 1):
+        if not line.strip(): continue
+        try: r = json.loads(line)
+        except json.JSONDecodeError: bad += 1; continue
+        if i == 1 and isinstance(r, dict) and "outputs_of" in r: header = r; continue
+        ok = isinstance(r, dict) and all(isinstance(r.get(k), t) and not (t is int and isinstance(r[k], bool))
+                                         for k, t in _RECORD_FIELDS.items())
+        if not ok: bad += 1
+        else: kept.setdefault((r["id"], r["sample"]), r)
+    if key is not None and header and header.get("key") != key: return {}, dict(header, unreadable=bad, foreign=True)
+    return kept, dict(header, unreadable=bad)
 
 def write_results(run_dir: Path, rows: Sequence[dict]):
     "The sweep summary as results.json and results.csv in `run_dir`."
@@ -524,34 +706,58 @@ def write_results(run_dir: Path, rows: Sequence[dict]):
     with open(run_dir / "results.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
 
+# %% ../nbs/05_evaluation.ipynb #c5e1a002
+def _setting_records(s: Setting, problems, path: Path, key: str, gen: Callable, progress: bool) -> tuple[list, bool]:
+    "The records of setting `s`: read back, repaired (only what is missing or unreadable), or generated."
+    expected = [(p["id"], k) for k in range(s.samples) for p in problems]
+    kept, header = read_outputs(path, key) if path.exists() else ({}, None)
+    kept = {e: kept[e] for e in expected if e in kept}
+    if len(kept) == len(expected): return [kept[e] for e in expected], False
+    if header is not None and progress:
+        why = ("it was written for another key" if header.get("foreign") else
+               f"{len(expected) - len(kept)} of {len(expected)} completions missing or unreadable "
+               f"({header['unreadable']} unreadable line(s){', no header' if 'outputs_of' not in header else ''})")
+        print(f"{path.name}: {why}; generating those again")
+    new = gen(s, only=None if not kept else set(expected) - set(kept))
+    kept.update({(r["id"], r["sample"]): r for r in new})
+    records = [kept[e] for e in expected]
+    write_jsonl(path, [outputs_header(s, key, problems), *records])
+    return records, True
+
 def run_sweep(problems: Sequence[dict], settings: Sequence[Setting], model, tokenizer=None,
               run_dir: Path | str | None = None, engine: str = "hf", model_id: str = "",
               generate_fn: Callable | None = None, progress: bool = True, gpqa_fallback: str | None = "A", **base):
-    "Run `settings` over `problems`, resuming from `run_dir`; returns the summary (a pandas DataFrame)."
+    "Run `settings` over `problems`, resuming (and repairing) from `run_dir`; returns the summary (a DataFrame)."
     import pandas as pd
     from tqdm.auto import tqdm
+    ids = [p["id"] for p in problems]
+    if len(set(ids)) != len(ids): raise ValueError(f"problem ids must be unique; {len(ids) - len(set(ids))} repeat")
     run_dir = Path(run_dir or tempfile.mkdtemp(prefix="s1-eval-"))
     (run_dir / "outputs").mkdir(parents=True, exist_ok=True)
+    had_summary = (run_dir / "results.json").exists()  # then only a complete summary replaces it
     rows, reused = [], 0
     for s in tqdm(settings, desc="sweep", disable=not progress):
-        path = run_dir / "outputs" / f"{s.name}-{setting_key(s, problems, model_id, engine, base)}.jsonl"
-        if path.exists(): records = [r for _, r in read_jsonl(path)]; reused += 1
-        else:
-            records = run_setting(s, problems, model, tokenizer, engine=engine, generate_fn=generate_fn, **base)
-            write_jsonl(path, records)
+        key = setting_key(s, problems, model_id, engine, base)
+        gen = lambda s, only: run_setting(s, problems, model, tokenizer, engine=engine, generate_fn=generate_fn,
+                                          only=only, **base)
+        records, generated = _setting_records(s, problems, run_dir / "outputs" / f"{s.name}-{key}.jsonl", key, gen,
+                                              progress)
+        reused += not generated
         rows += summarize(s, [grade_record(r, gpqa_fallback) for r in records])
-        write_results(run_dir, rows)
-    if progress: print(f"{len(settings) - reused} settings generated, {reused} read back from {run_dir}")
+        if generated and not had_summary: write_results(run_dir, rows)  # a readable table while a fresh run goes
+    write_results(run_dir, rows)
+    if progress: print(f"{len(settings) - reused} settings generated or repaired, {reused} read back from {run_dir}")
     df = pd.DataFrame(rows)
     df.attrs.update(run_dir=str(run_dir), reused=reused)
     return df
 
 # %% ../nbs/05_evaluation.ipynb #7fbabb72
 def load_engine_model(model: str, engine: str = "hf", tensor_parallel: int = 1):
-    "(model, tokenizer) for `engine`: transformers for 'hf', chapter 04's budget-forcing vllm.LLM for 'vllm*'."
-    from s1_nb.core import load_model
-    if not engine.startswith("vllm"): return load_model(model)
+    "(model, tokenizer) for `engine`: transformers for 'hf' (on the GPU if there is one), chapter 04's vllm.LLM for 'vllm*'."
     import torch
+    from s1_nb import core
+    if not engine.startswith("vllm"):  # the checkpoint's own dtype ("auto": bf16 for Qwen2.5 and s1) on the GPU
+        return core.load_model(model, dtype="auto", device="cuda" if torch.cuda.is_available() else None)
     from s1_nb.vllm_forcing import load_vllm
     extra = dict(tensor_parallel_size=tensor_parallel) if tensor_parallel > 1 else {}
     llm = load_vllm(model, kv_cache_mib=None if torch.cuda.is_available() else 256, **extra)
@@ -594,7 +800,7 @@ def method_metrics(results, benchmark: str) -> list[dict]:
 
 # %% ../nbs/05_evaluation.ipynb #32c032ac
 METHOD_STYLE = {"budget": ("o-", "budget cut-off"), "wait": ("s-", "Wait extension"),
-                "majority": ("^--", "majority vote")}  # method -> (matplotlib style, legend label)
+                "majority": ("^--", "majority vote"), "plain": ("D", "no forcing (s1 w/o BF)")}  # method -> (matplotlib style, legend label)
 
 def style_scaling_axes(ax, title: str, legend_loc: str = "upper left"):
     "The look of the paper's Figure 1: log2 thinking-token axis, accuracy from 0 to 100%, grid, legend."
@@ -617,8 +823,10 @@ def plot_scaling(results, benchmarks: Sequence[str] | None = None, reference: di
             g = g.sort_values("thinking_tokens")
             ax.plot(g.thinking_tokens, g.accuracy, style, label=label)
             prefix = {"wait": "W", "majority": "k"}.get(method, "")
-            for _, r in g.iterrows(): ax.annotate(f"{prefix}{r.value}", (r.thinking_tokens, r.accuracy), fontsize=7,
-                                                  textcoords="offset points", xytext=(3, 3))
+            for _, r in g.iterrows():
+                if r.value is None or r.value != r.value: continue  # a lone setting (plain): its legend names it
+                ax.annotate(f"{prefix}{r.value}", (r.thinking_tokens, r.accuracy), fontsize=7,
+                            textcoords="offset points", xytext=(3, 3))
         if reference and bench == reference_benchmark:
             ax.plot(reference["thinking_tokens"], reference["accuracy"], "x:", color="grey", label=REFERENCE_LABEL)
         style_scaling_axes(ax, f"{title}: {bench}")
@@ -629,9 +837,9 @@ PAPER_HEADLINES = [  # (what, benchmark, our group (method_metrics) or setting, 
     ("accuracy, budget forcing (%)", "aime24", "forcing", "performance", 56.7, "Table 1, s1-32B"),
     ("accuracy, budget forcing (%)", "math500", "forcing", "performance", 93.0, "Table 1, s1-32B"),
     ("accuracy, budget forcing (%)", "gpqa_diamond", "forcing", "performance", 59.6, "Table 1, s1-32B"),
-    ("accuracy, no forcing (%)", "aime24", "budget=auto", "accuracy", 50.0, "Table 1, s1 w/o BF"),
-    ("accuracy, no forcing (%)", "math500", "budget=auto", "accuracy", 92.6, "Table 1, s1 w/o BF"),
-    ("accuracy, no forcing (%)", "gpqa_diamond", "budget=auto", "accuracy", 56.6, "Table 1, s1 w/o BF"),
+    ("accuracy, no forcing (%)", "aime24", "plain", "accuracy", 50.0, "Table 1, s1 w/o BF"),
+    ("accuracy, no forcing (%)", "math500", "plain", "accuracy", 92.6, "Table 1, s1 w/o BF"),
+    ("accuracy, no forcing (%)", "gpqa_diamond", "plain", "accuracy", 56.6, "Table 1, s1 w/o BF"),
     ("accuracy, Wait x1 (%)", "aime24", "wait=1", "accuracy", 53.3, "Table 5"),
     ("accuracy, Wait x2 (%)", "aime24", "wait=2", "accuracy", 53.3, "Table 5"),
     ("accuracy, Wait x4 (%)", "aime24", "wait=4", "accuracy", 56.7, "Table 5"),
@@ -657,52 +865,74 @@ def headline_table(results) -> "pd.DataFrame":
                          for what, bench, source, key, paper, paper_source in PAPER_HEADLINES])
 
 # %% ../nbs/05_evaluation.ipynb #a6036df1
-def parse_values(s: str | Sequence) -> list:
-    "A comma-separated list ('500,1000,auto') as ints where possible: [500, 1000, 'auto']."
-    if not isinstance(s, str): return list(s)
-    return [int(v) if re.fullmatch(r"-?\d+", v.strip()) else v.strip() for v in s.split(",") if v.strip()]
-
-def evaluate(model: str = "tiny", benchmarks: Sequence[str] = ("math500", "aime24"), n_problems: int | None = 3,
-             budgets: Sequence = (16, 32, 64), waits: Sequence[int] = (0, 1, 2), wait_budget: int | str | None = 32,
-             majority_k: int = 4, majority_temperature: float = 1.0, max_answer_tokens: int = 16, engine: str = "hf",
-             data_dir: str | None = None, run_dir: str | Path = "runs/eval", generate_fn: Callable | None = None,
-             tensor_parallel: int = 1, gpqa_fallback: str | None = "A"):
+def evaluate(model: str = "tiny", benchmarks: Sequence[str] | None = None, n_problems: int | None = None,
+             budgets: Sequence | None = None, waits: Sequence[int] | None = None, wait_budget: int | str | None = None,
+             majority_k: int | None = None, majority_temperature: float = 1.0, max_answer_tokens: int | str | None = None,
+             engine: str = "hf", data_dir: str | None = None, run_dir: str | Path = "runs/eval",
+             generate_fn: Callable | None = None, tensor_parallel: int = 1, gpqa_fallback: str | None = "A", *,
+             gpqa_prompt: str = "s1",  # "s1" (the bare question) or "instructed" (simple-evals' preamble)
+             plain: bool | None = None):  # run the "s1 w/o BF" setting (None: for a real model, not for a toy)
     "The whole evaluation: sweep, metrics, plot and headline table, all written to `run_dir`; returns the summary."
-    problems = [p for name in benchmarks for p in load_benchmark(name, data_dir, limit=n_problems)]
-    settings = budget_settings(budgets) + wait_settings(waits, wait_budget)
-    if majority_k: settings.append(majority_setting(majority_k, majority_temperature, wait_budget))
+    plan = eval_plan(model, benchmarks, n_problems, budgets, waits, wait_budget, majority_k, majority_temperature,
+                     max_answer_tokens, engine, tensor_parallel=tensor_parallel, gpqa_fallback=gpqa_fallback,
+                     gpqa_prompt=gpqa_prompt, plain=plain)  # every value checked before anything loads
+    a = plan["args"]
+    problems = [p for name in a["benchmarks"] for p in load_benchmark(name, data_dir, limit=a["n_problems"] or None,
+                                                                      gpqa_template=GPQA_PROMPTS[gpqa_prompt])]
     lm, tok = load_engine_model(model, engine, tensor_parallel)
-    res = run_sweep(problems, settings, lm, tok, run_dir, engine, model_identity(model), generate_fn,
-                    gpqa_fallback=gpqa_fallback, max_answer_tokens=max_answer_tokens)
+    res = run_sweep(problems, plan["settings"], lm, tok, run_dir, engine, model_identity(model), generate_fn,
+                    gpqa_fallback=gpqa_fallback, **plan["base"])
     run_dir = Path(run_dir)
     import pandas as pd
-    pd.DataFrame([m for b in benchmarks for m in method_metrics(res, b)]).to_csv(run_dir / "metrics.csv", index=False)
+    pd.DataFrame([m for b in a["benchmarks"] for m in method_metrics(res, b)]).to_csv(run_dir / "metrics.csv", index=False)
     headline_table(res).to_csv(run_dir / "headlines.csv", index=False)
-    plot_scaling(res, benchmarks, title=str(model), out=run_dir / "test_time_scaling.png")
+    plot_scaling(res, a["benchmarks"], title=str(model), out=run_dir / "test_time_scaling.png")
     return res
 
+# %% ../nbs/05_evaluation.ipynb #e7a1c001
+def _none(v: str | None, word: str = "none"): return None if v is not None and v.lower() == word else v
+
+def _yes_no(v: str | None) -> bool | str | None:
+    return v if v is None else {"yes": True, "no": False, "true": True, "false": False}.get(v.lower(), v)
+
 @call_parse
-def eval_cli(
+def _eval_command(
     model: str = "tiny",  # tiny size, local folder or hub id (real run: simplescaling/s1.1-32B)
-    benchmarks: str = "math500,aime24",  # comma-separated: aime24, aime25, math500, gpqa_diamond
-    n: int = 3,  # problems per benchmark (0 = all)
-    budgets: str = "16,32,64",  # thinking budgets (real run: 500,1000,2000,4000,8000,16000,auto)
-    waits: str = "0,1,2",  # Wait counts (real run: 0,1,2,4,6)
-    wait_budget: str = "32",  # thinking cap during the Wait and majority runs ('auto' or 'none' allowed)
-    majority: int = 4,  # samples for majority voting (0 = skip; real run: 64)
+    benchmarks: str = None,  # comma-separated: aime24, aime25, math500, gpqa_diamond (default: per model, see --dry-run)
+    n: int = None,  # problems per benchmark, 0 = all (toy model: 3, real model: all)
+    budgets: str = None,  # thinking budgets (toy: 16,32,64; real: 500,1000,2000,4000,8000,16000,auto)
+    waits: str = None,  # Wait counts (toy: 0,1,2; real: 0,1,2,4,6)
+    wait_budget: str = None,  # thinking cap during the Wait and majority runs: a number, auto or none (toy: 32; real: auto)
+    majority: int = None,  # samples for majority voting, 0 = skip (toy: 4; real: 64)
     temperature: float = 1.0,  # sampling temperature for majority voting
-    max_answer_tokens: int = 16,  # cap on answer tokens (real run: 2048)
+    max_answer_tokens: str = None,  # cap on answer tokens, or 'context' = what the context leaves (toy: 16; real: context, s1's rule)
+    plain: str = None,  # run the "s1 w/o BF" setting: yes or no (toy: no; real: yes)
     engine: str = "hf",  # forcing engine: hf, vllm, vllm-harness
     tp: int = 1,  # vLLM tensor parallel size (real run: 8)
     data: str = None,  # local benchmark folder (default: ../shared/data/benchmarks, else the hub)
-    out: str = "runs/eval",  # run folder: completions, results.csv/json, metrics, plot; rerun to resume
+    out: str = "runs/eval",  # run folder: completions, results.csv/json, metrics, plot; rerun to resume or repair
     gpqa_fallback: str = "A",  # GPQA letter graded when none is found (s1's harness: A); 'none' = graded wrong
+    gpqa_prompt: str = "s1",  # GPQA prompt: s1 (the bare question, s1's harness) or instructed (simple-evals' preamble)
+    dry_run: bool = False,  # print the settings this command would run, one a line, and exit without loading anything
 ):
     "Evaluate test-time scaling like the paper: budget, Wait and majority sweeps, metrics, plot."
-    cap = None if wait_budget.lower() == "none" else parse_values(wait_budget)[0]
-    fallback = None if gpqa_fallback.lower() == "none" else gpqa_fallback
-    res = evaluate(model, parse_values(benchmarks), n or None, parse_values(budgets), parse_values(waits), cap,
-                   majority, temperature, max_answer_tokens, engine, data, out, tensor_parallel=tp,
-                   gpqa_fallback=fallback)
+    answer = max_answer_tokens if max_answer_tokens is None or not max_answer_tokens.strip().isdigit() else int(max_answer_tokens)
+    cap = wait_budget if wait_budget is None or not wait_budget.strip().isdigit() else int(wait_budget)
+    kw = dict(tensor_parallel=tp, gpqa_fallback=_none(gpqa_fallback), gpqa_prompt=gpqa_prompt, plain=_yes_no(plain))
+    plan = eval_plan(model, benchmarks, n, budgets, waits, cap, majority, temperature, answer, engine, **kw)
+    if dry_run: print("\n".join(plan_lines(plan))); return 0
+    res = evaluate(model, benchmarks, n, budgets, waits, cap, majority, temperature, answer, engine, data, out, **kw)
     print(res[["benchmark", "setting", "n", "accuracy", "thinking_tokens", "cut_by_budget"]].to_string(index=False))
     print(f"written to {out}: results.csv, results.json, metrics.csv, headlines.csv, test_time_scaling.png")
+
+def _underscored(arg: str) -> str:
+    "A long option with dashes in its name (`--dry-run`) spelled as the parser knows it (`--dry_run`)."
+    if not arg.startswith("--"): return arg
+    name, eq, value = arg.partition("=")
+    return "--" + name[2:].replace("-", "_") + eq + value
+
+def eval_cli(**kwargs):
+    "Evaluate test-time scaling like the paper: budget, Wait and majority sweeps, metrics, plot."
+    if kwargs: return _eval_command(**kwargs)
+    sys.argv = [sys.argv[0], *map(_underscored, sys.argv[1:])]
+    return _eval_command()  # parses sys.argv, as `s1 eval ...` does (--dry-run and --dry_run alike)

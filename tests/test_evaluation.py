@@ -118,16 +118,50 @@ def test_extraction_follows_s1():
     assert extract_answer("\nx\n<|im_start|>answer\nFinal Answer:\n<|im_end|>") == (None, "nothing after 'Answer:'")
 
 
-def test_only_the_answer_turn_is_graded():
-    """The spec: the text after the LAST `<|im_start|>answer\\n`; another turn is neither an answer nor part of one."""
-    user_turn = "\nthinking, not done<|im_start|>user\nAnswer: 5"
-    assert extract_answer(user_turn) == (None, "no answer delimiter")
-    assert not grade(user_turn, "5", "aime").correct
-    assert extract_answer("\nx<|im_start|>step\nAnswer: 4") == (None, "no answer delimiter")
+def test_only_the_answer_turn_is_graded_when_there_is_one():
+    """s1: the text after the LAST `<|im_start|>answer\\n`; a later turn is not part of the answer."""
     for after in ("<|im_end|>\n<|im_start|>user\nAnswer: 5", "\n<|im_start|>user\nAnswer: 5"):  # with or without im_end
         assert extract_answer(DONE + "Answer: 3" + after) == ("3", "Answer:")
     two = "\na\n<|im_start|>answer\nAnswer: 1\n<|im_start|>answer\nAnswer: 2<|im_end|>"
     assert extract_answer(two) == ("2", "Answer:")  # the last answer turn
+
+
+def test_without_the_delimiter_s1_falls_back_to_the_last_turn_then_the_whole_text():
+    """s1's harness (aime/utils.py, gpqa/openai/utils.py): no `<|im_start|>answer\\n` -> the text after the last
+    `<|im_start|>` minus its first line (the role), else the whole completion; `strict=True` is the old reading."""
+    user_turn = "\nthinking, not done<|im_start|>user\nAnswer: 5"
+    assert extract_answer(user_turn) == ("5", "Answer: (no answer delimiter: last turn)")
+    assert grade(user_turn, "5", "aime").correct
+    assert extract_answer("\nx<|im_start|>step\nAnswer: 4") == ("4", "Answer: (no answer delimiter: last turn)")
+    assert extract_answer("The sum is \\boxed{12}.") == ("12", "boxed (no answer delimiter: whole text)")
+    assert extract_answer("\nI think 5 \\boxed{5}") == ("5", "boxed (no answer delimiter: whole text)")
+    for text in (user_turn, "The sum is \\boxed{12}."):
+        assert extract_answer(text, strict=True) == (None, "no answer delimiter")
+        assert grade(text, "5", "aime", strict=True).reason == "no answer delimiter"
+
+
+def test_answer_is_matched_case_insensitively_as_s1():
+    for text in ("answer: 7", "ANSWER: 7", "Final answer:7", "The answer : 7"):
+        assert extract_answer(DONE + text) == ("7", "Answer:"), text
+    assert grade(DONE + "final answer: 7", "7", "aime").correct
+    assert extract_answer(DONE + "so $\\boxed 7$.") == ("7", "boxed")  # s1's bare `\\boxed 7` form
+
+
+@pytest.mark.parametrize("answer,gold,kind,named", [
+    ("Answer: 204 or 205", "204", "aime", "204, 205"), ("\\boxed{204 \\text{ or } 205}", "205", "aime", "204, 205"),
+    ("Answer: 3, 4", "3", "count", "3, 4"), ("Answer: A is wrong, the answer is C", "A", "gpqa", "A, C"),
+    ("Answer: A is wrong, the answer is C", "C", "gpqa", "A, C"), ("\\boxed{(B) or (D)}", "B", "gpqa", "B, D")])
+def test_an_answer_naming_two_candidates_is_never_correct(answer, gold, kind, named):
+    g = grade(DONE + answer, gold, kind)
+    assert (g.correct, g.reason) == (False, f"names more than one answer: {named}")
+    assert grade(DONE + answer, gold, kind, gpqa_fallback=None).correct is False
+    assert majority_vote([g.extracted] * 3, kind) is None  # no vote for it either
+
+
+def test_one_candidate_with_words_still_reads():
+    assert grade(DONE + "Answer: 204 minutes", "204", "aime").correct
+    assert grade(DONE + "Answer: B) A noble gas", "B", "gpqa").correct  # 'A' the article is no candidate
+    assert grade(DONE + "\\boxed{x = 204}", "204", "aime").correct
 
 
 def test_a_budget_cut_reaches_the_grader_with_its_forced_end(tiny):
@@ -143,7 +177,7 @@ def test_a_budget_cut_reaches_the_grader_with_its_forced_end(tiny):
 
 
 @pytest.mark.parametrize("text,reason", [("", "empty output"), ("   \n", "empty output"),
-                                         ("\nI think 5 \\boxed{5}", "no answer delimiter")])
+                                         ("\nI think 5, no box", "no answer delimiter, and no \\boxed{} or 'Answer:' in the text")])
 def test_unanswerable_outputs_are_wrong_with_a_reason(text, reason):
     g = grade(text, "5", "aime")
     assert (g.correct, g.extracted, g.reason) == (False, None, reason)
@@ -182,7 +216,8 @@ def test_aime_unreadable_answer_keeps_its_reason():
 
 @pytest.mark.parametrize("text,why", [(DONE + "Probably the noble gas.", "no \\boxed{} or 'Answer:' in the answer"),
                                       (DONE + "Answer: Argon", "could not read 'Argon' as a letter A-D"),
-                                      ("", "empty output"), ("\nno end of thinking", "no answer delimiter")])
+                                      ("", "empty output"),
+                                      ("\nno end of thinking", "no answer delimiter, and no \\boxed{} or 'Answer:' in the text")])
 def test_gpqa_defaults_to_a_like_s1_unless_strict(text, why):
     for gold, correct in (("A", True), ("C", False)):
         g = grade(text, gold, "gpqa")  # default: s1's harness
@@ -262,11 +297,12 @@ def test_bad_outputs_mid_sweep_are_recorded_not_raised(tmp_path):
     golds = [("1", "aime"), ("2", "aime"), ("3", "aime"), (None, "aime"), ("5", "chess")]
     problems = [dict(id=f"t/{i}", problem=f"q{i}", answer=a, kind=k, benchmark="t") for i, (a, k) in enumerate(golds)]
     texts = [DONE + "Answer: 1", "", "\nno delimiter at all", DONE + "Answer: 4", DONE + "Answer: 5"]
+    nothing = "no answer delimiter, and no \\boxed{} or 'Answer:' in the text"
     fake = lambda prompts, *a, **kw: [FakeOutput(t) for t in texts]
     res = run_sweep(problems, budget_settings([8]), None, None, tmp_path, generate_fn=fake, progress=False)
     row = res.iloc[0]
     assert (row.n, row.accuracy) == (5, 20.0)
-    assert json.loads(row.failures) == {"empty output": 1, "no answer delimiter": 1, "no gold answer": 1,
+    assert json.loads(row.failures) == {"empty output": 1, nothing: 1, "no gold answer": 1,
                                         "unknown kind 'chess' (known: ['aime', 'count', 'gpqa', 'math'])": 1}
 
 
@@ -318,7 +354,7 @@ def test_interrupted_sweep_resumes_without_redoing_settings(tiny, tmp_path):
 def results_table(rows, benchmark="aime24"):
     """A sweep summary from (method, value, thinking tokens, accuracy, cap) rows, as run_sweep makes it."""
     import pandas as pd
-    return pd.DataFrame([dict(method=m, value=v, setting=f"{m}={v}", benchmark=benchmark, n=30, accuracy=a,
+    return pd.DataFrame([dict(method=m, value=v, setting=m if v is None else f"{m}={v}", benchmark=benchmark, n=30, accuracy=a,
                               thinking_tokens=t, budget=cap) for m, v, t, a, cap in rows])
 
 
@@ -340,8 +376,10 @@ def test_forcing_group_reproduces_the_papers_budget_forcing_numbers():
     assert h.loc[("Performance (%)", "aime24")].ours == 56.7 and h.loc[("Control (%)", "aime24")].ours == 100.0
     assert h.loc[("accuracy, budget forcing (%)", "aime24")].ours == 56.7
     assert round(h.loc[("Scaling (points per doubling)", "aime24")].ours) == 15
-    assert h.loc[("accuracy, no forcing (%)", "aime24")][["paper", "ours", "ours_from"]].tolist() == [50.0, 50.0,
-                                                                                                   "budget=auto"]
+    no_bf = h.loc[("accuracy, no forcing (%)", "aime24")]
+    assert no_bf[["paper", "ours_from"]].tolist() == [50.0, "plain"] and no_bf.ours != no_bf.ours  # no plain row: NaN
+    h = headline_table(results_table(FIG1_ROWS + [("plain", None, 5300, 50.0, None)])).set_index(["metric", "benchmark"])
+    assert h.loc[("accuracy, no forcing (%)", "aime24")][["paper", "ours", "ours_from"]].tolist() == [50.0, 50.0, "plain"]
     assert h.loc[("accuracy, no forcing (%)", "math500")].paper == 92.6
 
 

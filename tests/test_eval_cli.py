@@ -1,0 +1,163 @@
+"""`s1 eval` on the command line: real-run commands give s1's settings (checked with --dry-run), every argument is
+checked before anything loads, the answer gets what the context leaves on a real model, `--engine hf` uses the GPU."""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from s1_nb import evaluation as ev
+
+REPO = Path(__file__).resolve().parents[1]
+
+S1_BUDGETS = [500, 1000, 2000, 4000, 8000, 16000, "auto"]  # eval/commands.sh, "s1 Budget Forcing"
+S1_WAITS = [0, 1, 2, 4, 6]  # thinking_n_ignore=1,2,4,6 under max_tokens_thinking=auto, plus none
+
+
+def documented_eval_commands() -> list[tuple[str, str]]:
+    """Every `s1 eval ...` command in README.md and in the chapters' markdown, continuation lines joined."""
+    import nbformat
+    texts = [("README.md", (REPO / "README.md").read_text())]
+    for nb in sorted((REPO / "nbs").glob("*.ipynb")):
+        cells = nbformat.read(nb, as_version=4).cells
+        texts += [(nb.name, c.source) for c in cells if c.cell_type == "markdown"]
+    found = []
+    for where, text in texts:
+        joined = re.sub(r"\\\n\s*", " ", text)
+        found += [(where, m.group(0).strip()) for m in re.finditer(r"(?m)^\s*s1 eval [^\n`]*", joined)]
+    return found
+
+
+def dry_run(capsys, monkeypatch, argv: list[str]) -> list[str]:
+    from s1_nb.cli import main
+    def no_loading(*a, **kw): raise AssertionError("--dry-run loaded something")
+    for name in ("load_engine_model", "load_benchmark", "run_sweep"): monkeypatch.setattr(ev, name, no_loading)
+    capsys.readouterr()
+    assert main(["eval", *argv]) == 0
+    return capsys.readouterr().out.splitlines()
+
+
+def settings_of(lines: list[str]) -> dict:
+    return {m.group(1): json.loads(m.group(2)) for m in (re.match(r"setting (\S+): (\{.*\})$", l) for l in lines) if m}
+
+
+def s1_settings() -> dict:
+    out = {f"budget={b}": dict(max_thinking_tokens=b, max_answer_tokens=None, samples=1) for b in S1_BUDGETS}
+    out |= {f"wait={w}": dict(num_waits=w, max_thinking_tokens="auto", max_answer_tokens=None, samples=1) for w in S1_WAITS}
+    out["majority=64"] = dict(temperature=1.0, max_thinking_tokens="auto", max_answer_tokens=None, samples=64)
+    out["plain"] = dict(think_prefix=False, max_thinking_tokens=None, max_answer_tokens=None, samples=1)
+    return out
+
+
+def test_the_documented_real_run_commands_are_found():
+    cmds = documented_eval_commands()
+    assert any(w == "README.md" for w, _ in cmds) and any(w == "05_evaluation.ipynb" for w, _ in cmds), cmds
+
+
+@pytest.mark.parametrize("where,command", documented_eval_commands())
+def test_documented_real_run_commands_give_s1s_settings(where, command, capsys, monkeypatch):
+    argv = command.split()[2:]
+    model = argv[argv.index("--model") + 1]
+    assert not ev.is_toy_model(model), f"{where}: {command}"
+    lines = dry_run(capsys, monkeypatch, [*argv, "--dry-run"])
+    assert settings_of(lines) == s1_settings(), f"{where}: {command}"
+    assert "problems per benchmark: all" in lines
+    benchmarks = next(l for l in lines if l.startswith("benchmarks: ")).split(": ")[1].split(",")
+    assert {"aime24", "math500", "gpqa_diamond"} <= set(benchmarks)
+    assert "gpqa: prompt s1, fallback A" in lines
+
+
+def test_a_bare_real_model_command_gets_s1s_values(capsys, monkeypatch):
+    lines = dry_run(capsys, monkeypatch, ["--model", "simplescaling/s1.1-32B", "--engine", "vllm", "--dry_run"])
+    assert settings_of(lines) == s1_settings()
+    assert "benchmarks: aime24,aime25,math500,gpqa_diamond" in lines
+
+
+def test_a_toy_model_gets_the_cpu_demo_values(capsys, monkeypatch, tiny_path):
+    for model in ("tiny", str(tiny_path)):
+        got = settings_of(dry_run(capsys, monkeypatch, ["--model", model, "--dry-run"]))
+        assert list(got) == ["budget=16", "budget=32", "budget=64", "wait=0", "wait=1", "wait=2", "majority=4"]
+        assert got["wait=1"] == dict(num_waits=1, max_thinking_tokens=32, max_answer_tokens=16, samples=1)
+
+
+def test_the_answer_cap_is_an_option(capsys, monkeypatch):
+    real = settings_of(dry_run(capsys, monkeypatch, ["--model", "org/real", "--max_answer_tokens", "2048", "--dry-run"]))
+    assert {s["max_answer_tokens"] for s in real.values()} == {2048}
+    toy = settings_of(dry_run(capsys, monkeypatch, ["--max_answer_tokens", "context", "--dry-run"]))
+    assert {s["max_answer_tokens"] for s in toy.values()} == {None}
+
+
+def test_evaluate_gives_the_answer_what_the_context_leaves_on_a_real_model(tmp_path, monkeypatch):
+    data = tmp_path / "aime24.jsonl"
+    data.write_text(json.dumps(dict(id=1, problem="What is 1 + 1?", answer="2")) + "\n")
+    monkeypatch.setattr(ev, "load_engine_model", lambda *a, **kw: (None, None))
+    seen = []
+    class Out:
+        text, thinking_tokens, answer_tokens, waits, cut_by_budget = "\nx\n<|im_start|>answer\nAnswer: 2", 3, 1, 0, False
+    def fake(prompts, model, tokenizer, **cfg):
+        seen.append(cfg); return [Out() for _ in prompts]
+    for model, cap in (("org/real-model", None), ("tiny", 16)):
+        seen.clear()
+        ev.evaluate(model, ["aime24"], 0, [8], [1], majority_k=0, data_dir=str(data), run_dir=tmp_path / model,
+                    generate_fn=fake, plain=False)
+        assert [c["max_answer_tokens"] for c in seen] == [cap, cap]
+        assert seen[1]["max_thinking_tokens"] == ("auto" if cap is None else 32)  # the Wait cap
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--n", "-1"], "--n: -1 is not a count >= 0"),
+    (["--majority", "-2"], "--majority: -2 is not a count >= 0"),
+    (["--benchmarks", "aime24,aime24"], "--benchmarks: 'aime24' is listed twice"),
+    (["--benchmarks", "aime2024"], "--benchmarks: unknown benchmark 'aime2024'"),
+    (["--budgets", "8,8"], "--budgets: 8 is listed twice"),
+    (["--budgets", "-5"], "--budgets: -5 is not a positive budget"),
+    (["--budgets", "8,lots"], "--budgets: 'lots' is not a positive budget"),
+    (["--waits", "1,1"], "--waits: 1 is listed twice"),
+    (["--waits", "-1"], "--waits: -1 is not a number of Waits"),
+    (["--wait_budget", "0"], "--wait_budget: 0 is not a positive budget"),
+    (["--max_answer_tokens", "-3"], "--max_answer_tokens: '-3' is not a positive cap"),
+    (["--temperature", "0"], "--temperature: 0 (greedy) makes all 4 majority samples the same"),
+    (["--temperature", "-1"], "--temperature: -1.0 is not a temperature"),
+    (["--tp", "0"], "--tp: 0 is not a count >= 1"),
+    (["--engine", "jax"], "--engine: 'jax' is not hf, vllm or vllm-harness"),
+    (["--gpqa_fallback", "E"], "--gpqa_fallback: 'E' is not A-D"),
+    (["--gpqa_prompt", "chatty"], "--gpqa_prompt: 'chatty' is not one of"),
+    (["--plain", "maybe"], "--plain: 'maybe' is not yes or no"),
+    (["--budgets", "", "--waits", "", "--majority", "0"], "nothing to run"),
+])
+def test_bad_arguments_stop_before_anything_loads(argv, message, monkeypatch):
+    def loads(*a, **kw): raise AssertionError("loaded before the arguments were checked")
+    for name in ("load_engine_model", "load_benchmark", "run_sweep", "forcing_generate"): monkeypatch.setattr(ev, name, loads)
+    monkeypatch.setattr("sys.argv", ["s1 eval", *argv])
+    with pytest.raises(ValueError, match=re.escape(message)): ev.eval_cli()
+
+
+def test_bad_arguments_are_one_line_errors_from_the_s1_command(monkeypatch, capsys):
+    from s1_nb.cli import main
+    monkeypatch.setattr(ev, "load_engine_model", lambda *a, **kw: pytest.fail("loaded"))
+    try: rc = main(["eval", "--budgets", "8,8"])
+    except ValueError as e: rc, err = 2, str(e)  # a cli.main that does not turn errors into lines yet
+    else: err = capsys.readouterr().err
+    assert rc == 2 and "--budgets: 8 is listed twice" in err
+
+
+def test_the_auto_values_are_the_forcing_engines():
+    from s1_nb.forcing import AUTO_BUDGETS
+    assert tuple(ev.AUTO_VALUES) == tuple(AUTO_BUDGETS)
+
+
+@pytest.mark.parametrize("cuda", [True, False])
+def test_hf_engine_puts_the_model_on_the_gpu_when_there_is_one(cuda, monkeypatch):
+    import torch
+    from s1_nb import core
+    seen = {}
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(core, "load_model", lambda model, **kw: seen.update(kw, model=model) or ("m", "t"))
+    assert ev.load_engine_model("tiny", "hf") == ("m", "t")
+    assert seen["device"] == ("cuda" if cuda else None) and seen["dtype"] in ("auto", torch.bfloat16)
+
+
+@pytest.mark.gpu
+def test_hf_engine_loads_onto_the_gpu(tiny_path):
+    model, tok = ev.load_engine_model(str(tiny_path), "hf")
+    assert next(model.parameters()).device.type == "cuda"
