@@ -25,10 +25,11 @@ NEEDS_CLONE = ("the chapters are notebooks in a clone of the repository: git clo
                "pip install -e '.[dev]' there and run `s1 notebooks` from that environment")
 
 def repo_notebooks(nbs: Path | str | None = None) -> list[Path]:
-    "The chapter notebooks (`NN_name.ipynb`) in reading order."
+    "The front page (`index.ipynb`) and the chapter notebooks (`NN_name.ipynb`) in reading order."
     nbs = Path(nbs) if nbs else Path(__file__).resolve().parents[1] / "nbs"
     if not nbs.is_dir(): raise FileNotFoundError(f"no notebooks folder at {nbs}: {NEEDS_CLONE}")
-    return sorted(p for p in nbs.glob("[0-9][0-9]_*.ipynb") if not p.stem.startswith("99"))
+    return [p for p in [nbs / "index.ipynb"] if p.exists()] + \
+           sorted(p for p in nbs.glob("[0-9][0-9]_*.ipynb") if not p.stem.startswith("99"))
 
 def chosen_notebooks(only: str = "", nbs: Path | str | None = None) -> list[Path]:
     "The chapters whose name contains `only` (all when empty); an `only` that matches none is an error."

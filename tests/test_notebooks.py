@@ -10,7 +10,7 @@ import pytest
 
 from conftest import ARTIFACTS, REPO
 
-NOTEBOOKS = sorted((REPO / "nbs").glob("[0-9]*.ipynb"))
+NOTEBOOKS = [REPO / "nbs" / "index.ipynb"] + sorted((REPO / "nbs").glob("[0-9]*.ipynb"))
 
 
 @pytest.fixture(scope="session")

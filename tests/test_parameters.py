@@ -23,7 +23,8 @@ def test_parameters_are_checked_right_after_the_parameters_cell(nb):
     i = next(i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", []))
     check = "".join(cells[i + 1]["source"])
     assert "check_parameters(" in check, f"{nb.name}: the cell after the parameters cell does not call check_parameters"
-    rules = ast.parse(check).body[0].value.args[1]
+    call = next(n for n in ast.walk(ast.parse(check)) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "check_parameters")
+    rules = call.args[1]
     checked = {k.arg for k in rules.keywords} if isinstance(rules, ast.Call) else {ast.literal_eval(k) for k in rules.keys}
     missing = [n for n in parameter_names(cells[i]) if n not in checked]
     assert not missing, f"{nb.name}: parameters without a rule in check_parameters: {missing}"
