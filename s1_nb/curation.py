@@ -72,7 +72,8 @@ def read_json_rows(path: Path | str) -> list[dict]:
         if path.suffix == ".json":
             try: data = json.loads(f.read().decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as e: raise ValueError(f"{path}: not valid UTF-8 JSON ({e})") from None
-            lines = [(i, r) for i, r in enumerate(data if isinstance(data, list) else [data], 1)]
+            if isinstance(data, dict): return pd.DataFrame(data).to_dict("records")  # pandas' column layout
+            lines = enumerate(data if isinstance(data, list) else [data], 1)
         else: lines = enumerate(f, 1)
         for i, line in lines:
             if isinstance(line, bytes):
@@ -306,7 +307,8 @@ def _plant_copies(rows: list[dict], rng: np.random.Generator, benchmarks: dict |
         rows[j]["_planted"].append(f"copy:{b}:{i}")
 
 # %% ../nbs/01_curation.ipynb #876a9440
-BENCHMARK_FILES = {"aime24": "aime24_nofigures.jsonl", "aime25": "aime25_nofigures.jsonl", "math500": "math500.jsonl"}
+BENCHMARK_FILES = {"aime24": "aime24_nofigures.jsonl", "aime25": "aime25_nofigures.jsonl", "math500": "math500.jsonl",
+                   "gpqa_diamond": "gpqa_diamond.jsonl"}  # names in ../shared/data/benchmarks (GPQA only if you add it)
 _LCB = "hf://datasets/livecodebench/code_generation_lite/"
 BENCHMARK_HUB = {  # name -> (hub id, or json files on the hub; config; split; question column)
     "aime22_24": ("AI-MO/aimo-validation-aime", None, "train", "problem"),  # AIME 2022-2024, 90 problems
@@ -319,6 +321,12 @@ BENCHMARK_HUB = {  # name -> (hub id, or json files on the hub; config; split; q
 }
 S1_BENCHMARKS = ("aime22_24", "math500", "gpqa_diamond", "livecodebench_v4")  # s1's collect_data.py test sets
 PARTIAL_FILES = {"aime22_24": "aime24"}  # offline, only this part of a set is in ../shared
+
+def _file_questions(f: Path) -> list[str]:
+    rows = read_json_rows(f)
+    field = next((c for c in ("problem", "Question", "question") if rows and c in rows[0]), None)
+    if field is None: raise ValueError(f"{f}: no problem/Question/question field in its rows")
+    return [r[field] for r in rows]
 
 def _hub_questions(name: str) -> list[str]:
     from datasets import load_dataset
@@ -338,12 +346,12 @@ def load_benchmarks(names: Sequence[str] = S1_BENCHMARKS, shared_dir: Path | str
     for name in names:
         if name not in BENCHMARK_HUB: raise ValueError(f"unknown benchmark {name!r}; choose from {sorted(BENCHMARK_HUB)}")
         f, part = local(name), local(PARTIAL_FILES.get(name, ""))
-        if f is not None and f.exists(): out[name] = [json.loads(l)["problem"] for l in f.read_text().splitlines() if l.strip()]
+        if f is not None and f.exists(): out[name] = _file_questions(f)
         elif online:
             try: out[name] = _hub_questions(name)
             except Exception as e: notes.append(f"{name} skipped ({type(e).__name__}: {str(e)[:80]})")  # e.g. gated GPQA
         if name not in out and part is not None and part.exists():
-            out[name] = [json.loads(l)["problem"] for l in part.read_text().splitlines() if l.strip()]
+            out[name] = _file_questions(part)
             notes.append(f"{name}: only its {part.name} part is available ({BENCHMARK_HUB[name][0]} needs the hub)")
         elif name not in out and not online: notes.append(f"{name} skipped (offline, no local file)")
     if verbose and notes: print("benchmarks: " + "; ".join(notes))
@@ -546,7 +554,8 @@ def _repo_sample(df: pd.DataFrame, n: int, seed: int, selected: list, uniform_un
     length = df["gemini_length"]
     while len(selected) < n:
         if not domains: raise ValueError(f"only {len(selected)} rows are left after filtering; cannot select n={n}")
-        if len(selected) < uniform_until or not bench: d = domains[rng.choice(len(domains), size=1)[0]]
+        if len(selected) < uniform_until or not bench:  # no AIME/GPQA domain left: uniform (s1's code would fail)
+            d = domains[rng.choice(len(domains), size=1)[0]]
         else: d = bench[rng.choice(len(bench), size=1, p=bench_p)[0]]
         ids = by_domain[d]
         lengths = np.array([int(length[i]) for i in ids])
@@ -604,6 +613,7 @@ def curate(pool, n: int | None = 1000, seed: int = 0, benchmarks: dict | None = 
            timings: dict | None = None):
     "Run s1's curation on `pool` (hub id, file, Dataset or DataFrame); return `(s1K-schema Dataset, Funnel)`."
     # n=None keeps every survivor; `timings`, if a dict, receives the seconds of each stage
+    if diversity not in ("paper", "repo"): raise ValueError(f"diversity={diversity!r}: choose 'paper' or 'repo'")
     clock = time.perf_counter
     t = clock()
     df = load_pool(pool)

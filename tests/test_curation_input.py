@@ -203,3 +203,23 @@ def test_cli_flags_are_checked(tmp_path):
         curate_cli.__wrapped__(pool="synthetic:50", decontamination="fuzzy", out=str(tmp_path))
     with pytest.raises(ValueError, match="--diversity 'random'"):
         curate_cli.__wrapped__(pool="synthetic:50", diversity="random", out=str(tmp_path))
+
+
+def test_local_benchmark_files_with_their_own_question_field(tmp_path):
+    bench = tmp_path / "data" / "benchmarks"
+    bench.mkdir(parents=True)
+    (bench / "gpqa_diamond.jsonl").write_text(json.dumps({"Question": "Which gas is lighter than air?", "Record ID": "r1"}) + "\n")
+    (bench / "math500.jsonl").write_text('{"problem": "Compute 1+1."}\n{"problem": \n')
+    assert load_benchmarks(("gpqa_diamond",), shared_dir=tmp_path, hub=False) == {"gpqa_diamond": ["Which gas is lighter than air?"]}
+    with pytest.raises(ValueError, match=r"math500.jsonl, line 2: not valid JSON"):
+        load_benchmarks(("math500",), shared_dir=tmp_path, hub=False)
+
+
+def test_json_pools_in_both_layouts(tmp_path, pool):
+    small = pool.head(4)
+    small.to_json(tmp_path / "cols.json")
+    small.to_json(tmp_path / "rows.json", orient="records")
+    for f in ("cols.json", "rows.json"):
+        assert load_pool(tmp_path / f).domain.tolist() == small.domain.tolist()
+    with pytest.raises(ValueError, match="diversity='random'"):
+        curate(pool, n=5, benchmarks=BENCH, diversity="random")
