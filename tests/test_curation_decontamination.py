@@ -17,8 +17,7 @@ STEMS = ["A bag holds {a} red and {b} blue marbles, and three marbles are drawn 
          "A committee of {a} people is chosen at random from {b} women and {b} men.",
          "Each vertex of a regular {a}-gon is colored red or blue, each color with probability one half.",
          "The real numbers $x$ and $y$ satisfy $x^2+y^2={a}$ and $xy={b}$."]
-FORMAT = re.compile(r"(?:can be (?:written|expressed)|is|are|equals?)?\s*\S*\s*,?\s*where\s.*(?:relatively prime|square of any prime).*",
-                    re.S | re.I)
+FORMAT = re.compile(r"(?:\$[^$]+\$|\\\([^)]*\\\)),?\s*where\s.*(?:relatively prime|square of any prime).*", re.S)  # "$\frac mn$, where ..."
 
 
 def answer_formats(questions):
@@ -57,7 +56,7 @@ def eval_set(b, against=("aime24", "math500"), other="aime25", n_items=10, seed=
     for j, tail in enumerate(tails):
         for k, stem in enumerate(STEMS):
             rows.append((False, f"tail{j}", "new stem + AIME answer format",
-                         stem.format(a=int(rng.integers(3, 30)), b=int(rng.integers(3, 30))) + " The answer " + tail))
+                         stem.format(a=int(rng.integers(3, 30)), b=int(rng.integers(3, 30))) + " The answer is " + tail))
     return pd.DataFrame(rows, columns=["is_copy", "source", "kind", "question"])
 
 
@@ -99,3 +98,14 @@ def test_precise_is_strict_about_realistic_non_copies(real):
     idx = benchmark_index({k: real[k] for k in ("aime24", "aime25")})
     df = pd.DataFrame({"question": real["math500"]})
     assert decontaminate(df, idx, "precise").empty and len(decontaminate(df, idx, "s1")) == 2
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("seed", [1, 2])
+def test_precise_with_few_copies_among_many_look_alikes(real, seed):
+    "As in a real pool: a few copies, many questions that only share AIME's answer formats."
+    df = eval_set(real, n_items=2, seed=seed)
+    idx = benchmark_index({k: real[k] for k in ("aime24", "math500")})
+    hit = df.index.isin(decontaminate(df, idx, "precise").index)
+    copies, others = int((hit & df.is_copy).sum()), int((hit & ~df.is_copy).sum())
+    assert copies == df.is_copy.sum() >= 20 and others <= copies / 2, (copies, others)
