@@ -1,0 +1,189 @@
+"""Run folders: each outputs file says what it holds, a rerun regenerates only what is missing or unreadable and
+never leaves a partial summary in place of a whole one; the plain ("s1 w/o BF") setting."""
+import json
+
+import pytest
+
+from s1_nb.evaluation import (budget_settings, headline_table, majority_setting, method_metrics, plain_setting,
+                              read_outputs, run_setting, run_sweep, wait_settings)
+
+DONE = "\nthinking\n<|im_start|>answer\n"
+PROBLEMS = [dict(id=f"t/{i}", problem=f"What is {i} + {i}?", answer=str(2 * i), kind="aime", benchmark="aime24")
+            for i in range(5)]
+
+
+class Out:
+    def __init__(self, text, thinking_tokens=4):
+        self.text, self.thinking_tokens, self.answer_tokens, self.waits, self.cut_by_budget = text, thinking_tokens, 1, 0, False
+
+
+class Engine:
+    """A stand-in for the forcing engine that answers each prompt's sum right and records every call; with a
+    temperature, the answer depends on the seed the engine gives the sequence (seed + index in the batch)."""
+    def __init__(self): self.calls = []
+    def __call__(self, prompts, model, tokenizer, **cfg):
+        self.calls.append((len(prompts), cfg))
+        outs = []
+        for j, p in enumerate(prompts):
+            i = int(p.split("What is ")[1].split(" +")[0])
+            drawn = f" seed {cfg.get('seed', 0) + j}" if cfg.get("temperature") else ""
+            outs.append(Out(DONE + f"Answer: {2 * i}{drawn}"))
+        return outs
+
+
+def sweep(tmp_path, settings, engine, **kw):
+    return run_sweep(PROBLEMS, settings, None, None, tmp_path, model_id="m", generate_fn=engine, progress=False, **kw)
+
+
+def outputs_file(tmp_path, name):
+    [path] = (tmp_path / "outputs").glob(f"{name}-*.jsonl")
+    return path
+
+
+def test_each_outputs_file_says_what_it_holds(tmp_path):
+    sweep(tmp_path, budget_settings([8]) + [majority_setting(2, 1.0, 8)], Engine())
+    for name, samples in (("budget=8", 1), ("majority=2", 2)):
+        path = outputs_file(tmp_path, name)
+        header = json.loads(path.read_text().splitlines()[0])
+        assert header["outputs_of"] == name and path.stem.endswith(header["key"])
+        assert (header["ids"], header["samples"], header["count"]) == ([p["id"] for p in PROBLEMS], samples, 5 * samples)
+        kept, h = read_outputs(path, header["key"])
+        assert len(kept) == 5 * samples and h["unreadable"] == 0
+
+
+def test_a_file_that_lost_its_tail_at_a_line_boundary_is_completed(tmp_path):
+    first = sweep(tmp_path, budget_settings([8, 16]), Engine())
+    path = outputs_file(tmp_path, "budget=8")
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:-2]))  # the last two completions gone, the file still ends in a newline
+    engine = Engine()
+    again = sweep(tmp_path, budget_settings([8, 16]), engine)
+    assert [n for n, _ in engine.calls] == [2]  # only the two lost completions, for that setting only
+    assert again.equals(first) and again.attrs["reused"] == 1
+    assert path.read_text() == "".join(lines)  # the file is whole again, in its order
+
+
+def test_an_unreadable_line_is_generated_again_and_only_it(tmp_path):
+    first = sweep(tmp_path, budget_settings([8]), Engine())
+    path = outputs_file(tmp_path, "budget=8")
+    lines = path.read_text().splitlines(keepends=True)
+    bad = lines[:]
+    bad[2] = bad[2][: len(bad[2]) // 2] + "\n"  # cut mid-line
+    bad[4] = json.dumps({"id": "t/3", "sample": 0}) + "\n"  # valid JSON, but not a completion
+    path.write_text("".join(bad))
+    engine = Engine()
+    again = sweep(tmp_path, budget_settings([8]), engine)
+    assert [n for n, _ in engine.calls] == [2] and again.equals(first)
+    assert path.read_text() == "".join(lines)
+
+
+def test_a_file_without_its_header_is_checked_against_the_problems(tmp_path):
+    first = sweep(tmp_path, budget_settings([8]), Engine())
+    path = outputs_file(tmp_path, "budget=8")
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[1:]))  # as written before the header existed
+    engine = Engine()
+    assert sweep(tmp_path, budget_settings([8]), engine).equals(first) and engine.calls == []
+    path.write_text("".join(lines[1:-1]))
+    assert sweep(tmp_path, budget_settings([8]), engine).equals(first) and [n for n, _ in engine.calls] == [1]
+
+
+def test_sampled_completions_are_repaired_with_the_seeds_they_had(tmp_path):
+    first = sweep(tmp_path, [majority_setting(3, 1.0, 8)], Engine())
+    path = outputs_file(tmp_path, "majority=3")
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:5] + lines[8:]))  # lose sample 0's last and sample 1's first two
+    engine = Engine()
+    again = sweep(tmp_path, [majority_setting(3, 1.0, 8)], engine)
+    assert [n for n, _ in engine.calls] == [1, 1, 1]  # each pair alone ...
+    assert path.read_text() == "".join(lines) and again.equals(first)  # ... and drawn exactly as before
+
+
+def test_a_rerun_that_cannot_repair_leaves_the_summary_alone(tmp_path):
+    sweep(tmp_path, budget_settings([8, 16]), Engine())
+    before = {f: (tmp_path / f).read_bytes() for f in ("results.json", "results.csv")}
+    path = outputs_file(tmp_path, "budget=16")
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:3]) + "{not json\n" + "".join(lines[4:]))
+    def dead(*a, **kw): raise RuntimeError("GPU lost")
+    with pytest.raises(RuntimeError, match="GPU lost"): sweep(tmp_path, budget_settings([8, 16]), dead)
+    assert {f: (tmp_path / f).read_bytes() for f in before} == before  # no partial table in place of the whole one
+
+
+def test_a_file_written_for_another_key_is_not_used(tmp_path):
+    sweep(tmp_path, budget_settings([8]), Engine())
+    path = outputs_file(tmp_path, "budget=8")
+    lines = path.read_text().splitlines(keepends=True)
+    header = json.loads(lines[0]); header["key"] = "0000000000"
+    path.write_text(json.dumps(header) + "\n" + "".join(lines[1:]))
+    engine = Engine()
+    sweep(tmp_path, budget_settings([8]), engine)
+    assert [n for n, _ in engine.calls] == [5]
+
+
+def test_repeated_problem_ids_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="problem ids must be unique"):
+        run_sweep(PROBLEMS + PROBLEMS[:1], budget_settings([8]), None, None, tmp_path, generate_fn=Engine(),
+                  progress=False)
+
+
+# ---- the plain setting: s1 w/o BF ----
+
+def test_plain_runs_without_think_prefix_cap_or_forced_end():
+    engine = Engine()
+    records = run_setting(plain_setting(), PROBLEMS[:2], None, None, generate_fn=engine, max_answer_tokens=None)
+    [(n, cfg)] = engine.calls
+    assert n == 2 and cfg["think_prefix"] is False and cfg["max_thinking_tokens"] is None
+    assert "num_waits" not in cfg and cfg["max_answer_tokens"] is None
+    assert plain_setting().name == "plain" and [r["sample"] for r in records] == [0, 0]
+
+
+def test_the_headline_no_forcing_row_is_the_plain_run(tmp_path):
+    res = sweep(tmp_path, budget_settings([8, "auto"]) + wait_settings([1], "auto") + [plain_setting()], Engine())
+    assert list(res.setting) == ["budget=8", "budget=auto", "wait=1", "plain"]
+    h = headline_table(res)
+    no_bf = h[(h.metric == "accuracy, no forcing (%)") & (h.benchmark == "aime24")].iloc[0]
+    assert (no_bf.ours_from, no_bf.ours) == ("plain", 100.0)
+    forcing = [m for m in method_metrics(res, "aime24") if m["method"] == "forcing"][0]
+    assert forcing["settings"] == 3  # budget and Wait runs; plain is not budget forcing
+
+
+def test_plain_reaches_the_forcing_engine(tiny):
+    """The real engine takes the plain setting's overrides (think_prefix=False: no prefill, no cap)."""
+    from s1_nb.forcing import ForcingConfig, make_config
+    cfg = make_config(None, **plain_setting().config, max_answer_tokens=None)
+    assert isinstance(cfg, ForcingConfig) and cfg.think_prefix is False and cfg.max_thinking_tokens is None
+
+
+# ---- GPQA: s1's bare question by default, simple-evals' preamble as an option ----
+
+GPQA_ROW = {"Question": "Which is a noble gas? ", "Correct Answer": " Argon", "Incorrect Answer 1": "Oxygen",
+            "Incorrect Answer 2": "Iron", "Incorrect Answer 3": "Sodium", "Record ID": "rec1"}
+
+
+def test_gpqa_asks_the_bare_question_as_s1(tmp_path):
+    import re
+    from s1_nb.evaluation import GPQA_INSTRUCTED_TEMPLATE, load_benchmark
+    f = tmp_path / "gpqa.jsonl"
+    f.write_text(json.dumps(GPQA_ROW) + "\n")
+    [p] = load_benchmark("gpqa_diamond", f)
+    assert p["problem"].startswith("Which is a noble gas? \n\nA) ")  # s1's QUERY_TEMPLATE, the text as given
+    choices = dict(re.findall(r"^([A-D])\) (.*)$", p["problem"], re.M))
+    assert sorted(choices.values()) == [" Argon", "Iron", "Oxygen", "Sodium"] and choices[p["answer"]] == " Argon"
+    assert "Answer the following" not in p["problem"]
+    [q] = load_benchmark("gpqa_diamond", f, gpqa_template=GPQA_INSTRUCTED_TEMPLATE)
+    assert q["problem"].startswith("Answer the following multiple choice question.") and q["answer"] == p["answer"]
+    assert q["problem"].endswith(p["problem"])
+
+
+@pytest.mark.parametrize("prompt,preamble", [("s1", False), ("instructed", True)])
+def test_the_gpqa_prompt_option_reaches_the_engine(prompt, preamble, tmp_path, monkeypatch):
+    from s1_nb import evaluation as ev
+    (tmp_path / "gpqa_diamond.jsonl").write_text(json.dumps(GPQA_ROW) + "\n")
+    monkeypatch.setattr(ev, "load_engine_model", lambda *a, **kw: (None, None))
+    seen = []
+    def fake(prompts, model, tokenizer, **cfg):
+        seen.extend(prompts); return [Out(DONE + "Answer: A") for _ in prompts]
+    ev.evaluate("org/real-model", ["gpqa_diamond"], 0, [8], [], majority_k=0, data_dir=str(tmp_path), run_dir=tmp_path / prompt,
+                generate_fn=fake, plain=False, gpqa_prompt=prompt)
+    assert seen and all(("Answer the following multiple choice question." in p) == preamble for p in seen)
