@@ -7,7 +7,9 @@ layouts: padded to the longest row of each batch (the default collator), `paddin
 one row with position_ids), and `packing=True` (best-fit-decreasing blocks of --block tokens, also padding-free). The
 rows are s1K-style generated rows whose lengths vary like the long tail of s1K. Prints a table and writes
 benchmarks/results/sft.json. The first optimizer step of each run is not timed; each layout runs --repeats times,
-interleaved, and the best run counts.
+interleaved, and the best run counts. A fourth run, `padded_example`, is the padded layout with s1's per-example loss
+weighting (the chapter's default), which runs each row of a micro-batch through its own forward pass: its ratio to
+`padded` is the price of that weighting at micro-batch --batch (s1's GPU recipe uses micro-batch 1, where it is free).
 """
 import argparse
 import json
@@ -44,8 +46,11 @@ def main():
 
     best = {}
     for _ in range(args.repeats):
-        for mode in ("padded", "padding_free", "packed"):
-            r = measure_throughput(args.model, rows, mode, batch_size=args.batch, steps=args.steps, block_size=args.block)
+        for name in ("padded", "padding_free", "packed", "padded_example"):
+            mode, weighting = ("padded", "example") if name == "padded_example" else (name, "token")
+            r = measure_throughput(args.model, rows, mode, batch_size=args.batch, steps=args.steps, block_size=args.block,
+                                   loss_weighting=weighting)
+            mode = name
             if mode not in best or r["tokens_per_s"] > best[mode]["tokens_per_s"]: best[mode] = r
 
     base = best["padded"]["tokens_per_s"]
@@ -58,7 +63,8 @@ def main():
     out = dict(model=args.model, rows=args.rows, batch=args.batch, steps=args.steps, block=args.block,
                machine=platform.processor() or platform.machine(), torch=torch.__version__,
                results=best, ratio_padding_free=best["padding_free"]["tokens_per_s"] / base,
-               ratio_packed=best["packed"]["tokens_per_s"] / base, pad_share_avoided=pad_avoided)
+               ratio_packed=best["packed"]["tokens_per_s"] / base, pad_share_avoided=pad_avoided,
+               ratio_example_weighting=best["padded_example"]["tokens_per_s"] / base)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=1))
     print(f"wrote {args.out}")

@@ -35,7 +35,9 @@ case "$mode" in
     exec torchrun --nproc_per_node "${GPUS:-8}" -m s1_nb.sft --gpu "${MODEL_ARGS[@]}" "$@"
     ;;
   2x8)
-    # One srun task per node; each runs accelerate, which starts 8 processes on its node.
+    # One srun task per node; each runs accelerate, which starts 8 processes on its node. accelerate's launcher joins
+    # the nodes with torchrun's static rendezvous: each node needs its --machine_rank and the head's address and port.
+    # Host RAM at load: 8 fp32 copies of the model per node (~1 TB for 32B; see configs/fsdp_2x8.yaml).
     head=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)
     MODEL="${MODEL:-Qwen/Qwen2.5-32B-Instruct}"
     MODEL_ARGS=(--model "$MODEL" --data "${DATA:-simplescaling/s1K-1.1}" --out "${OUT:-runs/s1.1-32B}")

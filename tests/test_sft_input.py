@@ -76,7 +76,7 @@ def test_resume_skips_a_checkpoint_killed_while_saving(base, tmp_path, capsys):
     capsys.readouterr()
     sft_cli(data="", out=str(out), max_steps=6, save_steps=2, resume=True, block_size=256)
     said = capsys.readouterr().out
-    assert f"skips {out / 'checkpoint-4'}: incomplete (no trainer_state.json" in said
+    assert f"resume skips {out / 'checkpoint-4'}: incomplete (no trainer_state.json" in said
     assert f"resuming from {out / 'checkpoint-2'}" in said
     assert sft_summary(out)["global_step"] == 6
 
@@ -91,3 +91,15 @@ def test_chapter_parameters_are_checked_first(kernel_name, tmp_path, params, msg
                             progress_bar=False, parameters=params)
     assert e.value.ename == "ValueError" and msg in e.value.evalue
     assert "check_parameters(" in e.value.source  # stopped at the check, before any cell used the value
+
+
+def test_train_sft_resume_true_takes_the_newest_complete_checkpoint(base, tmp_path, capsys):
+    out = tmp_path / "api"
+    kw = dict(max_steps=4, save_steps=2, logging_steps=1)
+    with pytest.raises(ValueError, match="no complete checkpoint"):
+        train_sft(base, ROWS, out, S1Recipe.cpu(block_size=256), resume_from_checkpoint=True, **kw)
+    train_sft(base, ROWS, out, S1Recipe.cpu(block_size=256), **kw)
+    (out / "checkpoint-4" / "trainer_state.json").unlink()
+    train_sft(base, ROWS, out, S1Recipe.cpu(block_size=256), resume_from_checkpoint=True, **kw)
+    assert f"resuming from {out / 'checkpoint-2'}" in capsys.readouterr().out
+    assert sft_summary(out)["global_step"] == 4
