@@ -33,6 +33,15 @@ def test_a_pool_appended_to_itself_yields_distinct_questions(pool):
     assert len(f.drops) + 40 == len(double)  # still every row accounted for
 
 
+def test_duplicates_reach_drops_csv(tmp_path, pool):
+    p = tmp_path / "double.parquet"
+    pd.concat([pool, pool], ignore_index=True).to_parquet(p)
+    curate_cli.__wrapped__(pool=str(p), n=20, out=str(tmp_path / "o"), decontamination="none")
+    drops, table = pd.read_csv(tmp_path / "o" / "drops.csv"), pd.read_csv(tmp_path / "o" / "funnel.csv")
+    assert (drops.stage == "duplicates").sum() == len(pool) == table.set_index("stage").dropped["duplicates"]
+    assert pd.read_parquet(tmp_path / "o" / "s1k.parquet").question.is_unique
+
+
 def test_duplicates_after_s1s_normalization_are_dropped_too(pool):
     twin = pool.iloc[:5].assign(question=["  " + q.upper().replace(" ", " \t ") for q in pool.question.iloc[:5]])
     reasons = duplicate_drops(pd.concat([pool, twin], ignore_index=True))
