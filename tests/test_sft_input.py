@@ -59,7 +59,9 @@ def test_s1_sft_on_an_empty_file_is_one_line_with_status_2(tmp_path):
 
 
 @pytest.mark.parametrize("kw,msg", [(dict(max_steps=0), "--max_steps: 0"), (dict(max_steps=-5), "--max_steps: -5"),
-                                    (dict(save_steps=-1), "--save_steps: -1"), (dict(block_size=-2), "--block_size: -2")])
+                                    (dict(save_steps=-1), "--save_steps: -1"), (dict(block_size=-2), "--block_size: -2"),
+                                    (dict(loss_weighting="length"), "loss_weighting must be"),
+                                    (dict(save_dtype="int8"), "save_dtype must be")])
 def test_bad_flags_are_refused(tmp_path, kw, msg):
     with pytest.raises(ValueError, match=msg): sft_cli(out=str(tmp_path), **kw)
 
