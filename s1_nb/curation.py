@@ -551,7 +551,7 @@ def _repo_sample(df: pd.DataFrame, n: int, seed: int, selected: list, uniform_un
     domains = sorted(by_domain)  # s1: list(set(...)), an order that changes from run to run
     w = _benchmark_domain_weights(df)
     bench, bench_p = list(w), np.array(list(w.values())) / sum(w.values()) if w else np.array([])
-    length = df["gemini_length"]
+    length = df["gemini_length"].to_dict()
     while len(selected) < n:
         if not domains: raise ValueError(f"only {len(selected)} rows are left after filtering; cannot select n={n}")
         if len(selected) < uniform_until or not bench:  # no AIME/GPQA domain left: uniform (s1's code would fail)
