@@ -187,3 +187,16 @@ def test_the_gpqa_prompt_option_reaches_the_engine(prompt, preamble, tmp_path, m
     ev.evaluate("org/real-model", ["gpqa_diamond"], 0, [8], [], majority_k=0, data_dir=str(tmp_path), run_dir=tmp_path / prompt,
                 generate_fn=fake, plain=False, gpqa_prompt=prompt)
     assert seen and all(("Answer the following multiple choice question." in p) == preamble for p in seen)
+
+
+def test_plain_runs_on_the_real_engine(tiny_path):
+    """The HF forcing engine on the tiny model: no prefill, no cap, no forced end, no Wait (a short context keeps the
+    random model's uncapped run short)."""
+    from s1_nb.core import FORCED_END, load_model
+    lm, tok = load_model(tiny_path)
+    lm.config.max_position_embeddings = 160
+    records = run_setting(plain_setting(), PROBLEMS[:2], lm, tok, max_answer_tokens=None)
+    assert len(records) == 2
+    for r in records:
+        assert (r["cut_by_budget"], r["waits"]) == (False, 0) and FORCED_END not in r["text"]
+        assert 0 < r["thinking_tokens"] + r["answer_tokens"] < 160
