@@ -158,6 +158,13 @@ def test_an_answer_naming_two_candidates_is_never_correct(answer, gold, kind, na
     assert majority_vote([g.extracted] * 3, kind) is None  # no vote for it either
 
 
+@pytest.mark.parametrize("answer", ["\\boxed{2 \\text{ or } 3}", "Answer: 2 or 3", "\\boxed{x=2 \\text{ or } x=3}"])
+def test_math_two_candidates_are_wrong_too(answer):
+    """MATH answers may be lists (`2, 3` against gold `2,3`), so math-verify judges: two candidates are not one."""
+    assert not grade(DONE + answer, "2", "math").correct and not grade(DONE + answer, "3", "math").correct
+    assert grade(DONE + "\\boxed{2, 3}", "2,3", "math").correct
+
+
 def test_one_candidate_with_words_still_reads():
     assert grade(DONE + "Answer: 204 minutes", "204", "aime").correct
     assert grade(DONE + "Answer: B) A noble gas", "B", "gpqa").correct  # 'A' the article is no candidate
