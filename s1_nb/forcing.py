@@ -6,40 +6,46 @@
 from __future__ import annotations
 
 import html
+import math
 import weakref
-from dataclasses import dataclass, fields, replace
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields, replace
 from typing import Callable, Sequence
 
 from .core import (ANSWER_DELIM, FORCED_END, IM_END, IM_START, THINK_DELIM, WAIT,
                         inference_prompt, s1_tokens, save_figure)
 
+
 # %% auto #0
-__all__ = ['ENGINES', 'LAZY_ENGINES', 'FORCED_KINDS', 'SEGMENT_COLORS', 'ForcingConfig', 'Segment', 'ForcedOutput',
-           'check_config', 'check_prompts', 'context_length', 'thinking_budget', 'register_engine', 'get_engine',
-           'make_config', 'generate', 'ForcingIds', 'newline_ids', 'forcing_ids', 'match_end', 'nudge_to_end',
-           'redraw_weights', 'continue_ids', 'build_output', 'show_trace', 'wants_wait', 'forcing_reserve',
-           'thinking_cap', 'reference_one', 'reference_engine', 'sample_token', 'StreamState', 'left_pad', 'hf_engine',
-           'plot_segments', 'render_trace_html', 'forcing_panel']
+__all__ = ['AUTO_BUDGETS', 'S1_ANSWER_RESERVE', 'ENGINES', 'LAZY_ENGINES', 'FORCED_KINDS', 'SEGMENT_COLORS', 'ForcingConfig',
+           'Segment', 'ForcedOutput', 'check_config', 'check_prompts', 'context_length', 'thinking_budget',
+           'register_engine', 'get_engine', 'make_config', 'generate', 'ForcingIds', 'newline_ids',
+           'generation_eos_ids', 'forcing_ids', 'match_end', 'nudge_to_end', 'redraw_weights', 'own_generation_config',
+           'continue_ids', 'build_output', 'show_trace', 'find_seq', 'plain_parts', 'ForcingRules', 'forcing_reserve',
+           'thinking_cap', 'forcing_rules', 'reference_one', 'reference_engine', 'sample_token', 'StreamState',
+           'left_pad', 'hf_engine', 'plot_segments', 'render_trace_html', 'forcing_panel']
 
 # %% ../nbs/03_budget_forcing.ipynb #bd53c2fd
 @dataclass
 class ForcingConfig:
     "Settings of budget forcing (s1's `max_tokens_thinking`, `thinking_n_ignore`, `thinking_n_ignore_str`, ...)."
-    max_thinking_tokens: int | str | None = None  # cap on thinking tokens; "auto" = context left minus answer reserve; None = no cap
+    max_thinking_tokens: int | str | None = None  # cap on thinking tokens; "auto" / "auto-s1": what the context leaves (see `thinking_budget`); None = no cap
     num_waits: int = 0  # how many times an attempt to end thinking is suppressed and `wait_string` appended
     wait_string: str | None = WAIT  # "Wait", "Hmm", "Alternatively"; None or "" = suppress only, append nothing
-    min_thinking_tokens: int = 0  # below this many thinking tokens an attempt to end thinking is also suppressed
-    max_answer_tokens: int = 256  # cap on answer tokens after the end of thinking
+    min_thinking_tokens: int = 0  # below this many thinking tokens an attempt to end thinking is suppressed (s1: vLLM's min_tokens)
+    max_answer_tokens: int | None = None  # cap on answer tokens; None = what the context leaves (s1's max_gen_toks rule)
     temperature: float = 0.0  # 0 = greedy
     top_p: float = 1.0
     seed: int | None = 0  # sequence i samples with a torch.Generator seeded `seed + i`
+    min_thinking_wait: bool = False  # True: a suppression below `min_thinking_tokens` also appends the wait string (and counts as a Wait)
+    think_prefix: bool = True  # False = s1's "w/o BF" run: no `<|im_start|>think` prefill, no cap, no forced end
 
 @dataclass
 class Segment:
     "A run of completion text that is all model-written or all forced."
     text: str
     forced: bool  # True for text the engine appended (wait string, forced end delimiter + "Final Answer:")
-    kind: str  # "thinking" | "wait" | "end" (the model's own end, as s1 writes it) | "forced_end" | "answer"
+    kind: str  # "thinking" | "wait" | "end" (the model's own end, as s1 writes it) | "forced_end" | "answer" | "start" (w/o the think prefix: the model's own think delimiter)
     num_tokens: int
 
 @dataclass
@@ -61,31 +67,50 @@ class ForcedOutput:
         return "".join(s.text for s in self.segments)
 
 # %% ../nbs/03_budget_forcing.ipynb #f607749e
+def _count(name, v):
+    if isinstance(v, bool) or not isinstance(v, int): raise TypeError(f"{name} must be an int, got {v!r}")
+    if v < 0: raise ValueError(f"{name} must be >= 0, got {v}")
+
 def check_config(config: ForcingConfig) -> ForcingConfig:
-    "Raise a clear error for impossible settings; return `config`."
+    "Raise a clear error for impossible settings; return `config`. The one copy of these rules (vLLM's too)."
     b = config.max_thinking_tokens
-    if isinstance(b, bool) or not (b is None or b == "auto" or isinstance(b, int)):
-        raise TypeError(f"max_thinking_tokens must be an int, 'auto' or None, got {b!r}")
+    if isinstance(b, bool) or not (b is None or b in AUTO_BUDGETS or isinstance(b, int)):
+        raise TypeError(f"max_thinking_tokens must be an int, 'auto', 'auto-s1' or None, got {b!r}")
     if isinstance(b, int) and b <= 0: raise ValueError(f"max_thinking_tokens must be positive, got {b}")
-    for name in ("num_waits", "min_thinking_tokens", "max_answer_tokens"):
-        v = getattr(config, name)
-        if isinstance(v, bool) or not isinstance(v, int): raise TypeError(f"{name} must be an int, got {v!r}")
-        if v < 0: raise ValueError(f"{name} must be >= 0, got {v}")
+    for name in ("num_waits", "min_thinking_tokens"): _count(name, getattr(config, name))
+    if config.max_answer_tokens is not None: _count("max_answer_tokens", config.max_answer_tokens)
     if isinstance(b, int) and config.min_thinking_tokens > b:
         raise ValueError(f"min_thinking_tokens ({config.min_thinking_tokens}) exceeds max_thinking_tokens ({b})")
-    if config.wait_string is not None and not isinstance(config.wait_string, str):
-        raise TypeError(f"wait_string must be a str or None, got {config.wait_string!r}")
-    if not config.temperature >= 0: raise ValueError(f"temperature must be >= 0, got {config.temperature}")
-    if not 0 < config.top_p <= 1: raise ValueError(f"top_p must be in (0, 1], got {config.top_p}")
+    w = config.wait_string
+    if w is not None and not isinstance(w, str): raise TypeError(f"wait_string must be a str or None, got {w!r}")
+    if w and any(d in w for d in (IM_START, IM_END, "<|endoftext|>")):
+        raise ValueError(f"wait_string {w!r} contains a delimiter: the appended text would end the thinking itself")
+    t = config.temperature
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not (math.isfinite(t) and t >= 0):
+        raise ValueError(f"temperature must be a finite number >= 0, got {t!r}")
+    if isinstance(config.top_p, bool) or not isinstance(config.top_p, (int, float)) or not 0 < config.top_p <= 1:
+        raise ValueError(f"top_p must be in (0, 1], got {config.top_p!r}")
+    s = config.seed
+    if s is not None and (isinstance(s, bool) or not isinstance(s, int)): raise TypeError(f"seed must be an int or None, got {s!r}")
+    for name in ("min_thinking_wait", "think_prefix"):
+        if not isinstance(getattr(config, name), bool): raise TypeError(f"{name} must be True or False, got {getattr(config, name)!r}")
+    if not config.think_prefix and (b is not None or config.num_waits or config.min_thinking_tokens):
+        raise ValueError("think_prefix=False is s1's run without budget forcing: max_thinking_tokens must be None and "
+                         "num_waits, min_thinking_tokens 0")
     return config
 
-def check_prompts(prompts: str | Sequence[str]) -> list[str]:
-    "A list of s1 inference prompts, each ending in the think delimiter and containing it once; else a clear error."
+def check_prompts(prompts: str | Sequence[str], think_prefix: bool = True) -> list[str]:
+    """A list of s1 inference prompts, each ending in the think delimiter and containing it once; else a clear error.
+    `think_prefix=False`: the prompts end at the assistant turn (a trailing think delimiter is removed)."""
     if isinstance(prompts, str): prompts = [prompts]
     prompts = list(prompts)
     if not prompts: raise ValueError("prompts is empty: give at least one s1 inference prompt")
     for i, p in enumerate(prompts):
         if not isinstance(p, str): raise TypeError(f"prompts[{i}] must be a str, got {type(p).__name__}")
+        if not think_prefix:
+            if p.endswith(THINK_DELIM): prompts[i] = p = p[:-len(THINK_DELIM)]
+            if THINK_DELIM in p: raise ValueError(f"prompts[{i}] already contains the think delimiter {THINK_DELIM!r}")
+            continue
         if not p.endswith(THINK_DELIM):
             raise ValueError(f"prompts[{i}] must end in the think delimiter {THINK_DELIM!r} (build it with "
                              f"s1_nb.core.inference_prompt); it ends in {p[-30:]!r}")
@@ -94,7 +119,11 @@ def check_prompts(prompts: str | Sequence[str]) -> list[str]:
                              "must start once, at the end of the prompt")
     return prompts
 
+
 # %% ../nbs/03_budget_forcing.ipynb #b97382fb
+AUTO_BUDGETS = ("auto", "auto-s1")
+S1_ANSWER_RESERVE = 100  # s1's "auto" leaves 100 tokens for the answer
+
 def context_length(model=None, tokenizer=None) -> int | None:
     "The model's context in tokens: `config.max_position_embeddings`, else the tokenizer's `model_max_length`."
     n = getattr(getattr(model, "config", None), "max_position_embeddings", None)
@@ -102,22 +131,30 @@ def context_length(model=None, tokenizer=None) -> int | None:
     return int(n) if n and n < 10**8 else None  # tokenizers use ~1e30 for "unknown"
 
 def thinking_budget(config: ForcingConfig, prompt_tokens: int, context: int | None, reserve: int,
-                    index: int = 0) -> int | None:
-    "The thinking cap for one prompt: the configured int, or 'auto' = context - prompt - `reserve`; checked."
+                    index: int = 0, *,
+                    longest_prompt: int | None = None,  # "auto-s1": the longest prompt of the batch (default: this one)
+                    forced_tokens: int = 0,  # "auto-s1": tokens of the forced end
+                    ) -> int | None:
+    """The thinking cap for one prompt: the configured int, or what the context leaves, checked. "auto" =
+    context - prompt - `reserve` (the forced end and the answer); "auto-s1" = s1's harness rule, context - longest
+    prompt - forced end - 100 (s1 counts from `max_gen_toks`; its think delimiter is part of our prompt)."""
     b = config.max_thinking_tokens
     if b is None: return None
     if context is None:
-        if b == "auto": raise ValueError("max_thinking_tokens='auto' needs a model context length (max_position_embeddings)")
+        if b in AUTO_BUDGETS: raise ValueError(f"max_thinking_tokens={b!r} needs a model context length (max_position_embeddings)")
         return b
-    left = context - prompt_tokens - reserve
+    if b == "auto-s1":
+        left = context - max(prompt_tokens, longest_prompt or 0) - forced_tokens - S1_ANSWER_RESERVE
+    else: left = context - prompt_tokens - reserve
     if left <= 0:
         raise ValueError(f"prompts[{index}] has {prompt_tokens} tokens: with {reserve} reserved for the end and the "
                          f"answer, nothing is left for thinking in a context of {context}")
-    if b == "auto": return left
+    if b in AUTO_BUDGETS: return left
     if b > left:
         raise ValueError(f"max_thinking_tokens={b} is larger than the context allows for prompts[{index}]: "
                          f"{context} - {prompt_tokens} prompt - {reserve} answer reserve = {left}")
     return b
+
 
 # %% ../nbs/03_budget_forcing.ipynb #cc32fab8
 ENGINES: dict[str, Callable] = {}
@@ -150,9 +187,10 @@ def generate(prompts: list[str] | str, model, tokenizer=None, config: ForcingCon
     in-stream logits processor, or "vllm-harness" = s1's repeated generate calls), or for tests engine="hf-reference"
     (s1's multi-call semantics with HF generate). `overrides`: ForcingConfig fields, e.g. `num_waits=2`.
     Thinking tokens = the model's thinking tokens + forced wait strings, never the end delimiter; with a cap,
-    `thinking_tokens <= max_thinking_tokens` for every output."""
+    `thinking_tokens <= max_thinking_tokens` for every output. `think_prefix=False`: s1's run without budget
+    forcing, the prompts' trailing think delimiter is dropped and the model writes its own (see `plain_parts`)."""
     config = make_config(config, **overrides)
-    prompts = check_prompts(prompts)
+    prompts = check_prompts(prompts, config.think_prefix)
     fn = get_engine(engine)
     if tokenizer is None and hasattr(model, "get_tokenizer"): tokenizer = model.get_tokenizer()
     if tokenizer is None: raise ValueError("tokenizer is required for this model")
@@ -171,6 +209,7 @@ class ForcingIds:
     forced_end_after_newline: list[int]  # the same without the leading "\n"
     newline_ids: frozenset[int]  # ids whose text ends in "\n"
     pad_id: int
+    think: list[int] = field(default_factory=list)  # "<|im_start|>think", as a model writes it without the prefill
 
     @property
     def banned_first(self) -> list[int]:
@@ -194,16 +233,24 @@ def newline_ids(tokenizer) -> frozenset[int]:
             i for i, piece in enumerate(vocab) if piece is not None and tokenizer.convert_tokens_to_string([piece]).endswith("\n")))
     return _NEWLINE_IDS[tokenizer][1]
 
-def forcing_ids(tokenizer, wait_string: str | None = WAIT) -> ForcingIds:
-    "The `ForcingIds` of `tokenizer`; raises (via `s1_tokens`) if it cannot express the s1 delimiters."
+def generation_eos_ids(model) -> list[int]:
+    """The eos ids of `model`'s generation_config (an HF model, a vLLM `LLM`, or None). vLLM stops on them too (Qwen:
+    `<|im_end|>` and `<|endoftext|>`), so every engine counts them as end attempts and stops."""
+    eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    engine = getattr(model, "llm_engine", None)
+    if engine is not None: eos = (engine.model_config.try_get_generation_config() or {}).get("eos_token_id")
+    return [eos] if isinstance(eos, int) else [int(i) for i in eos or []]
+
+def forcing_ids(tokenizer, wait_string: str | None = WAIT, eos_ids: Sequence[int] = ()) -> ForcingIds:
+    "The `ForcingIds` of `tokenizer` (plus the generation_config's `eos_ids`); raises (via `s1_tokens`) if it cannot express the s1 delimiters."
     t = s1_tokens(tokenizer)
     enc = lambda s: tokenizer(s, add_special_tokens=False)["input_ids"] if s else []
-    eos = [tokenizer.eos_token_id]
+    eos = [[tokenizer.eos_token_id]] + [[i] for i in eos_ids]
     nl = newline_ids(tokenizer)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    return ForcingIds(end_attempts=_unique([t.im_start, t.im_end, eos]), stops=_unique([t.im_end, eos]),
+    return ForcingIds(end_attempts=_unique([t.im_start, t.im_end, *eos]), stops=_unique([t.im_end, *eos]),
                       wait=enc(wait_string), end=enc(ANSWER_DELIM), forced_end=enc(FORCED_END),
-                      forced_end_after_newline=enc(FORCED_END[1:]), newline_ids=nl, pad_id=pad)
+                      forced_end_after_newline=enc(FORCED_END[1:]), newline_ids=nl, pad_id=pad, think=enc(THINK_DELIM))
 
 def match_end(window: Sequence[int], seqs: Sequence[Sequence[int]]) -> int:
     "Length of the sequence in `seqs` that `window` ends with (the longest), or 0: a token-level suffix match."
@@ -211,6 +258,7 @@ def match_end(window: Sequence[int], seqs: Sequence[Sequence[int]]) -> int:
     for s in seqs:
         if len(s) <= len(window) and list(window[-len(s):]) == list(s): best = max(best, len(s))
     return best
+
 
 # %% ../nbs/03_budget_forcing.ipynb #b5687c2b
 def nudge_to_end(model, tokenizer, bias: float = 3.0, follow: float = 30.0):
@@ -271,33 +319,48 @@ def _ban_first(ids, start: int):
             return scores
     return BanFirst()
 
+@contextmanager
+def own_generation_config(model):
+    """Within: `model.generation_config` is blank. transformers fills every setting a `generate` call leaves unset
+    from it (Qwen checkpoints carry repetition_penalty 1.05-1.1 and `<|endoftext|>` as eos), so none of it leaks."""
+    from transformers import GenerationConfig
+    old = model.generation_config
+    model.generation_config = GenerationConfig()
+    try: yield
+    finally: model.generation_config = old
+
 def continue_ids(model, ids: list[int], max_new_tokens: int, stops: Sequence[Sequence[int]],
                  config: ForcingConfig | None = None, ban_first: Sequence[int] = ()) -> tuple[list[int], list[int] | None]:
     """One HF `generate` call after `ids`: (new ids, the stop sequence they end with or None). Greedy at temperature
     0; otherwise it samples with the global torch RNG (seeded from `config.seed`), so only greedy runs are comparable
-    token for token with the in-stream engine."""
+    token for token with the in-stream engine. Every setting is ours: nothing comes from the checkpoint's
+    generation_config (no repetition penalty; the stops are `stops`)."""
     import torch
     from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteriaList
     config = config or ForcingConfig()
     x = torch.tensor([ids], device=model.device)
     sample = config.temperature > 0
-    gc = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=sample, eos_token_id=None,
+    gc = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=sample, eos_token_id=None, repetition_penalty=1.0,
                           pad_token_id=model.config.pad_token_id or 0,
                           **(dict(temperature=config.temperature, top_p=config.top_p, top_k=0) if sample else {}))
     if sample and config.seed is not None: torch.manual_seed(config.seed)
     procs = LogitsProcessorList([_ban_first(list(ban_first), len(ids))] if ban_first else [])
-    with torch.no_grad():
+    with torch.no_grad(), own_generation_config(model):
         out = model.generate(x, attention_mask=torch.ones_like(x), generation_config=gc, logits_processor=procs,
                              stopping_criteria=StoppingCriteriaList([_stop_criteria(stops, len(ids))]))
     new = out[0, len(ids):].tolist()
     n = match_end(new, stops)
     return new, (new[-n:] if n else None)
 
+
 # %% ../nbs/03_budget_forcing.ipynb #f6155d7d
 FORCED_KINDS = ("wait", "forced_end")
 
-def build_output(prompt: str, parts: Sequence[tuple[str, Sequence[int]]], tokenizer, waits: int, cut: bool) -> ForcedOutput:
-    "Assemble a `ForcedOutput` from `(kind, ids)` parts in order (kinds: thinking, wait, end, forced_end, answer)."
+def build_output(prompt: str, parts: Sequence[tuple[str, Sequence[int]]], tokenizer, waits: int, cut: bool,
+                 plain: bool = False) -> ForcedOutput:
+    """Assemble a `ForcedOutput` from `(kind, ids)` parts in order (kinds: thinking, wait, end, forced_end, answer).
+    `plain`: a run without the think prefix, its ids split again by `plain_parts`."""
+    if plain: parts = plain_parts([i for _, ids in parts for i in ids], forcing_ids(tokenizer, None))
     merged: list[tuple[str, list[int]]] = []
     for kind, ids in parts:
         if not ids: continue
@@ -318,52 +381,147 @@ def show_trace(out: ForcedOutput) -> str:
     return (f"{body}\n-- thinking {out.thinking_tokens} tokens, {out.waits} wait(s), answer {out.answer_tokens} tokens"
             f"{', cut by the budget' if out.cut_by_budget else ''}")
 
-# %% ../nbs/03_budget_forcing.ipynb #421652c2
-def wants_wait(thinking_tokens: int, waits: int, config: ForcingConfig) -> bool:
-    "Should an attempt to end the thinking be suppressed? Up to `num_waits` times, and always below `min_thinking_tokens`."
-    return waits < config.num_waits or thinking_tokens < config.min_thinking_tokens
 
+# %% ../nbs/03_budget_forcing.ipynb #c9e5a4f3
+def find_seq(ids: Sequence[int], seq: Sequence[int], start: int = 0) -> int | None:
+    "The first position >= `start` where `seq` occurs in `ids`, or None."
+    n = len(seq)
+    return next((i for i in range(start, len(ids) - n + 1) if n and list(ids[i:i + n]) == list(seq)), None)
+
+def plain_parts(ids: Sequence[int], fids: ForcingIds) -> list[tuple[str, list[int]]]:
+    """A completion written without the think prefix (s1's "w/o BF" run), split as s1 reads it: the model's own
+    think delimiter (kind "start"), its thinking, its answer delimiter ("end"), the answer. Without either
+    delimiter it is all answer; with a think delimiter but no answer delimiter, all thinking."""
+    ids = list(ids)
+    t = find_seq(ids, fids.think)
+    a = find_seq(ids, fids.end, 0 if t is None else t + len(fids.think))
+    if a is None: return [("answer", ids)] if t is None else [("thinking", ids[:t]), ("start", fids.think), ("thinking", ids[t + len(fids.think):])]
+    head = [("thinking", ids[:a])] if t is None else [("thinking", ids[:t]), ("start", fids.think), ("thinking", ids[t + len(fids.think):a])]
+    return head + [("end", ids[a:a + len(fids.end)]), ("answer", ids[a + len(fids.end):])]
+
+
+# %% ../nbs/03_budget_forcing.ipynb #421652c2
+@dataclass(frozen=True)
+class ForcingRules:
+    """Every decision of budget forcing for one sequence, from counts alone: the one copy that all four engines (the
+    HF in-stream `StreamState`, `reference_one`, the vLLM harness, the vLLM logits processor) share; they only do
+    the plumbing (sampling, feeding, KV cache)."""
+    ids: ForcingIds
+    cap: int | None  # thinking tokens allowed: the budget, or what the context leaves; None = no limit
+    num_waits: int = 0
+    min_thinking_tokens: int = 0
+    min_thinking_wait: bool = False
+    answer_cap: int | None = None  # answer tokens allowed; None = until a stop or `room`
+    room: int | None = None  # completion tokens that fit after the prompt (context - prompt); None = no limit
+    think_prefix: bool = True
+
+    @classmethod
+    def of(cls, ids: ForcingIds, config: ForcingConfig, cap: int | None, room: int | None = None) -> ForcingRules:
+        return cls(ids, cap, config.num_waits, config.min_thinking_tokens, config.min_thinking_wait,
+                   config.max_answer_tokens, room, config.think_prefix)
+
+    @property
+    def start(self) -> str: return "thinking" if self.think_prefix else "answer"  # w/o the prefix: plain generation
+
+    @property
+    def may_suppress(self) -> bool:
+        "Can an end attempt be suppressed with nothing appended (the step drawn again without it)?"
+        return not self.ids.wait or (self.min_thinking_tokens > 0 and not self.min_thinking_wait)
+
+    def budget_spent(self, thinking_tokens: int) -> bool: return self.cap is not None and thinking_tokens >= self.cap
+
+    def on_end_attempt(self, thinking_tokens: int, waits: int) -> str:
+        """What an attempt to end the thinking becomes: "wait" (append the wait string: one more Wait), "ignore" (a
+        Wait with no string: suppressed, the step drawn again without the end), "floor" (below `min_thinking_tokens`:
+        suppressed like "ignore" but no Wait, s1's vLLM `min_tokens`) or "end". A Wait only if it fits the cap."""
+        fits = self.cap is None or thinking_tokens + len(self.ids.wait) <= self.cap
+        below = thinking_tokens < self.min_thinking_tokens
+        if fits and (waits < self.num_waits or (below and self.min_thinking_wait)): return "wait" if self.ids.wait else "ignore"
+        return "floor" if below else "end"
+
+    @staticmethod
+    def counts_wait(action: str) -> bool: return action in ("wait", "ignore")
+
+    def forced_end(self, last_id: int) -> list[int]: return self.ids.forced_end_for(last_id)
+
+    def answer_left(self, written: int) -> int | None:
+        "Answer tokens still allowed after `written` completion tokens (the cap, the room), None = no limit."
+        left = [n for n in (self.answer_cap, None if self.room is None else self.room - written) if n is not None]
+        return max(min(left), 0) if left else None
+
+    def answer_spent(self, answer_tokens: int, written: int) -> bool:
+        return (self.answer_cap is not None and answer_tokens >= self.answer_cap) or \
+               (self.room is not None and written >= self.room)
+
+
+# %% ../nbs/03_budget_forcing.ipynb #a7c3e2d1
 def forcing_reserve(fids: ForcingIds, config: ForcingConfig) -> int:
-    "Tokens kept free after the thinking: the forced end plus the answer."
-    return len(fids.forced_end) + config.max_answer_tokens
+    "Tokens kept free after the thinking: the forced end plus the answer (its cap, or s1's 100)."
+    return len(fids.forced_end) + (S1_ANSWER_RESERVE if config.max_answer_tokens is None else config.max_answer_tokens)
 
 def thinking_cap(budget: int | None, context: int | None, prompt_tokens: int, reserve: int) -> int:
     "The hard limit on thinking tokens: the budget, or without one what the context leaves."
     if budget is not None: return budget
     return context - prompt_tokens - reserve if context else 2**31
 
-def reference_one(prompt: str, model, tokenizer, config: ForcingConfig, index: int = 0) -> ForcedOutput:
+def forcing_rules(config: ForcingConfig, fids: ForcingIds, prompt_lens: Sequence[int], context: int | None,
+                  first_index: int = 0) -> list[ForcingRules]:
+    "The `ForcingRules` of each prompt of a batch: its thinking cap (`thinking_budget`) and the room the context leaves."
+    if config.max_answer_tokens is None and context is None:
+        raise ValueError("max_answer_tokens=None (the answer gets what the context leaves) needs a model context "
+                         "length (max_position_embeddings); set max_answer_tokens")
+    reserve, longest, out = forcing_reserve(fids, config), max(prompt_lens), []
+    for i, n in enumerate(prompt_lens):
+        cap = None
+        if config.think_prefix:
+            b = thinking_budget(config, n, context, reserve, first_index + i, longest_prompt=longest,
+                                forced_tokens=len(fids.forced_end))
+            cap = thinking_cap(b, context, n, reserve)
+        out.append(ForcingRules.of(fids, config, cap, None if context is None else context - n))
+    return out
+
+
+# %% ../nbs/03_budget_forcing.ipynb #b8d4f3e2
+def reference_one(prompt: str, model, tokenizer, config: ForcingConfig, index: int = 0, *,
+                  rules: ForcingRules | None = None,  # given by `reference_engine` (the batch's "auto-s1"); default: this prompt's
+                  ) -> ForcedOutput:
     "s1's multi-call budget forcing for one prompt: one HF `generate` call per thinking round, re-reading all ids."
-    fids = forcing_ids(tokenizer, config.wait_string)
+    config = check_config(config)
+    prompt = check_prompts([prompt], config.think_prefix)[0]
     ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-    reserve = forcing_reserve(fids, config)
-    budget = thinking_budget(config, len(ids), context_length(model, tokenizer), reserve, index)
-    cap = thinking_cap(budget, context_length(model, tokenizer), len(ids), reserve)
+    if rules is None:
+        fids = forcing_ids(tokenizer, config.wait_string, generation_eos_ids(model))
+        rules = forcing_rules(config, fids, [len(ids)], context_length(model, tokenizer), index)[0]
+    fids, n_prompt = rules.ids, len(ids)
     parts, thinking, waits, cut, ban = [], 0, 0, False, []
-    while True:
-        if thinking >= cap: cut = True; break
-        new, stop = continue_ids(model, ids, cap - thinking, fids.end_attempts, config, ban)
+    while rules.start == "thinking":
+        if rules.budget_spent(thinking): cut = True; break
+        new, stop = continue_ids(model, ids, rules.cap - thinking, fids.end_attempts, config, ban)
         body = new[:len(new) - len(stop)] if stop else new
         parts.append(("thinking", body)); ids = ids + body; thinking += len(body)
         if stop is None: cut = True; break
-        if wants_wait(thinking, waits, config) and thinking + len(fids.wait) <= cap:
-            parts.append(("wait", fids.wait)); ids = ids + fids.wait; thinking += len(fids.wait); waits += 1
-            ban = fids.banned_first
-            continue
-        parts.append(("end", fids.end)); ids = ids + fids.end
-        break
+        act = rules.on_end_attempt(thinking, waits)
+        waits += rules.counts_wait(act)
+        if act == "end": parts.append(("end", fids.end)); ids = ids + fids.end; break
+        wait = fids.wait if act == "wait" else []  # "ignore" / "floor": nothing appended, the end banned next
+        parts.append(("wait", wait)); ids = ids + wait; thinking += len(wait); ban = fids.banned_first
     if cut:
-        parts.append(("forced_end", fids.forced_end_for(ids[-1]))); ids = ids + parts[-1][1]
-    if config.max_answer_tokens:
-        new, stop = continue_ids(model, ids, config.max_answer_tokens, fids.stops, config)
+        parts.append(("forced_end", rules.forced_end(ids[-1]))); ids = ids + parts[-1][1]
+    left = rules.answer_left(len(ids) - n_prompt)
+    if left is None or left > 0:
+        new, stop = continue_ids(model, ids, left, fids.stops, config)
         parts.append(("answer", new[:len(new) - len(stop)] if stop else new))
-    return build_output(prompt, parts, tokenizer, waits, cut)
+    return build_output(prompt, parts, tokenizer, waits, cut, plain=not rules.think_prefix)
 
 def reference_engine(prompts: list[str], model, tokenizer, config: ForcingConfig) -> list[ForcedOutput]:
     "Engine 'hf-reference': `reference_one` for each prompt (s1's semantics; slow, for checks)."
-    return [reference_one(p, model, tokenizer, config, i) for i, p in enumerate(prompts)]
+    fids = forcing_ids(tokenizer, config.wait_string, generation_eos_ids(model))
+    lens = [len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
+    rules = forcing_rules(config, fids, lens, context_length(model, tokenizer))
+    return [reference_one(p, model, tokenizer, config, i, rules=r) for i, (p, r) in enumerate(zip(prompts, rules))]
 
 register_engine("hf-reference", reference_engine)
+
 
 # %% ../nbs/03_budget_forcing.ipynb #79af7338
 def sample_token(logits, config: ForcingConfig, generator=None, banned: Sequence[int] = ()) -> int:
@@ -381,13 +539,17 @@ def sample_token(logits, config: ForcingConfig, generator=None, banned: Sequence
 
 # %% ../nbs/03_budget_forcing.ipynb #ead67160
 class StreamState:
-    "Budget forcing of one sequence, one token per step: thinking -> forcing queue -> answering -> done."
-    def __init__(self, fids: ForcingIds, config: ForcingConfig, cap: int, generator=None):
-        self.fids, self.config, self.cap, self.generator = fids, config, cap, generator
-        self.phase, self.queue, self.parts = "thinking", [], [["thinking", []]]
+    """Budget forcing of one sequence, one token per step: thinking -> forcing queue -> answering -> done. The
+    decisions are `rules`' (a `ForcingRules`); this is the plumbing for the HF decode loop."""
+    def __init__(self, rules: ForcingRules, config: ForcingConfig, generator=None):
+        self.rules, self.fids, self.config, self.generator = rules, rules.ids, config, generator
+        self.phase, self.queue, self.parts = rules.start, [], [[rules.start, []]]
         self.window, self.slots, self.window_logits = [], [], []  # model tokens since the last forced one
         self.thinking_tokens = self.answer_tokens = self.waits = 0
         self.cut, self.ban, self.drop_slots = False, [], []
+        if self.phase == "answer" and rules.answer_spent(0, 0): self.phase = "done"
+
+    def _written(self) -> int: return sum(len(ids) for _, ids in self.parts)
 
     def _force(self, kind: str, ids: Sequence[int]):
         self.queue, self.window, self.slots, self.window_logits = list(ids), [], [], []
@@ -403,33 +565,32 @@ class StreamState:
             if self.phase == "thinking": self.thinking_tokens -= k
             else: self.answer_tokens -= k
 
-    def step(self, logits, slot: int) -> tuple[int, bool]:
-        "The id to feed at cache slot `slot`, given the logits of the last step, and whether to attend to it."
+    def step(self, logits, slot: int, top: int | None = None) -> tuple[int, bool]:
+        """The id to feed at cache slot `slot`, given the logits of the last step (`top`: their argmax, if greedy and
+        known: the batch's argmax is taken once), and whether to attend to it."""
         if self.phase == "done": return self.fids.pad_id, False
         if self.queue: return self._pop_forced(), True
+        rules = self.rules
         while True:
-            t = sample_token(logits, self.config, self.generator, self.ban)
-            self.ban = []
+            t = top if top is not None and not self.ban else sample_token(logits, self.config, self.generator, self.ban)
+            self.ban, top = [], None
             self.window.append(t); self.slots.append(slot)
-            if not self.fids.wait: self.window_logits = (self.window_logits + [logits])[-len(self.fids.end_attempts[0]) - 2:]
+            if rules.may_suppress: self.window_logits = (self.window_logits + [logits])[-len(self.fids.end_attempts[0]) - 2:]
             if self.phase == "answer": return self._answer_token(t)
             n = match_end(self.window, self.fids.end_attempts)
             if not n:
                 self.parts[-1][1].append(t); self.thinking_tokens += 1
-                if self.thinking_tokens >= self.cap:
-                    self.cut = True; self._force("forced_end", self.fids.forced_end_for(t))
+                if rules.budget_spent(self.thinking_tokens):
+                    self.cut = True; self._force("forced_end", rules.forced_end(t))
                 return t, True
-            start_logits = self.window_logits[-n] if not self.fids.wait else None
+            start_logits = self.window_logits[-n] if rules.may_suppress else None
             self._drop_match(n)
-            if wants_wait(self.thinking_tokens, self.waits, self.config) and \
-                    self.thinking_tokens + len(self.fids.wait) <= self.cap:
-                self.waits += 1
-                if self.fids.wait:
-                    self._force("wait", self.fids.wait); return self._pop_forced(), True
-                self.window, self.slots, self.window_logits = [], [], []
-                self.ban, logits = self.fids.banned_first, start_logits  # suppress only: sample again, end banned
-                continue
-            self._force("end", self.fids.end); return self._pop_forced(), True
+            act = rules.on_end_attempt(self.thinking_tokens, self.waits)
+            self.waits += rules.counts_wait(act)
+            if act in ("wait", "end"):
+                self._force(act, self.fids.wait if act == "wait" else self.fids.end); return self._pop_forced(), True
+            self.window, self.slots, self.window_logits = [], [], []  # "ignore" / "floor": nothing appended,
+            self.ban, logits = self.fids.banned_first, start_logits  # sample again with the end banned
 
     def _pop_forced(self) -> int:
         t = self.queue.pop(0)
@@ -440,11 +601,11 @@ class StreamState:
             if not self.queue:
                 self.ban = self.fids.banned_first
                 self.parts.append(["thinking", []])
-                if self.thinking_tokens >= self.cap:
-                    self.cut = True; self._force("forced_end", self.fids.forced_end_for(t))
+                if self.rules.budget_spent(self.thinking_tokens):
+                    self.cut = True; self._force("forced_end", self.rules.forced_end(t))
         elif not self.queue:  # the end delimiter is in: answer
             self.parts.append(["answer", []]); self.window, self.slots = [], []
-            self.phase = "answer" if self.config.max_answer_tokens else "done"
+            self.phase = "done" if self.rules.answer_spent(0, self._written()) else "answer"
         return t
 
     def _answer_token(self, t: int) -> tuple[int, bool]:
@@ -453,9 +614,10 @@ class StreamState:
             self._drop_match(n); self.phase = "done"
             return self.fids.pad_id, False
         self.parts[-1][1].append(t); self.answer_tokens += 1
-        if self.answer_tokens >= self.config.max_answer_tokens:
+        if self.rules.answer_spent(self.answer_tokens, self._written()):
             self.phase = "done"; return self.fids.pad_id, False  # the last token need not be fed
         return t, True
+
 
 # %% ../nbs/03_budget_forcing.ipynb #357449e7
 def left_pad(seqs: Sequence[Sequence[int]], pad_id: int):
@@ -469,14 +631,12 @@ def left_pad(seqs: Sequence[Sequence[int]], pad_id: int):
 def hf_engine(prompts: list[str], model, tokenizer, config: ForcingConfig) -> list[ForcedOutput]:
     "Engine 'hf': in-stream budget forcing for a batch in one decode loop, KV cache kept across Waits."
     import torch
-    fids = forcing_ids(tokenizer, config.wait_string)
+    fids = forcing_ids(tokenizer, config.wait_string, generation_eos_ids(model))
     enc = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
-    context, reserve = context_length(model, tokenizer), forcing_reserve(fids, config)
-    states = []
-    for i, ids in enumerate(enc):
-        cap = thinking_cap(thinking_budget(config, len(ids), context, reserve, i), context, len(ids), reserve)
-        gen = torch.Generator(device=model.device).manual_seed(config.seed + i) if config.temperature > 0 and config.seed is not None else None
-        states.append(StreamState(fids, config, cap, gen))
+    rules = forcing_rules(config, fids, [len(ids) for ids in enc], context_length(model, tokenizer))
+    seeded = config.temperature > 0 and config.seed is not None
+    states = [StreamState(r, config, torch.Generator(device=model.device).manual_seed(config.seed + i) if seeded else None)
+              for i, r in enumerate(rules)]
     input_ids, mask = left_pad(enc, fids.pad_id)
     input_ids, mask = input_ids.to(model.device), mask.to(model.device)
     active = list(range(len(states)))  # rows of the batch still decoding
@@ -485,7 +645,8 @@ def hf_engine(prompts: list[str], model, tokenizer, config: ForcingConfig) -> li
                     use_cache=True, logits_to_keep=1)  # only the last position's logits (152K-wide rows for Qwen)
         while True:
             logits, cache, slot = out.logits[:, -1, :].float(), out.past_key_values, mask.shape[1]
-            fed = [states[i].step(logits[r], slot) for r, i in enumerate(active)]
+            tops = logits.argmax(-1).tolist() if config.temperature == 0 else [None] * len(active)
+            fed = [states[i].step(logits[r], slot, tops[r]) for r, i in enumerate(active)]
             for r, i in enumerate(active):
                 if states[i].drop_slots: mask[r, states[i].drop_slots] = 0; states[i].drop_slots = []
             keep = [r for r, i in enumerate(active) if states[i].phase != "done"]
@@ -497,13 +658,13 @@ def hf_engine(prompts: list[str], model, tokenizer, config: ForcingConfig) -> li
             mask = torch.cat([mask, torch.tensor([[int(k)] for _, k in fed], device=mask.device)], 1)
             out = model(input_ids=torch.tensor([[t] for t, _ in fed], device=mask.device), attention_mask=mask,
                         position_ids=positions, past_key_values=cache, use_cache=True)
-    return [build_output(p, s.parts, tokenizer, s.waits, s.cut) for p, s in zip(prompts, states)]
+    return [build_output(p, s.parts, tokenizer, s.waits, s.cut, plain=not config.think_prefix) for p, s in zip(prompts, states)]
 
 register_engine("hf", hf_engine)
 
 # %% ../nbs/03_budget_forcing.ipynb #97697200
 SEGMENT_COLORS = {"thinking": "#8da0cb", "wait": "#fc8d62", "end": "#a6a6a6", "forced_end": "#e41a1c",
-                  "answer": "#66c2a5"}  # segment kind -> bar color
+                  "answer": "#66c2a5", "start": "#d9d9d9"}  # segment kind -> bar color ("start": w/o the think prefix)
 
 def plot_segments(outputs: Sequence[ForcedOutput], labels: Sequence[str] | None = None, out=None):
     "One horizontal bar per output: its segments in order, as wide as their token counts, colored by kind."
@@ -541,7 +702,9 @@ def render_trace_html(out: ForcedOutput) -> str:
             f'<div style="color:#555;margin-top:4px">{counts}</div>')
 
 def forcing_panel(model, tokenizer, question: str = "How many r in raspberry?", max_waits: int = 6,
-                  max_budget: int = 256, **config):
+                  max_budget: int = 256, *,
+                  check_question: Callable[[str], str | None] | None = None,  # a message for a question the model cannot take, else None
+                  **config):
     "An ipywidgets panel: Wait-count and budget sliders, a prompt box, and the rendered trace."
     import ipywidgets as w
     waits = w.IntSlider(value=config.pop("num_waits", 1), min=0, max=max_waits, description="Waits")
@@ -550,6 +713,8 @@ def forcing_panel(model, tokenizer, question: str = "How many r in raspberry?", 
     box = w.Textarea(value=question, description="question", layout=w.Layout(width="90%"))
     view = w.HTML()
     def update(*_):
+        note = "Type a question." if not box.value.strip() else check_question(box.value) if check_question else None
+        if note: view.value = f"<b>{html.escape(note)}</b>"; return
         try:
             out = generate(inference_prompt(box.value, tokenizer), model, tokenizer, num_waits=waits.value,
                            max_thinking_tokens=budget.value, **config)[0]

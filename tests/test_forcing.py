@@ -116,14 +116,21 @@ def test_control_sweep(qwen_like, budget, num_waits):
 
 
 def test_min_thinking_tokens(qwen_like):
+    "s1's min_tokens: below the floor an end attempt is suppressed and nothing appended (no Wait)."
     m, tok, prompts = qwen_like
     plain = generate(prompts, m, tok, max_thinking_tokens=60, max_answer_tokens=2)
-    outs = generate(prompts, m, tok, max_thinking_tokens=60, min_thinking_tokens=20, max_answer_tokens=2)
+    cfg = dict(max_thinking_tokens=60, min_thinking_tokens=20, max_answer_tokens=2)
+    outs = generate(prompts, m, tok, **cfg)
     assert any(p.thinking_tokens < 20 for p in plain)  # without it, some stop early
+    same(outs, generate(prompts, m, tok, engine="hf-reference", **cfg))
     for o in outs:
         consistent(o, 60)
-        assert o.thinking_tokens >= 20 - len(forcing_ids(tok).wait)
-        assert o.waits > 0
+        assert o.thinking_tokens >= 20 and o.waits == 0 and not any(s.kind == "wait" for s in o.segments)
+    # the old rule, on request: each suppression below the floor appends the wait string
+    waited = generate(prompts, m, tok, min_thinking_wait=True, **cfg)
+    same(waited, generate(prompts, m, tok, engine="hf-reference", min_thinking_wait=True, **cfg))
+    for o in waited:
+        assert o.thinking_tokens >= 20 - len(forcing_ids(tok).wait) and o.waits > 0
 
 
 def test_other_wait_strings(qwen_like):

@@ -1,0 +1,358 @@
+"""Budget forcing in vLLM as s1 does it (s1_nb.vllm_forcing): the shared decision core, settings checked by chapter
+03's rules, the room check, booleans refused over HTTP, the checkpoint's eos, model runner V2 (fakes), tensor
+parallelism, the batched step, GPU defaults."""
+import json
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+import torch
+from servers import vllm_server
+
+from s1_nb.core import inference_prompt, load_model, load_tokenizer
+from s1_nb.forcing import ForcingConfig, ForcingRules, forcing_ids, generate
+from s1_nb import vllm_forcing as vf
+from s1_nb.vllm_forcing import (RequestForcing, boolean_forcing_args, check_room, decide_batch, force_rows,
+                                parse_forcing_args, vllm_tiny_model)
+
+QUESTIONS = ["How many r in raspberry?", "What is 3 + 5?", "Count the letters in banana.", "Is 7 prime?"]
+
+
+def _mc(path, max_model_len=512, eos=None):
+    gen = (lambda: {"eos_token_id": eos}) if eos is not None else (lambda: {})
+    return SimpleNamespace(tokenizer=str(path), tokenizer_revision=None, trust_remote_code=False,
+                           max_model_len=max_model_len, try_get_generation_config=gen)
+
+
+def _cfg(path, **kw):
+    return SimpleNamespace(model_config=_mc(path, **kw), scheduler_config=SimpleNamespace(max_num_seqs=4))
+
+
+def _params(temperature=0.0, seed=None, max_tokens=64, **xargs):
+    from vllm import SamplingParams
+    xargs = dict(dict(s1_num_waits=2, s1_max_thinking_tokens=14, s1_max_answer_tokens=3), **xargs)
+    return SamplingParams(max_tokens=max_tokens, temperature=temperature, seed=seed, extra_args=xargs)
+
+
+# ---- settings --------------------------------------------------------------------------------------------------
+
+def test_settings_are_checked_by_chapter_03_rules():
+    "parse_forcing_args keeps no rules of its own: check_config's (e.g. a delimiter in the wait string) apply."
+    with pytest.raises(ValueError, match="s1_wait_string.*delimiter"): parse_forcing_args({"s1_wait_string": "Wait<|im_end|>"})
+    with pytest.raises(ValueError, match="s1_max_thinking_tokens"): parse_forcing_args({"s1_max_thinking_tokens": "lots"})
+    assert parse_forcing_args({"s1_max_thinking_tokens": "auto-s1"})["max_thinking_tokens"] == "auto-s1"
+    assert parse_forcing_args({"s1_min_thinking_wait": 1})["min_thinking_wait"] is True  # JSON true arrives as 1
+
+
+def test_room_counts_the_forced_end():
+    "A budget that leaves room for the answer but not for the forced end before it is refused up front."
+    check_room(100, 32, 200)
+    with pytest.raises(ValueError, match="forced end"): check_room(180, 4, 200)  # 180 + 4 < 200, but the end is 7+ tokens
+    with pytest.raises(ValueError, match="does not fit"): check_room(190, None, 200)
+
+
+def test_booleans_are_found_in_the_raw_body():
+    assert boolean_forcing_args({"vllm_xargs": {"s1_max_thinking_tokens": True, "s1_num_waits": 2, "other": True}}) == \
+        ["s1_max_thinking_tokens"]
+    assert boolean_forcing_args({"vllm_xargs": {"s1_num_waits": [1, False]}}) == ["s1_num_waits"]
+    assert boolean_forcing_args({"vllm_xargs": {"s1_min_thinking_wait": True}}) == []
+    assert boolean_forcing_args({"prompt": "x"}) == [] and boolean_forcing_args([1]) == []
+
+
+def test_auto_budget_comes_from_thinking_budget(tiny_path, monkeypatch):
+    "The processor resolves 'auto' with chapter 03's `thinking_budget` (no second copy of the rule or its defaults)."
+    pytest.importorskip("vllm")
+    proc = vf.BudgetForcingLogitsProcessor(_cfg(tiny_path), "cpu", False)
+    fids = proc.forcing_ids("Wait")
+    st = proc.fresh_state(_params(s1_max_thinking_tokens="auto", s1_max_answer_tokens=3), parse_forcing_args(
+        dict(s1_max_thinking_tokens="auto", s1_max_answer_tokens=3)), [1] * 40)
+    assert st.rules.cap == 512 - 40 - len(fids.forced_end) - 3
+    st = proc.fresh_state(_params(), parse_forcing_args(dict(s1_max_thinking_tokens="auto")), [1] * 40)
+    assert st.rules.cap == 512 - 40 - len(fids.forced_end) - 100 and st.rules.answer_cap is None  # s1's 100, no cap
+    monkeypatch.setattr(vf, "thinking_budget", lambda *a, **k: 17)
+    assert proc.fresh_state(_params(), dict(max_thinking_tokens="auto"), [1] * 40).rules.cap == 17
+
+
+# ---- the decision core and the batched step --------------------------------------------------------------------
+
+def _drive(st, tok, wants, steps=40):
+    for _ in range(steps):
+        logits = torch.zeros(1, len(tok)); logits[0, wants] = 5.0; logits[0, 7] = 4.0
+        forced = st.apply(logits[0])
+        if forced is not None: force_rows(logits, [0], [forced])
+        st.observe(int(logits[0].argmax()))
+        if st.phase == "done": break
+    return st
+
+
+def test_request_forcing_follows_the_rules(tiny_path, monkeypatch):
+    tok = load_tokenizer(tiny_path)
+    fids = forcing_ids(tok)
+    mk = lambda **kw: RequestForcing(fids, budget=30, num_waits=3, max_answer_tokens=2, eos=tok.eos_token_id, **kw)
+    assert _drive(mk(), tok, fids.end_attempts[0][0]).waits == 3
+    floor = _drive(RequestForcing(fids, budget=30, min_thinking_tokens=10, max_answer_tokens=2, eos=tok.eos_token_id),
+                   tok, fids.end_attempts[0][0])
+    assert floor.waits == 0 and "wait" not in floor.kinds and floor.thinking_tokens >= 10  # s1's min_tokens
+    monkeypatch.setattr(ForcingRules, "on_end_attempt", lambda self, t, w: "end")
+    assert _drive(mk(), tok, fids.end_attempts[0][0]).waits == 0
+
+
+def test_batched_step_decides_as_one_row_at_a_time(tiny_path, monkeypatch):
+    "decide_batch: one probability computation for all sampled rows, the same decisions as row by row."
+    tok = load_tokenizer(tiny_path)
+    fids = forcing_ids(tok)
+    end = fids.end_attempts[0][0]
+    def states():
+        return {r: RequestForcing(fids, budget=40, num_waits=50, max_answer_tokens=2, eos=tok.eos_token_id,
+                                  temperature=[0.0, 1.0, 0.7, 1.3][r % 4], top_p=[1.0, 0.9, 1.0, 0.95][r % 4],
+                                  top_k=[0, 0, 20, 0][r % 4], seed=r) for r in range(8)}
+    def run(batched):
+        sts, g, outs = states(), torch.Generator().manual_seed(0), []
+        for _ in range(30):
+            logits = torch.randn(8, len(tok), generator=g); logits[:, end] += 3.0
+            if batched: forced = decide_batch(logits, sts)
+            else: forced = [(r, t) for r, t in ((r, st.apply(logits[r])) for r, st in sts.items()) if t is not None]
+            force_rows(logits, [r for r, _ in forced], [t for _, t in forced])
+            toks = logits.argmax(-1).tolist()
+            for r, st in sts.items():
+                if st.phase != "done": st.observe(toks[r])
+            outs.append(toks)
+        return outs, [(st.waits, st.kinds) for st in sts.values()]
+    calls = []
+    real = vf.sampler_probs_batch
+    monkeypatch.setattr(vf, "sampler_probs_batch", lambda x, *a, **k: calls.append(len(x)) or real(x, *a, **k))
+    batched = run(True)
+    assert calls and max(calls) > 1  # several rows per call
+    assert len(calls) <= 30  # at most one call per step
+    assert batched == run(False) and sum(w for w, _ in batched[1]) > 5
+
+
+# ---- model runner V2 (driven with fakes shaped like vLLM 0.32's) ----------------------------------------------
+
+class FakeV2Runner:
+    "The parts of vLLM's V2 request state the processor reads: token history and lengths per slot."
+    def __init__(self, slots=4, max_len=256):
+        self.state = SimpleNamespace(all_token_ids=SimpleNamespace(gpu=torch.zeros(slots, max_len, dtype=torch.int32)),
+                                     total_len=SimpleNamespace(gpu=torch.zeros(slots, dtype=torch.int32)),
+                                     prompt_len=SimpleNamespace(np=torch.zeros(slots, dtype=torch.int32).numpy()))
+
+    def add(self, slot, prompt, output=()):
+        ids = list(prompt) + list(output)
+        self.state.prompt_len.np[slot] = len(prompt)
+        self.state.all_token_ids.gpu[slot, :len(ids)] = torch.tensor(ids)
+        self.state.total_len.gpu[slot] = len(ids)
+
+    def append(self, slot, tok):
+        n = int(self.state.total_len.gpu[slot])
+        self.state.all_token_ids.gpu[slot, n] = tok; self.state.total_len.gpu[slot] = n + 1
+
+
+def _v2_ctx(slots):
+    import numpy as np
+    return SimpleNamespace(idx_mapping_np=np.array(slots), expanded_idx_mapping=torch.tensor(slots))
+
+
+def test_v2_processor_is_accepted_by_both_loaders():
+    pytest.importorskip("vllm")
+    from vllm.v1.sample.logits_processor import LogitsProcessor as V1
+    from vllm.v1.worker.gpu.sample.logits_processor import LogitsProcessor as V2
+    from vllm.v1.worker.gpu.sample.logits_processor.loader import _load_v2_logitsprocs_by_fqcns
+    assert issubclass(vf.BudgetForcingLogitsProcessor, V1) and issubclass(vf.BudgetForcingLogitsProcessor, V2)
+    assert _load_v2_logitsprocs_by_fqcns([vf.PROCESSOR_FQCN]) == [vf.BudgetForcingLogitsProcessor]
+    assert vf.PROCESSOR_FQCN in vf.serve_command("m")
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1.0])
+def test_v2_runs_like_v1(tiny_path, temperature):
+    """Two requests through the V2 interface (slots, rows reordered each step, history on the 'device') give the
+    same tokens as through V1; a slot reused by a new request starts fresh; a resumed request keeps its state."""
+    pytest.importorskip("vllm")
+    from vllm.v1.sample.logits_processor import BatchUpdate
+    tok = load_tokenizer(tiny_path)
+    fids = forcing_ids(tok)
+    end = fids.end_attempts[0][0]
+    mk = lambda: [_params(temperature, seed=s) for s in (1, 2)]
+    def step_logits(i):
+        g = torch.Generator().manual_seed(i)
+        lg = torch.randn(2, len(tok), generator=g); lg[:, end] += 4.0
+        return lg
+    draw = lambda lg, g: lg.argmax(-1).tolist() if temperature == 0 else torch.multinomial(torch.softmax(lg, -1), 1, generator=g)[:, 0].tolist()
+    # V1
+    v1 = vf.BudgetForcingLogitsProcessor(_cfg(tiny_path), "cpu", False)
+    p = mk(); outs1 = [[], []]
+    v1.update_state(BatchUpdate(2, [], [(0, p[0], [1, 2], outs1[0]), (1, p[1], [1, 2, 3], outs1[1])], []))
+    g = torch.Generator().manual_seed(9)
+    for i in range(25):
+        v1.update_state(None)
+        toks = draw(v1.apply(step_logits(i)), g)
+        for r in (0, 1): outs1[r].append(toks[r])
+    # V2: request 0 in slot 3, request 1 in slot 1; rows swap every other step
+    runner = FakeV2Runner()
+    v2 = vf.BudgetForcingLogitsProcessor(_cfg(tiny_path), runner.state)
+    assert v2.v2
+    p = mk()
+    runner.add(3, [1, 2]); runner.add(1, [1, 2, 3])
+    assert v2.add_request(3, p[0]) and v2.add_request(1, p[1])
+    assert not v2.add_request(2, _params().__class__(max_tokens=5))  # a plain request: not ours
+    g, outs2, slot = torch.Generator().manual_seed(9), [[], []], {0: 3, 1: 1}
+    for i in range(25):
+        flip = i % 2 == 1
+        lg = step_logits(i).flip(0) if flip else step_logits(i)  # rows in another order than the requests
+        rows = v2.apply(lg.clone(), _v2_ctx([slot[1], slot[0]] if flip else [slot[0], slot[1]]))
+        toks = draw(rows.flip(0) if flip else rows, g)
+        for r in (0, 1): outs2[r].append(toks[r]); runner.append(slot[r], toks[r])
+        if i == 10:  # request 1 preempted, then resumed in slot 0 with its output so far: the same state goes on
+            before = v2.slots[1]
+            runner.add(0, [1, 2, 3], outs2[1])
+            assert v2.add_request(0, p[1]) and v2.slots[0] is before
+            slot[1] = 0
+    assert outs2 == outs1
+    assert v2.slots[3].waits >= 1 and v2.slots[3].out == outs1[0][:len(v2.slots[3].out)]
+    fresh = _params(temperature, seed=5)
+    runner.add(3, [1]); v2.add_request(3, fresh)
+    assert v2.slots[3].out == [] and v2.slots[3].params is fresh
+
+
+def test_v2_refuses_speculative_rows(tiny_path):
+    pytest.importorskip("vllm")
+    runner = FakeV2Runner()
+    v2 = vf.BudgetForcingLogitsProcessor(_cfg(tiny_path), runner.state)
+    runner.add(0, [1, 2]); v2.add_request(0, _params())
+    with pytest.raises(RuntimeError, match="speculative"): v2.apply(torch.zeros(3, 512), _v2_ctx([0]))
+
+
+# ---- tensor parallelism, seeding, GPU defaults -----------------------------------------------------------------
+
+def test_tensor_parallel_in_process_is_refused_with_advice():
+    llm = SimpleNamespace(llm_engine=SimpleNamespace(
+        model_config=SimpleNamespace(logits_processors=[vf.BudgetForcingLogitsProcessor]),
+        vllm_config=SimpleNamespace(parallel_config=SimpleNamespace(tensor_parallel_size=2, pipeline_parallel_size=1))))
+    with pytest.raises(ValueError, match="vllm-harness") as e: vf.check_forcing_llm(llm)
+    assert "VLLM_ENABLE_V1_MULTIPROCESSING" not in str(e.value)
+
+
+def test_unseeded_requests_draw_the_same_on_every_rank(tiny_path):
+    "Each tensor-parallel rank runs its own processor: an unseeded request must get the same seed on each."
+    pytest.importorskip("vllm")
+    from vllm.v1.sample.logits_processor import BatchUpdate
+    ranks = [vf.BudgetForcingLogitsProcessor(_cfg(tiny_path), "cpu", False) for _ in range(2)]
+    seeds = []
+    for proc in ranks:
+        a, b = _params(1.0), _params(1.0)
+        proc.update_state(BatchUpdate(2, [], [(0, a, [1, 2], []), (1, b, [1, 2], [])], []))
+        seeds.append([proc.requests[r].seed for r in (0, 1)])
+    assert seeds[0] == seeds[1] and seeds[0][0] != seeds[0][1] and None not in seeds[0]
+
+
+def test_gpu_defaults(monkeypatch):
+    cpu, gpu = vf.serve_command("m", cpu=True), vf.serve_command("m", cpu=False)
+    assert "--enforce-eager" in cpu and cpu[cpu.index("--dtype") + 1] == "float32"
+    assert "--enforce-eager" not in gpu and gpu[gpu.index("--dtype") + 1] == "auto"
+    assert vf.MIDDLEWARE in gpu
+    vllm = pytest.importorskip("vllm")
+    seen = {}
+    monkeypatch.setattr(vllm, "LLM", lambda model, **kw: seen.update(kw))
+    monkeypatch.setattr(vf, "on_cpu", lambda: False)
+    vf.load_vllm("m", kv_cache_mib=None)
+    assert seen["dtype"] == "auto" and seen["enforce_eager"] is False
+    monkeypatch.setattr(vf, "on_cpu", lambda: True)
+    vf.load_vllm("m")
+    assert seen["dtype"] == "float32" and seen["enforce_eager"] is True
+
+
+# ---- with vLLM: the checkpoint's eos, the shared core, the server ---------------------------------------------
+
+@pytest.fixture(scope="module")
+def eot_model(tmp_path_factory):
+    """The taught tiny model with Qwen's generation_config (eos `<|im_end|>` and `<|endoftext|>`, repetition_penalty
+    1.1), its `<|endoftext|>` made as likely as a newline, so it writes it where it would end a line."""
+    pytest.importorskip("vllm")
+    m, tok = load_model(vllm_tiny_model(), dtype=torch.float32)
+    eot, nl = tok.convert_tokens_to_ids("<|endoftext|>"), tok("a\n", add_special_tokens=False)["input_ids"][-1]
+    with torch.no_grad(): m.lm_head.weight[eot] = m.lm_head.weight[nl] * 1.02
+    m.generation_config.eos_token_id = [tok.eos_token_id, eot]
+    m.generation_config.repetition_penalty = 1.1
+    path = tmp_path_factory.mktemp("eot")
+    m.save_pretrained(path); tok.save_pretrained(path)
+    m, tok = load_model(path, dtype=torch.float32)
+    return path, m, tok, eot
+
+
+@pytest.fixture(scope="module")
+def eot_llm(eot_model):
+    return vf.load_vllm(eot_model[0])
+
+
+def _same(a, b):
+    for f in ("token_ids", "thinking_tokens", "answer_tokens", "waits", "cut_by_budget"):
+        assert getattr(a, f) == getattr(b, f), (f, getattr(a, f), getattr(b, f))
+
+
+@pytest.mark.vllm
+def test_endoftext_is_an_end_attempt_in_every_engine(eot_model, eot_llm):
+    path, hf, tok, eot = eot_model
+    ps = [inference_prompt(q, tok) for q in QUESTIONS]
+    cfg = dict(num_waits=2, max_thinking_tokens=40, max_answer_tokens=6)
+    ours = generate(ps, eot_llm, tok, engine="vllm", **cfg)
+    assert any(o.waits for o in ours)
+    for other in (generate(ps, hf, tok, engine="hf", **cfg), generate(ps, hf, tok, engine="hf-reference", **cfg),
+                  generate(ps, eot_llm, tok, engine="vllm-harness", **cfg)):
+        for a, b in zip(ours, other): _same(a, b)
+    assert all(eot not in o.token_ids for o in ours)
+
+
+@pytest.mark.vllm
+def test_vllm_engines_follow_the_rules(eot_model, eot_llm, monkeypatch):
+    _, _, tok, _ = eot_model
+    ps = [inference_prompt(q, tok) for q in QUESTIONS]
+    monkeypatch.setattr(ForcingRules, "on_end_attempt", lambda self, t, w: "end")
+    for engine in ("vllm", "vllm-harness"):
+        assert not any(o.waits for o in generate(ps, eot_llm, tok, engine=engine, num_waits=3, max_thinking_tokens=30,
+                                                  max_answer_tokens=2))
+
+
+@pytest.mark.vllm
+def test_vllm_without_the_think_prefix(eot_model, eot_llm):
+    _, hf, tok, _ = eot_model
+    ps = [inference_prompt(q, tok) for q in QUESTIONS]
+    a = generate(ps, eot_llm, tok, engine="vllm", think_prefix=False, max_answer_tokens=20)
+    for x, y in zip(a, generate(ps, hf, tok, think_prefix=False, max_answer_tokens=20)): _same(x, y)
+    assert all(not o.cut_by_budget and o.waits == 0 for o in a)
+
+
+def _post(url, body):
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r: return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e: return e.code, json.loads(e.read() or b"{}")
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_server_refuses_booleans_and_tight_budgets(tmp_path):
+    "Over HTTP: `true` as a budget is a 400 (not a 1-token budget); so is a budget with no room for the forced end."
+    path = vllm_tiny_model()
+    tok = load_tokenizer(path)
+    with vllm_server(path, tmp_path / "serve.log") as base:
+        body = dict(model=str(path), prompt=inference_prompt(QUESTIONS[0], tok), max_tokens=40, temperature=0,
+                    skip_special_tokens=False, vllm_xargs=dict(s1_num_waits=1, s1_max_thinking_tokens=True))
+        status, res = _post(base + "/v1/completions", body)
+        assert status == 400 and "s1_max_thinking_tokens" in json.dumps(res), res
+        status, res = _post(base + "/v1/completions", dict(body, vllm_xargs=dict(s1_max_thinking_tokens=30,
+                                                                                 s1_max_answer_tokens=4)))
+        assert status == 400 and "forced end" in json.dumps(res), res
+        status, res = _post(base + "/v1/completions", dict(body, max_tokens=80, vllm_xargs=dict(
+            s1_max_thinking_tokens=8, s1_max_answer_tokens=4)))
+        assert status == 200 and "<|im_start|>answer" in res["choices"][0]["text"], res
+
+
+def test_papermill_parameters_are_checked(tmp_path):
+    pytest.importorskip("papermill")
+    for nb, bad in (("03_budget_forcing", "num_waits"), ("04_vllm_forcing", "kv_cache_mib")):
+        r = subprocess.run([sys.executable, "-m", "papermill", f"nbs/{nb}.ipynb", str(tmp_path / "o.ipynb"),
+                            "--cwd", "nbs", "-p", bad, "-3"], capture_output=True, text=True,
+                           cwd=vf.__file__.rsplit("/s1_nb/", 1)[0])
+        assert r.returncode != 0 and f"parameter {bad}" in r.stdout + r.stderr, (r.stdout + r.stderr)[-2000:]
