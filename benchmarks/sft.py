@@ -41,14 +41,14 @@ def main():
     torch.set_num_threads(1)
     datasets.disable_progress_bars()
     transformers.logging.set_verbosity_error()
-    from s1_nb.sft import measure_throughput, toy_s1k
+    from s1_nb.sft import _measure_throughput, toy_s1k
     rows = toy_s1k(args.rows, seed=args.seed, max_checks=10)
 
     best = {}
     for _ in range(args.repeats):
         for name in ("padded", "padding_free", "packed", "padded_example"):
             mode, weighting = ("padded", "example") if name == "padded_example" else (name, "token")
-            r = measure_throughput(args.model, rows, mode, batch_size=args.batch, steps=args.steps, block_size=args.block,
+            r = _measure_throughput(args.model, rows, mode, batch_size=args.batch, steps=args.steps, block_size=args.block,
                                    loss_weighting=weighting)
             mode = name
             if mode not in best or r["tokens_per_s"] > best[mode]["tokens_per_s"]: best[mode] = r

@@ -37,8 +37,13 @@ def chosen_notebooks(only: str = "", nbs: Path | str | None = None) -> list[Path
     if not found: raise ValueError(f"--only: {only!r} matches no chapter ({', '.join(p.stem for p in repo_notebooks(nbs))})")
     return found
 
-def run_notebooks(run_dir: Path | str | None, nbs: Path | str | None = None, only: str = "", parameters: dict | None = None,
-                  kernel_name: str | None = None, inplace: bool = False) -> list[dict]:
+def run_notebooks(run_dir: Path | str | None,  # where the executed copies and figures go (None with `inplace`)
+                  nbs: Path | str | None = None,  # the notebooks folder (default: this checkout's nbs/)
+                  only: str = "",  # run only the chapters whose name contains this
+                  *, parameters: dict | None = None,  # papermill parameters for every chapter
+                  kernel_name: str | None = None,  # the Jupyter kernel (default: the notebook's)
+                  inplace: bool = False,  # execute the chapters where they are, to commit them with outputs
+                 ) -> list[dict]:
     """Execute the chapters with papermill into `run_dir` (figures in `run_dir/figures/<chapter>/`), or with
     `inplace` where they are, on their own defaults, stamped for `stale_cells`; one record per notebook (name, seconds, ok)."""
     try: import papermill as pm

@@ -5,21 +5,25 @@
 # %% ../nbs/00_core.ipynb #a4fb416b
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 # %% auto #0
 __all__ = ['PARAMETER_RULES', 'IM_START', 'IM_END', 'SYSTEM_PROMPT', 'THINK_DELIM', 'ANSWER_DELIM', 'ANSWER_PREFIX',
            'FINAL_ANSWER', 'FORCED_END', 'WAIT', 'S1_PAD_TOKEN', 'S1_CHAT_TEMPLATE', 'QWEN_SPECIAL_TOKENS',
-           'TINY_CONFIGS', 'check_parameters', 'answer_text', 'thinking_text', 'assistant_text', 's1_messages',
-           'training_text', 'with_s1_chat_template', 'inference_prompt', 'SplitCompletion', 'split_completion',
-           'token_ids', 'S1Tokens', 's1_tokens', 'find_shared', 'tiny_corpus', 'tiny_tokenizer', 'cache_dir',
-           'tiny_model', 'resolve_model', 'load_tokenizer', 'load_model', 'model_load_error', 'save_figure']
+           'TINY_CONFIGS', 'BENCHMARK_SPECS', 'check_parameters', 'answer_text', 'thinking_text', 'assistant_text',
+           's1_messages', 'training_text', 'with_s1_chat_template', 'inference_prompt', 'SplitCompletion',
+           'split_completion', 'token_ids', 'S1Tokens', 's1_tokens', 'find_shared', 'tiny_corpus', 'tiny_tokenizer',
+           'cache_dir', 'cached_folder', 'tiny_model', 'resolve_model', 'load_tokenizer', 'load_model',
+           'model_load_error', 'BenchmarkSpec', 'benchmark_spec', 'local_benchmark_file', 'strip_latex',
+           'normalize_math_text', 'math_parse', 'is_correct', 'MathAnswer', 'math_answer', 'math_equal', 'save_figure']
 
 # %% ../nbs/00_core.ipynb #e95e8a92
 PARAMETER_RULES = {  # rule name -> (test, what a good value is)
@@ -243,26 +247,39 @@ def cache_dir() -> Path:
     "Where s1_nb caches built models: `$S1_NB_CACHE`, else `~/.cache/s1_nb`."
     return Path(os.environ.get("S1_NB_CACHE") or Path.home() / ".cache" / "s1_nb")
 
-def tiny_model(size: str = "tiny", seed: int = 0, special_im_tokens: bool = True, path: Path | str | None = None) -> Path:
-    "Build (or reuse) a randomly initialised tiny Qwen2 model + tokenizer saved as a model folder; return its path."
-    if size not in TINY_CONFIGS: raise ValueError(f"unknown tiny size {size!r}; choose from {sorted(TINY_CONFIGS)}")
-    spec = dict(size=size, seed=seed, special_im_tokens=special_im_tokens, cfg=TINY_CONFIGS[size], v=2)
-    key = hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:10]
-    path = Path(path) if path else cache_dir() / f"{size}-qwen2-{key}"
-    if (path / "config.json").exists() and (path / "tokenizer.json").exists(): return path
-    import torch
-    from transformers import Qwen2Config, Qwen2ForCausalLM
-    tok = tiny_tokenizer(special_im_tokens=special_im_tokens)
-    cfg = Qwen2Config(vocab_size=len(tok), tie_word_embeddings=True, rope_theta=10000.0,
-                      bos_token_id=None, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
-                      **TINY_CONFIGS[size])
-    torch.manual_seed(seed)
-    m = Qwen2ForCausalLM(cfg)
+def cached_folder(key: str | Path,  # a folder name under `cache_dir()`, or a full path
+                  build: Callable[[Path], Any],  # writes the folder's files into the empty folder it is given
+                  *, needs: Sequence[str] = ("config.json",),  # the files that mean the folder is built
+                 ) -> Path:
+    "The cached folder `key`: built once by `build` in a temporary sibling, then renamed into place (safe in parallel)."
+    path = cache_dir() / key
+    if all((path / f).exists() for f in needs): return path
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    m.save_pretrained(tmp); tok.save_pretrained(tmp)
+    tmp.mkdir(parents=True, exist_ok=True)
+    build(tmp)
     if path.exists(): shutil.rmtree(tmp)  # another process built it meanwhile
     else: tmp.rename(path)
     return path
+
+# %% ../nbs/00_core.ipynb #dd487bfd
+def tiny_model(size: str = "tiny",  # a name in TINY_CONFIGS
+               seed: int = 0,  # fixes the random weights
+               *, special_im_tokens: bool = True,  # False: `<|im_start|>` is ordinary text (several tokens)
+               path: Path | str | None = None,  # where to build it; default: a folder under `cache_dir()`
+              ) -> Path:
+    "The folder of a randomly initialised tiny Qwen2 model and its tokenizer (built once, then reused)."
+    if size not in TINY_CONFIGS: raise ValueError(f"unknown tiny size {size!r}; choose from {sorted(TINY_CONFIGS)}")
+    spec = dict(size=size, seed=seed, special_im_tokens=special_im_tokens, cfg=TINY_CONFIGS[size], v=2)
+    key = hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:10]
+    def build(tmp: Path):
+        import torch
+        from transformers import Qwen2Config, Qwen2ForCausalLM
+        tok = tiny_tokenizer(special_im_tokens=special_im_tokens)
+        cfg = Qwen2Config(vocab_size=len(tok), tie_word_embeddings=True, rope_theta=10000.0, bos_token_id=None,
+                          eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, **TINY_CONFIGS[size])
+        torch.manual_seed(seed)
+        Qwen2ForCausalLM(cfg).save_pretrained(tmp); tok.save_pretrained(tmp)
+    return cached_folder(Path(path) if path else f"{size}-qwen2-{key}", build, needs=("config.json", "tokenizer.json"))
 
 # %% ../nbs/00_core.ipynb #25476206
 def resolve_model(name_or_path: str | Path) -> str:
@@ -276,11 +293,16 @@ def load_tokenizer(name_or_path: str | Path):
     try: return AutoTokenizer.from_pretrained(src)
     except OSError as e: raise model_load_error(name_or_path) from e
 
-def load_model(name_or_path: str | Path, dtype="auto", device: str | None = None):
+def load_model(name_or_path: str | Path,  # a tiny size, a local folder or a hub id
+               dtype="auto",  # torch dtype or its name; "auto" keeps the checkpoint's
+               device: str | None = None,  # move the model there (default: stay on the CPU)
+               *, attn_implementation: str | None = None,  # e.g. "sdpa", "flash_attention_2"; None: transformers' choice
+              ):
     "Load `(model, tokenizer)` from a tiny size, a local folder or a hub id, in eval mode."
     from transformers import AutoModelForCausalLM
     tok = load_tokenizer(name_or_path)
-    try: m = AutoModelForCausalLM.from_pretrained(resolve_model(name_or_path), dtype=dtype)
+    kw = dict(attn_implementation=attn_implementation) if attn_implementation else {}
+    try: m = AutoModelForCausalLM.from_pretrained(resolve_model(name_or_path), dtype=dtype, **kw)
     except OSError as e: raise model_load_error(name_or_path) from e
     if device: m = m.to(device)
     return m.eval(), tok
@@ -291,6 +313,104 @@ def model_load_error(name) -> OSError:
     hint = (" HF_HUB_OFFLINE is set, so only models already in the local cache load; use a local folder, "
             "a tiny size (" + ", ".join(TINY_CONFIGS) + "), or go online.") if offline else ""
     return OSError(f"model {str(name)!r} is neither a local folder nor a loadable hub model.{hint}")
+
+# %% ../nbs/00_core.ipynb #298e34b4
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    "Where a benchmark lives and how its fields map onto (id, problem, answer, kind)."
+    name: str
+    kind: str  # the grader: "aime", "math", "gpqa" ("code": not graded here)
+    hub_id: str  # the dataset on the Hugging Face hub
+    split: str = "train"
+    local_file: str | None = None  # its file name in ../shared/data/benchmarks (jsonl); None: hub only
+    config: str | None = None  # hub config name
+    hub_files: tuple = ()  # json files of the hub dataset to read instead of its default config
+    id_field: str = "id"
+    problem_field: str = "problem"
+    answer_field: str = "answer"
+    gated: bool = False  # the hub wants accepted terms and a token
+    other_problem_fields: tuple = ("question", "Problem")  # tried when `problem_field` is absent (hub copies vary)
+    evaluated: bool = True  # `s1 eval` offers it (False: used only to decontaminate the training pool)
+
+_LCB_FILES = ("test.jsonl", "test2.jsonl", "test3.jsonl", "test4.jsonl")  # release_v4 = the first four (713 problems)
+BENCHMARK_SPECS = {s.name: s for s in [
+    BenchmarkSpec("aime24", "aime", "simplescaling/aime24_nofigures", local_file="aime24_nofigures.jsonl"),
+    BenchmarkSpec("aime25", "aime", "TIGER-Lab/AIME25", local_file="aime25_nofigures.jsonl"),  # s1's aime25 task
+    BenchmarkSpec("math500", "math", "simplescaling/openaimath", split="test", local_file="math500.jsonl",
+                  id_field="unique_id"),
+    BenchmarkSpec("gpqa_diamond", "gpqa", "Idavidrein/gpqa", local_file="gpqa_diamond.jsonl", config="gpqa_diamond",
+                  id_field="Record ID", problem_field="Question", answer_field="Correct Answer", gated=True),
+    BenchmarkSpec("aime22_24", "aime", "AI-MO/aimo-validation-aime", evaluated=False),  # AIME 2022-2024, 90 problems
+    BenchmarkSpec("livecodebench_v4", "code", "livecodebench/code_generation_lite", hub_files=_LCB_FILES,
+                  problem_field="question_content", evaluated=False),
+]}
+
+# %% ../nbs/00_core.ipynb #788b4bf5
+def benchmark_spec(name: str, specs: dict | None = None) -> BenchmarkSpec:
+    "The spec of benchmark `name` in `specs` (default: all of BENCHMARK_SPECS); a clear error for an unknown name."
+    specs = BENCHMARK_SPECS if specs is None else specs
+    if name not in specs: raise ValueError(f"unknown benchmark {name!r}; choose from {sorted(specs)}")
+    return specs[name]
+
+def local_benchmark_file(name: str, data: Path | str | None = None) -> Path | None:
+    "The local jsonl of benchmark `name`: `data` (a file or a folder), else ../shared/data/benchmarks; None if absent."
+    spec = benchmark_spec(name)
+    if data is None: return find_shared(f"data/benchmarks/{spec.local_file}") if spec.local_file else None
+    path = Path(data)
+    path = path / (spec.local_file or f"{name}.jsonl") if path.is_dir() else path
+    if not path.exists(): raise FileNotFoundError(f"no local file for benchmark {name!r} at {path}")
+    return path
+
+# %% ../nbs/00_core.ipynb #95422e32
+def strip_latex(s: str) -> str:
+    "Remove the wrapping a model puts around a short answer: $...$, \\text{}, \\$, \\!, thin spaces, end punctuation."
+    s = str(s).strip()
+    s = re.sub(r"\\(?:text|textbf|mathrm|mbox)\{([^{}]*)\}", r"\1", s)
+    s = s.replace("\\$", "").replace("$", "").replace("\\!", "").replace("\\,", "").replace("\\ ", " ")
+    s = re.sub(r"\\q?quad\b", " ", s)
+    s = re.sub(r"^\*+|\*+$", "", s.strip())
+    return s.strip().rstrip(".").strip()
+
+def normalize_math_text(s: str) -> str:
+    "A plain string form of a LaTeX answer for the fallback comparison: no spaces, \\left/\\right, $, dfrac."
+    t = strip_latex(s)
+    for a, b in (("\\left", ""), ("\\right", ""), ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"), ("^\\circ", ""),
+                 ("^{\\circ}", ""), ("\\%", ""), ("%", "")):
+        t = t.replace(a, b)
+    return re.sub(r"\s+", "", t).lower()
+
+@functools.lru_cache(maxsize=4096)
+def math_parse(text: str) -> tuple:
+    "math-verify's parse of `text`: the answers it finds (sympy, then their strings); empty when none (cached)."
+    from math_verify import parse
+    return tuple(parse(text))
+
+# %% ../nbs/00_core.ipynb #7ed52951
+def is_correct(attempt: str | None, solution: str | None) -> bool:
+    "Does `attempt`'s final answer equal `solution`'s? (math-verify: parse both texts, compare symbolically)."
+    from math_verify import verify
+    if not attempt or not solution: return False
+    gold, pred = math_parse(solution), math_parse(attempt)
+    return bool(gold and pred and verify(list(gold), list(pred)))
+
+@dataclass
+class MathAnswer:
+    "A MATH answer: math-verify's parse (empty when it failed) and a normalized string for the fallback."
+    parsed: list
+    text: str
+
+def math_answer(s) -> MathAnswer | None:
+    "`s` parsed with math-verify (as the content of a \\boxed{}), with its normalized text; None if empty."
+    text = normalize_math_text(str(s))
+    if not text: return None
+    parsed = math_parse("\\boxed{" + strip_latex(str(s)) + "}")
+    return MathAnswer([p for p in parsed if not isinstance(p, str)], text)
+
+def math_equal(gold: MathAnswer, pred: MathAnswer) -> bool:
+    "Equal by math-verify when both parsed, else by normalized string."
+    from math_verify import verify
+    if gold.parsed and pred.parsed: return verify(gold.parsed, pred.parsed) or gold.text == pred.text
+    return gold.text == pred.text
 
 # %% ../nbs/00_core.ipynb #725d31a3
 def save_figure(fig, out: Path | str | None = None):

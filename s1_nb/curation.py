@@ -18,22 +18,21 @@ import numpy as np
 import pandas as pd
 from fastcore.script import call_parse
 
-from .core import find_shared, save_figure
+from .core import BENCHMARK_SPECS, benchmark_spec, find_shared, is_correct, save_figure
 
 # %% auto #0
 __all__ = ['POOL_HUB_ID', 'S1K_HUB_ID', 'S1K_11_HUB_ID', 'S1K_COLUMNS', 'GRADE_COLUMNS', 'POOL_COLUMNS', 'FEATURE_COLUMNS',
            'COLUMN_ALIASES', 'S1K_11_TRACES', 'AIME_SOURCE', 'GPQA_SOURCE', 'MATH_SOURCE', 'COLUMN_TYPES',
            'FEATURIZED_HUB_ID', 'POOL_SOURCES', 'FAMILY', 'TOPICS', 'SCIENCE_TOPICS', 'FILLER', 'FALLBACK_BENCHMARKS',
-           'BENCHMARK_FILES', 'BENCHMARK_HUB', 'S1_BENCHMARKS', 'PARTIAL_FILES', 'FORMAT_RULES', 'WHOLE_QUESTION',
-           'S1_FUNNEL', 'MSC_FALLBACK', 'MSC_EXTRA_WORDS', 'STOPWORDS', 'to_pool_schema', 'read_json_rows', 'load_pool',
-           'check_schema', 'validation_drops', 'attach_features', 'synthetic_pool', 'load_benchmarks',
-           'quality_missing', 'quality_format', 'difficulty', 'words', 'ngrams', 'BenchmarkIndex', 'benchmark_index',
-           'contamination_matches', 'copy_score', 'decontaminate', 'duplicate_drops', 'preselection',
-           'diversity_sample', 'selection_hash', 'Funnel', 'CurationError', 'curate', 's1k_features', 'to_s1k',
-           'save_s1k', 'plot_funnel', 'plot_domains', 'plot_lengths', 'thinking_lengths', 'is_correct',
-           'grade_correctness', 'load_grading_prompt', 'grading_prompt', 'parse_verdict', 'Verdict', 'llm_judge',
-           'load_msc', 'DomainClassifier', 'domain_classifier', 'classify_domains', 'featurize_pool', 'plot_benchmark',
-           'pool_source', 'curate_cli']
+           'S1_BENCHMARKS', 'PARTIAL_FILES', 'FORMAT_RULES', 'WHOLE_QUESTION', 'S1_FUNNEL', 'MSC_FALLBACK',
+           'MSC_EXTRA_WORDS', 'STOPWORDS', 'to_pool_schema', 'load_pool', 'check_schema', 'validation_drops',
+           'attach_features', 'synthetic_pool', 'load_benchmarks', 'quality_missing', 'quality_format', 'difficulty',
+           'words', 'ngrams', 'BenchmarkIndex', 'benchmark_index', 'contamination_matches', 'copy_score',
+           'decontaminate', 'duplicate_drops', 'preselection', 'diversity_sample', 'selection_hash', 'Funnel',
+           'CurationError', 'curate', 's1k_features', 'to_s1k', 'save_s1k', 'plot_funnel', 'plot_domains',
+           'plot_lengths', 'thinking_lengths', 'grade_correctness', 'load_grading_prompt', 'grading_prompt',
+           'parse_verdict', 'Verdict', 'llm_judge', 'load_msc', 'DomainClassifier', 'domain_classifier',
+           'classify_domains', 'featurize_pool', 'plot_benchmark', 'curate_cli']
 
 # %% ../nbs/01_curation.ipynb #9892d03a
 POOL_HUB_ID = "simplescaling/data_ablation_full59K"
@@ -65,7 +64,7 @@ def to_pool_schema(df: pd.DataFrame, traces: str = "gemini") -> pd.DataFrame:
         if c not in df.columns: df[c] = None
     return df
 
-def read_json_rows(path: Path | str) -> list[dict]:
+def _read_json_rows(path: Path | str) -> list[dict]:
     "The rows of a .jsonl (one object a line) or .json (a list of objects) file; a bad line raises naming the file and line."
     path, rows = Path(path), []
     with open(path, "rb") as f:
@@ -95,7 +94,7 @@ def load_pool(source, split: str = "train", traces: str = "gemini", **load_kwarg
         p = Path(str(source))
         if p.suffix in (".parquet", ".jsonl", ".json") and not p.exists(): raise FileNotFoundError(f"pool file {p} does not exist")
         if p.suffix == ".parquet": df = pd.read_parquet(p)
-        elif p.suffix in (".jsonl", ".json"): df = pd.DataFrame(read_json_rows(p))
+        elif p.suffix in (".jsonl", ".json"): df = pd.DataFrame(_read_json_rows(p))
         elif p.exists(): raise ValueError(f"cannot read pool file {p}: use .parquet, .jsonl or .json")
         else:
             from datasets import load_dataset
@@ -250,8 +249,13 @@ def _question(rng: np.random.Generator, family: str) -> tuple[str, str, str]:
     return template.format(a=a, b=b, c=c) + tag, str(answer(a, b, c)), code
 
 # %% ../nbs/01_curation.ipynb #0661a66d
-def synthetic_pool(n: int = 2000, seed: int = 0, trace_scale: float = 0.1, benchmarks: dict | None = None,
-                   p_missing: float = 0.08, p_format: float = 0.05, n_contaminated: int | None = None) -> pd.DataFrame:
+def synthetic_pool(n: int = 2000, seed: int = 0, *,
+                   trace_scale: float = 0.1,  # trace lengths relative to the real pool's
+                   benchmarks: dict | None = None,  # name -> questions to plant copies of
+                   p_missing: float = 0.08,  # share of rows with a missing feature
+                   p_format: float = 0.05,  # share of rows with a formatting defect
+                   n_contaminated: int | None = None,  # benchmark copies to plant (None: 1 in 200 rows)
+                  ) -> pd.DataFrame:
     "A deterministic pool of `n` rows in the 59K schema, with planted missing features, formatting defects and copies."
     if n < 1: raise ValueError(f"n={n}: a pool needs at least one row")
     rng = np.random.default_rng(seed)
@@ -307,44 +311,35 @@ def _plant_copies(rows: list[dict], rng: np.random.Generator, benchmarks: dict |
         rows[j]["_planted"].append(f"copy:{b}:{i}")
 
 # %% ../nbs/01_curation.ipynb #876a9440
-BENCHMARK_FILES = {"aime24": "aime24_nofigures.jsonl", "aime25": "aime25_nofigures.jsonl", "math500": "math500.jsonl",
-                   "gpqa_diamond": "gpqa_diamond.jsonl"}  # names in ../shared/data/benchmarks (GPQA only if you add it)
-_LCB = "hf://datasets/livecodebench/code_generation_lite/"
-BENCHMARK_HUB = {  # name -> (hub id, or json files on the hub; config; split; question column)
-    "aime22_24": ("AI-MO/aimo-validation-aime", None, "train", "problem"),  # AIME 2022-2024, 90 problems
-    "math500": ("simplescaling/openaimath", None, "test", "problem"),
-    "gpqa_diamond": ("Idavidrein/gpqa", "gpqa_diamond", "train", "Question"),  # gated: log in and accept its terms
-    "livecodebench_v4": ([_LCB + f for f in ("test.jsonl", "test2.jsonl", "test3.jsonl", "test4.jsonl")], None,
-                         "train", "question_content"),  # release_v4 = the first four files (713 problems)
-    "aime24": ("simplescaling/aime24_nofigures", None, "train", "problem"),
-    "aime25": ("TIGER-Lab/AIME25", None, "train", "problem"),  # what s1's aime25_nofigures task reads
-}
 S1_BENCHMARKS = ("aime22_24", "math500", "gpqa_diamond", "livecodebench_v4")  # s1's collect_data.py test sets
 PARTIAL_FILES = {"aime22_24": "aime24"}  # offline, only this part of a set is in ../shared
 
 def _file_questions(f: Path) -> list[str]:
-    rows = read_json_rows(f)
+    rows = _read_json_rows(f)
     field = next((c for c in ("problem", "Question", "question") if rows and c in rows[0]), None)
     if field is None: raise ValueError(f"{f}: no problem/Question/question field in its rows")
     return [r[field] for r in rows]
 
 def _hub_questions(name: str) -> list[str]:
     from datasets import load_dataset
-    src, config, split, col = BENCHMARK_HUB[name]
-    ds = (load_dataset("json", data_files=src, split=split) if isinstance(src, list)
-          else load_dataset(src, config, split=split))
-    return list(ds[next(c for c in (col, "problem", "question", "Problem") if c in ds.column_names)])
+    s = BENCHMARK_SPECS[name]
+    ds = (load_dataset("json", data_files=[f"hf://datasets/{s.hub_id}/{f}" for f in s.hub_files], split=s.split)
+          if s.hub_files else load_dataset(s.hub_id, s.config, split=s.split))
+    return list(ds[next(c for c in (s.problem_field, "problem", "question", "Problem") if c in ds.column_names)])
 
-def load_benchmarks(names: Sequence[str] = S1_BENCHMARKS, shared_dir: Path | str | None = None, verbose: bool = True,
-                    hub: bool = True) -> dict[str, list[str]]:
+def load_benchmarks(names: Sequence[str] = S1_BENCHMARKS, shared_dir: Path | str | None = None, *,
+                    verbose: bool = True,  # print which sets were skipped or are partial
+                    hub: bool = True,  # load from the hub what is not local (when online)
+                   ) -> dict[str, list[str]]:
     "Benchmark questions by name: from ../shared/data/benchmarks when there, else from the hub when online and `hub`."
     import os
     bench_dir = Path(shared_dir) / "data/benchmarks" if shared_dir else find_shared("data/benchmarks")
     online = hub and os.environ.get("HF_HUB_OFFLINE", "0") in ("0", "", "false")
-    local = lambda k: bench_dir / BENCHMARK_FILES[k] if bench_dir and k in BENCHMARK_FILES else None
+    local = lambda k: bench_dir / BENCHMARK_SPECS[k].local_file if bench_dir and k in BENCHMARK_SPECS and \
+        BENCHMARK_SPECS[k].local_file else None
     out, notes = {}, []
     for name in names:
-        if name not in BENCHMARK_HUB: raise ValueError(f"unknown benchmark {name!r}; choose from {sorted(BENCHMARK_HUB)}")
+        benchmark_spec(name)  # a clear error for an unknown name
         f, part = local(name), local(PARTIAL_FILES.get(name, ""))
         if f is not None and f.exists(): out[name] = _file_questions(f)
         elif online:
@@ -352,7 +347,7 @@ def load_benchmarks(names: Sequence[str] = S1_BENCHMARKS, shared_dir: Path | str
             except Exception as e: notes.append(f"{name} skipped ({type(e).__name__}: {str(e)[:80]})")  # e.g. gated GPQA
         if name not in out and part is not None and part.exists():
             out[name] = _file_questions(part)
-            notes.append(f"{name}: only its {part.name} part is available ({BENCHMARK_HUB[name][0]} needs the hub)")
+            notes.append(f"{name}: only its {part.name} part is available ({BENCHMARK_SPECS[name].hub_id} needs the hub)")
         elif name not in out and not online: notes.append(f"{name} skipped (offline, no local file)")
     if verbose and notes: print("benchmarks: " + "; ".join(notes))
     return out
@@ -522,8 +517,11 @@ def _benchmark_domain_weights(df: pd.DataFrame) -> dict:
         gpqa = Counter({d: int(c * ratio) for d, c in gpqa.items()})
     return {d: c for d, c in (gpqa + aime).items() if c > 0}
 
-def diversity_sample(df: pd.DataFrame, n: int, seed: int = 0, preselected: Sequence = (), variant: str = "paper",
-                     uniform_until: int | None = None) -> list:
+def diversity_sample(df: pd.DataFrame, n: int, seed: int = 0, *,
+                     preselected: Sequence = (),  # row ids kept first (s1's long-trace preselection)
+                     variant: str = "paper",  # "paper" (Algorithm 1) or "repo" (s1's code)
+                     uniform_until: int | None = None,  # "repo": draw uniformly until this many are chosen
+                    ) -> list:
     "Row ids of `n` questions: `preselected` + Algorithm 1 draws (domain uniform, weight 2^-rank by length)."
     if variant not in ("paper", "repo"): raise ValueError(f"variant={variant!r}: choose 'paper' or 'repo'")
     selected = list(preselected)
@@ -608,9 +606,16 @@ def _benchmark_index_for(decontamination: str, benchmarks: dict | None) -> Bench
                                    "benchmarks=, or skip the stage with decontamination=None (--decontamination none)")
     return benchmark_index(bench)
 
-def curate(pool, n: int | None = 1000, seed: int = 0, benchmarks: dict | None = None, decontamination: str | None = "s1",
-           diversity: str = "paper", preselect: bool = True, min_shared: int = 3, extra_columns: Sequence[str] = (),
-           timings: dict | None = None):
+def curate(pool,  # hub id, file, Dataset or DataFrame in the 59K schema
+           n: int | None = 1000,  # rows to select (None: every row that passes the filters)
+           seed: int = 0,  # seed of the diversity sampling
+           *, benchmarks: dict | None = None,  # name -> questions to decontaminate against (None: s1's sets)
+           decontamination: str | None = "s1",  # "s1" (literal 8-grams), "precise", or None to skip the stage
+           diversity: str = "paper",  # "paper" (Algorithm 1) or "repo" (s1's code)
+           preselect: bool = True,  # keep s1's long-trace preselection
+           min_shared: int = 3,  # 8-grams a question must share with a benchmark to be dropped
+           extra_columns: Sequence[str] = (),  # pool columns to keep in the result
+           timings: dict | None = None):  # filled with seconds per stage when given
     "Run s1's curation on `pool` (hub id, file, Dataset or DataFrame); return `(s1K-schema Dataset, Funnel)`."
     # n=None keeps every survivor; `timings`, if a dict, receives the seconds of each stage
     if diversity not in ("paper", "repo"): raise ValueError(f"diversity={diversity!r}: choose 'paper' or 'repo'")
@@ -636,7 +641,7 @@ def curate(pool, n: int | None = 1000, seed: int = 0, benchmarks: dict | None = 
         rows.append(dict(stage=name, kept=len(df), dropped=len(reasons), reasons=_summary(reasons) if len(reasons) else ""))
     t = clock()
     pre = list(df.index[preselection(df)]) if preselect else []
-    try: chosen = diversity_sample(df, len(df) if n is None else n, seed, pre, diversity)
+    try: chosen = diversity_sample(df, len(df) if n is None else n, seed, preselected=pre, variant=diversity)
     except ValueError as e:
         raise CurationError(str(e), Funnel(pd.DataFrame(rows), pd.concat(drops, ignore_index=True), [], pre, "")) from None
     if timings is not None: timings["pre-selection + diversity"] = clock() - t
@@ -726,13 +731,6 @@ def thinking_lengths(ds, tokenizer, column: str = "thinking_trajectories", out: 
     key = hashlib.sha1(f"{ds._fingerprint}{fast.get_vocab_size()}{column}{out}".encode()).hexdigest()
     return ds.map(lengths, input_columns=column, batched=True, batch_size=batch_size, num_proc=num_proc,
                   new_fingerprint=key, desc="thinking lengths")
-
-def is_correct(attempt: str | None, solution: str | None) -> bool:
-    "Does `attempt`'s final answer equal `solution`'s? (math-verify: parse both, compare symbolically)."
-    from math_verify import parse, verify
-    if not attempt or not solution: return False
-    gold, pred = parse(solution), parse(attempt)
-    return bool(gold and pred and verify(gold, pred))
 
 def grade_correctness(ds, attempt: str = "attempt", solution: str = "solution", out: str = "isgeminicorrect",
                       num_proc: int | None = None):
@@ -881,7 +879,7 @@ def plot_benchmark(results: dict, out_dir: Path | str | None = None):
     return _save(fig, out_dir, "benchmark_lengths.png")
 
 # %% ../nbs/01_curation.ipynb #32616751
-def pool_source(pool: str, seed: int = 0):
+def _pool_source(pool: str, seed: int = 0):
     "What `curate` reads for a `--pool` argument: `synthetic:N` builds a generated pool, anything else passes through."
     if pool != "synthetic" and not pool.startswith("synthetic:"): return pool
     size = pool.partition(":")[2] or "2000"
@@ -907,7 +905,7 @@ def curate_cli(
     if decontamination not in ("s1", "precise", "none"):
         raise ValueError(f"--decontamination {decontamination!r}: choose s1, precise or none")
     if diversity not in ("paper", "repo"): raise ValueError(f"--diversity {diversity!r}: choose paper or repo")
-    source = attach_features(pool_source(pool, seed), features) if features else pool_source(pool, seed)
+    source = attach_features(_pool_source(pool, seed), features) if features else _pool_source(pool, seed)
     bench = None
     if decontamination != "none" and isinstance(source, pd.DataFrame) and pool.startswith("synthetic"):
         bench = load_benchmarks(hub=False, verbose=False)  # the sets synthetic_pool planted its copies from

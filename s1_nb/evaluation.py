@@ -22,60 +22,33 @@ from typing import Any, Callable, Sequence
 
 import sys
 
+from fastcore.meta import delegates
 from fastcore.script import call_parse
 
-from .core import ANSWER_DELIM, IM_END, IM_START, TINY_CONFIGS, find_shared, inference_prompt, save_figure
+from .core import (ANSWER_DELIM, BENCHMARK_SPECS, IM_END, IM_START, TINY_CONFIGS, BenchmarkSpec, MathAnswer,
+                        benchmark_spec, find_shared, inference_prompt, local_benchmark_file, math_answer, math_equal,
+                        normalize_math_text, save_figure, strip_latex)
 
 # %% auto #0
 __all__ = ['BENCHMARKS', 'GATED_HELP', 'GPQA_TEMPLATE', 'GPQA_INSTRUCTED_TEMPLATE', 'GPQA_PROMPTS', 'ANSWER_TURN',
            'ANSWER_PATTERN', 'GRADERS', 'PAPER_FIG1_AIME24', 'DEMO_EVAL', 'S1_EVAL', 'AUTO_VALUES', 'FORCING_METHODS',
-           'METHOD_STYLE', 'REFERENCE_LABEL', 'PAPER_HEADLINES', 'BenchmarkSpec', 'benchmark_spec', 'read_jsonl',
-           'gpqa_problem', 'normalize_rows', 'local_benchmark_file', 'load_hub_benchmark', 'load_benchmark',
-           'problem_prompt', 'last_boxed', 'answer_turn', 'answer_region', 'extract_answer', 'Grader',
-           'register_grader', 'strip_latex', 'to_int', 'several_integers', 'to_letter', 'several_letters', 'MathAnswer',
-           'normalize_math_text', 'math_answer', 'math_equal', 'aime_answer', 'aime_equal', 'Graded', 'default_choice',
-           'grade_answer', 'grade', 'as_model_answer', 'gold_check', 'unparsed_golds', 'wrong_check', 'control',
-           'scaling', 'performance', 'Setting', 'budget_settings', 'wait_settings', 'majority_setting', 'plain_setting',
-           'is_toy_model', 'eval_defaults', 'check_eval_args', 'parse_values', 'eval_plan', 'plan_lines',
-           'forcing_generate', 'run_setting', 'grade_record', 'majority_vote', 'summarize', 'setting_key',
-           'model_identity', 'write_jsonl', 'outputs_header', 'read_outputs', 'write_results', 'run_sweep',
-           'load_engine_model', 'setting_cap', 'group_metrics', 'same_run', 'forcing_rows', 'method_metrics',
-           'style_scaling_axes', 'plot_scaling', 'our_number', 'headline_table', 'evaluate', 'eval_cli']
+           'METHOD_STYLE', 'REFERENCE_LABEL', 'PAPER_HEADLINES', 'read_jsonl', 'gpqa_problem', 'normalize_rows',
+           'load_hub_benchmark', 'load_benchmark', 'problem_prompt', 'last_boxed', 'answer_turn', 'answer_region',
+           'extract_answer', 'Grader', 'register_grader', 'to_int', 'several_integers', 'to_letter', 'several_letters',
+           'aime_answer', 'aime_equal', 'Graded', 'default_choice', 'grade_answer', 'grade', 'unparsed_golds',
+           'control', 'scaling', 'performance', 'Setting', 'budget_settings', 'wait_settings', 'majority_setting',
+           'plain_setting', 'is_toy_model', 'eval_defaults', 'parse_values', 'eval_plan', 'plan_lines',
+           'forcing_generate', 'run_setting', 'majority_vote', 'summarize', 'model_identity', 'read_outputs',
+           'run_sweep', 'load_engine_model', 'group_metrics', 'method_metrics', 'style_scaling_axes', 'plot_scaling',
+           'headline_table', 'evaluate', 'eval_cli']
 
 # %% ../nbs/05_evaluation.ipynb #fdac4643
-@dataclass(frozen=True)
-class BenchmarkSpec:
-    "Where a benchmark lives and how its fields map onto (id, problem, answer, kind)."
-    name: str
-    kind: str  # the grader: "aime", "math", "gpqa"
-    hub_id: str
-    split: str
-    local_file: str  # file name in a local benchmark folder (jsonl)
-    config: str | None = None  # hub config name
-    id_field: str = "id"
-    problem_field: str = "problem"
-    answer_field: str = "answer"
-    gated: bool = False
-    other_problem_fields: tuple = ("question", "Problem")  # tried when `problem_field` is absent (hub copies vary)
-
-BENCHMARKS = {
-    "aime24": BenchmarkSpec("aime24", "aime", "simplescaling/aime24_nofigures", "train", "aime24_nofigures.jsonl"),
-    "aime25": BenchmarkSpec("aime25", "aime", "TIGER-Lab/AIME25", "train", "aime25_nofigures.jsonl"),
-    "math500": BenchmarkSpec("math500", "math", "simplescaling/openaimath", "test", "math500.jsonl",
-                             id_field="unique_id"),
-    "gpqa_diamond": BenchmarkSpec("gpqa_diamond", "gpqa", "Idavidrein/gpqa", "train", "gpqa_diamond.jsonl",
-                                  config="gpqa_diamond", id_field="Record ID", problem_field="Question",
-                                  answer_field="Correct Answer", gated=True),
-}
+BENCHMARKS = {n: s for n, s in BENCHMARK_SPECS.items() if s.evaluated}  # the sets `s1 eval` grades
 
 GATED_HELP = ("GPQA Diamond is gated on the Hugging Face hub: log in at https://huggingface.co, accept the terms "
               "on https://huggingface.co/datasets/Idavidrein/gpqa, then `huggingface-cli login` (or set HF_TOKEN). "
               "Or pass a local jsonl with its fields (Question, Correct Answer, Incorrect Answer 1-3, Record ID).")
 
-def benchmark_spec(name: str) -> BenchmarkSpec:
-    "The spec of benchmark `name`; a clear error for an unknown name."
-    if name not in BENCHMARKS: raise ValueError(f"unknown benchmark {name!r}; choose from {sorted(BENCHMARKS)}")
-    return BENCHMARKS[name]
 
 # %% ../nbs/05_evaluation.ipynb #12b0dd9e
 def read_jsonl(path: Path | str) -> list[tuple[int, dict]]:
@@ -138,19 +111,10 @@ def normalize_rows(rows: Sequence[tuple[int, dict]], spec: BenchmarkSpec, source
     return out
 
 # %% ../nbs/05_evaluation.ipynb #adae529c
-def local_benchmark_file(name: str, data: Path | str | None = None) -> Path | None:
-    "The local jsonl of benchmark `name`: `data` (a file or a folder), else ../shared/data/benchmarks; None if absent."
-    spec = benchmark_spec(name)
-    if data is None: return find_shared(f"data/benchmarks/{spec.local_file}")
-    path = Path(data)
-    path = path / spec.local_file if path.is_dir() else path
-    if not path.exists(): raise FileNotFoundError(f"no local file for benchmark {name!r} at {path}")
-    return path
-
 def load_hub_benchmark(name: str, seed: int = 0, *, gpqa_template: str = GPQA_TEMPLATE) -> list[dict]:
     "Benchmark `name` from the Hugging Face hub (needs network; GPQA Diamond needs accepted terms and a token)."
     from datasets import load_dataset
-    spec = benchmark_spec(name)
+    spec = benchmark_spec(name, BENCHMARKS)
     try: ds = load_dataset(spec.hub_id, spec.config, split=spec.split)
     except Exception as e:
         hint = GATED_HELP if spec.gated else "Offline? Pass a local jsonl folder instead (data=...)."
@@ -160,7 +124,7 @@ def load_hub_benchmark(name: str, seed: int = 0, *, gpqa_template: str = GPQA_TE
 def load_benchmark(name: str, data: Path | str | None = None, limit: int | None = None, hub: bool = False,
                    seed: int = 0, *, gpqa_template: str = GPQA_TEMPLATE) -> list[dict]:
     "Problems of benchmark `name` (first `limit`) from `data` (file/folder), ../shared, or the hub (`hub=True`)."
-    spec = benchmark_spec(name)
+    spec = benchmark_spec(name, BENCHMARKS)
     path = None if hub else local_benchmark_file(name, data)
     problems = (normalize_rows(read_jsonl(path), spec, str(path), seed=seed, gpqa_template=gpqa_template)
                 if path is not None else load_hub_benchmark(name, seed=seed, gpqa_template=gpqa_template))
@@ -232,15 +196,6 @@ def register_grader(kind: str, grader: Grader) -> Grader:
     return grader
 
 # %% ../nbs/05_evaluation.ipynb #2ad4493b
-def strip_latex(s: str) -> str:
-    "Remove the wrapping a model puts around a short answer: $...$, \\text{}, \\$, \\!, thin spaces, end punctuation."
-    s = str(s).strip()
-    s = re.sub(r"\\(?:text|textbf|mathrm|mbox)\{([^{}]*)\}", r"\1", s)
-    s = s.replace("\\$", "").replace("$", "").replace("\\!", "").replace("\\,", "").replace("\\ ", " ")
-    s = re.sub(r"\\q?quad\b", " ", s)
-    s = re.sub(r"^\*+|\*+$", "", s.strip())
-    return s.strip().rstrip(".").strip()
-
 def _int_text(s) -> str: return re.sub(r"(?<=\d),(?=\d{3}\b)", "", strip_latex(s))  # 1,000 -> 1000
 
 def to_int(s) -> int | None:
@@ -279,37 +234,6 @@ register_grader("count", Grader(to_int, what="an integer", ambiguous=several_int
 register_grader("gpqa", Grader(to_letter, what="a letter A-D", ambiguous=several_letters))
 
 # %% ../nbs/05_evaluation.ipynb #cf6e3376
-@dataclass
-class MathAnswer:
-    "A MATH answer: math-verify's parse (empty when it failed) and a normalized string for the fallback."
-    parsed: list
-    text: str
-
-def normalize_math_text(s: str) -> str:
-    "A plain string form of a LaTeX answer for the fallback comparison: no spaces, \\left/\\right, $, dfrac."
-    t = strip_latex(s)
-    for a, b in (("\\left", ""), ("\\right", ""), ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"), ("^\\circ", ""),
-                 ("^{\\circ}", ""), ("\\%", ""), ("%", "")):
-        t = t.replace(a, b)
-    return re.sub(r"\s+", "", t).lower()
-
-@functools.lru_cache(maxsize=4096)
-def _math_parse(body: str) -> tuple:
-    from math_verify import parse
-    return tuple(p for p in parse("\\boxed{" + body + "}") if not isinstance(p, str))
-
-def math_answer(s) -> MathAnswer | None:
-    "`s` parsed with math-verify (as the content of a \\boxed{}), with its normalized text; None if empty."
-    text = normalize_math_text(str(s))
-    if not text: return None
-    return MathAnswer(list(_math_parse(strip_latex(str(s)))), text)
-
-def math_equal(gold: MathAnswer, pred: MathAnswer) -> bool:
-    "Equal by math-verify when both parsed, else by normalized string."
-    from math_verify import verify
-    if gold.parsed and pred.parsed: return verify(gold.parsed, pred.parsed) or gold.text == pred.text
-    return gold.text == pred.text
-
 register_grader("math", Grader(math_answer, math_equal, what="a math expression"))
 
 # %% ../nbs/05_evaluation.ipynb #948ab226
@@ -370,14 +294,14 @@ def grade(completion: str, gold, kind: str, gpqa_fallback: str | None = "A", str
     return grade_answer(extracted, gold, kind, gpqa_fallback)
 
 # %% ../nbs/05_evaluation.ipynb #e7792ff0
-def as_model_answer(gold: str, style: str = "boxed") -> str:
+def _as_model_answer(gold: str, style: str = "boxed") -> str:
     "A completion that answers `gold` the way an s1 model writes it (`style` 'boxed' or 'answer')."
     body = f"The final answer is $\\boxed{{{gold}}}$." if style == "boxed" else f"Answer: {gold}"
     return f"\nLet me think.\n<|im_start|>answer\n{body}<|im_end|>"
 
-def gold_check(problems: Sequence[dict], style: str = "boxed") -> dict:
+def _gold_check(problems: Sequence[dict], style: str = "boxed") -> dict:
     "Grade each gold answer, wrapped as a model writes it, against itself: counts of correct and failures."
-    graded = [grade(as_model_answer(p["answer"], style), p["answer"], p["kind"]) for p in problems]
+    graded = [grade(_as_model_answer(p["answer"], style), p["answer"], p["kind"]) for p in problems]
     fails = [(p["id"], p["answer"], g.reason) for p, g in zip(problems, graded) if not g.correct]
     return dict(n=len(problems), correct=sum(g.correct for g in graded), failures=fails)
 
@@ -387,13 +311,13 @@ def unparsed_golds(problems: Sequence[dict]) -> list[tuple[str, str]]:
             if p["kind"] == "math" and (a := math_answer(p["answer"])) is not None and not a.parsed]
 
 # %% ../nbs/05_evaluation.ipynb #d89da7ce
-def wrong_check(problems: Sequence[dict]) -> dict:
+def _wrong_check(problems: Sequence[dict]) -> dict:
     "Grade a number no problem has, and each problem's neighbour's gold, against each gold: both should be wrong."
-    absurd = sum(grade(as_model_answer("-31415926"), p["answer"], p["kind"]).correct for p in problems)
+    absurd = sum(grade(_as_model_answer("-31415926"), p["answer"], p["kind"]).correct for p in problems)
     pairs = [(p, q) for p, q in zip(problems, [*problems[1:], problems[0]])
              if normalize_math_text(p["answer"]) != normalize_math_text(q["answer"])]
     accepted = [(p["answer"], q["answer"]) for p, q in pairs
-                if grade(as_model_answer(q["answer"]), p["answer"], p["kind"]).correct]
+                if grade(_as_model_answer(q["answer"]), p["answer"], p["kind"]).correct]
     return dict(n=len(problems), absurd_accepted=absurd, neighbour_pairs=len(pairs), neighbour_accepted=accepted)
 
 # %% ../nbs/05_evaluation.ipynb #ab1d9b66
@@ -488,7 +412,7 @@ def _once(flag: str, values: Sequence):
         if v in seen: raise ValueError(f"{flag}: {_shown(v)} is listed twice")
         seen.add(v)
 
-def check_eval_args(a: dict) -> dict:
+def _check_eval_args(a: dict) -> dict:
     "Raise a ValueError naming the flag for the first bad value of a run's arguments `a` (as `eval_plan` fills them)."
     if not a["benchmarks"]: raise ValueError("--benchmarks: no benchmark given")
     for b in a["benchmarks"]:
@@ -525,9 +449,21 @@ def parse_values(s: str | Sequence) -> list:
     if not isinstance(s, str): return list(s)
     return [int(v) if re.fullmatch(r"-?\d+", v.strip()) else v.strip() for v in s.split(",") if v.strip()]
 
-def eval_plan(model="tiny", benchmarks=None, n_problems=None, budgets=None, waits=None, wait_budget=None,
-              majority_k=None, majority_temperature: float = 1.0, max_answer_tokens=None, engine: str = "hf", *,
-              tensor_parallel: int = 1, gpqa_fallback: str | None = "A", gpqa_prompt: str = "s1", plain=None) -> dict:
+def eval_plan(model="tiny",  # tiny size, local folder or hub id
+              benchmarks=None,  # names in BENCHMARKS, a list or comma-separated (None: the model's default)
+              *, n_problems=None,  # problems per benchmark, 0 = all (`s1 eval --n`)
+              budgets=None,  # thinking budgets: numbers or "auto"
+              waits=None,  # Wait counts
+              wait_budget=None,  # thinking cap of the Wait and majority runs: a number, "auto" or "none"
+              majority_k=None,  # samples for majority voting, 0 = skip (`--majority`)
+              majority_temperature: float = 1.0,  # their sampling temperature (`--temperature`)
+              max_answer_tokens=None,  # cap on answer tokens, or "context"
+              engine: str = "hf",  # forcing engine: hf, vllm, vllm-harness
+              tensor_parallel: int = 1,  # vLLM tensor parallel size (`--tp`)
+              gpqa_fallback: str | None = "A",  # GPQA letter graded when none is found; None = graded wrong
+              gpqa_prompt: str = "s1",  # "s1" (the bare question) or "instructed" (simple-evals' preamble)
+              plain=None,  # run the "s1 w/o BF" setting (None: for a real model, not for a toy)
+             ) -> dict:
     "What a run on `model` generates: its arguments (None = the default for `model`), checked, and its settings."
     defaults, source = eval_defaults(model)
     given = dict(benchmarks=benchmarks, n_problems=n_problems, budgets=budgets, waits=waits, wait_budget=wait_budget,
@@ -535,7 +471,7 @@ def eval_plan(model="tiny", benchmarks=None, n_problems=None, budgets=None, wait
     a = {k: defaults[k] if v is None else v for k, v in given.items()}
     a.update({k: parse_values(a[k]) for k in ("benchmarks", "budgets", "waits")}, majority_temperature=majority_temperature,
              engine=engine, tensor_parallel=tensor_parallel, gpqa_fallback=gpqa_fallback, gpqa_prompt=gpqa_prompt)
-    check_eval_args(a)
+    _check_eval_args(a)
     cap = None if a["wait_budget"] == "none" else a["wait_budget"]
     settings = budget_settings(a["budgets"]) + wait_settings(a["waits"], cap)
     if a["majority_k"]: settings.append(majority_setting(a["majority_k"], majority_temperature, cap))
@@ -587,7 +523,7 @@ def run_setting(setting: Setting, problems: Sequence[dict], model, tokenizer=Non
     return records
 
 # %% ../nbs/05_evaluation.ipynb #b21f3d3c
-def grade_record(record: dict, gpqa_fallback: str | None = "A") -> dict:
+def _grade_record(record: dict, gpqa_fallback: str | None = "A") -> dict:
     "`record` with `correct`, `extracted` and `reason` from grading its text."
     g = grade(record["text"], record["answer"], record["kind"], gpqa_fallback)
     return {**record, **asdict(g)}
@@ -646,7 +582,7 @@ def summarize(setting: Setting, graded: Sequence[dict]) -> list[dict]:
     return rows
 
 # %% ../nbs/05_evaluation.ipynb #f620946a
-def setting_key(setting: Setting, problems: Sequence[dict], model_id: str, engine: str, base: dict) -> str:
+def _setting_key(setting: Setting, problems: Sequence[dict], model_id: str, engine: str, base: dict) -> str:
     "A short hash of everything that determines the completions of `setting`."
     spec = dict(setting=asdict(setting), base=base, model=model_id, engine=engine, ids=[p["id"] for p in problems])
     return hashlib.sha1(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:10]
@@ -670,14 +606,14 @@ def model_identity(model) -> str:
 
 
 # %% ../nbs/05_evaluation.ipynb #c5e1a001
-def write_jsonl(path: Path, records: Sequence[dict]):
+def _write_jsonl(path: Path, records: Sequence[dict]):
     "Write `records` to `path` atomically (a temporary file renamed into place)."
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         for r in records: f.write(json.dumps(r) + "\n")
     os.replace(tmp, path)
 
-def outputs_header(setting: Setting, key: str, problems: Sequence[dict]) -> dict:
+def _outputs_header(setting: Setting, key: str, problems: Sequence[dict]) -> dict:
     "The first line of an outputs file: what it holds (setting, key, problem ids, samples, completions)."
     return dict(outputs_of=setting.name, key=key, samples=setting.samples, count=setting.samples * len(problems),
                 ids=[p["id"] for p in problems])
@@ -700,7 +636,7 @@ def read_outputs(path: Path | str, key: str | None = None) -> tuple[dict, dict]:
     if key is not None and header and header.get("key") != key: return {}, dict(header, unreadable=bad, foreign=True)
     return kept, dict(header, unreadable=bad)
 
-def write_results(run_dir: Path, rows: Sequence[dict]):
+def _write_results(run_dir: Path, rows: Sequence[dict]):
     "The sweep summary as results.json and results.csv in `run_dir`."
     (run_dir / "results.json").write_text(json.dumps(list(rows), indent=1))
     if not rows: return
@@ -722,7 +658,7 @@ def _setting_records(s: Setting, problems, path: Path, key: str, gen: Callable, 
     new = gen(s, only=None if not kept else set(expected) - set(kept))
     kept.update({(r["id"], r["sample"]): r for r in new})
     records = [kept[e] for e in expected]
-    write_jsonl(path, [outputs_header(s, key, problems), *records])
+    _write_jsonl(path, [_outputs_header(s, key, problems), *records])
     return records, True
 
 def run_sweep(problems: Sequence[dict], settings: Sequence[Setting], model, tokenizer=None,
@@ -738,15 +674,15 @@ def run_sweep(problems: Sequence[dict], settings: Sequence[Setting], model, toke
     had_summary = (run_dir / "results.json").exists()  # then only a complete summary replaces it
     rows, reused = [], 0
     for s in tqdm(settings, desc="sweep", disable=not progress):
-        key = setting_key(s, problems, model_id, engine, base)
+        key = _setting_key(s, problems, model_id, engine, base)
         gen = lambda s, only: run_setting(s, problems, model, tokenizer, engine=engine, generate_fn=generate_fn,
                                           only=only, **base)
         records, generated = _setting_records(s, problems, run_dir / "outputs" / f"{s.name}-{key}.jsonl", key, gen,
                                               progress)
         reused += not generated
-        rows += summarize(s, [grade_record(r, gpqa_fallback) for r in records])
-        if generated and not had_summary: write_results(run_dir, rows)  # a readable table while a fresh run goes
-    write_results(run_dir, rows)
+        rows += summarize(s, [_grade_record(r, gpqa_fallback) for r in records])
+        if generated and not had_summary: _write_results(run_dir, rows)  # a readable table while a fresh run goes
+    _write_results(run_dir, rows)
     if progress: print(f"{len(settings) - reused} settings generated or repaired, {reused} read back from {run_dir}")
     df = pd.DataFrame(rows)
     df.attrs.update(run_dir=str(run_dir), reused=reused)
@@ -767,7 +703,7 @@ def load_engine_model(model: str, engine: str = "hf", tensor_parallel: int = 1):
 # %% ../nbs/05_evaluation.ipynb #44b76bd8
 FORCING_METHODS = ("budget", "wait")  # the paper's "budget forcing": cut-offs and Wait runs, as one group "forcing"
 
-def setting_cap(budget) -> int | None:
+def _setting_cap(budget) -> int | None:
     "A results row's numeric thinking cap (None for no cap or 'auto'; pandas stores None as NaN)."
     return None if budget is None or (isinstance(budget, float) and math.isnan(budget)) else budget
 
@@ -776,26 +712,26 @@ def group_metrics(rows, benchmark: str, method: str) -> dict:
     tokens, acc, nan = list(rows.thinking_tokens), list(rows.accuracy), float("nan")
     thought = [(t, a) for t, a in zip(tokens, acc) if t > 0]  # log2 needs positive thinking tokens
     return dict(benchmark=benchmark, method=method, settings=len(tokens), scaling_points=len(thought),
-                control=round(100 * control(tokens, [setting_cap(b) for b in rows.budget]), 1) if tokens else nan,
+                control=round(100 * control(tokens, [_setting_cap(b) for b in rows.budget]), 1) if tokens else nan,
                 scaling=round(scaling(*zip(*thought)), 1) if len(thought) > 1 else nan,
                 performance=performance(acc) if acc else nan)
 
-def same_run(wait_row, budget_row) -> bool:
+def _same_run(wait_row, budget_row) -> bool:
     "Is `wait_row` (a wait=0 setting) the run of `budget_row` again: the same cap and the same measured point?"
-    return (str(wait_row.value) in ("0", "0.0") and setting_cap(wait_row.budget) == setting_cap(budget_row.budget)
+    return (str(wait_row.value) in ("0", "0.0") and _setting_cap(wait_row.budget) == _setting_cap(budget_row.budget)
             and all(wait_row.get(k) == budget_row.get(k) for k in ("n", "accuracy", "thinking_tokens")))
 
-def forcing_rows(df):
+def _forcing_rows(df):
     "The budget and Wait rows of `df` as one set of settings, a wait=0 run that repeats a budget run counted once."
     budget_rows = [r for _, r in df[df.method == "budget"].iterrows()]
-    repeats = lambda r: r.method == "wait" and any(same_run(r, b) for b in budget_rows)
+    repeats = lambda r: r.method == "wait" and any(_same_run(r, b) for b in budget_rows)
     return df[[r.method in FORCING_METHODS and not repeats(r) for _, r in df.iterrows()]]
 
 def method_metrics(results, benchmark: str) -> list[dict]:
     "Control, Scaling and Performance of each method on `benchmark`, then of 'forcing' (budget and Wait together)."
     df = results[results.benchmark == benchmark]
     out = [group_metrics(g, benchmark, method) for method, g in df.groupby("method", sort=False)]
-    forcing = forcing_rows(df)
+    forcing = _forcing_rows(df)
     if len(forcing): out.append(group_metrics(forcing, benchmark, "forcing"))
     return out
 
@@ -849,7 +785,7 @@ PAPER_HEADLINES = [  # (what, benchmark, our group (method_metrics) or setting, 
     ("Performance (%)", "aime24", "forcing", "performance", 56.7, "Table 3, BF"),
 ]
 
-def our_number(results, benchmark: str, source: str, key: str, metrics: dict) -> float:
+def _our_number(results, benchmark: str, source: str, key: str, metrics: dict) -> float:
     "Our number for a headline: a setting's accuracy (`key` 'accuracy') or a method_metrics group's `key`; else NaN."
     df = results[results.benchmark == benchmark]
     if key == "accuracy": return next(iter(df[df.setting == source].accuracy), float("nan"))
@@ -861,28 +797,26 @@ def headline_table(results) -> "pd.DataFrame":
     import pandas as pd
     metrics = {}  # benchmark -> method_metrics by group, computed once
     return pd.DataFrame([dict(metric=what, benchmark=bench, paper=paper,
-                              ours=our_number(results, bench, source, key, metrics), ours_from=source,
+                              ours=_our_number(results, bench, source, key, metrics), ours_from=source,
                               paper_source=paper_source)
                          for what, bench, source, key, paper, paper_source in PAPER_HEADLINES])
 
 # %% ../nbs/05_evaluation.ipynb #a6036df1
-def evaluate(model: str = "tiny", benchmarks: Sequence[str] | None = None, n_problems: int | None = None,
-             budgets: Sequence | None = None, waits: Sequence[int] | None = None, wait_budget: int | str | None = None,
-             majority_k: int | None = None, majority_temperature: float = 1.0, max_answer_tokens: int | str | None = None,
-             engine: str = "hf", data_dir: str | None = None, run_dir: str | Path = "runs/eval",
-             generate_fn: Callable | None = None, tensor_parallel: int = 1, gpqa_fallback: str | None = "A", *,
-             gpqa_prompt: str = "s1",  # "s1" (the bare question) or "instructed" (simple-evals' preamble)
-             plain: bool | None = None):  # run the "s1 w/o BF" setting (None: for a real model, not for a toy)
+@delegates(eval_plan, but=["model", "benchmarks"])
+def evaluate(model: str = "tiny",  # tiny size, local folder or hub id
+             benchmarks: Sequence[str] | None = None,  # names in BENCHMARKS (None: the model's default)
+             *, data_dir: str | None = None,  # local benchmark folder or file (None: ../shared, else the hub)
+             run_dir: str | Path = "runs/eval",  # completions, results, metrics and plot go here; rerun to resume
+             generate_fn: Callable | None = None,  # stands in for the forcing engine's generate (tests, other engines)
+             **kwargs):  # eval_plan's values: n_problems, budgets, waits, majority_k, engine, ...
     "The whole evaluation: sweep, metrics, plot and headline table, all written to `run_dir`; returns the summary."
-    plan = eval_plan(model, benchmarks, n_problems, budgets, waits, wait_budget, majority_k, majority_temperature,
-                     max_answer_tokens, engine, tensor_parallel=tensor_parallel, gpqa_fallback=gpqa_fallback,
-                     gpqa_prompt=gpqa_prompt, plain=plain)  # every value checked before anything loads
+    plan = eval_plan(model, benchmarks, **kwargs)  # every value checked before anything loads
     a = plan["args"]
     problems = [p for name in a["benchmarks"] for p in load_benchmark(name, data_dir, limit=a["n_problems"] or None,
-                                                                      gpqa_template=GPQA_PROMPTS[gpqa_prompt])]
-    lm, tok = load_engine_model(model, engine, tensor_parallel)
-    res = run_sweep(problems, plan["settings"], lm, tok, run_dir, engine, model_identity(model), generate_fn,
-                    gpqa_fallback=gpqa_fallback, **plan["base"])
+                                                                      gpqa_template=GPQA_PROMPTS[a["gpqa_prompt"]])]
+    lm, tok = load_engine_model(model, a["engine"], a["tensor_parallel"])
+    res = run_sweep(problems, plan["settings"], lm, tok, run_dir, a["engine"], model_identity(model), generate_fn,
+                    gpqa_fallback=a["gpqa_fallback"], **plan["base"])
     run_dir = Path(run_dir)
     import pandas as pd
     pd.DataFrame([m for b in a["benchmarks"] for m in method_metrics(res, b)]).to_csv(run_dir / "metrics.csv", index=False)
@@ -919,10 +853,12 @@ def _eval_command(
     "Evaluate test-time scaling like the paper: budget, Wait and majority sweeps, metrics, plot."
     answer = max_answer_tokens if max_answer_tokens is None or not max_answer_tokens.strip().isdigit() else int(max_answer_tokens)
     cap = wait_budget if wait_budget is None or not wait_budget.strip().isdigit() else int(wait_budget)
-    kw = dict(tensor_parallel=tp, gpqa_fallback=_none(gpqa_fallback), gpqa_prompt=gpqa_prompt, plain=_yes_no(plain))
-    plan = eval_plan(model, benchmarks, n, budgets, waits, cap, majority, temperature, answer, engine, **kw)
+    kw = dict(n_problems=n, budgets=budgets, waits=waits, wait_budget=cap, majority_k=majority,
+              majority_temperature=temperature, max_answer_tokens=answer, engine=engine, tensor_parallel=tp,
+              gpqa_fallback=_none(gpqa_fallback), gpqa_prompt=gpqa_prompt, plain=_yes_no(plain))
+    plan = eval_plan(model, benchmarks, **kw)
     if dry_run: print("\n".join(plan_lines(plan))); return 0
-    res = evaluate(model, benchmarks, n, budgets, waits, cap, majority, temperature, answer, engine, data, out, **kw)
+    res = evaluate(model, benchmarks, data_dir=data, run_dir=out, **kw)
     print(res[["benchmark", "setting", "n", "accuracy", "thinking_tokens", "cut_by_budget"]].to_string(index=False))
     print(f"written to {out}: results.csv, results.json, metrics.csv, headlines.csv, test_time_scaling.png")
 

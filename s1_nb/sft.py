@@ -13,19 +13,20 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
+from fastcore.meta import delegates
+
 from .core import (ANSWER_DELIM, IM_END, IM_START, S1_CHAT_TEMPLATE, S1_PAD_TOKEN, THINK_DELIM, TINY_CONFIGS,
-                        find_shared, load_tokenizer, resolve_model, s1_messages, training_text, with_s1_chat_template)
+                        cached_folder, find_shared, load_model, load_tokenizer, resolve_model, s1_messages,
+                        training_text, with_s1_chat_template)
 
 # %% auto #0
 __all__ = ['TRACE_COLUMNS', 'TOY_WORDS', 'S1_1_BLOCK_SIZE', 'QWEN25_SHAPES', 'GB', 'H100_BF16_TFLOPS', 'trace_columns',
            'check_rows', 'chat_rows', 'toy_s1k', 'load_rows', 'sft_tokenizer', 'trl_prepared', 'mask_spans',
            'token_pieces', 'show_loss_mask', 'loss_mask_html', 'expected_trained', 'LengthReport', 'length_report',
-           'fit_to_block', 'S1Recipe', 'grad_accum_steps', 'world_size', 'sft_config', 'torch_cuda', 'data_block_size',
-           'ModelShape', 'shape_from_config', 'model_shape', 'memory_terms', 'SFTPlan', 'train_hours', 'plan_sft',
-           'LoraSpec', 'require_peft', 'merge_and_save', 'pretrained_tiny', 's1_trainer_class', 'load_dtype',
-           'fsdp_launch', 'last_complete_checkpoint', 'checked_rows', 'choose_method', 'sft_trainer', 'save_trained',
-           'train_sft', 'sft_summary', 'shard_fsdp2', 'fixed_batch', 'train_steps', 'fsdp2_cpu_run', 'pad_share',
-           'measure_throughput', 'resume_point', 'sft_cli']
+           'fit_to_block', 'S1Recipe', 'grad_accum_steps', 'world_size', 'sft_config', 'data_block_size', 'ModelShape',
+           'model_shape', 'memory_terms', 'SFTPlan', 'train_hours', 'plan_sft', 'LoraSpec', 'merge_and_save',
+           'train_steps', 'pretrained_tiny', 's1_trainer_class', 'load_dtype', 'choose_method', 'sft_trainer',
+           'train_sft', 'sft_summary', 'shard_fsdp2', 'fixed_batch', 'pad_share', 'resume_point', 'sft_cli']
 
 # %% ../nbs/02_sft.ipynb #52d74fab
 TRACE_COLUMNS = {  # traces option -> (thinking column, attempt column)
@@ -286,12 +287,15 @@ def world_size() -> int:
     "Processes in this run (torchrun/accelerate set WORLD_SIZE; 1 otherwise)."
     return int(os.environ.get("WORLD_SIZE", 1))
 
-def sft_config(recipe: S1Recipe, out_dir: str | Path, n_procs: int | None = None, use_cpu: bool | None = None, **overrides):
+def sft_config(recipe: S1Recipe, out_dir: str | Path, *,
+               n_procs: int | None = None,  # processes sharing the global batch (None: WORLD_SIZE)
+               use_cpu: bool | None = None,  # None: the CPU unless a GPU is present
+               **overrides):  # any other SFTConfig field (e.g. max_steps, save_steps)
     "A TRL `SFTConfig` for `recipe`; `overrides` set any other SFTConfig field (e.g. max_steps, save_steps)."
     from trl import SFTConfig
     n_procs = n_procs or world_size()
     micro = recipe.micro_batch_size or max(recipe.global_batch_size // n_procs, 1)
-    use_cpu = (not torch_cuda()) if use_cpu is None else use_cpu
+    use_cpu = (not _torch_cuda()) if use_cpu is None else use_cpu
     kw = dict(
         output_dir=str(out_dir), learning_rate=recipe.learning_rate, num_train_epochs=recipe.epochs,
         per_device_train_batch_size=micro,
@@ -312,7 +316,7 @@ def sft_config(recipe: S1Recipe, out_dir: str | Path, n_procs: int | None = None
     kw.update(overrides)
     return SFTConfig(**kw)
 
-def torch_cuda() -> bool:
+def _torch_cuda() -> bool:
     import torch
     return torch.cuda.is_available()
 
@@ -366,7 +370,7 @@ QWEN25_SHAPES = {  # Qwen2.5 Instruct configs (config.json of each size)
 }
 
 # %% ../nbs/02_sft.ipynb #eed165da
-def shape_from_config(cfg) -> ModelShape:
+def _shape_from_config(cfg) -> ModelShape:
     "A `ModelShape` from a transformers config (or a dict of its fields)."
     g = (lambda k, d=None: cfg.get(k, d)) if isinstance(cfg, dict) else (lambda k, d=None: getattr(cfg, k, d))
     return ModelShape(g("hidden_size"), g("intermediate_size"), g("num_hidden_layers"), g("num_attention_heads"),
@@ -375,18 +379,18 @@ def shape_from_config(cfg) -> ModelShape:
 def model_shape(model) -> ModelShape:
     "The shape of `model`: a ModelShape, config, dict, tiny size, local folder, a Qwen2.5/s1 name, or a hub id (online)."
     if isinstance(model, ModelShape): return model
-    if not isinstance(model, (str, Path)): return shape_from_config(getattr(model, "config", model))
+    if not isinstance(model, (str, Path)): return _shape_from_config(getattr(model, "config", model))
     name = str(model)
     if name in TINY_CONFIGS or Path(name).is_dir():
         p = Path(resolve_model(name)) / "config.json"
         if not p.exists(): raise FileNotFoundError(f"{name}: no config.json in that folder")
-        return shape_from_config(json.loads(p.read_text()))
+        return _shape_from_config(json.loads(p.read_text()))
     import re
     size = re.search(r"(\d+(?:\.\d+)?)B\b", name.split("/")[-1])
     if size and f"Qwen2.5-{size.group(1)}B" in QWEN25_SHAPES and re.search(r"qwen2\.5|s1", name, re.I):
         return QWEN25_SHAPES[f"Qwen2.5-{size.group(1)}B"]
     from transformers import AutoConfig
-    try: return shape_from_config(AutoConfig.from_pretrained(name))
+    try: return _shape_from_config(AutoConfig.from_pretrained(name))
     except OSError as e:
         raise OSError(f"model {name!r}: no local folder, not a known Qwen2.5 size ({', '.join(QWEN25_SHAPES)}), and its "
                       "config could not be fetched" + (" (HF_HUB_OFFLINE is set)" if os.environ.get("HF_HUB_OFFLINE") == "1" else "")) from e
@@ -474,9 +478,17 @@ def train_hours(params: int, tokens: float, n_gpus: int, mfu: float = 0.4, metho
     flops = (4 if method == "lora" else 6) * params * tokens
     return flops / (n_gpus * peak_tflops * 1e12 * mfu) / 3600
 
-def plan_sft(model, seq_len: int = 32768, gpu_memory_gb: float = 80, n_gpus: int = 1, method: str = "auto",
-             grad_ckpt: bool = True, fused_ce: bool = True, lora_rank: int = 16, tokens: float | None = None,
-             mfu: float = 0.4) -> SFTPlan:
+def plan_sft(model,  # a model, its config, a ModelShape, or a name in QWEN25_SHAPES / a hub id
+             seq_len: int = 32768,  # tokens per sequence (the block size)
+             gpu_memory_gb: float = 80,  # memory of one GPU
+             n_gpus: int = 1,  # GPUs to shard or replicate over
+             *, method: str = "auto",  # "full", "lora" or "auto" (the simplest that fits)
+             grad_ckpt: bool = True,  # gradient checkpointing (s1: on)
+             fused_ce: bool = True,  # a fused cross-entropy (no full fp32 logits)
+             lora_rank: int = 16,
+             tokens: float | None = None,  # training tokens, for the time estimate
+             mfu: float = 0.4,  # model FLOPs utilisation, for the time estimate
+            ) -> SFTPlan:
     "Decide full SFT on one GPU, full SFT sharded with FSDP over `n_gpus`, or LoRA; estimate memory and time."
     shape = model_shape(model)
     if method not in ("auto", "full", "lora"): raise ValueError(f"method must be auto, full or lora, not {method!r}")
@@ -502,8 +514,10 @@ def plan_sft(model, seq_len: int = 32768, gpu_memory_gb: float = 80, n_gpus: int
                + "; ".join(hints + _what_fits(shape, seq_len, gpu_memory_gb, n_gpus, method, grad_ckpt, fused_ce, lora_rank)))
     trainable = shape.lora_params(lora_rank) if name == "lora" else shape.params
     hours = train_hours(shape.params, tokens, n, mfu, "lora" if name == "lora" else "full") if tokens and name != "none" else None
-    return SFTPlan(name, n, why, t, total(t), gpu_memory_gb, shape.params, trainable, hours,
-                   lora_rank if name == "lora" else None, "all-linear" if name == "lora" else None)
+    lora = name == "lora"
+    return SFTPlan(method=name, n_gpus=n, reason=why, terms=t, total_gb=total(t), gpu_memory_gb=gpu_memory_gb,
+                   params=shape.params, trainable_params=trainable, train_hours=hours,
+                   lora_rank=lora_rank if lora else None, lora_targets="all-linear" if lora else None)
 
 # %% ../nbs/02_sft.ipynb #2b3b6a27
 @dataclass
@@ -517,11 +531,11 @@ class LoraSpec:
 
     def peft_config(self):
         "The PEFT `LoraConfig`."
-        LoraConfig = require_peft().LoraConfig
+        LoraConfig = _require_peft().LoraConfig
         return LoraConfig(r=self.rank, lora_alpha=self.alpha, lora_dropout=self.dropout, target_modules=self.targets,
                           task_type="CAUSAL_LM")
 
-def require_peft():
+def _require_peft():
     "Import PEFT, or say how to get it."
     try:
         import peft
@@ -541,26 +555,35 @@ def merge_and_save(model, tokenizer, out: str | Path, dtype: str | None = None) 
     return out
 
 # %% ../nbs/02_sft.ipynb #7f4b8477
-def pretrained_tiny(size: str = "tiny", steps: int = 300, seed: int = 0, lr: float = 5e-3) -> Path:
-    "The tiny model after `steps` of language modelling on chapter 00's corpus (built once, cached): a CPU base model."
-    import shutil, torch
-    from s1_nb.core import cache_dir, load_model, tiny_corpus, tiny_model
+def train_steps(model, batch, steps: int, lr: float = 1e-3, *,
+                betas: tuple = (0.9, 0.95),  # AdamW's
+                weight_decay: float = 1e-4,  # AdamW's
+               ) -> list[float]:
+    "AdamW steps of next-token loss on `batch`: fixed token ids, or a function of the step that returns a fresh batch."
+    import torch
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=betas, weight_decay=weight_decay)
+    losses = []
+    for i in range(steps):
+        x = batch(i) if callable(batch) else batch
+        loss = model(input_ids=x, labels=x).loss
+        loss.backward(); opt.step(); opt.zero_grad(); losses.append(loss.item())
+    return losses
+
+def pretrained_tiny(size: str = "tiny", steps: int = 300, seed: int = 0, *, lr: float = 5e-3) -> Path:
+    "The folder of the tiny model after `steps` of language modelling on chapter 00's corpus (built once): a CPU base model."
+    from s1_nb.core import tiny_corpus, tiny_model
     base = tiny_model(size, seed=seed)
-    path = cache_dir() / f"{base.name}-pretrained-{steps}-{seed}-{lr:g}"
-    if (path / "config.json").exists(): return path
-    m, tok = load_model(base, dtype=torch.float32)
-    m.train()
-    corpus = tok("\n".join(tiny_corpus()), add_special_tokens=False)["input_ids"]
-    rng = random.Random(seed); torch.manual_seed(seed)
-    opt = torch.optim.AdamW(m.parameters(), lr=lr)
-    for _ in range(steps):
-        x = torch.tensor([corpus[i:i + 64] for i in (rng.randrange(len(corpus) - 65) for _ in range(8))])
-        m(input_ids=x, labels=x).loss.backward(); opt.step(); opt.zero_grad()
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    m.save_pretrained(tmp); tok.save_pretrained(tmp)
-    if path.exists(): shutil.rmtree(tmp)
-    else: tmp.rename(path)
-    return path
+    def build(tmp: Path):
+        import torch
+        m, tok = load_model(base, dtype=torch.float32)
+        m.train()
+        corpus = tok("\n".join(tiny_corpus()), add_special_tokens=False)["input_ids"]
+        rng = random.Random(seed); torch.manual_seed(seed)
+        window = lambda _: torch.tensor([corpus[i:i + 64] for i in (rng.randrange(len(corpus) - 65) for _ in range(8))])
+        train_steps(m, window, steps, lr, betas=(0.9, 0.999), weight_decay=0.01)  # AdamW's defaults
+        m.save_pretrained(tmp); tok.save_pretrained(tmp)
+    return cached_folder(f"{base.name}-pretrained-{steps}-{seed}-{lr:g}", build)
+
 
 # %% ../nbs/02_sft.ipynb #a51e0c11
 def _rows_of(inputs: dict, i: int) -> dict:
@@ -615,15 +638,10 @@ def s1_trainer_class():
 
 # %% ../nbs/02_sft.ipynb #de492fec
 def _load(model, tokenizer, dtype, attn_implementation: str | None = None):
-    from transformers import AutoModelForCausalLM
-    from s1_nb.core import model_load_error
+    "`(model, tokenizer)`: a name or folder loaded by core's `load_model`; a model object passed through."
     if isinstance(model, (str, Path)):
-        src = resolve_model(model)
-        tok = tokenizer if tokenizer is not None else load_tokenizer(src)
-        kw = dict(attn_implementation=attn_implementation) if attn_implementation else {}
-        try: m = AutoModelForCausalLM.from_pretrained(src, dtype=dtype, **kw)
-        except OSError as e: raise model_load_error(model) from e
-        return m, tok
+        m, tok = load_model(model, dtype, attn_implementation=attn_implementation)
+        return m, tokenizer if tokenizer is not None else tok
     if tokenizer is None: raise ValueError("pass `tokenizer` when `model` is a model object")
     return model, tokenizer
 
@@ -631,11 +649,11 @@ def load_dtype(method: str, on_gpu: bool) -> str:
     "Weights dtype to load for `method`: fp32 master weights for full SFT (bf16 autocast computes), bf16 LoRA base on GPUs."
     return "bfloat16" if method == "lora" and on_gpu else "float32"
 
-def fsdp_launch() -> bool:
+def _fsdp_launch() -> bool:
     "Was this process started by `accelerate launch` with an FSDP config?"
     return os.environ.get("ACCELERATE_USE_FSDP", "").lower() == "true"
 
-def last_complete_checkpoint(out: str | Path) -> str | None:
+def _last_complete_checkpoint(out: str | Path) -> str | None:
     "The newest `checkpoint-N` in `out` whose save finished (it has trainer_state.json); says which ones it skips."
     rank0 = int(os.environ.get("RANK", 0)) == 0
     ckpts = [p for p in Path(out).glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()]
@@ -646,7 +664,7 @@ def last_complete_checkpoint(out: str | Path) -> str | None:
         if rank0: print(f"note: resume skips {p}: incomplete (no trainer_state.json; interrupted while saving?)")
     return None
 
-def checked_rows(data, traces: str = "auto") -> list[dict]:
+def _checked_rows(data, traces: str = "auto") -> list[dict]:
     "`load_rows(data)` after `check_rows`, its errors naming the file the rows came from."
     rows = load_rows(data)
     try: check_rows(rows, traces)
@@ -655,14 +673,14 @@ def checked_rows(data, traces: str = "auto") -> list[dict]:
 
 def choose_method(model, recipe: S1Recipe, method: str = "auto", lora: LoraSpec | None = None) -> str:
     "'full' or 'lora': `method` itself, or on GPUs the planner's choice (with a clear error when FSDP is needed but off)."
-    if method == "lora" and fsdp_launch():
+    if method == "lora" and _fsdp_launch():
         raise ValueError("LoRA runs without FSDP here (the merged model is saved from one process): launch with plain "
                          "torchrun, or use method='full' with FSDP")
-    if method == "auto" and torch_cuda():
+    if method == "auto" and _torch_cuda():
         plan = plan_sft(model, recipe.block_size, _gpu_gb(), world_size(), grad_ckpt=recipe.gradient_checkpointing,
                         lora_rank=(lora or LoraSpec()).rank)
         if plan.method == "none": raise ValueError(f"the planner finds no way to train {model}: {plan.reason}")
-        if plan.method == "full-fsdp" and not fsdp_launch():
+        if plan.method == "full-fsdp" and not _fsdp_launch():
             raise ValueError(f"{model} needs full SFT sharded with FSDP ({plan.reason}): launch with `accelerate launch "
                              "--config_file configs/fsdp_1x8.yaml` (or fsdp_2x8.yaml), or pass method='lora'")
         return plan.sft_method
@@ -670,9 +688,17 @@ def choose_method(model, recipe: S1Recipe, method: str = "auto", lora: LoraSpec 
     if method not in ("full", "lora"): raise ValueError(f"method must be 'full', 'lora' or 'auto', not {method!r}")
     return method
 
-def sft_trainer(model, data, out_dir: str | Path, recipe: S1Recipe | None = None, method: str = "full",
-                lora: LoraSpec | None = None, tokenizer=None, traces: str = "auto", callbacks: list | None = None,
-                use_cpu: bool | None = None, **overrides):
+def sft_trainer(model,  # tiny size, folder, hub id, or a model object (then pass `tokenizer`)
+                data,  # s1K-schema rows, a file or a hub id
+                out_dir: str | Path,  # checkpoints and the trained model go here
+                recipe: S1Recipe | None = None,  # None: the paper's on a GPU, the CPU-sized one otherwise
+                *, method: str = "full",  # "full", "lora" or "auto" (the planner decides)
+                lora: LoraSpec | None = None,  # LoRA rank, targets and rate (method "lora")
+                tokenizer=None,  # needed when `model` is a model object
+                traces: str = "auto",  # which thinking column: auto, s1K, deepseek, gemini
+                callbacks: list | None = None,  # transformers TrainerCallbacks
+                use_cpu: bool | None = None,  # None: the CPU unless a GPU is present
+                **overrides):  # more SFTConfig values
     "A ready TRL `SFTTrainer` for s1K-schema `data`, and what happened to the rows: `(trainer, info)`."
     from datasets import Dataset
     recipe = recipe or _default_recipe()
@@ -688,10 +714,10 @@ def sft_trainer(model, data, out_dir: str | Path, recipe: S1Recipe | None = None
     peft_config = lora.peft_config() if method == "lora" else None  # fails early without PEFT
     if method == "lora" and lora.learning_rate and recipe.learning_rate == S1Recipe.learning_rate:
         overrides.setdefault("learning_rate", lora.learning_rate)  # the paper's full-SFT rate is too low for LoRA
-    rows = checked_rows(data, traces)
+    rows = _checked_rows(data, traces)
     # the config first: it starts the process group, so FSDP's low-memory loading (rank 0 reads the weights) applies
     args = sft_config(recipe, out_dir, use_cpu=use_cpu, **overrides)
-    m, tok = _load(model, tokenizer, load_dtype(method, torch_cuda() and not args.use_cpu), recipe.attn_implementation)
+    m, tok = _load(model, tokenizer, load_dtype(method, _torch_cuda() and not args.use_cpu), recipe.attn_implementation)
     tok = sft_tokenizer(tok, recipe.pad_token)
     report = length_report(rows, tok, recipe.block_size, traces)
     rows, counts = fit_to_block(rows, report, recipe.overlong)
@@ -700,7 +726,7 @@ def sft_trainer(model, data, out_dir: str | Path, recipe: S1Recipe | None = None
                                  peft_config=peft_config, callbacks=callbacks)
     return trainer, dict(method=method, rows=len(rows), counts=counts, lengths=str(report))
 
-def save_trained(trainer, info: dict, out_dir: str | Path, save_dtype: str | None = None) -> Path:
+def _save_trained(trainer, info: dict, out_dir: str | Path, save_dtype: str | None = None) -> Path:
     "Save the trained model as a plain folder `out_dir/model` (LoRA merged, FSDP gathered, in `save_dtype`) and `sft_summary.json`."
     out_dir, acc = Path(out_dir), trainer.accelerator
     if getattr(trainer, "is_fsdp_enabled", False): acc.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
@@ -719,18 +745,19 @@ def save_trained(trainer, info: dict, out_dir: str | Path, save_dtype: str | Non
     acc.wait_for_everyone()
     return path
 
-def train_sft(model, data, out_dir: str | Path, recipe: S1Recipe | None = None, method: str = "full",
-              lora: LoraSpec | None = None, tokenizer=None, traces: str = "auto", callbacks: list | None = None,
-              resume_from_checkpoint: str | bool | None = None, use_cpu: bool | None = None, **overrides) -> Path:
+@delegates(sft_trainer)
+def train_sft(model, data, out_dir: str | Path, recipe: S1Recipe | None = None, *,  # as sft_trainer's
+              resume_from_checkpoint: str | bool | None = None,  # a checkpoint folder, or True: the newest complete one
+              **kwargs) -> Path:
     "Fine-tune `model` on s1K-schema `data` with `recipe`; save a plain model folder `out_dir/model` and return its path."
     if resume_from_checkpoint is True:  # transformers would take the newest, even one whose save was cut off
-        resume_from_checkpoint = last_complete_checkpoint(out_dir)
+        resume_from_checkpoint = _last_complete_checkpoint(out_dir)
         if resume_from_checkpoint is None: raise ValueError(f"resume_from_checkpoint=True: no complete checkpoint in {out_dir}")
-    trainer, info = sft_trainer(model, data, out_dir, recipe, method, lora, tokenizer, traces, callbacks, use_cpu, **overrides)
+    trainer, info = sft_trainer(model, data, out_dir, recipe, **kwargs)
     trainer.train(resume_from_checkpoint=resume_from_checkpoint)
-    return save_trained(trainer, info, out_dir, (recipe or _default_recipe()).save_dtype)
+    return _save_trained(trainer, info, out_dir, (recipe or _default_recipe()).save_dtype)
 
-def _default_recipe() -> S1Recipe: return S1Recipe() if torch_cuda() else S1Recipe.cpu()
+def _default_recipe() -> S1Recipe: return S1Recipe() if _torch_cuda() else S1Recipe.cpu()
 
 def _gpu_gb() -> float:
     import torch
@@ -758,17 +785,7 @@ def fixed_batch(tokenizer, rows: Sequence[dict], n: int, length: int) -> "torch.
     if len(ids) < n: raise ValueError(f"need {n} rows of at least {length} tokens, found {len(ids)}")
     return torch.tensor([x[:length] for x in ids])
 
-def train_steps(model, batch, steps: int, lr: float = 1e-3) -> list[float]:
-    "Plain AdamW steps of next-token loss on one fixed `batch` (the reference the sharded run must match)."
-    import torch
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=1e-4)
-    losses = []
-    for _ in range(steps):
-        loss = model(input_ids=batch, labels=batch).loss
-        loss.backward(); opt.step(); opt.zero_grad(); losses.append(loss.item())
-    return losses
-
-def fsdp2_cpu_run(model: str = "tiny", out_dir: str | Path = "runs/fsdp2", steps: int = 3, n: int = 4, length: int = 48) -> dict:
+def _fsdp2_cpu_run(model: str = "tiny", out_dir: str | Path = "runs/fsdp2", steps: int = 3, n: int = 4, length: int = 48) -> dict:
     "Under torchrun: shard `model` with FSDP2 over gloo, train `steps` on a global batch of `n`, save a full state dict."
     import torch, torch.distributed as dist
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
@@ -803,7 +820,7 @@ def pad_share(lengths: Sequence[int], batch_size: int) -> float:
         b = lengths[i:i + batch_size]; real += sum(b); padded += max(b) * len(b)
     return 1 - real / padded
 
-def measure_throughput(model, rows: Sequence[dict], mode: str = "padded", batch_size: int = 4, steps: int = 8,
+def _measure_throughput(model, rows: Sequence[dict], mode: str = "padded", batch_size: int = 4, steps: int = 8,
                        block_size: int = 1024, *,
                        loss_weighting: str = "token",  # "example" (s1's, one forward per row of a padded batch) or "token"
                       ) -> dict:
@@ -849,7 +866,7 @@ def resume_point(out: str | Path, resume: bool, save_steps: int) -> str | None:
     "The checkpoint `--resume` continues from: the newest *complete* one in `out` (skipped ones said), or None (fresh)."
     if not resume: return None
     if not save_steps: raise ValueError("--resume needs --save_steps N: without checkpoints there is nothing to resume")
-    p = last_complete_checkpoint(out)
+    p = _last_complete_checkpoint(out)
     if p is None and _rank0(): print(f"note: --resume: no complete checkpoint in {out} yet, starting fresh")
     return p
 
@@ -878,7 +895,7 @@ def sft_cli(
 ):
     "Fine-tune a model on s1K-format data with the s1 recipe (run under accelerate/torchrun to go multi-process)."
     _check_flags(max_steps, save_steps, block_size, learning_rate)
-    rows = checked_rows(data or None, traces)
+    rows = _checked_rows(data or None, traces)
     if gpu and not block_size:
         block_size = data_block_size(list(rows[0]), traces)
         if _rank0(): print(f"block size {block_size}: s1's for this data (--block_size to change)")
@@ -886,7 +903,7 @@ def sft_cli(
     r = replace(r, overlong=overlong, loss_weighting=loss_weighting, **({"block_size": block_size} if block_size else {}),
                 **({"learning_rate": learning_rate} if learning_rate else {}), **({"save_dtype": save_dtype} if save_dtype else {}))
     kw = dict(max_steps=max_steps) | (dict(save_steps=save_steps) if save_steps else {})
-    if not gpu and torch_cuda() and _rank0():
+    if not gpu and _torch_cuda() and _rank0():
         print("note: a GPU is present but --gpu is not set: training the CPU-sized recipe on the CPU")
     path = train_sft(model, rows, out, r, method=method, traces=traces,
                      resume_from_checkpoint=resume_point(out, resume, save_steps), use_cpu=not gpu, **kw)

@@ -7,10 +7,10 @@ import sys
 
 import torch
 
-from s1_nb.sft import fsdp2_cpu_run
+from s1_nb.sft import _fsdp2_cpu_run
 
 if __name__ == "__main__":
     torch.set_num_threads(1)
     out = sys.argv[1] if len(sys.argv) > 1 else "runs/fsdp2"
     steps = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    fsdp2_cpu_run("tiny", out, steps=steps)
+    _fsdp2_cpu_run("tiny", out, steps=steps)

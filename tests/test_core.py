@@ -89,3 +89,17 @@ def test_training_text_tokenizes_with_single_delimiter_ids(qwen_tokenizer):
     ids = qwen_tokenizer(training_text(ROW, qwen_tokenizer), add_special_tokens=False)["input_ids"]
     text = qwen_tokenizer.decode(ids)
     assert text.count(ANSWER_DELIM) == 1 and ids.count(151644) == 5  # system, user, assistant, think, answer
+
+
+def test_one_home_for_benchmarks_math_grading_and_loading(tmp_path):
+    from s1_nb import core, curation, evaluation
+    assert curation.is_correct is core.is_correct and evaluation.math_answer is core.math_answer
+    assert evaluation.BENCHMARKS["math500"] is core.BENCHMARK_SPECS["math500"]
+    m, _ = load_model("tiny", attn_implementation="sdpa")
+    assert m.config._attn_implementation == "sdpa"
+    calls = []
+    def build(p):
+        calls.append(p); (p / "config.json").write_text("{}")
+    first = core.cached_folder(tmp_path / "m", build)
+    assert core.cached_folder(tmp_path / "m", build) == first and len(calls) == 1 and (first / "config.json").exists()
+    assert not list(tmp_path.glob("m.tmp*"))  # the temporary folder was renamed into place

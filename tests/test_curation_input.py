@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from s1_nb import curation
-from s1_nb.curation import (AIME_SOURCE, BENCHMARK_HUB, GPQA_SOURCE, GRADE_COLUMNS, S1_BENCHMARKS, CurationError,
+from s1_nb.core import BENCHMARK_SPECS
+from s1_nb.curation import (AIME_SOURCE, GPQA_SOURCE, GRADE_COLUMNS, S1_BENCHMARKS, CurationError,
                             curate, curate_cli, diversity_sample, duplicate_drops, load_benchmarks, load_pool,
                             synthetic_pool)
 
@@ -66,13 +67,20 @@ def test_no_benchmark_means_an_error_not_a_stand_in(pool, monkeypatch):
 
 def test_s1s_test_sets_are_the_default():
     assert S1_BENCHMARKS == ("aime22_24", "math500", "gpqa_diamond", "livecodebench_v4")
-    assert BENCHMARK_HUB["aime22_24"][0] == "AI-MO/aimo-validation-aime"
-    assert BENCHMARK_HUB["math500"][:3] == ("simplescaling/openaimath", None, "test")
-    assert BENCHMARK_HUB["gpqa_diamond"][:2] == ("Idavidrein/gpqa", "gpqa_diamond")
-    lcb = BENCHMARK_HUB["livecodebench_v4"][0]
-    assert [f.rsplit("/", 1)[1] for f in lcb] == ["test.jsonl", "test2.jsonl", "test3.jsonl", "test4.jsonl"]
+    hub = {n: (b.hub_id, b.config, b.split) for n, b in BENCHMARK_SPECS.items()}
+    assert hub["aime22_24"][0] == "AI-MO/aimo-validation-aime"
+    assert hub["math500"][:3] == ("simplescaling/openaimath", None, "test")
+    assert hub["gpqa_diamond"][:2] == ("Idavidrein/gpqa", "gpqa_diamond")
+    lcb = BENCHMARK_SPECS["livecodebench_v4"].hub_files
+    assert [f.rsplit("/", 1)[-1] for f in lcb] == ["test.jsonl", "test2.jsonl", "test3.jsonl", "test4.jsonl"]
     from s1_nb.evaluation import BENCHMARKS
-    assert BENCHMARK_HUB["aime25"][0] == BENCHMARKS["aime25"].hub_id == "TIGER-Lab/AIME25"  # s1's aime25 task
+    assert hub["aime25"][0] == BENCHMARKS["aime25"].hub_id == "TIGER-Lab/AIME25"  # s1's aime25 task
+
+
+def test_curation_and_evaluation_read_one_benchmark_registry():
+    from s1_nb.evaluation import BENCHMARKS
+    assert all(BENCHMARKS[n] is BENCHMARK_SPECS[n] for n in BENCHMARKS)  # the same records, not copies
+    assert set(BENCHMARKS) == {"aime24", "aime25", "math500", "gpqa_diamond"}
     assert load_benchmarks.__defaults__[0] == S1_BENCHMARKS
     with pytest.raises(ValueError, match="unknown benchmark 'aime99'"):
         load_benchmarks(("aime99",))

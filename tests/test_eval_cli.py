@@ -102,7 +102,7 @@ def test_evaluate_gives_the_answer_what_the_context_leaves_on_a_real_model(tmp_p
         seen.append(cfg); return [Out() for _ in prompts]
     for model, cap in (("org/real-model", None), ("tiny", 16)):
         seen.clear()
-        ev.evaluate(model, ["aime24"], 0, [8], [1], majority_k=0, data_dir=str(data), run_dir=tmp_path / model,
+        ev.evaluate(model, ["aime24"], n_problems=0, budgets=[8], waits=[1], majority_k=0, data_dir=str(data), run_dir=tmp_path / model,
                     generate_fn=fake, plain=False)
         assert [c["max_answer_tokens"] for c in seen] == [cap, cap]
         assert seen[1]["max_thinking_tokens"] == ("auto" if cap is None else 32)  # the Wait cap

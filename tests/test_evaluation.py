@@ -7,11 +7,11 @@ import json
 import pytest
 
 from s1_nb.evaluation import (BENCHMARKS, GRADERS, PAPER_FIG1_AIME24, REFERENCE_LABEL, Grader,
-                              as_model_answer, budget_settings, control, eval_cli, extract_answer, gold_check,
+                              _as_model_answer, budget_settings, control, eval_cli, extract_answer, _gold_check,
                               grade, headline_table, load_benchmark, load_hub_benchmark,
                               majority_setting, majority_vote, math_answer, method_metrics, performance,
                               plot_scaling, read_jsonl, register_grader, run_sweep, scaling, unparsed_golds,
-                              wait_settings, wrong_check)
+                              wait_settings, _wrong_check)
 
 DONE = "\nthinking\n<|im_start|>answer\n"
 
@@ -24,7 +24,7 @@ def test_every_gold_answer_grades_correct(shared_dir, name, n):
     problems = load_benchmark(name, shared_dir / "data" / "benchmarks")
     assert len(problems) == n
     for style in ("boxed", "answer"):
-        r = gold_check(problems, style)
+        r = _gold_check(problems, style)
         assert (r["correct"], r["failures"]) == (n, []), (style, r["failures"][:5])
 
 
@@ -32,11 +32,11 @@ def test_every_gold_answer_grades_correct(shared_dir, name, n):
 def test_wrong_answers_grade_wrong_and_all_math500_golds_parse(shared_dir):
     math500 = load_benchmark("math500", shared_dir / "data" / "benchmarks")
     assert unparsed_golds(math500) == []  # math-verify parses all 500: the string fallback is unused here
-    r = wrong_check(math500)
+    r = _wrong_check(math500)
     assert r["absurd_accepted"] == 0 and r["neighbour_pairs"] == 498
     assert r["neighbour_accepted"] == [("5", "x=5")]  # math-verify reads an equation as its right-hand side
     for name in ("aime24", "aime25"):
-        r = wrong_check(load_benchmark(name, shared_dir / "data" / "benchmarks"))
+        r = _wrong_check(load_benchmark(name, shared_dir / "data" / "benchmarks"))
         assert (r["absurd_accepted"], r["neighbour_accepted"]) == (0, [])
 
 
@@ -48,7 +48,7 @@ def test_loaders_share_one_schema(shared_dir):
     assert [p["answer"] for p in a24] == ["204", "113"] and a25[2]["answer"] == "16"  # "025"-style strings and ints
     assert m[0]["id"] == "math500/test/precalculus/807.json" and m[0]["kind"] == "math"
     for p in a24 + a25 + m: assert set(p) == {"id", "problem", "answer", "kind", "benchmark"}
-    assert grade(as_model_answer("25"), load_benchmark("aime24", d)[7]["answer"], "aime").correct  # gold "025"
+    assert grade(_as_model_answer("25"), load_benchmark("aime24", d)[7]["answer"], "aime").correct  # gold "025"
 
 
 # ---- loading bad input ----
@@ -83,7 +83,7 @@ def test_missing_answer_is_kept_counted_and_graded_wrong(tmp_path):
     with pytest.warns(UserWarning, match="2 of 3 rows have no 'answer' field.*ids b, c"):
         ps = load_benchmark("math500", f)
     assert [p["answer"] for p in ps] == ["1", None, None]
-    g = grade(as_model_answer("1"), ps[1]["answer"], ps[1]["kind"])
+    g = grade(_as_model_answer("1"), ps[1]["answer"], ps[1]["kind"])
     assert (g.correct, g.reason) == (False, "no gold answer")
 
 
@@ -260,8 +260,8 @@ def test_math_uses_math_verify_and_falls_back_to_strings():
 def test_a_toy_kind_plugs_in():
     register_grader("yesno", Grader(lambda s: {"yes": True, "no": False}.get(str(s).strip().lower()), what="yes/no"))
     try:
-        assert grade(as_model_answer("Yes"), "yes", "yesno").correct
-        assert grade(as_model_answer("maybe"), "yes", "yesno").reason == "could not read 'maybe' as yes/no"
+        assert grade(_as_model_answer("Yes"), "yes", "yesno").correct
+        assert grade(_as_model_answer("maybe"), "yes", "yesno").reason == "could not read 'maybe' as yes/no"
     finally: GRADERS.pop("yesno")
 
 

@@ -287,7 +287,7 @@ def test_same_entry_point_runs_on_two_cpu_processes(tmp_path):
 
 @pytest.mark.slow
 def test_fsdp2_sharded_training_equals_unsharded(tmp_path, tiny_path, tok):
-    from s1_nb.sft import fsdp2_cpu_run  # noqa: F401 (the script calls it)
+    from s1_nb.sft import _fsdp2_cpu_run  # noqa: F401 (the script calls it)
     out = tmp_path / "fsdp2"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29518",
            str(REPO / "scripts" / "fsdp2_cpu.py"), str(out), "3"]
