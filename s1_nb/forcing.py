@@ -705,8 +705,10 @@ def forcing_panel(model, tokenizer, question: str = "How many r in raspberry?", 
                   max_budget: int = 256, *,
                   check_question: Callable[[str], str | None] | None = None,  # a message for a question the model cannot take, else None
                   **config):
-    "An ipywidgets panel: Wait-count and budget sliders, a prompt box, and the rendered trace."
+    """An ipywidgets panel: Wait-count and budget sliders, a prompt box, and the rendered trace. `config`: more
+    ForcingConfig fields; the answer is capped at 64 tokens unless `max_answer_tokens` says otherwise (interactive)."""
     import ipywidgets as w
+    config.setdefault("max_answer_tokens", 64)
     waits = w.IntSlider(value=config.pop("num_waits", 1), min=0, max=max_waits, description="Waits")
     budget = w.IntSlider(value=min(config.pop("max_thinking_tokens", 32) or max_budget, max_budget), min=1,
                          max=max_budget, description="budget")

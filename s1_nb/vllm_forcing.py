@@ -35,13 +35,13 @@ logger = logging.getLogger(__name__)
 
 
 # %% auto #0
-__all__ = ['logger', 'KINDS', 'FORCING_ARGS', 'FORCED_END_MAX_TOKENS', 'TRACES', 'PROCESSOR_FQCN', 'MIDDLEWARE', 'end_corpus',
-           'teach_to_end', 'vllm_tiny_model', 'on_cpu', 'load_vllm', 'forced_output', 'HarnessState', 'first_match',
-           'round_params', 'vllm_harness_engine', 'RequestForcing', 'sampler_probs_batch', 'sampler_probs',
-           'force_rows', 'decide_batch', 'parse_forcing_args', 'check_room', 'forcing_args', 'boolean_forcing_args',
-           'reject_boolean_forcing_args', 'check_trace', 'ForcingStates', 'BudgetForcingLogitsProcessorV1',
-           'BudgetForcingLogitsProcessorV2', 'BudgetForcingLogitsProcessor', 'check_forcing_llm', 'vllm_engine',
-           'serve_command', 'forcing_request']
+__all__ = ['logger', 'KINDS', 'FORCING_ARGS', 'FORCED_END_MAX_TOKENS', 'TRACES', 'PROCESSOR_FQCN', 'MIDDLEWARE',
+           'NEUTRAL_GENERATION', 'end_corpus', 'teach_to_end', 'vllm_tiny_model', 'on_cpu', 'load_vllm',
+           'forced_output', 'HarnessState', 'first_match', 'round_params', 'vllm_harness_engine', 'RequestForcing',
+           'sampler_probs_batch', 'sampler_probs', 'force_rows', 'decide_batch', 'parse_forcing_args', 'check_room',
+           'forcing_args', 'boolean_forcing_args', 'reject_boolean_forcing_args', 'check_trace', 'ForcingStates',
+           'BudgetForcingLogitsProcessorV1', 'BudgetForcingLogitsProcessorV2', 'BudgetForcingLogitsProcessor',
+           'check_forcing_llm', 'vllm_engine', 'serve_command', 'forcing_request']
 
 # %% ../nbs/04_vllm_forcing.ipynb #b8246c86
 def end_corpus(n: int = 64, seed: int = 0) -> list[str]:
@@ -735,17 +735,20 @@ register_engine("vllm", vllm_engine)
 # %% ../nbs/04_vllm_forcing.ipynb #7e39dbd0
 PROCESSOR_FQCN = "s1_nb.vllm_forcing:BudgetForcingLogitsProcessor"  # model runner V1 or V2, whichever vLLM picks
 MIDDLEWARE = "s1_nb.vllm_forcing.reject_boolean_forcing_args"
+NEUTRAL_GENERATION = {"repetition_penalty": 1.0}  # the server's defaults come from the checkpoint (Qwen: 1.05-1.1); s1 used none
 
 def serve_command(model: str | Path, port: int = 8000, host: str = "127.0.0.1", kv_cache_mib: int | None = 256,
                   dtype: str | None = None, *extra: str, cli: bool = False, cpu: bool | None = None) -> list[str]:
     """The command line of a vLLM OpenAI server that offers budget forcing (the logits processor) for `model`; on a
-    CPU (`cpu`, default: this machine) float32 and eager, on a GPU the checkpoint's dtype and CUDA graphs."""
+    CPU (`cpu`, default: this machine) float32 and eager, on a GPU the checkpoint's dtype and CUDA graphs. The
+    checkpoint's repetition penalty is not a server default (its eos ids still stop, as in s1's runs)."""
     import sys
     cpu = on_cpu() if cpu is None else cpu
     head = (["vllm", "serve", str(model)] if cli else
             [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(model)])
     cmd = head + ["--host", host, "--port", str(port), "--dtype", dtype or ("float32" if cpu else "auto"),
-                  "--logits-processors", PROCESSOR_FQCN, "--middleware", MIDDLEWARE] + (["--enforce-eager"] if cpu else [])
+                  "--logits-processors", PROCESSOR_FQCN, "--middleware", MIDDLEWARE,
+                  "--override-generation-config", json.dumps(NEUTRAL_GENERATION)] + (["--enforce-eager"] if cpu else [])
     if kv_cache_mib: cmd += ["--kv-cache-memory-bytes", str(kv_cache_mib * 2**20)]
     return cmd + list(extra)
 

@@ -250,6 +250,7 @@ def test_gpu_defaults(monkeypatch):
     assert "--enforce-eager" in cpu and cpu[cpu.index("--dtype") + 1] == "float32"
     assert "--enforce-eager" not in gpu and gpu[gpu.index("--dtype") + 1] == "auto"
     assert vf.MIDDLEWARE in gpu
+    assert json.loads(gpu[gpu.index("--override-generation-config") + 1]) == {"repetition_penalty": 1.0}
     vllm = pytest.importorskip("vllm")
     seen = {}
     monkeypatch.setattr(vllm, "LLM", lambda model, **kw: seen.update(kw))
