@@ -383,11 +383,11 @@ def plain_setting() -> Setting:
     return Setting("plain", None, dict(think_prefix=False, max_thinking_tokens=None))
 
 # %% ../nbs/05_evaluation.ipynb #d1e2f302
-DEMO_EVAL = dict(benchmarks=["math500", "aime24"], n_problems=3, budgets=[16, 32, 64], waits=[0, 1, 2], wait_budget=32,
-                 majority_k=4, max_answer_tokens=16, plain=False)  # the CPU demo on a toy model
-S1_EVAL = dict(benchmarks=["aime24", "aime25", "math500", "gpqa_diamond"], n_problems=0,
+DEMO_EVAL = dict(benchmarks=["math500", "aime24"], n=3, budgets=[16, 32, 64], waits=[0, 1, 2], wait_budget=32,
+                 majority=4, max_answer_tokens=16, plain=False)  # the CPU demo on a toy model
+S1_EVAL = dict(benchmarks=["aime24", "aime25", "math500", "gpqa_diamond"], n=0,
                budgets=[500, 1000, 2000, 4000, 8000, 16000, "auto"], waits=[0, 1, 2, 4, 6], wait_budget="auto",
-               majority_k=64, max_answer_tokens="context", plain=True)  # s1's eval/commands.sh
+               majority=64, max_answer_tokens="context", plain=True)  # s1's eval/commands.sh
 AUTO_VALUES = ("auto", "auto-s1")  # the forcing engine's context-filling budgets (s1_nb.forcing.AUTO_BUDGETS)
 
 def is_toy_model(model) -> bool:
@@ -418,7 +418,7 @@ def _check_eval_args(a: dict) -> dict:
     for b in a["benchmarks"]:
         if b not in BENCHMARKS: raise ValueError(f"--benchmarks: unknown benchmark {b!r}; choose from {sorted(BENCHMARKS)}")
     _once("--benchmarks", a["benchmarks"])
-    if not _count(a["n_problems"]): raise ValueError(f"--n: {_shown(a['n_problems'])} is not a count >= 0 (0 = all)")
+    if not _count(a["n"]): raise ValueError(f"--n: {_shown(a['n'])} is not a count >= 0 (0 = all)")
     for b in a["budgets"]:
         if not (_count(b, 1) or b in AUTO_VALUES): raise ValueError(f"--budgets: {_shown(b)} is not a positive budget (or 'auto')")
     _once("--budgets", a["budgets"])
@@ -428,19 +428,19 @@ def _check_eval_args(a: dict) -> dict:
     cap = a["wait_budget"]
     if not (_count(cap, 1) or cap in (*AUTO_VALUES, "none")):
         raise ValueError(f"--wait_budget: {_shown(cap)} is not a positive budget, 'auto' or 'none'")
-    if not _count(a["majority_k"]): raise ValueError(f"--majority: {_shown(a['majority_k'])} is not a count >= 0 (0 = skip)")
-    t = a["majority_temperature"]
+    if not _count(a["majority"]): raise ValueError(f"--majority: {_shown(a['majority'])} is not a count >= 0 (0 = skip)")
+    t = a["temperature"]
     if isinstance(t, bool) or not isinstance(t, (int, float)) or not t >= 0:
         raise ValueError(f"--temperature: {_shown(t)} is not a temperature >= 0")
-    if a["majority_k"] > 1 and t == 0: raise ValueError(f"--temperature: 0 (greedy) makes all {a['majority_k']} majority samples the same")
+    if a["majority"] > 1 and t == 0: raise ValueError(f"--temperature: 0 (greedy) makes all {a['majority']} majority samples the same")
     m = a["max_answer_tokens"]
     if not (_count(m, 1) or m == "context"): raise ValueError(f"--max_answer_tokens: {_shown(m)} is not a positive cap or 'context'")
     if a["engine"] not in ("hf", "vllm", "vllm-harness"): raise ValueError(f"--engine: {a['engine']!r} is not hf, vllm or vllm-harness")
-    if not _count(a["tensor_parallel"], 1): raise ValueError(f"--tp: {_shown(a['tensor_parallel'])} is not a count >= 1")
+    if not _count(a["tp"], 1): raise ValueError(f"--tp: {_shown(a['tp'])} is not a count >= 1")
     if a["gpqa_fallback"] not in (None, *"ABCD"): raise ValueError(f"--gpqa_fallback: {a['gpqa_fallback']!r} is not A-D or 'none'")
     if a["gpqa_prompt"] not in GPQA_PROMPTS: raise ValueError(f"--gpqa_prompt: {a['gpqa_prompt']!r} is not one of {sorted(GPQA_PROMPTS)}")
     if not isinstance(a["plain"], bool): raise ValueError(f"--plain: {_shown(a['plain'])} is not yes or no")
-    if not (a["budgets"] or a["waits"] or a["majority_k"] or a["plain"]): raise ValueError("--budgets: nothing to run (no budget, Wait, majority or plain setting)")
+    if not (a["budgets"] or a["waits"] or a["majority"] or a["plain"]): raise ValueError("--budgets: nothing to run (no budget, Wait, majority or plain setting)")
     return a
 
 # %% ../nbs/05_evaluation.ipynb #d1e2f304
@@ -451,30 +451,30 @@ def parse_values(s: str | Sequence) -> list:
 
 def eval_plan(model="tiny",  # tiny size, local folder or hub id
               benchmarks=None,  # names in BENCHMARKS, a list or comma-separated (None: the model's default)
-              *, n_problems=None,  # problems per benchmark, 0 = all (`s1 eval --n`)
+              *, n=None,  # problems per benchmark, 0 = all (`s1 eval --n`)
               budgets=None,  # thinking budgets: numbers or "auto"
               waits=None,  # Wait counts
               wait_budget=None,  # thinking cap of the Wait and majority runs: a number, "auto" or "none"
-              majority_k=None,  # samples for majority voting, 0 = skip (`--majority`)
-              majority_temperature: float = 1.0,  # their sampling temperature (`--temperature`)
+              majority=None,  # samples for majority voting, 0 = skip (`--majority`)
+              temperature: float = 1.0,  # their sampling temperature (`--temperature`)
               max_answer_tokens=None,  # cap on answer tokens, or "context"
               engine: str = "hf",  # forcing engine: hf, vllm, vllm-harness
-              tensor_parallel: int = 1,  # vLLM tensor parallel size (`--tp`)
+              tp: int = 1,  # vLLM tensor parallel size (`--tp`)
               gpqa_fallback: str | None = "A",  # GPQA letter graded when none is found; None = graded wrong
               gpqa_prompt: str = "s1",  # "s1" (the bare question) or "instructed" (simple-evals' preamble)
               plain=None,  # run the "s1 w/o BF" setting (None: for a real model, not for a toy)
              ) -> dict:
     "What a run on `model` generates: its arguments (None = the default for `model`), checked, and its settings."
     defaults, source = eval_defaults(model)
-    given = dict(benchmarks=benchmarks, n_problems=n_problems, budgets=budgets, waits=waits, wait_budget=wait_budget,
-                 majority_k=majority_k, max_answer_tokens=max_answer_tokens, plain=plain)
+    given = dict(benchmarks=benchmarks, n=n, budgets=budgets, waits=waits, wait_budget=wait_budget,
+                 majority=majority, max_answer_tokens=max_answer_tokens, plain=plain)
     a = {k: defaults[k] if v is None else v for k, v in given.items()}
-    a.update({k: parse_values(a[k]) for k in ("benchmarks", "budgets", "waits")}, majority_temperature=majority_temperature,
-             engine=engine, tensor_parallel=tensor_parallel, gpqa_fallback=gpqa_fallback, gpqa_prompt=gpqa_prompt)
+    a.update({k: parse_values(a[k]) for k in ("benchmarks", "budgets", "waits")}, temperature=temperature,
+             engine=engine, tp=tp, gpqa_fallback=gpqa_fallback, gpqa_prompt=gpqa_prompt)
     _check_eval_args(a)
     cap = None if a["wait_budget"] == "none" else a["wait_budget"]
     settings = budget_settings(a["budgets"]) + wait_settings(a["waits"], cap)
-    if a["majority_k"]: settings.append(majority_setting(a["majority_k"], majority_temperature, cap))
+    if a["majority"]: settings.append(majority_setting(a["majority"], temperature, cap))
     if a["plain"]: settings.append(plain_setting())
     base = dict(max_answer_tokens=None if a["max_answer_tokens"] == "context" else a["max_answer_tokens"])
     return dict(model=str(model), defaults=source, args=a, settings=settings, base=base)
@@ -483,8 +483,8 @@ def plan_lines(plan: dict) -> list[str]:
     "The plan of a run as lines: model, engine, data, then one line per setting with what the engine is given."
     a = plan["args"]
     lines = [f"model: {plan['model']} (values not given: {plan['defaults']})",
-             f"engine: {a['engine']} (tensor parallel {a['tensor_parallel']})",
-             f"benchmarks: {','.join(a['benchmarks'])}", f"problems per benchmark: {a['n_problems'] or 'all'}",
+             f"engine: {a['engine']} (tensor parallel {a['tp']})",
+             f"benchmarks: {','.join(a['benchmarks'])}", f"problems per benchmark: {a['n'] or 'all'}",
              f"gpqa: prompt {a['gpqa_prompt']}, fallback {a['gpqa_fallback']}"]
     return lines + [f"setting {s.name}: " + json.dumps({**plan["base"], **s.config, "samples": s.samples}, sort_keys=True)
                     for s in plan["settings"]]
@@ -689,14 +689,14 @@ def run_sweep(problems: Sequence[dict], settings: Sequence[Setting], model, toke
     return df
 
 # %% ../nbs/05_evaluation.ipynb #7fbabb72
-def load_engine_model(model: str, engine: str = "hf", tensor_parallel: int = 1):
+def load_engine_model(model: str, engine: str = "hf", tp: int = 1):
     "(model, tokenizer) for `engine`: transformers for 'hf' (on the GPU if there is one), chapter 04's vllm.LLM for 'vllm*'."
     import torch
     from s1_nb import core
     if not engine.startswith("vllm"):  # the checkpoint's own dtype ("auto": bf16 for Qwen2.5 and s1) on the GPU
         return core.load_model(model, dtype="auto", device="cuda" if torch.cuda.is_available() else None)
     from s1_nb.vllm_forcing import load_vllm
-    extra = dict(tensor_parallel_size=tensor_parallel) if tensor_parallel > 1 else {}
+    extra = dict(tensor_parallel_size=tp) if tp > 1 else {}
     llm = load_vllm(model, kv_cache_mib=None if torch.cuda.is_available() else 256, **extra)
     return llm, llm.get_tokenizer()
 
@@ -805,23 +805,23 @@ def headline_table(results) -> "pd.DataFrame":
 @delegates(eval_plan, but=["model", "benchmarks"])
 def evaluate(model: str = "tiny",  # tiny size, local folder or hub id
              benchmarks: Sequence[str] | None = None,  # names in BENCHMARKS (None: the model's default)
-             *, data_dir: str | None = None,  # local benchmark folder or file (None: ../shared, else the hub)
-             run_dir: str | Path = "runs/eval",  # completions, results, metrics and plot go here; rerun to resume
+             *, data: str | None = None,  # local benchmark folder or file (None: ../shared, else the hub)
+             out: str | Path = "runs/eval",  # completions, results, metrics and plot go here; rerun to resume
              generate_fn: Callable | None = None,  # stands in for the forcing engine's generate (tests, other engines)
-             **kwargs):  # eval_plan's values: n_problems, budgets, waits, majority_k, engine, ...
-    "The whole evaluation: sweep, metrics, plot and headline table, all written to `run_dir`; returns the summary."
+             **kwargs):  # eval_plan's values: n, budgets, waits, majority, engine, ...
+    "The whole evaluation: sweep, metrics, plot and headline table, all written to `out`; returns the summary."
     plan = eval_plan(model, benchmarks, **kwargs)  # every value checked before anything loads
     a = plan["args"]
-    problems = [p for name in a["benchmarks"] for p in load_benchmark(name, data_dir, limit=a["n_problems"] or None,
+    problems = [p for name in a["benchmarks"] for p in load_benchmark(name, data, limit=a["n"] or None,
                                                                       gpqa_template=GPQA_PROMPTS[a["gpqa_prompt"]])]
-    lm, tok = load_engine_model(model, a["engine"], a["tensor_parallel"])
-    res = run_sweep(problems, plan["settings"], lm, tok, run_dir, a["engine"], model_identity(model), generate_fn,
+    lm, tok = load_engine_model(model, a["engine"], a["tp"])
+    res = run_sweep(problems, plan["settings"], lm, tok, out, a["engine"], model_identity(model), generate_fn,
                     gpqa_fallback=a["gpqa_fallback"], **plan["base"])
-    run_dir = Path(run_dir)
+    out = Path(out)
     import pandas as pd
-    pd.DataFrame([m for b in a["benchmarks"] for m in method_metrics(res, b)]).to_csv(run_dir / "metrics.csv", index=False)
-    headline_table(res).to_csv(run_dir / "headlines.csv", index=False)
-    plot_scaling(res, a["benchmarks"], title=str(model), out=run_dir / "test_time_scaling.png")
+    pd.DataFrame([m for b in a["benchmarks"] for m in method_metrics(res, b)]).to_csv(out / "metrics.csv", index=False)
+    headline_table(res).to_csv(out / "headlines.csv", index=False)
+    plot_scaling(res, a["benchmarks"], title=str(model), out=out / "test_time_scaling.png")
     return res
 
 # %% ../nbs/05_evaluation.ipynb #e7a1c001
@@ -853,12 +853,12 @@ def _eval_command(
     "Evaluate test-time scaling like the paper: budget, Wait and majority sweeps, metrics, plot."
     answer = max_answer_tokens if max_answer_tokens is None or not max_answer_tokens.strip().isdigit() else int(max_answer_tokens)
     cap = wait_budget if wait_budget is None or not wait_budget.strip().isdigit() else int(wait_budget)
-    kw = dict(n_problems=n, budgets=budgets, waits=waits, wait_budget=cap, majority_k=majority,
-              majority_temperature=temperature, max_answer_tokens=answer, engine=engine, tensor_parallel=tp,
+    kw = dict(n=n, budgets=budgets, waits=waits, wait_budget=cap, majority=majority,
+              temperature=temperature, max_answer_tokens=answer, engine=engine, tp=tp,
               gpqa_fallback=_none(gpqa_fallback), gpqa_prompt=gpqa_prompt, plain=_yes_no(plain))
     plan = eval_plan(model, benchmarks, **kw)
     if dry_run: print("\n".join(plan_lines(plan))); return 0
-    res = evaluate(model, benchmarks, data_dir=data, run_dir=out, **kw)
+    res = evaluate(model, benchmarks, data=data, out=out, **kw)
     print(res[["benchmark", "setting", "n", "accuracy", "thinking_tokens", "cut_by_budget"]].to_string(index=False))
     print(f"written to {out}: results.csv, results.json, metrics.csv, headlines.csv, test_time_scaling.png")
 

@@ -287,7 +287,7 @@ def world_size() -> int:
     "Processes in this run (torchrun/accelerate set WORLD_SIZE; 1 otherwise)."
     return int(os.environ.get("WORLD_SIZE", 1))
 
-def sft_config(recipe: S1Recipe, out_dir: str | Path, *,
+def sft_config(recipe: S1Recipe, out: str | Path, *,
                n_procs: int | None = None,  # processes sharing the global batch (None: WORLD_SIZE)
                use_cpu: bool | None = None,  # None: the CPU unless a GPU is present
                **overrides):  # any other SFTConfig field (e.g. max_steps, save_steps)
@@ -297,7 +297,7 @@ def sft_config(recipe: S1Recipe, out_dir: str | Path, *,
     micro = recipe.micro_batch_size or max(recipe.global_batch_size // n_procs, 1)
     use_cpu = (not _torch_cuda()) if use_cpu is None else use_cpu
     kw = dict(
-        output_dir=str(out_dir), learning_rate=recipe.learning_rate, num_train_epochs=recipe.epochs,
+        output_dir=str(out), learning_rate=recipe.learning_rate, num_train_epochs=recipe.epochs,
         per_device_train_batch_size=micro,
         gradient_accumulation_steps=grad_accum_steps(recipe.global_batch_size, micro, n_procs),
         adam_beta1=recipe.adam_betas[0], adam_beta2=recipe.adam_betas[1], weight_decay=recipe.weight_decay,
@@ -690,7 +690,7 @@ def choose_method(model, recipe: S1Recipe, method: str = "auto", lora: LoraSpec 
 
 def sft_trainer(model,  # tiny size, folder, hub id, or a model object (then pass `tokenizer`)
                 data,  # s1K-schema rows, a file or a hub id
-                out_dir: str | Path,  # checkpoints and the trained model go here
+                out: str | Path,  # checkpoints and the trained model go here
                 recipe: S1Recipe | None = None,  # None: the paper's on a GPU, the CPU-sized one otherwise
                 *, method: str = "full",  # "full", "lora" or "auto" (the planner decides)
                 lora: LoraSpec | None = None,  # LoRA rank, targets and rate (method "lora")
@@ -716,7 +716,7 @@ def sft_trainer(model,  # tiny size, folder, hub id, or a model object (then pas
         overrides.setdefault("learning_rate", lora.learning_rate)  # the paper's full-SFT rate is too low for LoRA
     rows = _checked_rows(data, traces)
     # the config first: it starts the process group, so FSDP's low-memory loading (rank 0 reads the weights) applies
-    args = sft_config(recipe, out_dir, use_cpu=use_cpu, **overrides)
+    args = sft_config(recipe, out, use_cpu=use_cpu, **overrides)
     m, tok = _load(model, tokenizer, load_dtype(method, _torch_cuda() and not args.use_cpu), recipe.attn_implementation)
     tok = sft_tokenizer(tok, recipe.pad_token)
     report = length_report(rows, tok, recipe.block_size, traces)
@@ -726,11 +726,11 @@ def sft_trainer(model,  # tiny size, folder, hub id, or a model object (then pas
                                  peft_config=peft_config, callbacks=callbacks)
     return trainer, dict(method=method, rows=len(rows), counts=counts, lengths=str(report))
 
-def _save_trained(trainer, info: dict, out_dir: str | Path, save_dtype: str | None = None) -> Path:
-    "Save the trained model as a plain folder `out_dir/model` (LoRA merged, FSDP gathered, in `save_dtype`) and `sft_summary.json`."
-    out_dir, acc = Path(out_dir), trainer.accelerator
+def _save_trained(trainer, info: dict, out: str | Path, save_dtype: str | None = None) -> Path:
+    "Save the trained model as a plain folder `out/model` (LoRA merged, FSDP gathered, in `save_dtype`) and `sft_summary.json`."
+    out, acc = Path(out), trainer.accelerator
     if getattr(trainer, "is_fsdp_enabled", False): acc.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
-    path = out_dir / "model"
+    path = out / "model"
     if info["method"] == "lora":
         if acc.is_main_process: merge_and_save(trainer.model, trainer.processing_class, path, dtype=save_dtype)
     else:
@@ -741,21 +741,21 @@ def _save_trained(trainer, info: dict, out_dir: str | Path, save_dtype: str | No
         hist = trainer.state.log_history
         summary = dict(info, global_step=trainer.state.global_step, world_size=acc.num_processes, save_dtype=save_dtype,
                        loss=[(h["step"], h["loss"]) for h in hist if "loss" in h])
-        (out_dir / "sft_summary.json").write_text(json.dumps(summary, indent=1))
+        (out / "sft_summary.json").write_text(json.dumps(summary, indent=1))
     acc.wait_for_everyone()
     return path
 
 @delegates(sft_trainer)
-def train_sft(model, data, out_dir: str | Path, recipe: S1Recipe | None = None, *,  # as sft_trainer's
+def train_sft(model, data, out: str | Path, recipe: S1Recipe | None = None, *,  # as sft_trainer's
               resume_from_checkpoint: str | bool | None = None,  # a checkpoint folder, or True: the newest complete one
               **kwargs) -> Path:
-    "Fine-tune `model` on s1K-schema `data` with `recipe`; save a plain model folder `out_dir/model` and return its path."
+    "Fine-tune `model` on s1K-schema `data` with `recipe`; save a plain model folder `out/model` and return its path."
     if resume_from_checkpoint is True:  # transformers would take the newest, even one whose save was cut off
-        resume_from_checkpoint = _last_complete_checkpoint(out_dir)
-        if resume_from_checkpoint is None: raise ValueError(f"resume_from_checkpoint=True: no complete checkpoint in {out_dir}")
-    trainer, info = sft_trainer(model, data, out_dir, recipe, **kwargs)
+        resume_from_checkpoint = _last_complete_checkpoint(out)
+        if resume_from_checkpoint is None: raise ValueError(f"resume_from_checkpoint=True: no complete checkpoint in {out}")
+    trainer, info = sft_trainer(model, data, out, recipe, **kwargs)
     trainer.train(resume_from_checkpoint=resume_from_checkpoint)
-    return _save_trained(trainer, info, out_dir, (recipe or _default_recipe()).save_dtype)
+    return _save_trained(trainer, info, out, (recipe or _default_recipe()).save_dtype)
 
 def _default_recipe() -> S1Recipe: return S1Recipe() if _torch_cuda() else S1Recipe.cpu()
 
@@ -763,9 +763,9 @@ def _gpu_gb() -> float:
     import torch
     return torch.cuda.get_device_properties(0).total_memory / GB if torch.cuda.is_available() else 0.0
 
-def sft_summary(out_dir: str | Path) -> dict:
-    "The summary `train_sft` wrote into `out_dir`."
-    return json.loads((Path(out_dir) / "sft_summary.json").read_text())
+def sft_summary(out: str | Path) -> dict:
+    "The summary `train_sft` wrote into `out`."
+    return json.loads((Path(out) / "sft_summary.json").read_text())
 
 # %% ../nbs/02_sft.ipynb #02a2bd7f
 def shard_fsdp2(model, mesh=None, layer_cls: str = "Qwen2DecoderLayer"):
@@ -785,7 +785,7 @@ def fixed_batch(tokenizer, rows: Sequence[dict], n: int, length: int) -> "torch.
     if len(ids) < n: raise ValueError(f"need {n} rows of at least {length} tokens, found {len(ids)}")
     return torch.tensor([x[:length] for x in ids])
 
-def _fsdp2_cpu_run(model: str = "tiny", out_dir: str | Path = "runs/fsdp2", steps: int = 3, n: int = 4, length: int = 48) -> dict:
+def _fsdp2_cpu_run(model: str = "tiny", out: str | Path = "runs/fsdp2", steps: int = 3, n: int = 4, length: int = 48) -> dict:
     "Under torchrun: shard `model` with FSDP2 over gloo, train `steps` on a global batch of `n`, save a full state dict."
     import torch, torch.distributed as dist
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
@@ -807,7 +807,7 @@ def _fsdp2_cpu_run(model: str = "tiny", out_dir: str | Path = "runs/fsdp2", step
     if rank == 0:
         plain = AutoModelForCausalLM.from_pretrained(src, dtype=torch.float32)
         plain.load_state_dict(full)
-        out = Path(out_dir); merge_and_save(plain, tok, out / "model")
+        out = Path(out); merge_and_save(plain, tok, out / "model")
         (out / "fsdp2_result.json").write_text(json.dumps(result))
     dist.barrier(); dist.destroy_process_group()
     return result

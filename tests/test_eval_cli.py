@@ -102,7 +102,7 @@ def test_evaluate_gives_the_answer_what_the_context_leaves_on_a_real_model(tmp_p
         seen.append(cfg); return [Out() for _ in prompts]
     for model, cap in (("org/real-model", None), ("tiny", 16)):
         seen.clear()
-        ev.evaluate(model, ["aime24"], n_problems=0, budgets=[8], waits=[1], majority_k=0, data_dir=str(data), run_dir=tmp_path / model,
+        ev.evaluate(model, ["aime24"], n=0, budgets=[8], waits=[1], majority=0, data=str(data), out=tmp_path / model,
                     generate_fn=fake, plain=False)
         assert [c["max_answer_tokens"] for c in seen] == [cap, cap]
         assert seen[1]["max_thinking_tokens"] == ("auto" if cap is None else 32)  # the Wait cap
@@ -165,3 +165,11 @@ def test_hf_engine_puts_the_model_on_the_gpu_when_there_is_one(cuda, monkeypatch
 def test_hf_engine_loads_onto_the_gpu(tiny_path):
     model, tok = ev.load_engine_model(str(tiny_path), "hf")
     assert next(model.parameters()).device.type == "cuda"
+
+
+def test_cli_flags_are_the_library_parameters():
+    import inspect
+    from s1_nb import evaluation as ev, sft
+    flags = set(inspect.signature(ev._eval_command).parameters) - {"dry_run"}  # `s1 eval --n ...`
+    assert flags <= set(inspect.signature(ev.evaluate).parameters), flags - set(inspect.signature(ev.evaluate).parameters)
+    assert {"model", "data", "out"} <= set(inspect.signature(sft.train_sft).parameters)

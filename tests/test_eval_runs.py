@@ -184,7 +184,7 @@ def test_the_gpqa_prompt_option_reaches_the_engine(prompt, preamble, tmp_path, m
     seen = []
     def fake(prompts, model, tokenizer, **cfg):
         seen.extend(prompts); return [Out(DONE + "Answer: A") for _ in prompts]
-    ev.evaluate("org/real-model", ["gpqa_diamond"], n_problems=0, budgets=[8], waits=[], majority_k=0, data_dir=str(tmp_path), run_dir=tmp_path / prompt,
+    ev.evaluate("org/real-model", ["gpqa_diamond"], n=0, budgets=[8], waits=[], majority=0, data=str(tmp_path), out=tmp_path / prompt,
                 generate_fn=fake, plain=False, gpqa_prompt=prompt)
     assert seen and all(("Answer the following multiple choice question." in p) == preamble for p in seen)
 
