@@ -1,6 +1,7 @@
 """The laptop s1 chapter: the task generator, the tokenizer, the shipped checkpoint and bad input."""
 import json
 import random
+import re
 
 import pytest
 from fastcore.test import test_fail as fails
@@ -10,14 +11,12 @@ from s1_nb.laptop import (check_line, letter_count_pool, letter_count_trace, lap
                           task_word, thinking_length)
 
 
-def test_words_have_the_asked_count_and_unique_bigrams():
+def test_words_have_the_asked_count_and_length():
     rng = random.Random(1)
-    for k in range(4):
+    for k in range(7):
         for _ in range(50):
             w = task_word(rng, "e", k)
-            assert w.count("e") == k and 5 <= len(w) <= 16
-            pairs = [w[i:i + 2] for i in range(len(w) - 1)]
-            assert len(set(pairs)) == len(pairs)
+            assert w.count("e") == k and max(3, k) <= len(w) <= 20
 
 
 def test_check_line_counts_each_hit():
@@ -38,7 +37,8 @@ def test_pool_rows_are_in_the_59k_schema_and_their_grades_are_right():
         assert r["isqwen7bcorrect"] == (m["guess"] == k)
         assert r["isqwen32bcorrect"] == (k <= 1)
         assert r["isgeminicorrect"] == (r["attempt"] == f"{FINAL_ANSWER} {k}")
-        if m["checks"] and not r["cut_by_budget"]: assert r["isgeminicorrect"]
+        if m["checks"] and not r["cut_by_budget"]:  # the last pass read on to hit 2 x passes, or to the end
+            assert r["isgeminicorrect"] == (k <= 2 * m["checks"])
     assert 0.1 < sum(r["cut_by_budget"] for r in pool) / len(pool) < 0.25  # 30% of the ~53% with checks
     assert letter_count_pool(5, seed=9) == letter_count_pool(5, seed=9)
 
@@ -48,7 +48,8 @@ def test_cut_traces_answer_the_last_finished_count_or_the_guess():
     cut = [t for t in (letter_count_trace("strawbery", "r", rng, p_cut=1.0, p_check_short=1.0) for _ in range(200))]
     assert all(t["cut"] for t in cut)
     for t in cut:
-        assert t["answer"] == (2 if "So 2" in t["thinking"] else t["guess"])
+        done = re.findall(r"So (\d)", t["thinking"])  # the passes' finished counts
+        assert t["answer"] == (int(done[-1]) if done else t["guess"])
         assert not t["thinking"].endswith(("Wai", "Wa", "W")) or t["thinking"].endswith("Wait")
 
 
@@ -80,7 +81,7 @@ def test_cut_rows_put_the_forced_end_in_the_prompt():
 def test_bad_input_is_refused_with_a_clear_error():
     rng = random.Random(0)
     fails(lambda: task_word(rng, "R", 1), contains="letter must be one of a-z")
-    fails(lambda: task_word(rng, "r", 9), contains="count must be in 0..5")
+    fails(lambda: task_word(rng, "r", 21), contains="count must be in 0..20")
     fails(lambda: letter_count_pool(-1), contains="n must be >= 0")
 
 
@@ -91,14 +92,57 @@ def shipped():
     return load_model(shipped_checkpoint("base"))
 
 
-def test_shipped_checkpoint_gains_from_one_wait(shipped):
-    from s1_nb.laptop import evaluate_laptop, headline, laptop_settings
+def test_shipped_checkpoint_gains_from_each_wait(shipped):
+    from s1_nb.laptop import evaluate_laptop, headline
     from s1_nb.evaluation import wait_settings
     model, tok = shipped
-    res = evaluate_laptop(model, tok, n=40, settings=wait_settings([0, 1], 200), progress=False)
+    res = evaluate_laptop(model, tok, n=60, settings=wait_settings([0, 1, 2, 4], 256), progress=False)
     h = headline(res)
-    assert h["wait_gain"] >= 10, h  # one Wait turns early guesses into checked counts
-    assert h["wait1"] >= 85, h
+    assert h["wait_gain"] >= 10, h  # one Wait turns early guesses into a first pass
+    assert h["no_forcing"] < h["wait1"] < h["wait2"] <= h["wait4"], h  # each Wait reads two more hits
+    assert h["wait4"] >= 70, h
+
+
+def test_shipped_heads_fit_vllm_and_the_package_stays_small():
+    from s1_nb.laptop import assets_dir, shipped_checkpoint
+    for stage in ("base", "s1"):
+        cfg = json.loads((shipped_checkpoint(stage) / "config.json").read_text())
+        assert cfg["hidden_size"] // cfg["num_attention_heads"] >= 32, cfg
+    assert sum(f.stat().st_size for f in assets_dir().rglob("*") if f.is_file()) <= 5 * 2**20
+
+
+def test_shipped_results_have_three_seeds_every_setting_and_the_groups():
+    from s1_nb.laptop import goals, laptop_settings, shipped_results
+    r = shipped_results()
+    assert r["n_eval"] == 200 and [h["seed"] for h in r["headlines"]] == [0, 1, 2]
+    names = {s.name for s in laptop_settings()}
+    for h in r["headlines"]:
+        assert {"no_forcing", "wait1", "wait2", "wait4", "budget_rises", "control", "train_seconds"} <= set(h)
+        assert {row["setting"] for row in r["sweeps"][str(h["seed"])]} == names
+    assert sorted(r["groups"]) == ["0", "1", "2"]
+    for rows in r["groups"].values():
+        assert {g["group"] for g in rows} == {"all held-out", "no repeated pair", "repeated pair", "4-6 hits",
+                                              "16-20 letters", "typed words", "first model's words"}
+        assert all({"wait=0", "wait=1", "wait=2", "wait=4", "n"} <= set(g) for g in rows)
+    shipped_seed = r["headlines"][0]  # seed 0 is the model in the package
+    assert all(goals(shipped_seed).values()), goals(shipped_seed)
+    assert all(h["control"] == 100.0 for h in r["headlines"])
+
+
+@pytest.mark.parametrize("question, answer", [("How many S in Mississippi?", 4), ("How many n in banana?", 2),
+                                              ("How many e in excellence?", 4)])
+def test_shipped_checkpoint_counts_words_the_first_model_miscounted(shipped, question, answer):
+    from s1_nb.laptop import ask_laptop
+    model, tok = shipped
+    rows = ask_laptop(question, model, tok, waits=(0, 2))  # a short word: the guess, then two passes reach hit 4
+    assert rows[0]["answer"] == 1 and rows[1]["answer"] == answer, rows[1]["trace"]
+
+
+def test_asking_refuses_before_generating(shipped):
+    from s1_nb.laptop import ask_laptop
+    model, tok = shipped
+    fails(lambda: ask_laptop("What is 2+2?", model, tok), contains="only answers 'How many <letter> in <word>?'")
+    fails(lambda: ask_laptop("", model, tok), contains="type a question")
 
 
 def test_headline_refuses_a_sweep_without_the_baseline():
