@@ -583,8 +583,9 @@ def summarize(setting: Setting, graded: Sequence[dict]) -> list[dict]:
 
 # %% ../nbs/05_evaluation.ipynb #f620946a
 def _setting_key(setting: Setting, problems: Sequence[dict], model_id: str, engine: str, base: dict) -> str:
-    "A short hash of everything that determines the completions of `setting`."
-    spec = dict(setting=asdict(setting), base=base, model=model_id, engine=engine, ids=[p["id"] for p in problems])
+    "A short hash of everything that determines the completions of `setting`: each problem's id, prompt and gold too."
+    spec = dict(setting=asdict(setting), base=base, model=model_id, engine=engine,
+                problems=[(p["id"], problem_prompt(p), p.get("answer")) for p in problems])
     return hashlib.sha1(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 def model_identity(model) -> str:

@@ -200,3 +200,13 @@ def test_plain_runs_on_the_real_engine(tiny_path):
     for r in records:
         assert (r["cut_by_budget"], r["waits"]) == (False, 0) and FORCED_END not in r["text"]
         assert 0 < r["thinking_tokens"] + r["answer_tokens"] < 160
+
+
+@pytest.mark.parametrize("change", [dict(problem="What is 0 + 0? Think hard."), dict(answer="7")])
+def test_a_changed_prompt_or_gold_is_not_read_back(change, tmp_path):
+    sweep(tmp_path, budget_settings([8]), Engine())
+    engine = Engine()
+    changed = [dict(PROBLEMS[0], **change), *PROBLEMS[1:]]
+    run_sweep(changed, budget_settings([8]), None, None, tmp_path, model_id="m", generate_fn=engine, progress=False)
+    assert engine.calls, "the old completions were reused for another prompt or gold answer"
+    assert len(list((tmp_path / "outputs").glob("budget=8-*.jsonl"))) == 2
