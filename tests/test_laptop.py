@@ -160,3 +160,27 @@ def test_evaluation_and_demo_refuse_bad_arguments(shipped, tmp_path, monkeypatch
     monkeypatch.setattr(laptop, "assets_dir", lambda: tmp_path / "nowhere")
     fails(lambda: laptop.shipped_checkpoint("base"), contains="no shipped laptop checkpoint")
     fails(lambda: laptop.train_base([], tmp_path, steps=10), contains="must be at least warmup_steps")
+
+
+def test_demo_question_answers_at_each_wait_and_refuses_bad_input(capsys):
+    import s1_nb.laptop as laptop
+    rows = laptop.run_demo(question="How many S in Mississippi?", waits="0,2")
+    assert [r["waits"] for r in rows] == [0, 2] and [r["answer"] for r in rows] == [1, 4]
+    assert "--- Wait x2: answer 4" in capsys.readouterr().out
+    fails(lambda: laptop.run_demo(question="What is 2+2?"), contains="question: this model only answers")
+    fails(lambda: laptop.run_demo(question="How many s in mississippi?", waits="x"), contains="--waits: 'x'")
+    fails(lambda: laptop.run_demo(question="How many s in mississippi?", waits="-1"), contains="needs whole numbers")
+
+
+def test_a_finished_seed_is_reused_only_with_the_same_recipe(tmp_path):
+    from s1_nb.laptop import trained_seed
+    seed = tmp_path / "seed0"
+    assert trained_seed(seed, base_steps=5000) is None
+    for stage in ("base", "s1"):
+        (seed / stage / "model").mkdir(parents=True)
+        (seed / stage / "model" / "config.json").write_text("{}")
+    (seed / "train_info.json").write_text(json.dumps(dict(seed=0, base_steps=5000, base_rows=50_000)))
+    assert trained_seed(seed, base_steps=5000, base_rows=50_000)["seed"] == 0
+    assert trained_seed(seed, base_steps=6000, base_rows=50_000) is None
+    (seed / "s1" / "model" / "config.json").unlink()
+    assert trained_seed(seed, base_steps=5000) is None
