@@ -31,16 +31,16 @@ from .core import (ANSWER_DELIM, BENCHMARK_SPECS, IM_END, IM_START, TINY_CONFIGS
 
 # %% auto #0
 __all__ = ['BENCHMARKS', 'GATED_HELP', 'GPQA_TEMPLATE', 'GPQA_INSTRUCTED_TEMPLATE', 'GPQA_PROMPTS', 'ANSWER_TURN',
-           'ANSWER_PATTERN', 'GRADERS', 'PAPER_FIG1_AIME24', 'DEMO_EVAL', 'S1_EVAL', 'AUTO_VALUES', 'FORCING_METHODS',
-           'METHOD_STYLE', 'REFERENCE_LABEL', 'PAPER_HEADLINES', 'read_jsonl', 'gpqa_problem', 'normalize_rows',
-           'load_hub_benchmark', 'load_benchmark', 'problem_prompt', 'last_boxed', 'answer_turn', 'answer_region',
-           'extract_answer', 'Grader', 'register_grader', 'to_int', 'several_integers', 'to_letter', 'several_letters',
-           'aime_answer', 'aime_equal', 'Graded', 'default_choice', 'grade_answer', 'grade', 'unparsed_golds',
-           'control', 'scaling', 'performance', 'Setting', 'budget_settings', 'wait_settings', 'majority_setting',
-           'plain_setting', 'is_toy_model', 'eval_defaults', 'parse_values', 'eval_plan', 'plan_lines',
-           'forcing_generate', 'run_setting', 'majority_vote', 'summarize', 'model_identity', 'read_outputs',
-           'run_sweep', 'load_engine_model', 'group_metrics', 'method_metrics', 'style_scaling_axes', 'plot_scaling',
-           'headline_table', 'evaluate', 'eval_cli']
+           'ANSWER_PATTERN', 'GRADERS', 'PAPER_FIG1_AIME24', 'DEMO_EVAL', 'S1_EVAL', 'DTYPES', 'AUTO_VALUES',
+           'FORCING_METHODS', 'METHOD_STYLE', 'REFERENCE_LABEL', 'PAPER_HEADLINES', 'read_jsonl', 'gpqa_problem',
+           'normalize_rows', 'load_hub_benchmark', 'load_benchmark', 'problem_prompt', 'last_boxed', 'answer_turn',
+           'answer_region', 'extract_answer', 'Grader', 'register_grader', 'to_int', 'several_integers', 'to_letter',
+           'several_letters', 'aime_answer', 'aime_equal', 'Graded', 'default_choice', 'grade_answer', 'grade',
+           'unparsed_golds', 'control', 'scaling', 'performance', 'Setting', 'budget_settings', 'wait_settings',
+           'majority_setting', 'plain_setting', 'is_toy_model', 'eval_defaults', 'parse_values', 'eval_plan',
+           'plan_lines', 'forcing_generate', 'run_setting', 'majority_vote', 'summarize', 'model_identity',
+           'read_outputs', 'run_sweep', 'load_engine_model', 'group_metrics', 'method_metrics', 'style_scaling_axes',
+           'plot_scaling', 'headline_table', 'check_data', 'evaluate', 'eval_cli']
 
 # %% ../nbs/05_evaluation.ipynb #fdac4643
 BENCHMARKS = {n: s for n, s in BENCHMARK_SPECS.items() if s.evaluated}  # the sets `s1 eval` grades
@@ -384,10 +384,11 @@ def plain_setting() -> Setting:
 
 # %% ../nbs/05_evaluation.ipynb #d1e2f302
 DEMO_EVAL = dict(benchmarks=["math500", "aime24"], n=3, budgets=[16, 32, 64], waits=[0, 1, 2], wait_budget=32,
-                 majority=4, max_answer_tokens=16, plain=False)  # the CPU demo on a toy model
+                 majority=4, max_answer_tokens=16, plain=False, dtype=None)  # the CPU demo on a toy model (dtype: the engine's)
 S1_EVAL = dict(benchmarks=["aime24", "aime25", "math500", "gpqa_diamond"], n=0,
                budgets=[500, 1000, 2000, 4000, 8000, 16000, "auto"], waits=[0, 1, 2, 4, 6], wait_budget="auto",
-               majority=64, max_answer_tokens="context", plain=True)  # s1's eval/commands.sh
+               majority=64, max_answer_tokens="context", plain=True, dtype="float32")  # s1's eval/commands.sh
+DTYPES = ("float32", "bfloat16", "float16", "auto")  # `s1 eval --dtype`; "auto": the checkpoint's (bf16 for s1)
 AUTO_VALUES = ("auto", "auto-s1")  # the forcing engine's context-filling budgets (s1_nb.forcing.AUTO_BUDGETS)
 
 def is_toy_model(model) -> bool:
@@ -439,6 +440,7 @@ def _check_eval_args(a: dict) -> dict:
     if not _count(a["tp"], 1): raise ValueError(f"--tp: {_shown(a['tp'])} is not a count >= 1")
     if a["gpqa_fallback"] not in (None, *"ABCD"): raise ValueError(f"--gpqa_fallback: {a['gpqa_fallback']!r} is not A-D or 'none'")
     if a["gpqa_prompt"] not in GPQA_PROMPTS: raise ValueError(f"--gpqa_prompt: {a['gpqa_prompt']!r} is not one of {sorted(GPQA_PROMPTS)}")
+    if a["dtype"] not in (None, *DTYPES): raise ValueError(f"--dtype: {a['dtype']!r} is not one of {', '.join(DTYPES)}")
     if not isinstance(a["plain"], bool): raise ValueError(f"--plain: {_shown(a['plain'])} is not yes or no")
     if not (a["budgets"] or a["waits"] or a["majority"] or a["plain"]): raise ValueError("--budgets: nothing to run (no budget, Wait, majority or plain setting)")
     return a
@@ -463,11 +465,12 @@ def eval_plan(model="tiny",  # tiny size, local folder or hub id
               gpqa_fallback: str | None = "A",  # GPQA letter graded when none is found; None = graded wrong
               gpqa_prompt: str = "s1",  # "s1" (the bare question) or "instructed" (simple-evals' preamble)
               plain=None,  # run the "s1 w/o BF" setting (None: for a real model, not for a toy)
+              dtype=None,  # model dtype (None: s1's float32 for a real model, the engine's own for a toy)
              ) -> dict:
     "What a run on `model` generates: its arguments (None = the default for `model`), checked, and its settings."
     defaults, source = eval_defaults(model)
     given = dict(benchmarks=benchmarks, n=n, budgets=budgets, waits=waits, wait_budget=wait_budget,
-                 majority=majority, max_answer_tokens=max_answer_tokens, plain=plain)
+                 majority=majority, max_answer_tokens=max_answer_tokens, plain=plain, dtype=dtype)
     a = {k: defaults[k] if v is None else v for k, v in given.items()}
     a.update({k: parse_values(a[k]) for k in ("benchmarks", "budgets", "waits")}, temperature=temperature,
              engine=engine, tp=tp, gpqa_fallback=gpqa_fallback, gpqa_prompt=gpqa_prompt)
@@ -484,6 +487,7 @@ def plan_lines(plan: dict) -> list[str]:
     a = plan["args"]
     lines = [f"model: {plan['model']} (values not given: {plan['defaults']})",
              f"engine: {a['engine']} (tensor parallel {a['tp']})",
+             "dtype: " + (a["dtype"] or "the engine's default: the checkpoint's (vLLM on a CPU: float32)"),
              f"benchmarks: {','.join(a['benchmarks'])}", f"problems per benchmark: {a['n'] or 'all'}",
              f"gpqa: prompt {a['gpqa_prompt']}, fallback {a['gpqa_fallback']}"]
     return lines + [f"setting {s.name}: " + json.dumps({**plan["base"], **s.config, "samples": s.samples}, sort_keys=True)
@@ -690,15 +694,17 @@ def run_sweep(problems: Sequence[dict], settings: Sequence[Setting], model, toke
     return df
 
 # %% ../nbs/05_evaluation.ipynb #7fbabb72
-def load_engine_model(model: str, engine: str = "hf", tp: int = 1):
+def load_engine_model(model: str, engine: str = "hf", tp: int = 1, *,
+                      dtype: str | None = None,  # "float32" (s1's eval), "bfloat16", "auto"; None: the engine's default
+                     ):
     "(model, tokenizer) for `engine`: transformers for 'hf' (on the GPU if there is one), chapter 04's vllm.LLM for 'vllm*'."
     import torch
     from s1_nb import core
-    if not engine.startswith("vllm"):  # the checkpoint's own dtype ("auto": bf16 for Qwen2.5 and s1) on the GPU
-        return core.load_model(model, dtype="auto", device="cuda" if torch.cuda.is_available() else None)
+    if not engine.startswith("vllm"):  # None: the checkpoint's own dtype ("auto": bf16 for Qwen2.5 and s1)
+        return core.load_model(model, dtype=dtype or "auto", device="cuda" if torch.cuda.is_available() else None)
     from s1_nb.vllm_forcing import load_vllm
     extra = dict(tensor_parallel_size=tp) if tp > 1 else {}
-    llm = load_vllm(model, kv_cache_mib=None if torch.cuda.is_available() else 256, **extra)
+    llm = load_vllm(model, kv_cache_mib=None if torch.cuda.is_available() else 256, dtype=dtype, **extra)
     return llm, llm.get_tokenizer()
 
 # %% ../nbs/05_evaluation.ipynb #44b76bd8
@@ -803,6 +809,12 @@ def headline_table(results) -> "pd.DataFrame":
                          for what, bench, source, key, paper, paper_source in PAPER_HEADLINES])
 
 # %% ../nbs/05_evaluation.ipynb #a6036df1
+def check_data(data: Path | str | None, benchmarks: Sequence[str]):
+    "A `--data` file holds one benchmark: with several benchmarks, one file would be graded as each of them."
+    if data is not None and not Path(data).is_dir() and len(benchmarks) != 1:
+        raise ValueError(f"--data: {data} is one file, but {len(benchmarks)} benchmarks are asked for "
+                         f"({','.join(benchmarks)}); name the one it holds with --benchmarks, or pass a folder")
+
 @delegates(eval_plan, but=["model", "benchmarks"])
 def evaluate(model: str = "tiny",  # tiny size, local folder or hub id
              benchmarks: Sequence[str] | None = None,  # names in BENCHMARKS (None: the model's default)
@@ -813,10 +825,12 @@ def evaluate(model: str = "tiny",  # tiny size, local folder or hub id
     "The whole evaluation: sweep, metrics, plot and headline table, all written to `out`; returns the summary."
     plan = eval_plan(model, benchmarks, **kwargs)  # every value checked before anything loads
     a = plan["args"]
+    check_data(data, a["benchmarks"])
     problems = [p for name in a["benchmarks"] for p in load_benchmark(name, data, limit=a["n"] or None,
                                                                       gpqa_template=GPQA_PROMPTS[a["gpqa_prompt"]])]
-    lm, tok = load_engine_model(model, a["engine"], a["tp"])
-    res = run_sweep(problems, plan["settings"], lm, tok, out, a["engine"], model_identity(model), generate_fn,
+    lm, tok = load_engine_model(model, a["engine"], a["tp"], dtype=a["dtype"])
+    model_id = model_identity(model) + (f" dtype={a['dtype']}" if a["dtype"] else "")  # other dtype, other completions
+    res = run_sweep(problems, plan["settings"], lm, tok, out, a["engine"], model_id, generate_fn,
                     gpqa_fallback=a["gpqa_fallback"], **plan["base"])
     out = Path(out)
     import pandas as pd
@@ -845,10 +859,11 @@ def _eval_command(
     plain: str = None,  # run the "s1 w/o BF" setting: yes or no (toy: no; real: yes)
     engine: str = "hf",  # forcing engine: hf, vllm, vllm-harness
     tp: int = 1,  # vLLM tensor parallel size (real run: 8)
-    data: str = None,  # local benchmark folder (default: ../shared/data/benchmarks, else the hub)
+    data: str = None,  # local benchmark folder, or the file of the one benchmark named (default: ../shared/data/benchmarks, else the hub)
     out: str = "runs/eval",  # run folder: completions, results.csv/json, metrics, plot; rerun to resume or repair
     gpqa_fallback: str = "A",  # GPQA letter graded when none is found (s1's harness: A); 'none' = graded wrong
     gpqa_prompt: str = "s1",  # GPQA prompt: s1 (the bare question, s1's harness) or instructed (simple-evals' preamble)
+    dtype: str = None,  # model dtype: float32 (s1's eval, a real model's default), bfloat16 or auto (faster, half the KV memory)
     dry_run: bool = False,  # (or --dry-run) print the settings this command would run, one a line, and exit; loads nothing
 ):
     "Evaluate test-time scaling like the paper: budget, Wait and majority sweeps, metrics, plot."
@@ -856,8 +871,9 @@ def _eval_command(
     cap = wait_budget if wait_budget is None or not wait_budget.strip().isdigit() else int(wait_budget)
     kw = dict(n=n, budgets=budgets, waits=waits, wait_budget=cap, majority=majority,
               temperature=temperature, max_answer_tokens=answer, engine=engine, tp=tp,
-              gpqa_fallback=_none(gpqa_fallback), gpqa_prompt=gpqa_prompt, plain=_yes_no(plain))
+              gpqa_fallback=_none(gpqa_fallback), gpqa_prompt=gpqa_prompt, plain=_yes_no(plain), dtype=dtype)
     plan = eval_plan(model, benchmarks, **kw)
+    check_data(data, plan["args"]["benchmarks"])
     if dry_run: print("\n".join(plan_lines(plan))); return 0
     res = evaluate(model, benchmarks, data=data, out=out, **kw)
     print(res[["benchmark", "setting", "n", "accuracy", "thinking_tokens", "cut_by_budget"]].to_string(index=False))

@@ -173,3 +173,40 @@ def test_cli_flags_are_the_library_parameters():
     flags = set(inspect.signature(ev._eval_command).parameters) - {"dry_run"}  # `s1 eval --n ...`
     assert flags <= set(inspect.signature(ev.evaluate).parameters), flags - set(inspect.signature(ev.evaluate).parameters)
     assert {"model", "data", "out"} <= set(inspect.signature(sft.train_sft).parameters)
+
+
+def test_a_real_run_loads_the_model_in_s1s_float32_unless_told(capsys, monkeypatch):
+    assert "dtype: float32" in dry_run(capsys, monkeypatch, ["--model", "simplescaling/s1.1-32B", "--dry-run"])
+    assert "dtype: bfloat16" in dry_run(capsys, monkeypatch, ["--model", "simplescaling/s1.1-32B", "--dtype", "bfloat16",
+                                                             "--dry-run"])
+    assert ev.eval_plan("tiny")["args"]["dtype"] is None  # a toy keeps the engine's own
+    with pytest.raises(ValueError, match="--dtype"): ev.eval_plan("simplescaling/s1.1-32B", dtype="fp8")
+
+
+@pytest.mark.parametrize("engine", ["hf", "vllm"])
+def test_the_dtype_reaches_the_engine_loader(engine, monkeypatch):
+    import sys, types
+    from s1_nb import core
+    seen = {}
+    monkeypatch.setattr(core, "load_model", lambda model, **kw: seen.update(kw) or ("m", "t"))
+    fake = types.SimpleNamespace(load_vllm=lambda model, **kw: seen.update(kw) or types.SimpleNamespace(get_tokenizer=lambda: "t"))
+    monkeypatch.setitem(sys.modules, "s1_nb.vllm_forcing", fake)
+    ev.load_engine_model("tiny", engine, dtype="float32")
+    assert seen["dtype"] == "float32"
+    seen.clear()
+    monkeypatch.setattr(ev, "load_engine_model", lambda *a, **kw: seen.update(kw) or pytest.skip("loaded"))
+    monkeypatch.setattr(ev, "load_benchmark", lambda *a, **kw: [])
+    with pytest.raises(pytest.skip.Exception): ev.evaluate("simplescaling/s1.1-32B", ["aime24"], engine=engine)
+    assert seen["dtype"] == "float32"
+
+
+def test_a_data_file_serves_one_benchmark_only(tmp_path, capsys, monkeypatch):
+    f = tmp_path / "aime.jsonl"
+    f.write_text(json.dumps(dict(id=1, problem="What is 1 + 1?", answer="2")) + "\n")
+    monkeypatch.setattr(ev, "load_engine_model", lambda *a, **kw: pytest.fail("loaded"))
+    with pytest.raises(ValueError, match="--data"): ev.evaluate("simplescaling/s1.1-32B", data=str(f), out=tmp_path / "r")
+    from s1_nb.cli import main
+    assert main(["eval", "--model", "simplescaling/s1.1-32B", "--data", str(f), "--dry-run"]) == 2
+    assert "--data" in capsys.readouterr().err
+    assert any(l.startswith("benchmarks: aime24") for l in dry_run(capsys, monkeypatch, [
+        "--model", "simplescaling/s1.1-32B", "--data", str(f), "--benchmarks", "aime24", "--dry-run"]))
