@@ -666,6 +666,14 @@ def _setting_records(s: Setting, problems, path: Path, key: str, gen: Callable, 
     _write_jsonl(path, [_outputs_header(s, key, problems), *records])
     return records, True
 
+def _effective(setting: Setting, base: dict) -> str:
+    "What the engine is given for `setting`: its config over `base`, ForcingConfig defaults dropped, and its samples."
+    from dataclasses import fields
+    from s1_nb.forcing import ForcingConfig
+    defaults = {f.name: f.default for f in fields(ForcingConfig)}
+    cfg = {k: v for k, v in {**base, **setting.config}.items() if k not in defaults or defaults[k] != v}
+    return json.dumps(dict(cfg, samples=setting.samples), sort_keys=True, default=str)
+
 def run_sweep(problems: Sequence[dict], settings: Sequence[Setting], model, tokenizer=None,
               run_dir: Path | str | None = None, engine: str = "hf", model_id: str = "",
               generate_fn: Callable | None = None, progress: bool = True, gpqa_fallback: str | None = "A", **base):
@@ -677,20 +685,25 @@ def run_sweep(problems: Sequence[dict], settings: Sequence[Setting], model, toke
     run_dir = Path(run_dir or tempfile.mkdtemp(prefix="s1-eval-"))
     (run_dir / "outputs").mkdir(parents=True, exist_ok=True)
     had_summary = (run_dir / "results.json").exists()  # then only a complete summary replaces it
-    rows, reused = [], 0
+    rows, reused, shared, made = [], 0, 0, {}  # made: effective config -> graded records (budget=auto is wait=0)
     for s in tqdm(settings, desc="sweep", disable=not progress):
+        same = _effective(s, base)
+        if same in made:
+            rows += summarize(s, made[same]); shared += 1; continue
         key = _setting_key(s, problems, model_id, engine, base)
         gen = lambda s, only: run_setting(s, problems, model, tokenizer, engine=engine, generate_fn=generate_fn,
                                           only=only, **base)
         records, generated = _setting_records(s, problems, run_dir / "outputs" / f"{s.name}-{key}.jsonl", key, gen,
                                               progress)
         reused += not generated
-        rows += summarize(s, [_grade_record(r, gpqa_fallback) for r in records])
+        made[same] = [_grade_record(r, gpqa_fallback) for r in records]
+        rows += summarize(s, made[same])
         if generated and not had_summary: _write_results(run_dir, rows)  # a readable table while a fresh run goes
     _write_results(run_dir, rows)
-    if progress: print(f"{len(settings) - reused} settings generated or repaired, {reused} read back from {run_dir}")
+    if progress: print(f"{len(settings) - reused - shared} settings generated or repaired, {reused} read back from "
+                       f"{run_dir}, {shared} the same run as an earlier setting")
     df = pd.DataFrame(rows)
-    df.attrs.update(run_dir=str(run_dir), reused=reused)
+    df.attrs.update(run_dir=str(run_dir), reused=reused, shared=shared)
     return df
 
 # %% ../nbs/05_evaluation.ipynb #7fbabb72

@@ -210,3 +210,14 @@ def test_a_changed_prompt_or_gold_is_not_read_back(change, tmp_path):
     run_sweep(changed, budget_settings([8]), None, None, tmp_path, model_id="m", generate_fn=engine, progress=False)
     assert engine.calls, "the old completions were reused for another prompt or gold answer"
     assert len(list((tmp_path / "outputs").glob("budget=8-*.jsonl"))) == 2
+
+
+def test_settings_the_engine_cannot_tell_apart_are_generated_once(tmp_path):
+    engine = Engine()  # budget=auto and wait=0 under the auto cap: the same ForcingConfig
+    res = sweep(tmp_path, budget_settings(["auto"]) + wait_settings([0], "auto"), engine)
+    assert len(engine.calls) == 1
+    assert list(res.setting) == ["budget=auto", "wait=0"] and res.attrs["shared"] == 1
+    cols = ["n", "accuracy", "thinking_tokens", "cut_by_budget", "waits"]
+    assert res.iloc[0][cols].equals(res.iloc[1][cols])
+    sweep(tmp_path, budget_settings([8]) + wait_settings([0, 1], 8), engine)
+    assert len(engine.calls) == 3  # budget=8 and wait=1; wait=0 under cap 8 is budget=8

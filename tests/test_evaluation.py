@@ -331,7 +331,7 @@ def test_interrupted_sweep_resumes_without_redoing_settings(tiny, tmp_path):
     from s1_nb.evaluation import forcing_generate
     problems = [dict(id=f"t/{i}", problem=f"What is {i} + {i}?", answer=str(2 * i), kind="aime", benchmark="t")
                 for i in range(3)]
-    settings = budget_settings([4, 8]) + wait_settings([0, 1], 8)
+    settings = budget_settings([4, 8]) + wait_settings([0, 1], 6)
     calls = []
     def dies_after_two(prompts, *a, **kw):
         if len(calls) == 2: raise KeyboardInterrupt
