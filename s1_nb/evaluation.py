@@ -198,36 +198,51 @@ def register_grader(kind: str, grader: Grader) -> Grader:
 # %% ../nbs/05_evaluation.ipynb #2ad4493b
 def _int_text(s) -> str: return re.sub(r"(?<=\d),(?=\d{3}\b)", "", strip_latex(s))  # 1,000 -> 1000
 
+def _stated_value(t: str) -> str:
+    "The value a short answer states: a trailing `(since ...)` remark dropped, then what follows the last `=`."
+    t = re.sub(r"\s*\([^()]*\)\s*$", "", t) if re.search(r"\S\s*\([^()]*\)\s*$", t) else t  # '25 (since m=12)'
+    return t.rsplit("=", 1)[1].strip() if "=" in t else t  # '12+13=25', 'x = 204'
+
 def to_int(s) -> int | None:
-    "`s` as an integer (`'025'`, `'$204$'`, `'1,000'`, `'204 minutes'`), else None (also for `'204 or 205'`)."
+    "`s` as an integer (`'025'`, `'$204$'`, `'1,000'`, `'204 minutes'`, `'12+13=25'`), else None (also `'204 or 205'`)."
     if isinstance(s, bool): return None
     if isinstance(s, int): return s
-    m = re.fullmatch(r"([-+]?\d+)(?:\s+[A-Za-z][^\d]*)?", _int_text(s))  # a unit may follow, not another number
-    return int(m.group(1)) if m else None
+    m = re.fullmatch(r"([-+]?\d+)(?:\s+[A-Za-z][^\d]*)?", _stated_value(_int_text(s)))  # a unit may follow, not a number
+    return int(m.group(1)) if m and not several_integers(s) else None
+
+_N = r"[-+]?\d+"
+_OR = r"\s*(?:\bor\b|/)\s*(?:[a-z]\s*=\s*)?"  # '204 or 205', '204/205', 'x = 3 or x = 4'
+_LIST = r"\s*(?:,|;|\band\b|\bor\b|/|,\s*or\b|,\s*and\b)\s*"  # the separators of a bare list: '3, 4', '3 and 4'
 
 def several_integers(s) -> str | None:
-    "The integers `s` names when it lists two or more different ones (`'204 or 205'`, `'3, 4'`); else None."
-    if isinstance(s, int) or to_int(s) is not None: return None
-    found = re.findall(r"(?<![\w.^_{])[-+]?\d+(?![\w.^_}])", _int_text(s))
+    "The integers `s` offers as alternatives (`'204 or 205'`, `'204/205'`, a bare list `'3, 4'`); else None."
+    if isinstance(s, int): return None
+    t = re.sub(r"^\s*either\s+", "", _int_text(s))
+    alts = re.findall(rf"(?<![\w.^_{{])({_N}){_OR}({_N})(?![\w.^_}}])", t)
+    listed = re.fullmatch(rf"(?:[a-z]\s*=\s*)?{_N}(?:{_LIST}(?:[a-z]\s*=\s*)?{_N})+", t.strip())
+    found = [n for pair in alts for n in pair] + (re.findall(_N, t) if listed else [])
     return ", ".join(dict.fromkeys(str(int(n)) for n in found)) if len({int(n) for n in found}) > 1 else None
 
-_LETTER = r"(?<![A-Za-z0-9\\])([A-D])(?![A-Za-z0-9])"  # a standalone capital A-D
+_L = r"\(?([A-D])\)?(?![A-Za-z0-9])"  # a choice letter, maybe in parentheses
+_LETTER = r"(?<![A-Za-z0-9\\])" + _L  # ... standing alone
 
 def to_letter(s) -> str | None:
-    "`s` as a choice letter A-D (`'B'`, `'(B)'`, `'\\text{B}'`, `'B) Argon'`), else None."
+    "`s` as a choice letter A-D (`'B'`, `'(B)'`, `'B) Argon'`, `'C, since A is wrong'`, `'A is wrong, the answer is C'`)."
     t = strip_latex(s).strip("[] ")
     t = t.upper() if t in ("a", "b", "c", "d") else t  # s1 reads a lone lowercase letter as the choice
-    m = re.fullmatch(r"\(?([A-D])\)?", t) or re.match(r"\(?([A-D])(?:\)|[.:]\s)", t)
-    return m.group(1) if m and not several_letters(s) else None
+    if several_letters(s): return None
+    stated = re.findall(r"(?i:answer is|answer:)\s*" + _L, t)  # the last stated answer ('..., the answer is C')
+    if stated: return stated[-1]
+    m = re.fullmatch(r"\(?([A-D])\)?", t) or re.match(r"\(?([A-D])(?:\)|[.:,]\s)", t)
+    return m.group(1) if m else None
 
 def several_letters(s) -> str | None:
-    "The choice letters `s` names when it names two or more (`'A is wrong, the answer is C'`, `'(B) or (D)'`)."
-    t = strip_latex(s)
-    first = re.match(r"\(?([A-D])(?![A-Za-z0-9])", t)  # a letter leading the text is a choice, e.g. 'A is wrong'
-    rest = t[first.end():] if first else t
-    named = [first.group(1)] if first else []
-    named += [m.group(1) for m in re.finditer(_LETTER, rest) if not re.match(r"A [a-z]", rest[m.start():])]
-    distinct = list(dict.fromkeys(named))  # an 'A' before a lowercase word in the text is the article
+    "The choice letters `s` offers as alternatives (`'(B) or (D)'`, `'either A or C'`, `'A/C'`, a bare list `'A, C'`)."
+    t = re.sub(r"^\s*(?i:either)\s+", "", strip_latex(s)).strip("[] ")
+    alts = re.findall(_LETTER + r"\s*(?:\bor\b|/)\s*" + _L, t)
+    listed = re.fullmatch(_L + r"(?:" + _LIST + _L + r")+", t)
+    found = [c for pair in alts for c in pair] + (re.findall(r"[A-D]", t) if listed else [])
+    distinct = list(dict.fromkeys(found))
     return ", ".join(distinct) if len(distinct) > 1 else None
 
 register_grader("count", Grader(to_int, what="an integer", ambiguous=several_integers))

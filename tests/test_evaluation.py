@@ -149,8 +149,9 @@ def test_answer_is_matched_case_insensitively_as_s1():
 
 @pytest.mark.parametrize("answer,gold,kind,named", [
     ("Answer: 204 or 205", "204", "aime", "204, 205"), ("\\boxed{204 \\text{ or } 205}", "205", "aime", "204, 205"),
-    ("Answer: 3, 4", "3", "count", "3, 4"), ("Answer: A is wrong, the answer is C", "A", "gpqa", "A, C"),
-    ("Answer: A is wrong, the answer is C", "C", "gpqa", "A, C"), ("\\boxed{(B) or (D)}", "B", "gpqa", "B, D")])
+    ("Answer: 3, 4", "3", "count", "3, 4"), ("Answer: 204/205", "204", "aime", "204, 205"),
+    ("Answer: either A or C", "A", "gpqa", "A, C"), ("Answer: A, C", "C", "gpqa", "A, C"),
+    ("\\boxed{(B) or (D)}", "B", "gpqa", "B, D")])
 def test_an_answer_naming_two_candidates_is_never_correct(answer, gold, kind, named):
     g = grade(DONE + answer, gold, kind)
     assert (g.correct, g.reason) == (False, f"names more than one answer: {named}")
@@ -501,3 +502,14 @@ def test_model_identity_changes_with_the_weights(tiny_path, tmp_path):
     weights.write_bytes(weights.read_bytes())  # retrained into the same folder: same size, new file
     assert model_identity(str(folder)) != first
     assert model_identity("no-such-org/no-such-model") == "no-such-org/no-such-model"
+
+
+@pytest.mark.parametrize("answer,gold,kind", [
+    ("12+13=25", "25", "aime"), ("25 (since m=12, n=13)", "25", "aime"), ("3 \\cdot 5", "15", "aime"),
+    ("12+13=25", "25", "count"), ("C, since A and B are wrong", "C", "gpqa"), ("B. A", "B", "gpqa"),
+    ("A is wrong, the answer is C", "C", "gpqa")])
+def test_numbers_and_letters_that_are_no_alternatives_do_not_reject_the_answer(answer, gold, kind):
+    for completion in (DONE + f"Answer: {answer}", DONE + f"$\\boxed{{{answer}}}$"):
+        g = grade(completion, gold, kind, gpqa_fallback=None)
+        assert (g.correct, g.reason) == (True, "correct"), (completion, g)
+    assert not grade(DONE + "Answer: A is wrong, the answer is C", "A", "gpqa").correct
