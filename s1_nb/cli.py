@@ -18,7 +18,7 @@ from fastcore.script import call_parse
 
 # %% auto #0
 __all__ = ['NEEDS_CLONE', 'COMMANDS', 'USAGE_ERRORS', 'repo_notebooks', 'chosen_notebooks', 'run_notebooks', 'notebooks',
-           'source_hash', 'stamp_sources', 'stale_cells', 'commit_ready', 'error_line', 'usage', 'main']
+           'source_hash', 'stamp_sources', 'stale_cells', 'commit_ready', 'error_line', 'usage', 'run_command', 'main']
 
 # %% ../nbs/99_cli.ipynb #f483ec3c
 NEEDS_CLONE = ("the chapters are notebooks in a clone of the repository: git clone it, then "
@@ -60,7 +60,7 @@ def run_notebooks(run_dir: Path | str | None,  # where the executed copies and f
         try: pm.execute_notebook(str(nb), str(nb if inplace else run_dir / nb.name), cwd=str(nb.parent),
                                  parameters=params, kernel_name=kernel_name, progress_bar=True)
         except pm.PapermillExecutionError as e: ok, err = False, f"cell {e.cell_index}: {e.ename}: {e.evalue}"
-        if inplace: commit_ready(nb)
+        if inplace: commit_ready(nb, stamp=ok)  # a failed run leaves no stamps: every cell shows as stale
         results.append(dict(notebook=nb.name, seconds=round(time.time() - t0, 1), ok=ok, error=err))
         print(f"{'ok ' if ok else 'FAIL'} {nb.name} ({results[-1]['seconds']} s) {err}")
     return results
@@ -101,11 +101,14 @@ def stale_cells(nb: dict) -> list[str]:
         if errors: problems.append(f"{where}: error output {errors[0].get('ename')}: {errors[0].get('evalue', '')[:80]}")
     return problems
 
-def commit_ready(path: Path | str) -> Path:
-    "Stamp an executed notebook's cells and clean it the nbdev way (metadata, execution counts), in place."
+def commit_ready(path: Path | str, stamp: bool = True) -> Path:
+    "Stamp an executed notebook's cells (or, after a failed run, remove every stamp) and clean it the nbdev way, in place."
     from nbdev.clean import nbdev_clean
     path = Path(path)
-    nb = stamp_sources(json.loads(path.read_text()))
+    nb = json.loads(path.read_text())
+    if stamp: stamp_sources(nb)
+    else:
+        for c in nb["cells"]: c.get("metadata", {}).pop("s1_source", None)
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
     nbdev_clean(str(path))
     return path
@@ -121,9 +124,9 @@ COMMANDS = {  # command -> (module, function)
 USAGE_ERRORS = (ValueError, FileNotFoundError)  # bad arguments or input: exit status 2
 
 def error_line(e: BaseException) -> str:
-    "One line saying what went wrong: the message's first line, with the type for a failure that is not bad input."
-    lines = str(e).strip().splitlines()
-    msg = lines[0] if lines else type(e).__name__
+    "What went wrong, on one line (a message's lines joined), with the type for a failure that is not bad input."
+    lines = [l.strip() for l in str(e).strip().splitlines() if l.strip()]
+    msg = " ".join(lines) if lines else type(e).__name__
     return msg if isinstance(e, USAGE_ERRORS) or not lines else f"{type(e).__name__}: {msg}"
 
 def usage() -> str:
@@ -132,6 +135,14 @@ def usage() -> str:
     return "usage: s1 <command> [--help] [--debug]\n\ncommands:\n" + "\n".join(f"  {n:<12}{d}" for n, d in docs)
 
 # %% ../nbs/99_cli.ipynb #91cb0653
+def run_command(fn, args: list[str], prog: str):
+    "Parse `args` with the flags of the `call_parse` function `fn` and call it, as its console script would."
+    from fastcore.script import anno_parser
+    f = getattr(fn, "__wrapped__", fn)  # call_parse reads sys.argv only when called from a module it can see
+    kw = vars(anno_parser(f, prog=prog).parse_args(args))
+    kw.pop("xtra", None); kw.pop("pdb", None)
+    return f(**kw)
+
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `s1` command; returns the exit status."
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -142,8 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         print(usage())
         return 0 if not argv or argv[0] in ("-h", "--help") else 2
     mod, fn = COMMANDS[argv[0]]
-    prog, sys.argv = f"s1 {argv[0]}", [f"s1 {argv[0]}", *argv[1:]]
-    try: res = getattr(import_module(mod), fn)()
+    prog = f"s1 {argv[0]}"
+    try: res = run_command(getattr(import_module(mod), fn), argv[1:], prog)
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr); return 130
     except Exception as e:

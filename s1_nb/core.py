@@ -46,7 +46,7 @@ def _parameter_problem(value, rule) -> str | None:
 def check_parameters(values: dict, rules: dict) -> dict:
     "Check a notebook's papermill `values` against `rules` (name -> rule); raise one line naming the first bad one."
     for name, rule in rules.items():
-        if name not in values: raise KeyError(f"check_parameters: no parameter named {name!r}")
+        if name not in values: raise ValueError(f"check_parameters: no parameter named {name!r}")
         why = _parameter_problem(values[name], rule)
         if why: raise ValueError(f"parameter {name}: {values[name]!r} {why}")
     return values
@@ -257,8 +257,14 @@ def cached_folder(key: str | Path,  # a folder name under `cache_dir()`, or a fu
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     tmp.mkdir(parents=True, exist_ok=True)
     build(tmp)
-    if path.exists(): shutil.rmtree(tmp)  # another process built it meanwhile
-    else: tmp.rename(path)
+    if all((path / f).exists() for f in needs): shutil.rmtree(tmp)  # another process built it meanwhile
+    elif path.exists() and any(path.iterdir()):
+        shutil.rmtree(tmp)
+        raise FileExistsError(f"{path} exists but lacks {', '.join(f for f in needs if not (path / f).exists())}: "
+                              "remove it, or pick another folder")
+    else:
+        if path.exists(): path.rmdir()  # an empty folder the caller made
+        tmp.rename(path)
     return path
 
 # %% ../nbs/00_core.ipynb #dd487bfd

@@ -39,7 +39,7 @@ def test_a_failure_is_status_1_and_names_its_type(monkeypatch, capsys, tmp_path)
     monkeypatch.setitem(cli.COMMANDS, "fail", ("failing_cmd", "run"))
     monkeypatch.setitem(cli.COMMANDS, "bad", ("failing_cmd", "bad"))
     assert cli.main(["fail"]) == 1
-    assert capsys.readouterr().err == "s1 fail: error: RuntimeError: the disk is full\n"
+    assert capsys.readouterr().err == "s1 fail: error: RuntimeError: the disk is full second line\n"
     assert cli.main(["bad"]) == 2
     assert capsys.readouterr().err == "s1 bad: error: --data: no file at x.jsonl\n"
 
@@ -82,3 +82,19 @@ def test_inplace_run_stamps_cells_and_edits_show_as_stale(tmp_path, kernel_name,
     assert all(set(c["metadata"]) <= {"tags", "s1_source"} for c in nb["cells"])  # cleaned the nbdev way
     nb["cells"][1]["source"] = "print('n was', n)"
     assert stale_cells(nb) == ["cell 1 (\"print('n was', n)\"): source changed after its output was made"]
+
+
+def test_a_failed_inplace_run_leaves_every_cell_stale(tmp_path, kernel_name, monkeypatch):
+    from s1_nb.cli import run_notebooks, stale_cells
+    monkeypatch.chdir(REPO)
+    nbs = tmp_path / "nbs"; nbs.mkdir()
+    cells = [dict(cell_type="code", metadata=dict(tags=["parameters"], s1_source="0"), source="n = 3", outputs=[], execution_count=None),
+             dict(cell_type="code", metadata={}, outputs=[], execution_count=None, source="raise ValueError('broken')"),
+             dict(cell_type="code", metadata={}, outputs=[], execution_count=None, source="print(n)")]
+    path = nbs / "00_x.ipynb"
+    path.write_text(json.dumps(dict(cells=cells, metadata=dict(kernelspec=dict(name="python3", language="python",
+                    display_name="Python 3")), nbformat=4, nbformat_minor=5)))
+    stamped = json.loads(path.read_text()); __import__("s1_nb.cli").cli.stamp_sources(stamped); path.write_text(json.dumps(stamped))
+    assert [r["ok"] for r in run_notebooks(None, nbs, kernel_name=kernel_name, inplace=True)] == [False]
+    problems = stale_cells(json.loads(path.read_text()))
+    assert len([p for p in problems if "not executed" in p]) == 3 and any("error output ValueError: broken" in p for p in problems)
