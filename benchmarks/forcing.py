@@ -128,7 +128,8 @@ def p3(model, tok, args):
                 engine_vs_plain=(tokb / tok1) / (plainb / plain1))
 
 
-def main(argv=None):
+def parse_args(argv=None) -> argparse.Namespace:
+    "The benchmark's settings (also what benchmarks/gpu_check.py runs the same measurements with)."
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", default="tiny-large", help="a size from s1_nb.core.TINY_CONFIGS")
     ap.add_argument("--threads", type=int, default=1)
@@ -146,7 +147,11 @@ def main(argv=None):
     ap.add_argument("--p3-singles", type=int, default=4, help="batch-1 runs timed for P3 (their mean rate counts)")
     ap.add_argument("--only", nargs="+", default=["p1", "p2", "p3"])
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "forcing.json"))
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model, tok = load_model(tiny_model(args.size), dtype=torch.float32)
