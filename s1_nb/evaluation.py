@@ -33,14 +33,14 @@ from .core import (ANSWER_DELIM, BENCHMARK_SPECS, IM_END, IM_START, TINY_CONFIGS
 __all__ = ['BENCHMARKS', 'GATED_HELP', 'GPQA_TEMPLATE', 'GPQA_INSTRUCTED_TEMPLATE', 'GPQA_PROMPTS', 'ANSWER_TURN',
            'ANSWER_PATTERN', 'GRADERS', 'PAPER_FIG1_AIME24', 'DEMO_EVAL', 'S1_EVAL', 'DTYPES', 'AUTO_VALUES',
            'FORCING_METHODS', 'METHOD_STYLE', 'REFERENCE_LABEL', 'PAPER_HEADLINES', 'read_jsonl', 'gpqa_problem',
-           'normalize_rows', 'load_hub_benchmark', 'load_benchmark', 'problem_prompt', 'last_boxed', 'answer_turn',
-           'answer_region', 'extract_answer', 'Grader', 'register_grader', 'to_int', 'several_integers', 'to_letter',
-           'several_letters', 'aime_answer', 'aime_equal', 'Graded', 'default_choice', 'grade_answer', 'grade',
-           'unparsed_golds', 'control', 'scaling', 'performance', 'Setting', 'budget_settings', 'wait_settings',
-           'majority_setting', 'plain_setting', 'is_toy_model', 'eval_defaults', 'parse_values', 'eval_plan',
-           'plan_lines', 'forcing_generate', 'run_setting', 'majority_vote', 'summarize', 'model_identity',
-           'read_outputs', 'run_sweep', 'load_engine_model', 'group_metrics', 'method_metrics', 'style_scaling_axes',
-           'plot_scaling', 'headline_table', 'check_data', 'evaluate', 'eval_cli']
+           'normalize_rows', 'load_hub_benchmark', 'load_benchmark', 'problem_prompt', 'last_boxed',
+           'after_answer_colon', 'answer_turn', 'answer_region', 'extract_answer', 'Grader', 'register_grader',
+           'to_int', 'several_integers', 'to_letter', 'several_letters', 'aime_answer', 'aime_equal', 'Graded',
+           'default_choice', 'grade_answer', 'grade', 'unparsed_golds', 'control', 'scaling', 'performance', 'Setting',
+           'budget_settings', 'wait_settings', 'majority_setting', 'plain_setting', 'is_toy_model', 'eval_defaults',
+           'parse_values', 'eval_plan', 'plan_lines', 'forcing_generate', 'run_setting', 'majority_vote', 'summarize',
+           'model_identity', 'read_outputs', 'run_sweep', 'load_engine_model', 'group_metrics', 'method_metrics',
+           'style_scaling_axes', 'plot_scaling', 'headline_table', 'check_data', 'evaluate', 'eval_cli']
 
 # %% ../nbs/05_evaluation.ipynb #fdac4643
 BENCHMARKS = {n: s for n, s in BENCHMARK_SPECS.items() if s.evaluated}  # the sets `s1 eval` grades
@@ -149,7 +149,14 @@ def last_boxed(text: str) -> str | None:
     return found[1] if found else None
 
 ANSWER_TURN = ANSWER_DELIM + "\n"  # s1's extraction reads the text after the last one of these
-ANSWER_PATTERN = re.compile(r"answer\s*:\s*(.*)", re.IGNORECASE)  # s1's `(?i)Answer\s*:\s*(.*)`, one line
+ANSWER_PATTERN = re.compile(r"answer\s*:", re.IGNORECASE)  # s1's `(?i)Answer\s*:\s*(.*)` (with re.DOTALL) up to its capture
+
+def after_answer_colon(text: str) -> str | None:
+    "The answer after the last `answer:`: its first line that is not a lead-in ending in ':'; '' if none, None if no `answer:`."
+    found = list(ANSWER_PATTERN.finditer(text))
+    if not found: return None
+    lines = [l.strip() for l in text[found[-1].end():].split("\n") if l.strip()]  # s1 keeps all to the end (re.DOTALL)
+    return next((l for l in lines if not re.search(r"[A-Za-z].*:$", l)), "")  # 'Answer: Here is the solution:\n\n10' -> '10'
 
 def answer_turn(completion: str) -> str | None:
     "The text after the last `<|im_start|>answer\\n`, up to `<|im_end|>` or a new `<|im_start|>`; None if absent."
@@ -174,8 +181,8 @@ def extract_answer(completion: str, strict: bool = False) -> tuple[str | None, s
     note = "" if where == "answer turn" else f" (no answer delimiter: {where})"
     boxed = last_boxed(text)
     if boxed is not None: return boxed.strip(), "boxed" + note
-    found = ANSWER_PATTERN.findall(text)
-    if found: return (found[-1].strip(), "Answer:" + note) if found[-1].strip() else (None, "nothing after 'Answer:'" + note)
+    found = after_answer_colon(text)
+    if found is not None: return (found, "Answer:" + note) if found else (None, "nothing after 'Answer:'" + note)
     if where != "answer turn": return None, "no answer delimiter, and no \\boxed{} or 'Answer:' in the text"
     return None, "no \\boxed{} or 'Answer:' in the answer"
 

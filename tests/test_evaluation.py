@@ -513,3 +513,11 @@ def test_numbers_and_letters_that_are_no_alternatives_do_not_reject_the_answer(a
         g = grade(completion, gold, kind, gpqa_fallback=None)
         assert (g.correct, g.reason) == (True, "correct"), (completion, g)
     assert not grade(DONE + "Answer: A is wrong, the answer is C", "A", "gpqa").correct
+
+
+def test_the_answer_after_answer_colon_may_start_on_a_later_line_as_in_s1():
+    assert extract_answer(DONE + "Answer: Here is the solution:\n\n10") == ("10", "Answer:")
+    assert grade(DONE + "Answer: Here is the solution:\n\n10", "10", "aime").correct
+    assert extract_answer(DONE + "Answer:\n7\nbecause 3 + 4 = 7") == ("7", "Answer:")
+    assert extract_answer(DONE + "Answer: 5\nWait, final answer: 6") == ("6", "Answer:")  # the last `answer:`
+    assert extract_answer(DONE + "Answer: Here it is:")[0] is None
