@@ -613,7 +613,7 @@ def curate(pool,  # hub id, file, Dataset or DataFrame in the 59K schema
            decontamination: str | None = "s1",  # "s1" (literal 8-grams), "precise", or None to skip the stage
            diversity: str = "paper",  # "paper" (Algorithm 1) or "repo" (s1's code)
            preselect: bool = True,  # keep s1's long-trace preselection
-           min_shared: int = 3,  # 8-grams a question must share with a benchmark to be dropped
+           min_shared: int = 3,  # precise mode: fewest words (in runs of >= 3) copied from one benchmark question; s1 mode ignores it
            extra_columns: Sequence[str] = (),  # pool columns to keep in the result
            timings: dict | None = None):  # filled with seconds per stage when given
     "Run s1's curation on `pool` (hub id, file, Dataset or DataFrame); return `(s1K-schema Dataset, Funnel)`."
@@ -625,9 +625,9 @@ def curate(pool,  # hub id, file, Dataset or DataFrame in the 59K schema
     if len(df) == 0: raise ValueError(f"the pool{'' if isinstance(pool, pd.DataFrame) else f' {pool}'} is empty: no rows to curate")
     check_schema(df)
     if timings is not None: timings["load + schema"] = clock() - t
-    stages: list[tuple[str, Callable]] = [("validation", validation_drops), ("duplicates", duplicate_drops),
-                                          ("quality: missing features", quality_missing),
-                                          ("quality: formatting", quality_format), ("difficulty", difficulty)]
+    stages: list[tuple[str, Callable]] = [("validation", validation_drops), ("quality: missing features", quality_missing),
+                                          ("quality: formatting", quality_format), ("difficulty", difficulty),
+                                          ("duplicates", duplicate_drops)]  # the first copy that passed the filters stays
     if decontamination:
         index = _benchmark_index_for(decontamination, benchmarks)
         stages.append((f"decontamination ({decontamination})", lambda d: decontaminate(d, index, decontamination, min_shared)))

@@ -28,9 +28,10 @@ def test_a_pool_appended_to_itself_yields_distinct_questions(pool):
     ds, f = curate(double, n=40, seed=0, benchmarks=BENCH)
     assert len(set(ds["question"])) == 40
     dup = f.drops[f.drops.stage == "duplicates"]
-    assert len(dup) == len(pool) and set(dup.row) == set(range(len(pool), 2 * len(pool)))
+    survivors = f.table.set_index("stage").kept["difficulty"] // 2  # each filtered row is filtered in both copies
+    assert len(dup) == survivors and set(dup.row) <= set(range(len(pool), 2 * len(pool)))
     assert dup.reason.str.startswith("duplicate question: the same text as row ").all()
-    assert f.table.set_index("stage").loc["duplicates", "dropped"] == len(pool)
+    assert f.table.set_index("stage").loc["duplicates", "dropped"] == survivors
     assert len(f.drops) + 40 == len(double)  # still every row accounted for
 
 
@@ -39,7 +40,8 @@ def test_duplicates_reach_drops_csv(tmp_path, pool):
     pd.concat([pool, pool], ignore_index=True).to_parquet(p)
     curate_cli.__wrapped__(pool=str(p), n=20, out=str(tmp_path / "o"), decontamination="none")
     drops, table = pd.read_csv(tmp_path / "o" / "drops.csv"), pd.read_csv(tmp_path / "o" / "funnel.csv")
-    assert (drops.stage == "duplicates").sum() == len(pool) == table.set_index("stage").dropped["duplicates"]
+    assert (drops.stage == "duplicates").sum() == table.set_index("stage").kept["difficulty"] // 2
+    assert (drops.stage == "duplicates").sum() == table.set_index("stage").dropped["duplicates"] > 0
     assert pd.read_parquet(tmp_path / "o" / "s1k.parquet").question.is_unique
 
 
@@ -48,6 +50,18 @@ def test_duplicates_after_s1s_normalization_are_dropped_too(pool):
     reasons = duplicate_drops(pd.concat([pool, twin], ignore_index=True))
     assert list(reasons.index) == list(range(len(pool), len(pool) + 5))
     assert reasons.iloc[0] == "duplicate question: the same as row 0 after s1's normalization"
+
+
+def test_the_first_copy_that_passes_the_filters_is_kept(pool):
+    good = pool.iloc[[0]].copy()
+    assert not curation.quality_missing(good).size and not curation.quality_format(good).size
+    bad = good.assign(domain=[None])  # the first copy lacks a feature: the second one is the valid question
+    both = pd.concat([bad, good, pool.iloc[1:]], ignore_index=True)
+    ds, f = curate(both, n=None, benchmarks=BENCH, decontamination=None)
+    stage = f.drops.set_index("row").stage
+    assert stage[0] == "quality: missing features" and 1 not in stage.index
+    assert good.question.iloc[0] in set(ds["question"])
+    assert list(f.table.stage[:5]) == ["pool", "validation", "quality: missing features", "quality: formatting", "difficulty"]
 
 
 # --- benchmark sets ------------------------------------------------------------------------------------------------
@@ -197,7 +211,7 @@ def test_too_large_n_still_writes_funnel_and_every_drop(tmp_path, pool):
         curate_cli.__wrapped__(pool=str(p), n=5000, out=str(out), decontamination="none")
     table, drops = pd.read_csv(out / "funnel.csv"), pd.read_csv(out / "drops.csv")
     assert not (out / "s1k.parquet").exists()
-    assert table.stage.tolist()[-1] == "difficulty" and table.dropped.sum() == len(drops) > 0
+    assert table.stage.tolist()[-1] == "duplicates" and table.dropped.sum() == len(drops) > 0
     assert len(drops) + table.kept.iloc[-1] == len(pool) and drops.reason.notna().all()
     assert main(["curate", "--pool", str(p), "--n", "5000", "--out", str(out), "--decontamination", "none"]) == 2
 
