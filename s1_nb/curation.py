@@ -25,14 +25,15 @@ __all__ = ['POOL_HUB_ID', 'S1K_HUB_ID', 'S1K_11_HUB_ID', 'S1K_COLUMNS', 'GRADE_C
            'COLUMN_ALIASES', 'S1K_11_TRACES', 'AIME_SOURCE', 'GPQA_SOURCE', 'MATH_SOURCE', 'COLUMN_TYPES',
            'FEATURIZED_HUB_ID', 'POOL_SOURCES', 'FAMILY', 'TOPICS', 'SCIENCE_TOPICS', 'FILLER', 'FALLBACK_BENCHMARKS',
            'S1_BENCHMARKS', 'PARTIAL_FILES', 'FORMAT_RULES', 'WHOLE_QUESTION', 'S1_FUNNEL', 'MSC_FALLBACK',
-           'MSC_EXTRA_WORDS', 'STOPWORDS', 'to_pool_schema', 'load_pool', 'check_schema', 'validation_drops',
-           'attach_features', 'synthetic_pool', 'load_benchmarks', 'quality_missing', 'quality_format', 'difficulty',
-           'words', 'ngrams', 'BenchmarkIndex', 'benchmark_index', 'contamination_matches', 'copy_score',
-           'decontaminate', 'duplicate_drops', 'preselection', 'diversity_sample', 'selection_hash', 'Funnel',
-           'CurationError', 'curate', 's1k_features', 'to_s1k', 'save_s1k', 'plot_funnel', 'plot_domains',
-           'plot_lengths', 'thinking_lengths', 'grade_correctness', 'load_grading_prompt', 'grading_prompt',
-           'parse_verdict', 'Verdict', 'llm_judge', 'load_msc', 'DomainClassifier', 'domain_classifier',
-           'classify_domains', 'featurize_pool', 'plot_benchmark', 'curate_cli']
+           'MSC_EXTRA_WORDS', 'STOPWORDS', 'to_pool_schema', 'read_json_rows', 'load_pool', 'check_schema',
+           'validation_drops', 'attach_features', 'synthetic_pool', 'load_benchmarks', 'quality_missing',
+           'quality_format', 'difficulty', 'words', 'ngrams', 'BenchmarkIndex', 'benchmark_index',
+           'contamination_matches', 'copy_score', 'decontaminate', 'duplicate_drops', 'preselection',
+           'diversity_sample', 'selection_hash', 'Funnel', 'CurationError', 'curate', 's1k_features', 'to_s1k',
+           'save_s1k', 'plot_funnel', 'plot_domains', 'plot_lengths', 'thinking_lengths', 'grade_correctness',
+           'load_grading_prompt', 'grading_prompt', 'parse_verdict', 'Verdict', 'llm_judge', 'load_msc',
+           'DomainClassifier', 'domain_classifier', 'classify_domains', 'featurize_pool', 'plot_benchmark',
+           'curate_cli']
 
 # %% ../nbs/01_curation.ipynb #9892d03a
 POOL_HUB_ID = "simplescaling/data_ablation_full59K"
@@ -64,25 +65,40 @@ def to_pool_schema(df: pd.DataFrame, traces: str = "gemini") -> pd.DataFrame:
         if c not in df.columns: df[c] = None
     return df
 
-def _read_json_rows(path: Path | str) -> list[dict]:
-    "The rows of a .jsonl (one object a line) or .json (a list of objects) file; a bad line raises naming the file and line."
-    path, rows = Path(path), []
-    with open(path, "rb") as f:
-        if path.suffix == ".json":
-            try: data = json.loads(f.read().decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as e: raise ValueError(f"{path}: not valid UTF-8 JSON ({e})") from None
-            if isinstance(data, dict): return pd.DataFrame(data).to_dict("records")  # pandas' column layout
-            lines = enumerate(data if isinstance(data, list) else [data], 1)
-        else: lines = enumerate(f, 1)
-        for i, line in lines:
-            if isinstance(line, bytes):
-                try: line = line.decode("utf-8")
-                except UnicodeDecodeError as e: raise ValueError(f"{path}, line {i}: not UTF-8 ({e.reason} at byte {e.start})") from None
-                if not line.strip(): continue
-                try: line = json.loads(line)
-                except json.JSONDecodeError as e: raise ValueError(f"{path}, line {i}: not valid JSON ({e.msg})") from None
-            if not isinstance(line, dict): raise ValueError(f"{path}, line {i}: expected a JSON object, got {type(line).__name__}")
-            rows.append(line)
+def _is_column_table(d: dict) -> bool:
+    "Is `d` a table by columns (pandas' `to_json()`: each value a list or an index -> value dict, all one length)?"
+    cols = list(d.values())
+    return bool(cols) and all(isinstance(c, (list, dict)) for c in cols) and len({len(c) for c in cols}) == 1
+
+def read_json_rows(path: Path | str) -> list[tuple[int, dict]]:
+    """The rows of a JSON-lines file (one object a line) or a .json file (a list of objects, one object, or a table by
+    columns) as (line or row number, dict); blank lines skipped; a bad line raises naming the file and the line."""
+    path = Path(path)
+    raw = path.read_bytes()
+    doc = path.suffix == ".json"
+    if not doc:  # a .jsonl that holds one JSON document (a list of rows) is read as one
+        head = raw.lstrip()[:1]
+        if head == b"[":
+            try: whole = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError): whole = None
+            doc = isinstance(whole, list) and all(isinstance(r, dict) for r in whole)
+    if doc:
+        try: data = json.loads(raw.decode("utf-8")) if raw.strip() else []
+        except (UnicodeDecodeError, json.JSONDecodeError) as e: raise ValueError(f"{path}: not valid UTF-8 JSON ({e})") from None
+        if isinstance(data, dict):
+            data = pd.DataFrame(data).to_dict("records") if _is_column_table(data) else [data]
+        rows = list(enumerate(data if isinstance(data, list) else [data], 1))
+        where = "row"
+    else:
+        rows, where = [], "line"
+        for i, line in enumerate(raw.split(b"\n"), 1):
+            try: text = line.decode("utf-8")
+            except UnicodeDecodeError as e: raise ValueError(f"{path}, line {i}: not UTF-8 ({e.reason} at byte {e.start})") from None
+            if not text.strip(): continue
+            try: rows.append((i, json.loads(text)))
+            except json.JSONDecodeError as e: raise ValueError(f"{path}, line {i}: not valid JSON ({e.msg}, column {e.colno})") from None
+    for i, r in rows:
+        if not isinstance(r, dict): raise ValueError(f"{path}, {where} {i}: expected a JSON object, got {type(r).__name__}")
     return rows
 
 def load_pool(source, split: str = "train", traces: str = "gemini", **load_kwargs) -> pd.DataFrame:
@@ -94,7 +110,7 @@ def load_pool(source, split: str = "train", traces: str = "gemini", **load_kwarg
         p = Path(str(source))
         if p.suffix in (".parquet", ".jsonl", ".json") and not p.exists(): raise FileNotFoundError(f"pool file {p} does not exist")
         if p.suffix == ".parquet": df = pd.read_parquet(p)
-        elif p.suffix in (".jsonl", ".json"): df = pd.DataFrame(_read_json_rows(p))
+        elif p.suffix in (".jsonl", ".json"): df = pd.DataFrame([r for _, r in read_json_rows(p)])
         elif p.exists(): raise ValueError(f"cannot read pool file {p}: use .parquet, .jsonl or .json")
         else:
             from datasets import load_dataset
@@ -315,7 +331,7 @@ S1_BENCHMARKS = ("aime22_24", "math500", "gpqa_diamond", "livecodebench_v4")  # 
 PARTIAL_FILES = {"aime22_24": "aime24"}  # offline, only this part of a set is in ../shared
 
 def _file_questions(f: Path) -> list[str]:
-    rows = _read_json_rows(f)
+    rows = [r for _, r in read_json_rows(f)]
     field = next((c for c in ("problem", "Question", "question") if rows and c in rows[0]), None)
     if field is None: raise ValueError(f"{f}: no problem/Question/question field in its rows")
     return [r[field] for r in rows]
