@@ -25,8 +25,9 @@ __all__ = ['TRACE_COLUMNS', 'TOY_WORDS', 'S1_1_BLOCK_SIZE', 'QWEN25_SHAPES', 'GB
            'token_pieces', 'show_loss_mask', 'loss_mask_html', 'expected_trained', 'LengthReport', 'length_report',
            'fit_to_block', 'S1Recipe', 'grad_accum_steps', 'world_size', 'sft_config', 'data_block_size', 'ModelShape',
            'model_shape', 'memory_terms', 'SFTPlan', 'train_hours', 'plan_sft', 'LoraSpec', 'merge_and_save',
-           'train_steps', 'pretrained_tiny', 's1_trainer_class', 'load_dtype', 'choose_method', 'sft_trainer',
-           'train_sft', 'sft_summary', 'shard_fsdp2', 'fixed_batch', 'pad_share', 'resume_point', 'sft_cli']
+           'train_steps', 'pretrained_tiny', 'cast_state_dict', 's1_trainer_class', 'load_dtype', 'CheckedRows',
+           'choose_method', 'sft_trainer', 'train_sft', 'sft_summary', 'shard_fsdp2', 'fixed_batch', 'pad_share',
+           'resume_point', 'sft_cli']
 
 # %% ../nbs/02_sft.ipynb #52d74fab
 TRACE_COLUMNS = {  # traces option -> (thinking column, attempt column)
@@ -95,20 +96,11 @@ def toy_s1k(n: int = 24, seed: int = 0, max_checks: int = 6) -> list[dict]:
     return rows
 
 def _json_rows(p: Path) -> list[dict]:
-    "Rows of a JSON file (a list of rows) or JSON-lines file, exactly as written; one-line errors naming file and line."
-    text = p.read_text()
-    if not text.strip(): raise ValueError(f"{p}: the file is empty (no rows)")
-    try: rows = json.loads(text)
-    except json.JSONDecodeError:
-        rows = []
-        for n, line in enumerate(text.splitlines(), 1):
-            if not line.strip(): continue
-            try: rows.append(json.loads(line))
-            except json.JSONDecodeError as e: raise ValueError(f"{p}, line {n}: not valid JSON ({e.msg}, column {e.colno})") from None
-    if isinstance(rows, dict): rows = [rows]
+    "Rows of a JSON or JSON-lines file, exactly as written (chapter 01's `read_json_rows`); errors name file and line."
+    from s1_nb.curation import read_json_rows
+    if not p.read_bytes().strip(): raise ValueError(f"{p}: the file is empty (no rows)")
+    rows = [r for _, r in read_json_rows(p)]
     if not rows: raise ValueError(f"{p}: the file has no rows")
-    bad = next((i for i, r in enumerate(rows) if not isinstance(r, dict)), None)
-    if bad is not None: raise ValueError(f"{p}: row {bad} is {type(rows[bad]).__name__}, not an object of fields")
     return rows
 
 def load_rows(data, split: str = "train") -> list[dict]:
@@ -595,6 +587,16 @@ def _rows_of(inputs: dict, i: int) -> dict:
             if hasattr(v, "dim") and v.dim() > 0 and v.shape[0] == inputs["input_ids"].shape[0] else v
             for k, v in inputs.items()}
 
+def cast_state_dict(sd: dict, dtype) -> dict:
+    "`sd` with its floating tensors in `dtype`, each one cast once: tensors sharing (data_ptr, shape, dtype) stay one."
+    cast, out = {}, {}
+    for k, v in sd.items():
+        if not v.is_floating_point(): out[k] = v; continue
+        key = (v.data_ptr(), tuple(v.shape), v.dtype)  # data_ptr alone is 0 for every empty tensor
+        if key not in cast: cast[key] = v.to(dtype)
+        out[k] = cast[key]
+    return out
+
 _TRAINER_CLASS = {}
 
 def s1_trainer_class():
@@ -625,10 +627,8 @@ def s1_trainer_class():
 
         def _save(self, output_dir=None, state_dict=None):
             if self.save_dtype is None: return super()._save(output_dir, state_dict)
-            to, cast = getattr(torch, self.save_dtype), {}
             sd = self.accelerator.unwrap_model(self.model).state_dict() if state_dict is None else state_dict
-            sd = {k: cast.setdefault(v.data_ptr(), v.to(to)) if v.is_floating_point() else v for k, v in sd.items()}
-            super()._save(output_dir, sd)  # tied weights stay one tensor (cast once per storage)
+            super()._save(output_dir, cast_state_dict(sd, getattr(torch, self.save_dtype)))  # tied weights stay one tensor
             cfg = Path(output_dir or self.args.output_dir) / "config.json"
             if self.args.should_save and cfg.exists():
                 c = json.loads(cfg.read_text()); c["dtype"] = self.save_dtype; cfg.write_text(json.dumps(c, indent=2))
@@ -664,12 +664,17 @@ def _last_complete_checkpoint(out: str | Path) -> str | None:
         if rank0: print(f"note: resume skips {p}: incomplete (no trainer_state.json; interrupted while saving?)")
     return None
 
+class CheckedRows(list):
+    "Rows that passed `check_rows` for `traces` (so `sft_trainer` does not check them again)."
+    def __init__(self, rows, traces: str): super().__init__(rows); self.traces = traces
+
 def _checked_rows(data, traces: str = "auto") -> list[dict]:
-    "`load_rows(data)` after `check_rows`, its errors naming the file the rows came from."
+    "`load_rows(data)` after `check_rows`, its errors naming the file the rows came from; checked rows pass as they are."
+    if isinstance(data, CheckedRows) and data.traces == traces: return data
     rows = load_rows(data)
     try: check_rows(rows, traces)
     except ValueError as e: raise ValueError(f"{data}: {e}" if isinstance(data, (str, Path)) else str(e)) from None
-    return rows
+    return CheckedRows(rows, traces)
 
 def choose_method(model, recipe: S1Recipe, method: str = "auto", lora: LoraSpec | None = None) -> str:
     "'full' or 'lora': `method` itself, or on GPUs the planner's choice (with a clear error when FSDP is needed but off)."

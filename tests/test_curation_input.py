@@ -254,3 +254,19 @@ def test_json_pools_in_both_layouts(tmp_path, pool):
         assert load_pool(tmp_path / f).domain.tolist() == small.domain.tolist()
     with pytest.raises(ValueError, match="diversity='random'"):
         curate(pool, n=5, benchmarks=BENCH, diversity="random")
+
+
+def test_one_json_reader_for_pools_training_data_and_benchmarks(tmp_path):
+    from s1_nb.curation import read_json_rows
+    from s1_nb.evaluation import read_jsonl
+    from s1_nb.sft import load_rows
+    row = dict(question="What is 1+1?", thinking_trajectories=["1+1=2"], attempt="2")
+    (tmp_path / "one.json").write_text(json.dumps(row))  # one object: one row, for every caller
+    (tmp_path / "cols.json").write_text(json.dumps({k: [v] for k, v in row.items()}))  # pandas' column layout
+    for f in ("one.json", "cols.json"):
+        assert read_json_rows(tmp_path / f) == [(1, row)], f
+        assert load_rows(str(tmp_path / f)) == [row] and read_jsonl(tmp_path / f) == [(1, row)]
+        assert load_pool(tmp_path / f).question.tolist() == [row["question"]]
+    (tmp_path / "bad.jsonl").write_text(json.dumps(row) + "\n\n[1]\n")
+    for read in (read_json_rows, read_jsonl, lambda p: load_rows(str(p)), load_pool):
+        with pytest.raises(ValueError, match=r"bad.jsonl, line 3: expected a JSON object, got list"): read(tmp_path / "bad.jsonl")
