@@ -52,17 +52,9 @@ GATED_HELP = ("GPQA Diamond is gated on the Hugging Face hub: log in at https://
 
 # %% ../nbs/05_evaluation.ipynb #12b0dd9e
 def read_jsonl(path: Path | str) -> list[tuple[int, dict]]:
-    "The rows of a jsonl file as (line number, dict); blank lines are skipped, a bad line raises naming it."
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for i, line in enumerate(f, 1):
-            if not line.strip(): continue
-            try: row = json.loads(line)
-            except json.JSONDecodeError as e: raise ValueError(f"{path}, line {i}: not valid JSON ({e.msg})") from None
-            if not isinstance(row, dict):
-                raise ValueError(f"{path}, line {i}: expected a JSON object, got {type(row).__name__}")
-            rows.append((i, row))
-    return rows
+    "The rows of a jsonl (or .json) file as (line number, dict): chapter 01's `read_json_rows`, bad lines named."
+    from s1_nb.curation import read_json_rows  # one reader for pools, training data and benchmarks
+    return read_json_rows(path)
 
 # %% ../nbs/05_evaluation.ipynb #8980b6e4
 GPQA_TEMPLATE = "{question}\n\nA) {A}\nB) {B}\nC) {C}\nD) {D}"  # s1's harness: the bare question, then the choices
