@@ -2,7 +2,9 @@
 import os
 import socket
 import subprocess
+import json
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,3 +43,11 @@ def vllm_server(model, log_path: Path, timeout: float = 300):
         try: server.wait(timeout=30)
         except subprocess.TimeoutExpired: os.killpg(server.pid, 9); server.wait()
         log.close()
+
+
+def post_json(url: str, body: dict) -> tuple[int, dict]:
+    "POST `body` as JSON; the HTTP status and the JSON answer (an error status too, with its body)."
+    req = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r: return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e: return e.code, json.loads(e.read() or b"{}")

@@ -3,12 +3,10 @@ split delimiters, and `vllm serve` with the logits processor."""
 import json
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 
 import pytest
 import torch
-from servers import vllm_server
+from servers import post_json, vllm_server
 
 from s1_nb.core import inference_prompt, load_model, load_tokenizer
 from s1_nb.forcing import ForcingConfig, forcing_ids, generate, match_end
@@ -451,13 +449,6 @@ def test_split_delimiter_engines(split_setup):
         assert first_match(thinking_ids, fids.end_attempts) is None  # a whole delimiter never stays in the thinking
 
 
-def _post(url, body):
-    req = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r: return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e: return e.code, json.loads(e.read() or b"{}")
-
-
 @pytest.mark.vllm
 @pytest.mark.slow
 def test_vllm_serve_budget_forcing(taught, llm, tmp_path):
@@ -468,14 +459,14 @@ def test_vllm_serve_budget_forcing(taught, llm, tmp_path):
         body = dict(model=str(path), prompt=prompt, max_tokens=200, temperature=0, skip_special_tokens=False,
                     return_token_ids=True,
                     vllm_xargs=dict(s1_num_waits=2, s1_max_thinking_tokens=12, s1_max_answer_tokens=4))
-        status, res = _post(base + "/v1/completions", body)
+        status, res = post_json(base + "/v1/completions", body)
         assert status == 200, res
         offline = generate([prompt], llm, tok, engine="vllm", num_waits=2, max_thinking_tokens=12, max_answer_tokens=4)[0]
         assert offline.waits == 2 and offline.thinking_tokens <= 12
         got = res["choices"][0]["token_ids"]
         assert got[:len(offline.token_ids)] == offline.token_ids  # the same forced completion, Waits included
         assert res["choices"][0]["text"].count("Wait") >= 2
-        status, res = _post(base + "/v1/completions", dict(body, vllm_xargs=dict(s1_num_waits=-1)))
+        status, res = post_json(base + "/v1/completions", dict(body, vllm_xargs=dict(s1_num_waits=-1)))
         assert status == 400 and "s1_num_waits" in json.dumps(res)
 
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from servers import vllm_server
+from servers import post_json, vllm_server
 
 from s1_nb.core import inference_prompt, load_model, load_tokenizer
 from s1_nb.forcing import ForcingConfig, ForcingRules, forcing_ids, generate
@@ -359,15 +359,6 @@ def test_vllm_without_the_think_prefix(eot_model, eot_llm):
     assert all(not o.cut_by_budget and o.waits == 0 for o in a)
 
 
-def _post(url, body):
-    import urllib.error
-    import urllib.request
-    req = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r: return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e: return e.code, json.loads(e.read() or b"{}")
-
-
 @pytest.mark.vllm
 @pytest.mark.slow
 def test_server_refuses_booleans_and_tight_budgets(tmp_path):
@@ -377,12 +368,12 @@ def test_server_refuses_booleans_and_tight_budgets(tmp_path):
     with vllm_server(path, tmp_path / "serve.log") as base:
         body = dict(model=str(path), prompt=inference_prompt(QUESTIONS[0], tok), max_tokens=40, temperature=0,
                     skip_special_tokens=False, vllm_xargs=dict(s1_num_waits=1, s1_max_thinking_tokens=True))
-        status, res = _post(base + "/v1/completions", body)
+        status, res = post_json(base + "/v1/completions", body)
         assert status == 400 and "s1_max_thinking_tokens" in json.dumps(res), res
-        status, res = _post(base + "/v1/completions", dict(body, vllm_xargs=dict(s1_max_thinking_tokens=30,
+        status, res = post_json(base + "/v1/completions", dict(body, vllm_xargs=dict(s1_max_thinking_tokens=30,
                                                                                  s1_max_answer_tokens=4)))
         assert status == 400 and "forced end" in json.dumps(res), res
-        status, res = _post(base + "/v1/completions", dict(body, max_tokens=80, vllm_xargs=dict(
+        status, res = post_json(base + "/v1/completions", dict(body, max_tokens=80, vllm_xargs=dict(
             s1_max_thinking_tokens=8, s1_max_answer_tokens=4)))
         assert status == 200 and "<|im_start|>answer" in res["choices"][0]["text"], res
 
