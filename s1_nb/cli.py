@@ -138,7 +138,10 @@ def usage() -> str:
 def run_command(fn, args: list[str], prog: str):
     "Parse `args` with the flags of the `call_parse` function `fn` and call it, as its console script would."
     from fastcore.script import anno_parser
-    f = getattr(fn, "__wrapped__", fn)  # call_parse reads sys.argv only when called from a module it can see
+    f = getattr(fn, "__wrapped__", None)  # call_parse reads sys.argv only when called from a module it can see
+    if f is None:  # a plain function that hands sys.argv to a call_parse function of its own module
+        sys.argv = [prog, *args]
+        return fn()
     kw = vars(anno_parser(f, prog=prog).parse_args(args))
     kw.pop("xtra", None); kw.pop("pdb", None)
     return f(**kw)
