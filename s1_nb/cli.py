@@ -29,7 +29,7 @@ def repo_notebooks(nbs: Path | str | None = None) -> list[Path]:
     nbs = Path(nbs) if nbs else Path(__file__).resolve().parents[1] / "nbs"
     if not nbs.is_dir(): raise FileNotFoundError(f"no notebooks folder at {nbs}: {NEEDS_CLONE}")
     return [p for p in [nbs / "index.ipynb"] if p.exists()] + \
-           sorted(p for p in nbs.glob("[0-9][0-9]_*.ipynb") if not p.stem.startswith("99"))
+           sorted(nbs.glob("[0-9][0-9]_*.ipynb"))
 
 def chosen_notebooks(only: str = "", nbs: Path | str | None = None) -> list[Path]:
     "The chapters whose name contains `only` (all when empty); an `only` that matches none is an error."
