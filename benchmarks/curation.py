@@ -4,7 +4,7 @@
     python benchmarks/curation.py --only decontamination   # both decontamination modes: seconds, copies caught
 
 
-Goals (issue "Curate s1K from a 59K pool"): every stage except length featurization < 10 s for 59K rows;
+Targets: every stage except length featurization < 10 s for 59K rows;
 length featurization >= 0.8 x the raw `encode_batch` throughput of the same fast tokenizer on the same texts, and
 >= 5x a row-by-row loop. Prints a table and writes benchmarks/results/curation.json.
 """
@@ -182,7 +182,7 @@ def _print(res, total):
         L = res["lengths"]
         print(f"\nlength featurization, Qwen2.5 tokenizer, {L['rows']:,} traces, {L['tokens']:,} tokens "
               f"(TOKENIZERS_PARALLELISM={res['machine']['TOKENIZERS_PARALLELISM']})")
-        print(f"{'method':44s} {'tokens/s':>12s} {'vs raw':>7s}")  # raw = encode_batch, the issue's yardstick
+        print(f"{'method':44s} {'tokens/s':>12s} {'vs raw':>7s}")  # raw = encode_batch, the yardstick
         for name, key in [("raw encode_batch (the yardstick)", "raw_encode_batch_tok_s"),
                           ("raw encode_batch_fast (the limit)", "raw_encode_batch_fast_tok_s"),
                           ("thinking_lengths (datasets.map, batched)", "ours_tok_s"),

@@ -25,7 +25,7 @@ __all__ = ['LETTERS', 'RESERVED_WORDS', 'DEFAULT_TASK', 'MAX_COUNT', 'QUESTION_F
            'laptop_model', 'sft_example', 'base_recipe', 'spelling_text', 'spelling_corpus', 'pretrain', 'train_base',
            'has_repeated_pair', 'word_groups', 'letter_problems', 'typed_problems', 'first_model_problems',
            'laptop_settings', 'train_s1_stage', 'train_laptop', 'assets_dir', 'shipped_checkpoint', 'show_forced',
-           'forced_answer', 'ask_laptop', 'evaluate_laptop', 'group_accuracy', 'headline', 'goals', 'seed_table',
+           'forced_answer', 'ask_laptop', 'evaluate_laptop', 'group_accuracy', 'headline', 'targets_met', 'seed_table',
            'plot_seeds', 'shipped_results', 'results_markdown', 'trained_seed', 'groups_markdown', 'cached_groups',
            'ship_run', 'run_demo']
 
@@ -457,8 +457,8 @@ def headline(results) -> dict:
                  performance=metrics["exact"]["performance"])
     return h
 
-def goals(h: dict) -> dict:
-    "Which of the laptop demo's goals a `headline` meets."
+def targets_met(h: dict) -> dict:
+    "Which of the laptop model's design targets a `headline` meets."
     w = [h.get(k) for k in ("wait1", "wait2", "wait4")]
     return {"Wait x1 >= no forcing + 10": h["wait_gain"] >= 10,
             "Wait x1 < x2 < x4, +3 each": None not in w and w[1] - w[0] >= 3 and w[2] - w[1] >= 3,
@@ -506,7 +506,7 @@ def shipped_results() -> dict:
 
 # %% ../nbs/06_laptop_s1.ipynb #64977661
 def results_markdown(headlines: list[dict]) -> str:
-    "A markdown table: one row per seed, then mean ± spread, then which goals hold for the mean."
+    "A markdown table: one row per seed, then mean ± spread, then which targets hold for the mean."
     import pandas as pd
     cols = ["seed", "no_forcing", "wait1", "wait2", "wait4", "wait_gain", "budgets", "budget_rises", "control",
             "scaling", "performance", "train_seconds"]
@@ -521,7 +521,7 @@ def results_markdown(headlines: list[dict]) -> str:
                                                        for c in cols[1:]) + " |")
     mean = {k: (sum(h[k] for h in headlines) / len(headlines) if isinstance(headlines[0].get(k), (int, float)) else None)
             for k in headlines[0]}
-    lines += ["", "Goals (on the mean over seeds): " + "; ".join(f"{g}: {'yes' if ok else 'NO'}" for g, ok in goals(mean).items())]
+    lines += ["", "Targets (on the mean over seeds): " + "; ".join(f"{g}: {'yes' if ok else 'NO'}" for g, ok in targets_met(mean).items())]
     return "\n".join(lines)
 
 def trained_seed(folder: Path | str, **recipe) -> dict | None:

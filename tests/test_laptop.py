@@ -112,7 +112,7 @@ def test_shipped_heads_fit_vllm_and_the_package_stays_small():
 
 
 def test_shipped_results_have_three_seeds_every_setting_and_the_groups():
-    from s1_nb.laptop import goals, laptop_settings, shipped_results
+    from s1_nb.laptop import targets_met, laptop_settings, shipped_results
     r = shipped_results()
     assert r["n_eval"] == 200 and [h["seed"] for h in r["headlines"]] == [0, 1, 2]
     names = {s.name for s in laptop_settings()}
@@ -125,7 +125,7 @@ def test_shipped_results_have_three_seeds_every_setting_and_the_groups():
                                               "16-20 letters", "typed words", "first model's words"}
         assert all({"wait=0", "wait=1", "wait=2", "wait=4", "n"} <= set(g) for g in rows)
     shipped_seed = r["headlines"][0]  # seed 0 is the model in the package
-    assert all(goals(shipped_seed).values()), goals(shipped_seed)
+    assert all(targets_met(shipped_seed).values()), targets_met(shipped_seed)
     assert all(h["control"] == 100.0 for h in r["headlines"])
 
 
