@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from s1_nb.core import inference_prompt, load_model, s1_tokens, tiny_model
+from s1_nb.core import inference_prompt, load_model, s1_tokens, tiny_model_folder
 from s1_nb.forcing import generate, redraw_weights
 
 
@@ -154,7 +154,7 @@ def main(argv=None):
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model, tok = load_model(tiny_model(args.size), dtype=torch.float32)
+    model, tok = load_model(tiny_model_folder(args.size), dtype=torch.float32)
     redraw_weights(model)
     constant_nudge(model, tok, args.end_bias)
     res = dict(date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), machine=platform.platform(),

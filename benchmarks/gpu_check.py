@@ -38,7 +38,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from s1_nb.core import TINY_CONFIGS, find_shared, inference_prompt, load_model, load_tokenizer, tiny_model  # noqa: E402
+from s1_nb.core import TINY_CONFIGS, find_shared, inference_prompt, load_model, load_tokenizer, tiny_model_folder  # noqa: E402
 from s1_nb.forcing import generate  # noqa: E402
 from s1_nb.sft import QWEN25_SHAPES, S1Recipe, load_dtype, model_shape, plan_sft, sft_trainer  # noqa: E402
 
@@ -56,7 +56,7 @@ def check_tokenizer():
     if d is not None:
         from transformers import AutoTokenizer
         return AutoTokenizer.from_pretrained(d), "Qwen2.5 (../shared)"
-    return load_tokenizer(tiny_model("tiny")), "tiny (../shared is absent)"
+    return load_tokenizer(tiny_model_folder("tiny")), "tiny (../shared is absent)"
 
 
 def random_model(shape: str, tokenizer, device: str, dtype=torch.bfloat16, seed: int = 0):

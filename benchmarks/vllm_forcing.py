@@ -7,7 +7,7 @@ P1  in-stream forced decoding tok/s / plain decoding tok/s, same number of gener
     on the same engine (the processor is loaded but has nothing to do for requests without `s1_` settings).
 Also  in-stream `generate(engine="vllm")` vs s1's loop on vLLM `generate(engine="vllm-harness")`, same output.
 
-The model is "tiny-large" (s1_nb.core.TINY_CONFIGS) taught to end its thinking (s1_nb.vllm_forcing.vllm_tiny_model),
+The model is "tiny-large" (s1_nb.core.TINY_CONFIGS) taught to end its thinking (s1_nb.vllm_forcing.vllm_tiny_model_folder),
 so Waits land. Timings are wall clock; the ratios are measured in the same run, rounds interleaved, best of each.
 
     python benchmarks/vllm_forcing.py                          # about a minute on a free 2-core CPU
@@ -69,9 +69,9 @@ def main():
 
     from s1_nb.core import inference_prompt, load_tokenizer
     from s1_nb.forcing import ForcingConfig, generate
-    from s1_nb.vllm_forcing import load_vllm, vllm_tiny_model
+    from s1_nb.vllm_forcing import load_vllm, vllm_tiny_model_folder
 
-    path = vllm_tiny_model(args.size)
+    path = vllm_tiny_model_folder(args.size)
     tok = load_tokenizer(path)
     llm = load_vllm(path, max_num_seqs=max(args.batches))
     words = "raspberry strawberry banana mississippi committee bookkeeper letter answer".split()

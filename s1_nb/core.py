@@ -21,9 +21,10 @@ __all__ = ['PARAMETER_RULES', 'IM_START', 'IM_END', 'SYSTEM_PROMPT', 'THINK_DELI
            'TINY_CONFIGS', 'BENCHMARK_SPECS', 'check_parameters', 'answer_text', 'thinking_text', 'assistant_text',
            's1_messages', 'training_text', 'with_s1_chat_template', 'inference_prompt', 'SplitCompletion',
            'split_completion', 'token_ids', 'S1Tokens', 's1_tokens', 'find_shared', 'tiny_corpus', 'tiny_tokenizer',
-           'cache_dir', 'cached_folder', 'tiny_model', 'resolve_model', 'load_tokenizer', 'load_model',
-           'model_load_error', 'BenchmarkSpec', 'benchmark_spec', 'local_benchmark_file', 'strip_latex',
-           'normalize_math_text', 'math_parse', 'is_correct', 'MathAnswer', 'math_answer', 'math_equal', 'save_figure']
+           'cache_dir', 'cached_folder', 'tiny_model_folder', 'resolve_model', 'load_tokenizer', 'load_model',
+           'model_load_error', 'laptop_assets', 'laptop_folder', 'load_laptop', 'BenchmarkSpec', 'benchmark_spec',
+           'local_benchmark_file', 'strip_latex', 'normalize_math_text', 'math_parse', 'is_correct', 'MathAnswer',
+           'math_answer', 'math_equal', 'save_figure']
 
 # %% ../nbs/00_core.ipynb #e95e8a92
 PARAMETER_RULES = {  # rule name -> (test, what a good value is)
@@ -268,7 +269,7 @@ def cached_folder(key: str | Path,  # a folder name under `cache_dir()`, or a fu
     return path
 
 # %% ../nbs/00_core.ipynb #dd487bfd
-def tiny_model(size: str = "tiny",  # a name in TINY_CONFIGS
+def tiny_model_folder(size: str = "tiny",  # a name in TINY_CONFIGS
                seed: int = 0,  # fixes the random weights
                *, special_im_tokens: bool = True,  # False: `<|im_start|>` is ordinary text (several tokens)
                path: Path | str | None = None,  # where to build it; default: a folder under `cache_dir()`
@@ -290,7 +291,7 @@ def tiny_model(size: str = "tiny",  # a name in TINY_CONFIGS
 # %% ../nbs/00_core.ipynb #25476206
 def resolve_model(name_or_path: str | Path) -> str:
     "A loadable location for `name_or_path`: a tiny size is built, a folder is used, a hub id passes through."
-    return str(tiny_model(str(name_or_path))) if str(name_or_path) in TINY_CONFIGS else str(name_or_path)
+    return str(tiny_model_folder(str(name_or_path))) if str(name_or_path) in TINY_CONFIGS else str(name_or_path)
 
 def load_tokenizer(name_or_path: str | Path):
     "Load the tokenizer of a model (tiny size, folder or hub id), with a clear error offline."
@@ -319,6 +320,26 @@ def model_load_error(name) -> OSError:
     hint = (" HF_HUB_OFFLINE is set, so only models already in the local cache load; use a local folder, "
             "a tiny size (" + ", ".join(TINY_CONFIGS) + "), or go online.") if offline else ""
     return OSError(f"model {str(name)!r} is neither a local folder nor a loadable hub model.{hint}")
+
+# %% ../nbs/00_core.ipynb #2e9eb0ec
+def laptop_assets() -> Path:
+    "The package's folder of shipped laptop-model files (checkpoints, results)."
+    import s1_nb
+    return Path(s1_nb.__file__).resolve().parent / "assets" / "laptop-s1"
+
+def laptop_folder(stage: str = "base") -> Path:
+    "The folder of the laptop model shipped with the package (chapter 06 trains it): the `base` or `s1` stage of seed 0."
+    if stage not in ("base", "s1"): raise ValueError(f"stage must be 'base' or 's1', not {stage!r}")
+    path = laptop_assets() / stage
+    if not (path / "config.json").exists():
+        raise FileNotFoundError(f"no shipped laptop checkpoint at {path}: reinstall the package, or train one with "
+                                "`s1 demo --train`")
+    return path
+
+def load_laptop(stage: str = "base"):
+    "`(model, tokenizer)` of the shipped laptop model: the model every chapter from budget forcing on thinks with."
+    return load_model(laptop_folder(stage))
+
 
 # %% ../nbs/00_core.ipynb #298e34b4
 @dataclass(frozen=True)

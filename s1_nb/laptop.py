@@ -15,7 +15,8 @@ from pathlib import Path
 from fastcore.script import call_parse
 
 from .core import (ANSWER_DELIM, FINAL_ANSWER, FORCED_END, IM_END, IM_START, S1_CHAT_TEMPLATE, S1_PAD_TOKEN,
-                        SYSTEM_PROMPT, THINK_DELIM, WAIT, inference_prompt, save_figure)
+                        SYSTEM_PROMPT, THINK_DELIM, WAIT, inference_prompt, laptop_assets,
+                        laptop_folder, save_figure)
 
 # %% auto #0
 __all__ = ['LETTERS', 'RESERVED_WORDS', 'DEFAULT_TASK', 'MAX_COUNT', 'QUESTION_FORM', 'CHARS', 'WORD_TOKENS', 'SPECIAL_TOKENS',
@@ -24,10 +25,10 @@ __all__ = ['LETTERS', 'RESERVED_WORDS', 'DEFAULT_TASK', 'MAX_COUNT', 'QUESTION_F
            'trace_stats', 'normalize_laptop_question', 'laptop_question_problem', 'laptop_question', 'laptop_tokenizer',
            'laptop_model', 'sft_example', 'base_recipe', 'spelling_text', 'spelling_corpus', 'pretrain', 'train_base',
            'has_repeated_pair', 'word_groups', 'letter_problems', 'typed_problems', 'first_model_problems',
-           'laptop_settings', 'train_s1_stage', 'train_laptop', 'assets_dir', 'shipped_checkpoint', 'show_forced',
-           'forced_answer', 'ask_laptop', 'evaluate_laptop', 'group_accuracy', 'headline', 'targets_met', 'seed_table',
-           'plot_seeds', 'shipped_results', 'results_markdown', 'trained_seed', 'groups_markdown', 'cached_groups',
-           'ship_run', 'run_demo']
+           'laptop_settings', 'train_s1_stage', 'train_laptop', 'show_forced', 'forced_answer', 'ask_laptop',
+           'evaluate_laptop', 'group_accuracy', 'headline', 'targets_met', 'seed_table', 'plot_seeds',
+           'shipped_results', 'results_markdown', 'trained_seed', 'groups_markdown', 'cached_groups', 'ship_run',
+           'run_demo']
 
 # %% ../nbs/06_laptop_s1.ipynb #294e3566
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -372,20 +373,6 @@ def train_laptop(out_dir: Path | str, seed: int = 0, base_rows: int = 50_000, ba
     (out / "train_info.json").write_text(json.dumps(info, indent=1, default=str))
     return info
 
-# %% ../nbs/06_laptop_s1.ipynb #678ea500
-def assets_dir() -> Path:
-    "The package's folder of shipped laptop-s1 files."
-    import s1_nb
-    return Path(s1_nb.__file__).resolve().parent / "assets" / "laptop-s1"
-
-def shipped_checkpoint(stage: str = "base") -> Path:
-    "The folder of the laptop model shipped with the package (`base` or `s1` stage, seed 0)."
-    path = assets_dir() / stage
-    if not (path / "config.json").exists():
-        raise FileNotFoundError(f"no shipped laptop checkpoint at {path}: reinstall the package, or train one with "
-                                "`s1 demo --train`")
-    return path
-
 # %% ../nbs/06_laptop_s1.ipynb #c5a9f5f3
 def show_forced(output) -> str:
     "The completion of a `ForcedOutput` with the engine's forced text in [brackets]."
@@ -500,7 +487,7 @@ def plot_seeds(results_by_seed: dict, title: str = "s1 on a laptop: budget forci
 # %% ../nbs/06_laptop_s1.ipynb #570da2ab
 def shipped_results() -> dict:
     "The committed results of `s1 demo --train --seeds 0,1,2` (headline numbers per seed)."
-    path = assets_dir() / "results.json"
+    path = laptop_assets() / "results.json"
     if not path.exists(): raise FileNotFoundError(f"no committed laptop results at {path}")
     return json.loads(path.read_text())
 
@@ -557,7 +544,7 @@ MODEL_FILES = ("config.json", "generation_config.json", "model.safetensors", "to
 
 def ship_run(run: Path | str, dest: Path | str | None = None, seed: int = 0) -> Path:
     "Copy a `demo --train` run's seed models (base, s1) and results.json into the package's shipped folder."
-    run = Path(run); dest = Path(dest) if dest else assets_dir()
+    run = Path(run); dest = Path(dest) if dest else laptop_assets()
     for stage in ("base", "s1"):
         src = run / f"seed{seed}" / stage / "model"
         if not (src / "config.json").exists(): raise FileNotFoundError(f"no trained {stage} model at {src}")
@@ -588,7 +575,7 @@ def run_demo(
         except ValueError: raise ValueError(f"--waits: {waits!r} is not a comma-separated list of whole numbers") from None
         if not wait_list or min(wait_list) < 0: raise ValueError(f"--waits: {waits!r} needs whole numbers >= 0")
         laptop_question(question)  # refuse before loading anything
-        model, tok = load_model(Path(checkpoint) if checkpoint else shipped_checkpoint(stage))
+        model, tok = load_model(Path(checkpoint) if checkpoint else laptop_folder(stage))
         rows = ask_laptop(question, model, tok, wait_list)
         for r in rows: print(f"--- Wait x{r['waits']}: answer {r['answer']} ({r['thinking_tokens']} thinking tokens)\n{r['trace']}")
         return rows
@@ -603,7 +590,7 @@ def run_demo(
             if info: print(f"seed {s}: reusing the models trained in {run / f'seed{s}'}")
             else: info = train_laptop(run / f"seed{s}", seed=s, base_rows=base_rows, base_steps=base_steps)
             path = run / f"seed{s}" / stage / "model"
-        else: path = shipped_checkpoint(stage)
+        else: path = laptop_folder(stage)
         model, tok = load_model(path)
         t0 = time.time()
         results[s] = evaluate_laptop(model, tok, n_eval, run / f"seed{s}" / "sweep")

@@ -25,7 +25,7 @@ __all__ = ['TRACE_COLUMNS', 'TOY_WORDS', 'S1_1_BLOCK_SIZE', 'QWEN25_SHAPES', 'GB
            'token_pieces', 'show_loss_mask', 'loss_mask_html', 'expected_trained', 'LengthReport', 'length_report',
            'fit_to_block', 'S1Recipe', 'grad_accum_steps', 'world_size', 'sft_config', 'data_block_size', 'ModelShape',
            'model_shape', 'memory_terms', 'SFTPlan', 'train_hours', 'plan_sft', 'LoraSpec', 'merge_and_save',
-           'train_steps', 'pretrained_tiny', 'cast_state_dict', 's1_trainer_class', 'load_dtype', 'CheckedRows',
+           'train_steps', 'pretrained_tiny_folder', 'cast_state_dict', 's1_trainer_class', 'load_dtype', 'CheckedRows',
            'choose_method', 'sft_trainer', 'train_sft', 'sft_summary', 'shard_fsdp2', 'fixed_batch', 'pad_share',
            'resume_point', 'sft_cli']
 
@@ -561,10 +561,10 @@ def train_steps(model, batch, steps: int, lr: float = 1e-3, *,
         loss.backward(); opt.step(); opt.zero_grad(); losses.append(loss.item())
     return losses
 
-def pretrained_tiny(size: str = "tiny", steps: int = 300, seed: int = 0, *, lr: float = 5e-3) -> Path:
+def pretrained_tiny_folder(size: str = "tiny", steps: int = 300, seed: int = 0, *, lr: float = 5e-3) -> Path:
     "The folder of the tiny model after `steps` of language modelling on chapter 00's corpus (built once): a CPU base model."
-    from s1_nb.core import tiny_corpus, tiny_model
-    base = tiny_model(size, seed=seed)
+    from s1_nb.core import tiny_corpus, tiny_model_folder
+    base = tiny_model_folder(size, seed=seed)
     def build(tmp: Path):
         import torch
         m, tok = load_model(base, dtype=torch.float32)

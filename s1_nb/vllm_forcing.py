@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .core import (ANSWER_DELIM, FORCED_END, IM_END, TINY_CONFIGS, inference_prompt, load_model, tiny_corpus,
-                        tiny_model)
+                        tiny_model_folder)
 from .forcing import (AUTO_BUDGETS, ForcedOutput, ForcingConfig, ForcingIds, ForcingRules, build_output,
                            check_config, forcing_ids, forcing_reserve, forcing_rules, generation_eos_ids, match_end,
                            register_engine, thinking_budget)
@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'KINDS', 'FORCING_ARGS', 'FORCED_END_MAX_TOKENS', 'TRACES', 'WORKER_TRACES', 'PROCESSOR_FQCN', 'MIDDLEWARE',
-           'NEUTRAL_GENERATION', 'end_corpus', 'teach_to_end', 'vllm_tiny_model', 'on_cpu', 'load_vllm',
+           'NEUTRAL_GENERATION', 'end_corpus', 'teach_to_end', 'vllm_tiny_model_folder', 'on_cpu', 'load_vllm',
            'forced_output', 'HarnessState', 'first_match', 'round_params', 'vllm_harness_engine', 'RequestForcing',
            'sampler_probs_batch', 'sampler_probs', 'force_rows', 'decide_batch', 'parse_forcing_args', 'check_room',
            'forcing_args', 'boolean_forcing_args', 'reject_boolean_forcing_args', 'check_trace', 'ForcingStates',
@@ -66,11 +66,11 @@ def teach_to_end(model, tokenizer, steps: int = 40, lr: float = 3e-3, seed: int 
         model(**batch, labels=labels).loss.backward(); opt.step(); opt.zero_grad()
     return model.eval()
 
-def vllm_tiny_model(size: str = "tiny", special_im_tokens: bool = True, end_steps: int | None = None) -> Path:
+def vllm_tiny_model_folder(size: str = "tiny", special_im_tokens: bool = True, end_steps: int | None = None) -> Path:
     "A tiny model folder vLLM can load, taught to end its thinking (`teach_to_end` for `end_steps`); cached."
     import torch
     if end_steps is None: end_steps = 40 if special_im_tokens else 80  # a 12-token delimiter takes longer to learn
-    base = tiny_model(size, special_im_tokens=special_im_tokens)
+    base = tiny_model_folder(size, special_im_tokens=special_im_tokens)
     if not end_steps: return base
     path = base.with_name(base.name + f"-ends{end_steps}")
     if (path / "config.json").exists(): return path

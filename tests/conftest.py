@@ -59,8 +59,8 @@ def qwen_tokenizer(shared_dir):
 
 @pytest.fixture(scope="session")
 def tiny_path():
-    from s1_nb.core import tiny_model
-    return tiny_model("tiny")
+    from s1_nb.core import tiny_model_folder
+    return tiny_model_folder("tiny")
 
 
 @pytest.fixture(scope="session")

@@ -20,9 +20,9 @@ QUESTION = "How many r in raspberry?"  # s1's README example, in the laptop task
 TYPED = "How many v in vvrev?"  # a held-out question: letter_problems(3)[2]
 PANEL = dict(max_waits=4, max_budget=128, max_thinking_tokens=120, max_answer_tokens=16)
 CELL = f"""from s1_nb.core import load_model
-from s1_nb.laptop import shipped_checkpoint
+from s1_nb.core import laptop_folder
 from s1_nb.forcing import forcing_panel
-m, tok = load_model(shipped_checkpoint())
+m, tok = load_model(laptop_folder())
 forcing_panel(m, tok, question={QUESTION!r}, num_waits=0, **{PANEL!r})"""
 TIMEOUT_MS = 90_000  # per wait: 2 cores shared with other jobs; a kernel start plus torch import can take a while
 OUT = ARTIFACTS / "browser"
@@ -33,8 +33,8 @@ def expected():
     "The trace text and counts line `forcing_panel` should render for (question, waits), computed in this process."
     from s1_nb.core import inference_prompt, load_model
     from s1_nb.forcing import generate, render_trace_html
-    from s1_nb.laptop import shipped_checkpoint
-    m, tok = load_model(shipped_checkpoint())
+    from s1_nb.core import laptop_folder
+    m, tok = load_model(laptop_folder())
     cfg = dict(max_thinking_tokens=PANEL["max_thinking_tokens"], max_answer_tokens=PANEL["max_answer_tokens"])
     def get(question, waits):
         out = generate(inference_prompt(question, tok), m, tok, num_waits=waits, **cfg)[0]

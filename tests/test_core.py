@@ -4,7 +4,7 @@ import copy
 import pytest
 
 from s1_nb.core import (ANSWER_DELIM, FORCED_END, S1_CHAT_TEMPLATE, answer_text, inference_prompt, load_model,
-                        s1_tokens, split_completion, tiny_model, tiny_tokenizer, token_ids, training_text,
+                        s1_tokens, split_completion, tiny_model_folder, tiny_tokenizer, token_ids, training_text,
                         with_s1_chat_template)
 
 ROW = dict(question="What is 2+2?", thinking_trajectories=["2+2", "is 4"], attempt="4")
@@ -52,14 +52,14 @@ def test_tiny_tokenizer_and_model_are_deterministic(tmp_path):
     import torch
     a, b = tiny_tokenizer(), tiny_tokenizer()
     assert a.get_vocab() == b.get_vocab()
-    p1, p2 = tiny_model(path=tmp_path / "a"), tiny_model(path=tmp_path / "b")
+    p1, p2 = tiny_model_folder(path=tmp_path / "a"), tiny_model_folder(path=tmp_path / "b")
     m1, _ = load_model(p1); m2, _ = load_model(p2)
     assert all(torch.equal(x, y) for x, y in zip(m1.state_dict().values(), m2.state_dict().values()))
 
 
 def test_unknown_tiny_size_is_refused():
     with pytest.raises(ValueError, match="unknown tiny size"):
-        tiny_model("huge")
+        tiny_model_folder("huge")
 
 
 def test_unknown_model_offline_names_the_model():

@@ -327,8 +327,8 @@ def test_llm_judge_against_a_real_vllm_server(tmp_path):
     from servers import vllm_server
     from transformers import AutoTokenizer
     from s1_nb.curation import grading_prompt, llm_judge
-    from s1_nb.vllm_forcing import vllm_tiny_model
-    path = vllm_tiny_model()
+    from s1_nb.vllm_forcing import vllm_tiny_model_folder
+    path = vllm_tiny_model_folder()
     with vllm_server(path, tmp_path / "serve.log") as base:
         template = "# Problem\n{problem}\n\n## Attempt\n{attempt}\n\n## Correct answer\n{solution}\n\nYes or No?"
         items = [("What is 2+2?", "4", "4"), ("What is 3*3?", "6", "9")]

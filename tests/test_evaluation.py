@@ -478,8 +478,8 @@ def test_s1_eval_command_line_writes_a_run_folder(tiny_path, tmp_path, monkeypat
 @pytest.mark.slow
 def test_sweep_runs_on_the_vllm_engine(tmp_path):
     from s1_nb.evaluation import load_engine_model
-    from s1_nb.vllm_forcing import vllm_tiny_model
-    llm, tok = load_engine_model(str(vllm_tiny_model()), "vllm")
+    from s1_nb.vllm_forcing import vllm_tiny_model_folder
+    llm, tok = load_engine_model(str(vllm_tiny_model_folder()), "vllm")
     problems = [dict(id=f"t/{i}", problem=f"What is {i} + {i}?", answer=str(2 * i), kind="aime", benchmark="t")
                 for i in range(3)]
     res = run_sweep(problems, budget_settings([4, 8]) + wait_settings([1], 8), llm, tok, tmp_path, engine="vllm",

@@ -6,7 +6,7 @@ import sys
 import pytest
 import torch
 
-from s1_nb.core import FORCED_END, IM_START, THINK_DELIM, inference_prompt, load_model, tiny_model, tiny_tokenizer
+from s1_nb.core import FORCED_END, IM_START, THINK_DELIM, inference_prompt, load_model, tiny_model_folder, tiny_tokenizer
 from s1_nb.forcing import (ForcedOutput, ForcingConfig, build_output, check_prompts, forcing_ids, generate,
                            forcing_panel, match_end, nudge_to_end, redraw_weights, register_engine, render_trace_html,
                            thinking_budget, ENGINES)
@@ -16,7 +16,7 @@ QUESTIONS = ["How many r in raspberry?", "What is 3 + 4?",
 
 
 def nudged(special_im_tokens=True, bias=2.0):
-    m, tok = load_model(tiny_model("tiny", special_im_tokens=special_im_tokens), dtype=torch.float32)
+    m, tok = load_model(tiny_model_folder("tiny", special_im_tokens=special_im_tokens), dtype=torch.float32)
     redraw_weights(m)
     nudge_to_end(m, tok, bias=bias)
     return m, tok, [inference_prompt(q, tok) for q in QUESTIONS]
@@ -85,7 +85,7 @@ def test_split_delimiter(split, num_waits, budget, wait):
 
 def test_split_delimiter_half_written_is_thinking():
     "A model that often starts `<|im_start|>` and drifts off: the half-written pieces stay thinking text."
-    m, tok = load_model(tiny_model("tiny", special_im_tokens=False), dtype=torch.float32)
+    m, tok = load_model(tiny_model_folder("tiny", special_im_tokens=False), dtype=torch.float32)
     redraw_weights(m, seed=2)
     nudge_to_end(m, tok, bias=2.5, follow=2.0)
     prompts = [inference_prompt(q, tok) for q in QUESTIONS]

@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from s1_nb.core import THINK_DELIM, inference_prompt, load_model, tiny_model
+from s1_nb.core import THINK_DELIM, inference_prompt, load_model, tiny_model_folder
 from s1_nb.forcing import (ForcingConfig, ForcingRules, forcing_ids, forcing_panel, forcing_rules, generate,
                            nudge_to_end, plain_parts, redraw_weights, reference_one, thinking_budget)
 
@@ -14,7 +14,7 @@ QUESTIONS = ["How many r in raspberry?", "What is 3 + 4?",
 
 
 def nudged(path=None, bias=2.0):
-    m, tok = load_model(path or tiny_model("tiny"), dtype=torch.float32)
+    m, tok = load_model(path or tiny_model_folder("tiny"), dtype=torch.float32)
     redraw_weights(m)
     nudge_to_end(m, tok, bias=bias)
     return m, tok, [inference_prompt(q, tok) for q in QUESTIONS]
@@ -107,7 +107,7 @@ def test_s1_auto_budget(qwen_like):
 def leaky(tmp_path_factory):
     """A tiny model whose generation_config carries what Qwen checkpoints carry: repetition_penalty 1.1 and
     `<|endoftext|>` (id 0 here) beside `<|im_end|>` as eos; nudged to write `<|endoftext|>` now and then."""
-    m, tok = load_model(tiny_model("tiny"), dtype=torch.float32)
+    m, tok = load_model(tiny_model_folder("tiny"), dtype=torch.float32)
     redraw_weights(m)
     eot = tok.convert_tokens_to_ids("<|endoftext|>")
     m.generation_config.repetition_penalty = 1.1

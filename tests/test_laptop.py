@@ -88,8 +88,8 @@ def test_bad_input_is_refused_with_a_clear_error():
 @pytest.fixture(scope="module")
 def shipped():
     from s1_nb.core import load_model
-    from s1_nb.laptop import shipped_checkpoint
-    return load_model(shipped_checkpoint("base"))
+    from s1_nb.core import laptop_folder
+    return load_model(laptop_folder("base"))
 
 
 def test_shipped_checkpoint_gains_from_each_wait(shipped):
@@ -104,11 +104,11 @@ def test_shipped_checkpoint_gains_from_each_wait(shipped):
 
 
 def test_shipped_heads_fit_vllm_and_the_package_stays_small():
-    from s1_nb.laptop import assets_dir, shipped_checkpoint
+    from s1_nb.core import laptop_assets, laptop_folder
     for stage in ("base", "s1"):
-        cfg = json.loads((shipped_checkpoint(stage) / "config.json").read_text())
+        cfg = json.loads((laptop_folder(stage) / "config.json").read_text())
         assert cfg["hidden_size"] // cfg["num_attention_heads"] >= 32, cfg
-    assert sum(f.stat().st_size for f in assets_dir().rglob("*") if f.is_file()) <= 5 * 2**20
+    assert sum(f.stat().st_size for f in laptop_assets().rglob("*") if f.is_file()) <= 5 * 2**20
 
 
 def test_shipped_results_have_three_seeds_every_setting_and_the_groups():
@@ -157,8 +157,9 @@ def test_evaluation_and_demo_refuse_bad_arguments(shipped, tmp_path, monkeypatch
     model, tok = shipped
     fails(lambda: laptop.evaluate_laptop(model, tok, n=0), contains="n must be >= 1")
     fails(lambda: laptop.run_demo(out=str(tmp_path), stage="final"), contains="--stage must be 'base' or 's1'")
-    monkeypatch.setattr(laptop, "assets_dir", lambda: tmp_path / "nowhere")
-    fails(lambda: laptop.shipped_checkpoint("base"), contains="no shipped laptop checkpoint")
+    import s1_nb.core as core
+    monkeypatch.setattr(core, "laptop_assets", lambda: tmp_path / "nowhere")
+    fails(lambda: core.laptop_folder("base"), contains="no shipped laptop checkpoint")
     fails(lambda: laptop.train_base([], tmp_path, steps=10), contains="must be at least warmup_steps")
 
 

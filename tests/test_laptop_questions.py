@@ -92,7 +92,8 @@ def test_held_out_groups():
 
 def test_group_accuracy_on_typed_words_alone_skips_the_empty_group():
     from s1_nb.core import load_model
-    from s1_nb.laptop import group_accuracy, shipped_checkpoint, typed_problems
-    model, tok = load_model(shipped_checkpoint("base"))
+    from s1_nb.core import laptop_folder
+    from s1_nb.laptop import group_accuracy, typed_problems
+    model, tok = load_model(laptop_folder("base"))
     rows = group_accuracy(model, tok, typed_problems()[:4], waits=(0,))
     assert [r["group"] for r in rows] == ["typed words"] and rows[0]["n"] == 4

@@ -6,15 +6,15 @@ pytestmark = pytest.mark.vllm
 
 @pytest.fixture(scope="module")
 def llm():
-    from s1_nb.laptop import shipped_checkpoint
+    from s1_nb.core import laptop_folder
     from s1_nb.vllm_forcing import load_vllm
-    return load_vllm(shipped_checkpoint("base"))
+    return load_vllm(laptop_folder("base"))
 
 
 def test_shipped_heads_are_wide_enough_for_vllm():
     import json
-    from s1_nb.laptop import shipped_checkpoint
-    cfg = json.loads((shipped_checkpoint("base") / "config.json").read_text())
+    from s1_nb.core import laptop_folder
+    cfg = json.loads((laptop_folder("base") / "config.json").read_text())
     assert cfg["hidden_size"] // cfg["num_attention_heads"] >= 32, cfg  # vLLM's CPU attention: head size >= 32
 
 

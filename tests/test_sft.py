@@ -13,7 +13,7 @@ from conftest import REPO
 from s1_nb.core import IM_END, S1_PAD_TOKEN, THINK_DELIM, load_model, load_tokenizer, inference_prompt, training_text
 from s1_nb.sft import (GB, QWEN25_SHAPES, LoraSpec, S1Recipe, check_rows, chat_rows, expected_trained, fit_to_block,
                        fixed_batch, grad_accum_steps, length_report, merge_and_save, model_shape, plan_sft,
-                       pretrained_tiny, sft_config, sft_summary, sft_tokenizer, toy_s1k, trace_columns, train_sft,
+                       pretrained_tiny_folder, sft_config, sft_summary, sft_tokenizer, toy_s1k, trace_columns, train_sft,
                        train_steps, trl_prepared)
 
 torch.set_num_threads(1)
@@ -24,7 +24,7 @@ RECIPE = S1Recipe.cpu(learning_rate=5e-3, block_size=256)
 @pytest.fixture(scope="module")
 def base():
     "The pretrained tiny model (cached after its first build)."
-    return pretrained_tiny("tiny")
+    return pretrained_tiny_folder("tiny")
 
 
 @pytest.fixture(scope="module")

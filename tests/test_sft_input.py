@@ -9,7 +9,7 @@ import torch
 
 from conftest import REPO
 from test_notebooks import kernel_name  # noqa: F401  (a fixture)
-from s1_nb.sft import S1Recipe, load_rows, pretrained_tiny, resume_point, sft_cli, sft_summary, toy_s1k, train_sft
+from s1_nb.sft import S1Recipe, load_rows, pretrained_tiny_folder, resume_point, sft_cli, sft_summary, toy_s1k, train_sft
 
 torch.set_num_threads(1)
 ROWS = [{k: r[k] for k in ("question", "thinking_trajectories", "attempt")} for r in toy_s1k(8, seed=0)]
@@ -17,7 +17,7 @@ ROWS = [{k: r[k] for k in ("question", "thinking_trajectories", "attempt")} for 
 
 @pytest.fixture(scope="module")
 def base():
-    return pretrained_tiny("tiny")
+    return pretrained_tiny_folder("tiny")
 
 
 @pytest.mark.parametrize("name,text,msg", [

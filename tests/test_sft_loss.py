@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from s1_nb.core import ANSWER_DELIM
-from s1_nb.sft import (S1_1_BLOCK_SIZE, S1Recipe, chat_rows, data_block_size, pretrained_tiny, sft_summary,
+from s1_nb.sft import (S1_1_BLOCK_SIZE, S1Recipe, chat_rows, data_block_size, pretrained_tiny_folder, sft_summary,
                        sft_trainer, toy_s1k, train_sft)
 
 torch.set_num_threads(1)
@@ -16,7 +16,7 @@ TWO = [BY_LEN[0], BY_LEN[-1]]  # a short and a long example: token and example w
 
 @pytest.fixture(scope="module")
 def base():
-    return pretrained_tiny("tiny")
+    return pretrained_tiny_folder("tiny")
 
 
 def test_answer_is_stripped_after_the_prefix_as_s1():

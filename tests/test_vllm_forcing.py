@@ -11,7 +11,7 @@ from servers import post_json, vllm_server
 from s1_nb.core import inference_prompt, load_model, load_tokenizer
 from s1_nb.forcing import ForcingConfig, forcing_ids, generate, match_end
 from s1_nb.vllm_forcing import (RequestForcing, first_match, force_rows, forcing_args, parse_forcing_args,
-                                vllm_tiny_model)
+                                vllm_tiny_model_folder)
 
 QUESTIONS = ["How many r in raspberry?", "What is 3 + 5?", "Count the letters in banana.", "Is 7 prime?"]
 SETTINGS = [dict(max_thinking_tokens=40), dict(num_waits=2, max_thinking_tokens=40, max_answer_tokens=12),
@@ -88,7 +88,7 @@ def test_state_machine_budget_and_waits(tiny_path, budget, waits):
 
 def test_state_machine_split_delimiter():
     "A 12-token `<|im_start|>`: an end attempt is the whole sequence at the end of the output, never a lone piece."
-    path = vllm_tiny_model(special_im_tokens=False)
+    path = vllm_tiny_model_folder(special_im_tokens=False)
     tok = load_tokenizer(path)
     fids = forcing_ids(tok)
     seq = fids.end_attempts[0]
@@ -308,7 +308,7 @@ def test_first_match():
 @pytest.fixture(scope="module")
 def taught():
     "(path, HF model, tokenizer) of the tiny model taught to end its thinking, loadable by vLLM."
-    path = vllm_tiny_model()
+    path = vllm_tiny_model_folder()
     hf, tok = load_model(path, dtype=torch.float32)
     return path, hf, tok
 
@@ -413,7 +413,7 @@ def test_llm_without_processor_is_refused(taught, llm):
 def split_setup():
     pytest.importorskip("vllm")
     from s1_nb.vllm_forcing import load_vllm
-    path = vllm_tiny_model(special_im_tokens=False)
+    path = vllm_tiny_model_folder(special_im_tokens=False)
     hf, tok = load_model(path, dtype=torch.float32)
     return hf, tok, load_vllm(path)
 

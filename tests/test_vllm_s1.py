@@ -14,7 +14,7 @@ from s1_nb.core import inference_prompt, load_model, load_tokenizer
 from s1_nb.forcing import ForcingConfig, ForcingRules, forcing_ids, generate
 from s1_nb import vllm_forcing as vf
 from s1_nb.vllm_forcing import (RequestForcing, boolean_forcing_args, check_room, decide_batch, force_rows,
-                                parse_forcing_args, vllm_tiny_model)
+                                parse_forcing_args, vllm_tiny_model_folder)
 
 QUESTIONS = ["How many r in raspberry?", "What is 3 + 5?", "Count the letters in banana.", "Is 7 prime?"]
 
@@ -244,7 +244,7 @@ from s1_nb.core import inference_prompt, load_tokenizer
 from s1_nb.forcing import generate
 from s1_nb import vllm_forcing as vf
 def main():
-    path = vf.vllm_tiny_model(); tok = load_tokenizer(path)
+    path = vf.vllm_tiny_model_folder(); tok = load_tokenizer(path)
     llm = vf.load_vllm(path, tensor_parallel_size=2, distributed_executor_backend="mp", kv_cache_mib=128)
     ps = [inference_prompt(q, tok) for q in ["How many r in raspberry?", "What is 3 + 5?", "Is 7 prime?"]]
     kw = dict(num_waits=2, max_thinking_tokens=30, max_answer_tokens=4)
@@ -306,7 +306,7 @@ def eot_model(tmp_path_factory):
     """The taught tiny model with Qwen's generation_config (eos `<|im_end|>` and `<|endoftext|>`, repetition_penalty
     1.1), its `<|endoftext|>` made as likely as a newline, so it writes it where it would end a line."""
     pytest.importorskip("vllm")
-    m, tok = load_model(vllm_tiny_model(), dtype=torch.float32)
+    m, tok = load_model(vllm_tiny_model_folder(), dtype=torch.float32)
     eot, nl = tok.convert_tokens_to_ids("<|endoftext|>"), tok("a\n", add_special_tokens=False)["input_ids"][-1]
     with torch.no_grad(): m.lm_head.weight[eot] = m.lm_head.weight[nl] * 1.02
     m.generation_config.eos_token_id = [tok.eos_token_id, eot]
@@ -363,7 +363,7 @@ def test_vllm_without_the_think_prefix(eot_model, eot_llm):
 @pytest.mark.slow
 def test_server_refuses_booleans_and_tight_budgets(tmp_path):
     "Over HTTP: `true` as a budget is a 400 (not a 1-token budget); so is a budget with no room for the forced end."
-    path = vllm_tiny_model()
+    path = vllm_tiny_model_folder()
     tok = load_tokenizer(path)
     with vllm_server(path, tmp_path / "serve.log") as base:
         body = dict(model=str(path), prompt=inference_prompt(QUESTIONS[0], tok), max_tokens=40, temperature=0,
