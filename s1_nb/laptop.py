@@ -25,10 +25,9 @@ __all__ = ['LETTERS', 'RESERVED_WORDS', 'DEFAULT_TASK', 'MAX_COUNT', 'QUESTION_F
            'trace_stats', 'normalize_laptop_question', 'laptop_question_problem', 'laptop_question', 'laptop_tokenizer',
            'laptop_model', 'sft_example', 'base_recipe', 'spelling_text', 'spelling_corpus', 'pretrain', 'train_base',
            'has_repeated_pair', 'word_groups', 'letter_problems', 'typed_problems', 'first_model_problems',
-           'laptop_settings', 'train_s1_stage', 'train_laptop', 'show_forced', 'forced_answer', 'ask_laptop',
-           'evaluate_laptop', 'group_accuracy', 'headline', 'targets_met', 'seed_table', 'plot_seeds',
-           'shipped_results', 'results_markdown', 'trained_seed', 'groups_markdown', 'cached_groups', 'ship_run',
-           'run_demo']
+           'laptop_settings', 'train_s1_stage', 'train_laptop', 'laptop_answer', 'ask_laptop', 'evaluate_laptop',
+           'group_accuracy', 'headline', 'targets_met', 'seed_table', 'plot_seeds', 'shipped_results',
+           'results_markdown', 'trained_seed', 'groups_markdown', 'cached_groups', 'ship_run', 'run_demo']
 
 # %% ../nbs/06_laptop_s1.ipynb #294e3566
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -374,24 +373,21 @@ def train_laptop(out_dir: Path | str, seed: int = 0, base_rows: int = 50_000, ba
     return info
 
 # %% ../nbs/06_laptop_s1.ipynb #c5a9f5f3
-def show_forced(output) -> str:
-    "The completion of a `ForcedOutput` with the engine's forced text in [brackets]."
-    return "".join(f"[{s.text}]" if s.forced else s.text for s in output.segments)
+def laptop_answer(output) -> int | None:
+    "The count a `ForcedOutput` answers, read as the evaluation chapter reads answers (the answer turn only); None if none."
+    from s1_nb.evaluation import GRADERS, extract_answer
+    return GRADERS["count"].normalize(extract_answer(output.text, strict=True)[0])
 
-def forced_answer(output) -> int | None:
-    "The integer after the last 'Answer:' in a completion; None if there is none."
-    found = re.findall(r"Answer:\s*(\d+)", output.text.split(ANSWER_DELIM)[-1] if ANSWER_DELIM in output.text else "")
-    return int(found[-1]) if found else None
 
 # %% ../nbs/06_laptop_s1.ipynb #e5a4c1b6
 def ask_laptop(question: str, model, tokenizer, waits=(0, 1, 2, 4), cap: int = 256) -> list[dict]:
     "Answer `question` (normalized, or refused with a ValueError) at each Wait count: waits, answer, thinking tokens, trace."
-    from s1_nb.forcing import generate
+    from s1_nb.forcing import generate, show_trace
     prompt = inference_prompt(laptop_question(question), tokenizer)
     rows = []
     for w in waits:
         out = generate([prompt], model, tokenizer, num_waits=w, max_thinking_tokens=cap, max_answer_tokens=12)[0]
-        rows.append(dict(waits=w, answer=forced_answer(out), thinking_tokens=out.thinking_tokens, trace=show_forced(out)))
+        rows.append(dict(waits=w, answer=laptop_answer(out), thinking_tokens=out.thinking_tokens, trace=show_trace(out)))
     return rows
 
 # %% ../nbs/06_laptop_s1.ipynb #734870c4
@@ -417,7 +413,7 @@ def group_accuracy(model, tokenizer, problems=None, waits=(0, 1, 2, 4), cap: int
             batch = problems[i:i + batch_size]
             outs = generate([inference_prompt(p["problem"], tokenizer) for p in batch], model, tokenizer, num_waits=w,
                             max_thinking_tokens=cap, max_answer_tokens=12)
-            for p, o in zip(batch, outs): right[p["id"], w] = forced_answer(o) == int(p["answer"])
+            for p, o in zip(batch, outs): right[p["id"], w] = laptop_answer(o) == int(p["answer"])
     rows = []
     for g in ["all held-out"] + groups:
         ps = [p for p in problems if g in p["groups"] or (g == "all held-out" and p["id"].startswith("letters-"))]

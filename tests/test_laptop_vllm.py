@@ -21,11 +21,11 @@ def test_shipped_heads_are_wide_enough_for_vllm():
 def test_shipped_checkpoint_generates_and_forces_in_vllm(llm):
     from s1_nb.core import inference_prompt
     from s1_nb.forcing import generate
-    from s1_nb.laptop import forced_answer, laptop_question
+    from s1_nb.laptop import laptop_answer, laptop_question
     tok = llm.get_tokenizer()
     prompt = inference_prompt(laptop_question("How many S in Mississippi?"), tok)
     plain, waited = (generate([prompt], llm, engine="vllm", num_waits=w, max_thinking_tokens=256, max_answer_tokens=12)[0]
                      for w in (0, 2))
     assert plain.text.startswith("\nQuick:") or plain.thinking.lstrip().startswith("Quick:"), plain.text
     assert waited.waits == 2 and waited.thinking_tokens > plain.thinking_tokens
-    assert forced_answer(waited) is not None
+    assert laptop_answer(waited) is not None
