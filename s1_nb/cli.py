@@ -24,34 +24,37 @@ __all__ = ['NEEDS_CLONE', 'COMMANDS', 'USAGE_ERRORS', 'repo_notebooks', 'chosen_
 NEEDS_CLONE = ("the chapters are notebooks in a clone of the repository: git clone it, then "
                "pip install -e '.[dev]' there and run `s1 notebooks` from that environment")
 
-def repo_notebooks(nbs: Path | str | None = None) -> list[Path]:
+def repo_notebooks(nbs: Path | str | None = None,  # the notebooks folder (None: this repository's nbs/)
+                  ) -> list[Path]:
     "The front page (`index.ipynb`) and the chapter notebooks (`NN_name.ipynb`) in reading order."
     nbs = Path(nbs) if nbs else Path(__file__).resolve().parents[1] / "nbs"
     if not nbs.is_dir(): raise FileNotFoundError(f"no notebooks folder at {nbs}: {NEEDS_CLONE}")
     return [p for p in [nbs / "index.ipynb"] if p.exists()] + \
            sorted(nbs.glob("[0-9][0-9]_*.ipynb"))
 
-def chosen_notebooks(only: str = "", nbs: Path | str | None = None) -> list[Path]:
+def chosen_notebooks(only: str = "",  # part of a chapter's name ('' = all)
+                     nbs: Path | str | None = None,  # the notebooks folder (None: this repository's nbs/)
+                    ) -> list[Path]:
     "The chapters whose name contains `only` (all when empty); an `only` that matches none is an error."
     found = [nb for nb in repo_notebooks(nbs) if only in nb.stem]
     if not found: raise ValueError(f"--only: {only!r} matches no chapter ({', '.join(p.stem for p in repo_notebooks(nbs))})")
     return found
 
-def run_notebooks(run_dir: Path | str | None,  # where the executed copies and figures go (None with `inplace`)
+def run_notebooks(out: Path | str | None,  # run folder: the executed copies and figures (None with `inplace`)
                   nbs: Path | str | None = None,  # the notebooks folder (default: this checkout's nbs/)
                   only: str = "",  # run only the chapters whose name contains this
                   *, parameters: dict | None = None,  # papermill parameters for every chapter
                   kernel_name: str | None = None,  # the Jupyter kernel (default: the notebook's)
                   inplace: bool = False,  # execute the chapters where they are, to commit them with outputs
                  ) -> list[dict]:
-    """Execute the chapters with papermill into `run_dir` (figures in `run_dir/figures/<chapter>/`), or with
+    """Execute the chapters with papermill into `out` (figures in `out/figures/<chapter>/`), or with
     `inplace` where they are, on their own defaults, stamped for `stale_cells`; one record per notebook (name, seconds, ok)."""
     try: import papermill as pm
     except ImportError as e: raise ImportError(f"running the chapters needs papermill: {NEEDS_CLONE}") from e
     chapters = chosen_notebooks(only, nbs)
     if inplace and parameters: raise ValueError("inplace runs the chapters on their own defaults: pass no parameters")
     if not inplace:
-        run_dir = Path(run_dir).resolve()  # the chapters run in nbs/: a relative folder would land there
+        run_dir = Path(out).resolve()  # the chapters run in nbs/: a relative folder would land there
         run_dir.mkdir(parents=True, exist_ok=True)
     results = []
     for nb in chapters:
@@ -77,17 +80,20 @@ def notebooks(
     if not all(r["ok"] for r in res): sys.exit(1)
 
 # %% ../nbs/99_cli.ipynb #027aed88
-def source_hash(source: str | list[str]) -> str:
+def source_hash(source: str | list[str],  # a cell's source: text or list of lines
+               ) -> str:
     "A short hash of a cell's source (as text or as a notebook's list of lines)."
     return hashlib.sha1(("".join(source) if isinstance(source, list) else source).encode()).hexdigest()[:12]
 
-def stamp_sources(nb: dict) -> dict:
+def stamp_sources(nb: dict,  # a notebook as a dict (nbformat JSON)
+                 ) -> dict:
     "Record each code cell's `source_hash` in its metadata (`s1_source`): what its outputs were made from."
     for c in nb["cells"]:
         if c["cell_type"] == "code": c.setdefault("metadata", {})["s1_source"] = source_hash(c["source"])
     return nb
 
-def stale_cells(nb: dict) -> list[str]:
+def stale_cells(nb: dict,  # a notebook as a dict (nbformat JSON)
+               ) -> list[str]:
     "Problems with a committed executed notebook: cells edited since their stamp, never stamped, or with an error output."
     problems = []
     for i, c in enumerate(nb["cells"]):
@@ -101,7 +107,9 @@ def stale_cells(nb: dict) -> list[str]:
         if errors: problems.append(f"{where}: error output {errors[0].get('ename')}: {errors[0].get('evalue', '')[:80]}")
     return problems
 
-def commit_ready(path: Path | str, stamp: bool = True) -> Path:
+def commit_ready(path: Path | str,  # the executed notebook
+                 stamp: bool = True,  # stamp the cells (False: remove every stamp)
+                ) -> Path:
     "Stamp an executed notebook's cells (or, after a failed run, remove every stamp) and clean it the nbdev way, in place."
     from nbdev.clean import nbdev_clean
     path = Path(path)
@@ -123,7 +131,8 @@ COMMANDS = {  # command -> (module, function)
 }
 USAGE_ERRORS = (ValueError, FileNotFoundError)  # bad arguments or input: exit status 2
 
-def error_line(e: BaseException) -> str:
+def error_line(e: BaseException,  # the exception
+              ) -> str:
     "What went wrong, on one line (a message's lines joined), with the type for a failure that is not bad input."
     lines = [l.strip() for l in str(e).strip().splitlines() if l.strip()]
     msg = " ".join(lines) if lines else type(e).__name__
@@ -135,7 +144,10 @@ def usage() -> str:
     return "usage: s1 <command> [--help] [--debug]\n\ncommands:\n" + "\n".join(f"  {n:<12}{d}" for n, d in docs)
 
 # %% ../nbs/99_cli.ipynb #91cb0653
-def run_command(fn, args: list[str], prog: str):
+def run_command(fn,  # a `call_parse` function
+                args: list[str],  # command-line arguments
+                prog: str,  # program name in usage lines
+               ):
     "Parse `args` with the flags of the `call_parse` function `fn` and call it, as its console script would."
     from fastcore.script import anno_parser
     f = getattr(fn, "__wrapped__", None)  # call_parse reads sys.argv only when called from a module it can see
@@ -146,7 +158,8 @@ def run_command(fn, args: list[str], prog: str):
     kw.pop("xtra", None); kw.pop("pdb", None)
     return f(**kw)
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None,  # arguments after `s1` (None: sys.argv)
+        ) -> int:
     "Entry point of the `s1` command; returns the exit status."
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv or os.environ.get("S1_DEBUG", "") not in ("", "0")

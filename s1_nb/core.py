@@ -16,18 +16,15 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 # %% auto #0
-__all__ = ['PARAMETER_RULES', 'IM_START', 'IM_END', 'SYSTEM_PROMPT', 'THINK_DELIM', 'ANSWER_DELIM', 'ANSWER_PREFIX',
-           'FINAL_ANSWER', 'FORCED_END', 'WAIT', 'S1_PAD_TOKEN', 'S1_CHAT_TEMPLATE', 'QWEN_SPECIAL_TOKENS',
-           'TINY_CONFIGS', 'BENCHMARK_SPECS', 'check_parameters', 'answer_text', 'thinking_text', 'assistant_text',
-           's1_messages', 'training_text', 'with_s1_chat_template', 'inference_prompt', 'SplitCompletion',
-           'split_completion', 'token_ids', 'S1Tokens', 's1_tokens', 'find_shared', 'tiny_corpus', 'tiny_tokenizer',
-           'cache_dir', 'cached_folder', 'tiny_model_folder', 'resolve_model', 'load_tokenizer', 'load_model',
-           'model_load_error', 'laptop_assets', 'laptop_folder', 'load_laptop', 'BenchmarkSpec', 'benchmark_spec',
-           'local_benchmark_file', 'strip_latex', 'normalize_math_text', 'math_parse', 'is_correct', 'MathAnswer',
-           'math_answer', 'math_equal', 'save_figure']
+__all__ = ['IM_START', 'IM_END', 'SYSTEM_PROMPT', 'THINK_DELIM', 'ANSWER_DELIM', 'FINAL_ANSWER', 'FORCED_END', 'WAIT',
+           'S1_PAD_TOKEN', 'S1_CHAT_TEMPLATE', 'TINY_CONFIGS', 'BENCHMARK_SPECS', 'check_parameters', 'answer_text',
+           'training_text', 'with_s1_chat_template', 'inference_prompt', 'split_completion', 'token_ids', 's1_tokens',
+           'shared_folder', 'tiny_corpus', 'tiny_tokenizer', 'cached_folder', 'tiny_model_folder', 'resolve_model',
+           'load_tokenizer', 'load_model', 'laptop_assets_folder', 'laptop_folder', 'load_laptop', 'benchmark_spec',
+           'is_correct', 'math_answer', 'math_equal', 'save_figure']
 
 # %% ../nbs/00_core.ipynb #e95e8a92
-PARAMETER_RULES = {  # rule name -> (test, what a good value is)
+_PARAMETER_RULES = {  # rule name -> (test, what a good value is)
     "count": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a whole number >= 0"),
     "positive": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a whole number > 0"),
     "number": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v == v, "a number"),
@@ -35,16 +32,18 @@ PARAMETER_RULES = {  # rule name -> (test, what a good value is)
 }
 
 def _parameter_problem(value, rule) -> str | None:
-    "Why `value` breaks `rule` (a PARAMETER_RULES name, a type, a tuple of allowed values, or None), or None."
+    "Why `value` breaks `rule` (a _PARAMETER_RULES name, a type, a tuple of allowed values, or None), or None."
     if rule is None: return None
     if isinstance(rule, str):
-        test, what = PARAMETER_RULES[rule]
+        test, what = _PARAMETER_RULES[rule]
         return None if test(value) else f"is not {what}"
     if isinstance(rule, tuple): return None if value in rule else f"is not one of {', '.join(map(repr, rule))}"
     if rule is float and isinstance(value, int) and not isinstance(value, bool): return None
     return None if isinstance(value, rule) and not (rule is int and isinstance(value, bool)) else f"is not {rule.__name__}"
 
-def check_parameters(values: dict, rules: dict) -> dict:
+def check_parameters(values: dict,  # parameter name -> its value, as the notebook got it
+                     rules: dict,  # parameter name -> rule: "count", "positive", "number", "fraction", a type, a tuple of allowed values, or None
+                    ) -> dict:
     "Check a notebook's papermill `values` against `rules` (name -> rule); raise one line naming the first bad one."
     for name, rule in rules.items():
         if name not in values: raise ValueError(f"check_parameters: no parameter named {name!r}")
@@ -58,37 +57,42 @@ IM_END = "<|im_end|>"
 SYSTEM_PROMPT = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 THINK_DELIM = IM_START + "think"  # opens the thinking
 ANSWER_DELIM = IM_START + "answer"  # ends the thinking, opens the answer
-ANSWER_PREFIX = "Answer: "  # added to an attempt that has no "Answer:" yet
+_ANSWER_PREFIX = "Answer: "  # added to an attempt that has no "Answer:" yet
 FINAL_ANSWER = "Final Answer:"  # appended when a budget cuts the thinking off
 FORCED_END = "\n" + ANSWER_DELIM + "\n" + FINAL_ANSWER  # what s1's harness appends at the budget
 WAIT = "Wait"  # appended instead of ending the thinking, to make the model think longer
 S1_PAD_TOKEN = "<|fim_pad|>"  # the pad token s1's train/sft.py sets
 
 # %% ../nbs/00_core.ipynb #08b750de
-def answer_text(attempt: str) -> str:
+def answer_text(attempt: str,  # the attempt (answer) column of an s1K row
+               ) -> str:
     "The answer part of an s1 example: `attempt`, prefixed with `Answer: ` unless it has `Answer:`, then stripped (as s1)."
     if not isinstance(attempt, str): raise TypeError(f"attempt must be text, not {type(attempt).__name__} ({attempt!r})")
-    return (attempt if "Answer:" in attempt else ANSWER_PREFIX + attempt).strip()
+    return (attempt if "Answer:" in attempt else _ANSWER_PREFIX + attempt).strip()
 
-def thinking_text(traces: str | Sequence[str]) -> str:
+def _thinking_text(traces: str | Sequence[str]) -> str:
     "Join thinking traces with newlines and strip the ends, as s1's tokenization.py does."
     if isinstance(traces, str): traces = [traces]
     return "\n".join(traces).strip()
 
-def assistant_text(traces: str | Sequence[str], attempt: str) -> str:
+def _assistant_text(traces: str | Sequence[str], attempt: str) -> str:
     "The assistant turn of an s1 example: think delimiter, thinking, answer delimiter, answer."
-    return f"{THINK_DELIM}\n{thinking_text(traces)}\n{ANSWER_DELIM}\n{answer_text(attempt)}"
+    return f"{THINK_DELIM}\n{_thinking_text(traces)}\n{ANSWER_DELIM}\n{answer_text(attempt)}"
 
 # %% ../nbs/00_core.ipynb #abda267c
-def s1_messages(question: str, traces: str | Sequence[str], attempt: str) -> list[dict]:
+def _s1_messages(question: str, traces: str | Sequence[str], attempt: str) -> list[dict]:
     "The chat messages of one s1 training example (the template adds Qwen's default system prompt)."
     return [{"role": "user", "content": question},
-            {"role": "assistant", "content": assistant_text(traces, attempt)}]
+            {"role": "assistant", "content": _assistant_text(traces, attempt)}]
 
-def training_text(row: dict, tokenizer, traces_key: str = "thinking_trajectories", attempt_key: str = "attempt") -> str:
+def training_text(row: dict,  # an s1K row (question, trace, attempt)
+                  tokenizer,  # a tokenizer with s1's chat template
+                  *, traces_key: str = "thinking_trajectories",  # column of the thinking trace
+                  attempt_key: str = "attempt",  # column of the answer
+                 ) -> str:
     "The full training text of an s1K row, rendered with `tokenizer`'s chat template."
     return tokenizer.apply_chat_template(
-        s1_messages(row["question"], row[traces_key], row[attempt_key]), tokenize=False)
+        _s1_messages(row["question"], row[traces_key], row[attempt_key]), tokenize=False)
 
 # %% ../nbs/00_core.ipynb #9c8f600e
 S1_CHAT_TEMPLATE = (
@@ -108,13 +112,17 @@ S1_CHAT_TEMPLATE = (
     "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
 )
 
-def with_s1_chat_template(tokenizer):
+def with_s1_chat_template(tokenizer,  # a Qwen-style tokenizer (changed in place)
+                         ):
     "Give `tokenizer` the s1 chat template (Qwen's, with `{% generation %}` markers) and return it."
     tokenizer.chat_template = S1_CHAT_TEMPLATE
     return tokenizer
 
 # %% ../nbs/00_core.ipynb #30a1b659
-def inference_prompt(question: str, tokenizer=None, system: str | None = None) -> str:
+def inference_prompt(question: str,  # the user's question
+                     tokenizer=None,  # renders the chat (None: s1's template as text)
+                     system: str | None = None,  # system prompt (None: Qwen's default)
+                    ) -> str:
     "The s1 prompt for `question`: chat-rendered user turn, open assistant turn, ending in the think delimiter."
     if tokenizer is not None and getattr(tokenizer, "chat_template", None):
         msgs = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": question}]
@@ -125,24 +133,28 @@ def inference_prompt(question: str, tokenizer=None, system: str | None = None) -
 
 # %% ../nbs/00_core.ipynb #598d2fec
 @dataclass
-class SplitCompletion:
+class _SplitCompletion:
     "A completion split at the end of thinking."
     thinking: str  # the text between the think delimiter and the answer delimiter
     answer: str  # the text after the answer delimiter, without the end-of-turn marker
     has_answer: bool  # False when the completion never left the thinking
 
-def split_completion(text: str) -> SplitCompletion:
+def split_completion(text: str,  # a completion, or a whole transcript
+                    ) -> _SplitCompletion:
     "Split `text` (a completion, or a whole transcript) into thinking and answer, as s1's evaluation does."
     if THINK_DELIM in text: text = text.rsplit(THINK_DELIM, 1)[1]
     for delim in (ANSWER_DELIM, IM_START):
         if delim in text:
             thinking, answer = text.rsplit(delim, 1)
             if delim == ANSWER_DELIM and answer.startswith("\n"): answer = answer[1:]
-            return SplitCompletion(thinking.strip("\n"), answer.split(IM_END)[0].strip(), True)
-    return SplitCompletion(text.split(IM_END)[0].strip("\n"), "", False)
+            return _SplitCompletion(thinking.strip("\n"), answer.split(IM_END)[0].strip(), True)
+    return _SplitCompletion(text.split(IM_END)[0].strip("\n"), "", False)
 
 # %% ../nbs/00_core.ipynb #8c2a1fc7
-def token_ids(tokenizer, text: str, prefix: str = "") -> list[int]:
+def token_ids(tokenizer,  # the tokenizer
+              text: str,  # the text to encode
+              prefix: str = "",  # text before it (ids depend on what precedes)
+             ) -> list[int]:
     "Ids that `text` contributes when it follows `prefix` (no special tokens added)."
     enc = lambda s: tokenizer(s, add_special_tokens=False)["input_ids"]
     if not prefix: return enc(text)
@@ -153,7 +165,7 @@ def token_ids(tokenizer, text: str, prefix: str = "") -> list[int]:
     return full[len(head):]
 
 @dataclass
-class S1Tokens:
+class _S1Tokens:
     "The token ids of the s1 format for one tokenizer."
     im_start: list[int]
     im_end: list[int]
@@ -174,12 +186,13 @@ class S1Tokens:
         return len(getattr(self, name)) == 1
 
 # %% ../nbs/00_core.ipynb #3037b5cb
-def s1_tokens(tokenizer) -> S1Tokens:
+def s1_tokens(tokenizer,  # the tokenizer that must express the delimiters
+             ) -> _S1Tokens:
     "Token ids of the s1 delimiters and stop tokens for `tokenizer`; raises if it cannot express them."
     if tokenizer.eos_token_id is None:
         raise ValueError("tokenizer has no eos token: s1 needs one to end the answer (set tokenizer.eos_token).")
     im_end = token_ids(tokenizer, IM_END)
-    ids = S1Tokens(
+    ids = _S1Tokens(
         im_start=token_ids(tokenizer, IM_START), im_end=im_end,
         think=token_ids(tokenizer, THINK_DELIM, prefix=f"{IM_START}assistant\n"),
         answer=token_ids(tokenizer, ANSWER_DELIM, prefix="so 3.\n"),
@@ -195,7 +208,9 @@ def s1_tokens(tokenizer) -> S1Tokens:
     return ids
 
 # %% ../nbs/00_core.ipynb #77e77d2e
-def find_shared(sub: str = "", start: Path | str | None = None) -> Path | None:
+def shared_folder(sub: str = "",  # path inside shared/
+                start: Path | str | None = None,  # folder to search up from (None: this package's)
+               ) -> Path | None:
     "The `shared/` folder beside this repository (or `$S1_SHARED`), joined with `sub`; None if absent."
     cands = [Path(os.environ["S1_SHARED"])] if os.environ.get("S1_SHARED") else []
     for base in [Path(start or Path.cwd()).resolve(), Path(__file__).resolve() if "__file__" in globals() else None]:
@@ -206,7 +221,7 @@ def find_shared(sub: str = "", start: Path | str | None = None) -> Path | None:
     return None
 
 # %% ../nbs/00_core.ipynb #e289d29e
-QWEN_SPECIAL_TOKENS = ["<|endoftext|>", IM_START, IM_END, S1_PAD_TOKEN]
+_QWEN_SPECIAL_TOKENS = ["<|endoftext|>", IM_START, IM_END, S1_PAD_TOKEN]
 
 TINY_CONFIGS = {  # name -> Qwen2Config fields
     "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2,
@@ -227,11 +242,13 @@ def tiny_corpus() -> list[str]:
     return lines * 4
 
 # %% ../nbs/00_core.ipynb #7a609ec1
-def tiny_tokenizer(vocab_size: int = 512, special_im_tokens: bool = True):
+def tiny_tokenizer(vocab_size: int = 512,  # BPE vocabulary size
+                   special_im_tokens: bool = True,  # <|im_start|>/<|im_end|> as single special tokens (Qwen's way)
+                  ):
     "Train a small byte-level BPE tokenizer with Qwen's special tokens and the s1 chat template."
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
-    specials = QWEN_SPECIAL_TOKENS if special_im_tokens else ["<|endoftext|>", S1_PAD_TOKEN]
+    specials = _QWEN_SPECIAL_TOKENS if special_im_tokens else ["<|endoftext|>", S1_PAD_TOKEN]
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
@@ -244,16 +261,16 @@ def tiny_tokenizer(vocab_size: int = 512, special_im_tokens: bool = True):
     return with_s1_chat_template(hf)
 
 # %% ../nbs/00_core.ipynb #f28a3540
-def cache_dir() -> Path:
+def _cache_folder() -> Path:
     "Where s1_nb caches built models: `$S1_NB_CACHE`, else `~/.cache/s1_nb`."
     return Path(os.environ.get("S1_NB_CACHE") or Path.home() / ".cache" / "s1_nb")
 
-def cached_folder(key: str | Path,  # a folder name under `cache_dir()`, or a full path
+def cached_folder(key: str | Path,  # a folder name under `_cache_folder()`, or a full path
                   build: Callable[[Path], Any],  # writes the folder's files into the empty folder it is given
                   *, needs: Sequence[str] = ("config.json",),  # the files that mean the folder is built
                  ) -> Path:
     "The cached folder `key`: built once by `build` in a temporary sibling, then renamed into place (safe in parallel)."
-    path = cache_dir() / key
+    path = _cache_folder() / key
     if all((path / f).exists() for f in needs): return path
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     tmp.mkdir(parents=True, exist_ok=True)
@@ -272,7 +289,7 @@ def cached_folder(key: str | Path,  # a folder name under `cache_dir()`, or a fu
 def tiny_model_folder(size: str = "tiny",  # a name in TINY_CONFIGS
                seed: int = 0,  # fixes the random weights
                *, special_im_tokens: bool = True,  # False: `<|im_start|>` is ordinary text (several tokens)
-               path: Path | str | None = None,  # where to build it; default: a folder under `cache_dir()`
+               path: Path | str | None = None,  # where to build it; default: a folder under `_cache_folder()`
               ) -> Path:
     "The folder of a randomly initialised tiny Qwen2 model and its tokenizer (built once, then reused)."
     if size not in TINY_CONFIGS: raise ValueError(f"unknown tiny size {size!r}; choose from {sorted(TINY_CONFIGS)}")
@@ -289,16 +306,18 @@ def tiny_model_folder(size: str = "tiny",  # a name in TINY_CONFIGS
     return cached_folder(Path(path) if path else f"{size}-qwen2-{key}", build, needs=("config.json", "tokenizer.json"))
 
 # %% ../nbs/00_core.ipynb #25476206
-def resolve_model(name_or_path: str | Path) -> str:
+def resolve_model(name_or_path: str | Path,  # a tiny size (tiny, small...), local folder or hub id
+                 ) -> str:
     "A loadable location for `name_or_path`: a tiny size is built, a folder is used, a hub id passes through."
     return str(tiny_model_folder(str(name_or_path))) if str(name_or_path) in TINY_CONFIGS else str(name_or_path)
 
-def load_tokenizer(name_or_path: str | Path):
+def load_tokenizer(name_or_path: str | Path,  # a tiny size, local folder or hub id
+                  ):
     "Load the tokenizer of a model (tiny size, folder or hub id), with a clear error offline."
     from transformers import AutoTokenizer
     src = resolve_model(name_or_path)
     try: return AutoTokenizer.from_pretrained(src)
-    except OSError as e: raise model_load_error(name_or_path) from e
+    except OSError as e: raise _model_load_error(name_or_path) from e
 
 def load_model(name_or_path: str | Path,  # a tiny size, a local folder or a hub id
                dtype="auto",  # torch dtype or its name; "auto" keeps the checkpoint's
@@ -310,11 +329,11 @@ def load_model(name_or_path: str | Path,  # a tiny size, a local folder or a hub
     tok = load_tokenizer(name_or_path)
     kw = dict(attn_implementation=attn_implementation) if attn_implementation else {}
     try: m = AutoModelForCausalLM.from_pretrained(resolve_model(name_or_path), dtype=dtype, **kw)
-    except OSError as e: raise model_load_error(name_or_path) from e
+    except OSError as e: raise _model_load_error(name_or_path) from e
     if device: m = m.to(device)
     return m.eval(), tok
 
-def model_load_error(name) -> OSError:
+def _model_load_error(name) -> OSError:
     "The error for a model that neither exists locally nor loads from the hub (says so when offline)."
     offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false")
     hint = (" HF_HUB_OFFLINE is set, so only models already in the local cache load; use a local folder, "
@@ -322,28 +341,33 @@ def model_load_error(name) -> OSError:
     return OSError(f"model {str(name)!r} is neither a local folder nor a loadable hub model.{hint}")
 
 # %% ../nbs/00_core.ipynb #2e9eb0ec
-def laptop_assets() -> Path:
+def laptop_assets_folder() -> Path:
     "The package's folder of shipped laptop-model files (checkpoints, results)."
     import s1_nb
     return Path(s1_nb.__file__).resolve().parent / "assets" / "laptop-s1"
 
-def laptop_folder(stage: str = "base") -> Path:
+def laptop_folder(stage: str = "base",  # "base" (the demo model) or "s1" (after SFT)
+                 ) -> Path:
     "The folder of the laptop model shipped with the package (chapter 06 trains it): the `base` or `s1` stage of seed 0."
     if stage not in ("base", "s1"): raise ValueError(f"stage must be 'base' or 's1', not {stage!r}")
-    path = laptop_assets() / stage
+    path = laptop_assets_folder() / stage
     if not (path / "config.json").exists():
         raise FileNotFoundError(f"no shipped laptop checkpoint at {path}: reinstall the package, or train one with "
                                 "`s1 demo --train`")
     return path
 
-def load_laptop(stage: str = "base"):
+def load_laptop(stage: str = "base",  # "base" (the demo model) or "s1" (after SFT)
+               ):
     "`(model, tokenizer)` of the shipped laptop model: the model every chapter from budget forcing on thinks with."
     return load_model(laptop_folder(stage))
 
 
+# %% ../nbs/00_core.ipynb #cf97c8b9
+find_shared, laptop_assets = shared_folder, laptop_assets_folder  # former names, still read by the laptop and vLLM chapters
+
 # %% ../nbs/00_core.ipynb #298e34b4
 @dataclass(frozen=True)
-class BenchmarkSpec:
+class _BenchmarkSpec:
     "Where a benchmark lives and how its fields map onto (id, problem, answer, kind)."
     name: str
     kind: str  # the grader: "aime", "math", "gpqa" ("code": not graded here)
@@ -361,35 +385,37 @@ class BenchmarkSpec:
 
 _LCB_FILES = ("test.jsonl", "test2.jsonl", "test3.jsonl", "test4.jsonl")  # release_v4 = the first four (713 problems)
 BENCHMARK_SPECS = {s.name: s for s in [
-    BenchmarkSpec("aime24", "aime", "simplescaling/aime24_nofigures", local_file="aime24_nofigures.jsonl"),
-    BenchmarkSpec("aime25", "aime", "TIGER-Lab/AIME25", local_file="aime25_nofigures.jsonl"),  # s1's aime25 task
-    BenchmarkSpec("math500", "math", "simplescaling/openaimath", split="test", local_file="math500.jsonl",
+    _BenchmarkSpec("aime24", "aime", "simplescaling/aime24_nofigures", local_file="aime24_nofigures.jsonl"),
+    _BenchmarkSpec("aime25", "aime", "TIGER-Lab/AIME25", local_file="aime25_nofigures.jsonl"),  # s1's aime25 task
+    _BenchmarkSpec("math500", "math", "simplescaling/openaimath", split="test", local_file="math500.jsonl",
                   id_field="unique_id"),
-    BenchmarkSpec("gpqa_diamond", "gpqa", "Idavidrein/gpqa", local_file="gpqa_diamond.jsonl", config="gpqa_diamond",
+    _BenchmarkSpec("gpqa_diamond", "gpqa", "Idavidrein/gpqa", local_file="gpqa_diamond.jsonl", config="gpqa_diamond",
                   id_field="Record ID", problem_field="Question", answer_field="Correct Answer", gated=True),
-    BenchmarkSpec("aime22_24", "aime", "AI-MO/aimo-validation-aime", evaluated=False),  # AIME 2022-2024, 90 problems
-    BenchmarkSpec("livecodebench_v4", "code", "livecodebench/code_generation_lite", hub_files=_LCB_FILES,
+    _BenchmarkSpec("aime22_24", "aime", "AI-MO/aimo-validation-aime", evaluated=False),  # AIME 2022-2024, 90 problems
+    _BenchmarkSpec("livecodebench_v4", "code", "livecodebench/code_generation_lite", hub_files=_LCB_FILES,
                   problem_field="question_content", evaluated=False),
 ]}
 
 # %% ../nbs/00_core.ipynb #788b4bf5
-def benchmark_spec(name: str, specs: dict | None = None) -> BenchmarkSpec:
+def benchmark_spec(name: str,  # benchmark name (aime24, aime25, math500, gpqa_diamond...)
+                   specs: dict | None = None,  # name -> spec (None: BENCHMARK_SPECS)
+                  ) -> _BenchmarkSpec:
     "The spec of benchmark `name` in `specs` (default: all of BENCHMARK_SPECS); a clear error for an unknown name."
     specs = BENCHMARK_SPECS if specs is None else specs
     if name not in specs: raise ValueError(f"unknown benchmark {name!r}; choose from {sorted(specs)}")
     return specs[name]
 
-def local_benchmark_file(name: str, data: Path | str | None = None) -> Path | None:
+def _local_benchmark_file(name: str, data: Path | str | None = None) -> Path | None:
     "The local jsonl of benchmark `name`: `data` (a file or a folder), else ../shared/data/benchmarks; None if absent."
     spec = benchmark_spec(name)
-    if data is None: return find_shared(f"data/benchmarks/{spec.local_file}") if spec.local_file else None
+    if data is None: return shared_folder(f"data/benchmarks/{spec.local_file}") if spec.local_file else None
     path = Path(data)
     path = path / (spec.local_file or f"{name}.jsonl") if path.is_dir() else path
     if not path.exists(): raise FileNotFoundError(f"no local file for benchmark {name!r} at {path}")
     return path
 
 # %% ../nbs/00_core.ipynb #95422e32
-def strip_latex(s: str) -> str:
+def _strip_latex(s: str) -> str:
     "Remove the wrapping a model puts around a short answer: $...$, \\text{}, \\$, \\!, thin spaces, end punctuation."
     s = str(s).strip()
     s = re.sub(r"\\(?:text|textbf|mathrm|mbox)\{([^{}]*)\}", r"\1", s)
@@ -398,49 +424,56 @@ def strip_latex(s: str) -> str:
     s = re.sub(r"^\*+|\*+$", "", s.strip())
     return s.strip().rstrip(".").strip()
 
-def normalize_math_text(s: str) -> str:
+def _normalize_math_text(s: str) -> str:
     "A plain string form of a LaTeX answer for the fallback comparison: no spaces, \\left/\\right, $, dfrac."
-    t = strip_latex(s)
+    t = _strip_latex(s)
     for a, b in (("\\left", ""), ("\\right", ""), ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"), ("^\\circ", ""),
                  ("^{\\circ}", ""), ("\\%", ""), ("%", "")):
         t = t.replace(a, b)
     return re.sub(r"\s+", "", t).lower()
 
 @functools.lru_cache(maxsize=4096)
-def math_parse(text: str) -> tuple:
+def _math_parse(text: str) -> tuple:
     "math-verify's parse of `text`: the answers it finds (sympy, then their strings); empty when none (cached)."
     from math_verify import parse
     return tuple(parse(text))
 
 # %% ../nbs/00_core.ipynb #7ed52951
-def is_correct(attempt: str | None, solution: str | None) -> bool:
+def is_correct(attempt: str | None,  # the answer text to judge
+               solution: str | None,  # the reference solution text
+              ) -> bool:
     "Does `attempt`'s final answer equal `solution`'s? (math-verify: parse both texts, compare symbolically)."
     from math_verify import verify
     if not attempt or not solution: return False
-    gold, pred = math_parse(solution), math_parse(attempt)
+    gold, pred = _math_parse(solution), _math_parse(attempt)
     return bool(gold and pred and verify(list(gold), list(pred)))
 
 @dataclass
-class MathAnswer:
+class _MathAnswer:
     "A MATH answer: math-verify's parse (empty when it failed) and a normalized string for the fallback."
     parsed: list
     text: str
 
-def math_answer(s) -> MathAnswer | None:
+def math_answer(s,  # an answer string (the content of a \boxed{})
+               ) -> _MathAnswer | None:
     "`s` parsed with math-verify (as the content of a \\boxed{}), with its normalized text; None if empty."
-    text = normalize_math_text(str(s))
+    text = _normalize_math_text(str(s))
     if not text: return None
-    parsed = math_parse("\\boxed{" + strip_latex(str(s)) + "}")
-    return MathAnswer([p for p in parsed if not isinstance(p, str)], text)
+    parsed = _math_parse("\\boxed{" + _strip_latex(str(s)) + "}")
+    return _MathAnswer([p for p in parsed if not isinstance(p, str)], text)
 
-def math_equal(gold: MathAnswer, pred: MathAnswer) -> bool:
+def math_equal(gold: _MathAnswer,  # the reference, parsed (`math_answer`)
+               pred: _MathAnswer,  # the prediction, parsed (`math_answer`)
+              ) -> bool:
     "Equal by math-verify when both parsed, else by normalized string."
     from math_verify import verify
     if gold.parsed and pred.parsed: return verify(gold.parsed, pred.parsed) or gold.text == pred.text
     return gold.text == pred.text
 
 # %% ../nbs/00_core.ipynb #725d31a3
-def save_figure(fig, out: Path | str | None = None):
+def save_figure(fig,  # a matplotlib figure
+                out: Path | str | None = None,  # file to write (None: not saved)
+               ):
     "Lay `fig` out and, if `out` is given, write it there (creating the folder); return `fig`."
     fig.tight_layout()
     if out:

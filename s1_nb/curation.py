@@ -18,42 +18,34 @@ import numpy as np
 import pandas as pd
 from fastcore.script import call_parse
 
-from .core import BENCHMARK_SPECS, benchmark_spec, find_shared, is_correct, save_figure
+from .core import BENCHMARK_SPECS, benchmark_spec, shared_folder, is_correct, save_figure
 
 # %% auto #0
-__all__ = ['POOL_HUB_ID', 'S1K_HUB_ID', 'S1K_11_HUB_ID', 'S1K_COLUMNS', 'GRADE_COLUMNS', 'POOL_COLUMNS', 'FEATURE_COLUMNS',
-           'COLUMN_ALIASES', 'S1K_11_TRACES', 'AIME_SOURCE', 'GPQA_SOURCE', 'MATH_SOURCE', 'COLUMN_TYPES',
-           'FEATURIZED_HUB_ID', 'POOL_SOURCES', 'FAMILY', 'TOPICS', 'SCIENCE_TOPICS', 'FILLER', 'FALLBACK_BENCHMARKS',
-           'S1_BENCHMARKS', 'PARTIAL_FILES', 'FORMAT_RULES', 'WHOLE_QUESTION', 'S1_FUNNEL', 'MSC_FALLBACK',
-           'MSC_EXTRA_WORDS', 'STOPWORDS', 'to_pool_schema', 'read_json_rows', 'load_pool', 'check_schema',
-           'validation_drops', 'attach_features', 'synthetic_pool', 'load_benchmarks', 'quality_missing',
-           'quality_format', 'difficulty', 'words', 'ngrams', 'BenchmarkIndex', 'benchmark_index',
-           'contamination_matches', 'copy_score', 'decontaminate', 'duplicate_drops', 'preselection',
-           'diversity_sample', 'selection_hash', 'Funnel', 'CurationError', 'curate', 's1k_features', 'to_s1k',
-           'save_s1k', 'plot_funnel', 'plot_domains', 'plot_lengths', 'thinking_lengths', 'grade_correctness',
-           'load_grading_prompt', 'grading_prompt', 'parse_verdict', 'Verdict', 'llm_judge', 'load_msc',
-           'DomainClassifier', 'domain_classifier', 'classify_domains', 'featurize_pool', 'plot_benchmark',
-           'curate_cli']
+__all__ = ['S1K_COLUMNS', 'GRADE_COLUMNS', 'read_json_rows', 'load_pool', 'check_schema', 'attach_features', 'synthetic_pool',
+           'load_benchmarks', 'quality_missing', 'quality_format', 'difficulty', 'words', 'benchmark_index',
+           'decontaminate', 'diversity_sample', 'selection_hash', 'Funnel', 'CurationError', 'curate', 'save_s1k',
+           'plot_funnel', 'plot_domains', 'plot_lengths', 'thinking_lengths', 'grade_correctness', 'grading_prompt',
+           'parse_verdict', 'llm_judge', 'domain_classifier', 'classify_domains', 'featurize_pool', 'curate_cli']
 
 # %% ../nbs/01_curation.ipynb #9892d03a
-POOL_HUB_ID = "simplescaling/data_ablation_full59K"
-S1K_HUB_ID, S1K_11_HUB_ID = "simplescaling/s1K", "simplescaling/s1K-1.1"
+_POOL_HUB_ID = "simplescaling/data_ablation_full59K"
+_S1K_HUB_ID, _S1K_11_HUB_ID = "simplescaling/s1K", "simplescaling/s1K-1.1"
 S1K_COLUMNS = ["solution", "question", "cot_type", "source_type", "metadata", "cot", "thinking_trajectories",
                "attempt"]  # the columns of simplescaling/s1K, in its order
 GRADE_COLUMNS = ["isqwen7bcorrect", "isqwen32bcorrect", "isgeminicorrect", "domain", "gemini_length"]
-POOL_COLUMNS = S1K_COLUMNS + ["text"] + GRADE_COLUMNS
-FEATURE_COLUMNS = ["solution", "thinking_trajectories", "attempt", *GRADE_COLUMNS]  # a None here = missing feature
-COLUMN_ALIASES = {"isgenminicorrect": "isgeminicorrect", "genmini_length": "gemini_length"}  # s1's own spelling
-S1K_11_TRACES = {"gemini": ("gemini_thinking_trajectory", "gemini_attempt", "gemini_grade"),
+_POOL_COLUMNS = S1K_COLUMNS + ["text"] + GRADE_COLUMNS
+_FEATURE_COLUMNS = ["solution", "thinking_trajectories", "attempt", *GRADE_COLUMNS]  # a None here = missing feature
+_COLUMN_ALIASES = {"isgenminicorrect": "isgeminicorrect", "genmini_length": "gemini_length"}  # s1's own spelling
+_S1K_11_TRACES = {"gemini": ("gemini_thinking_trajectory", "gemini_attempt", "gemini_grade"),
                  "deepseek": ("deepseek_thinking_trajectory", "deepseek_attempt", "deepseek_grade")}
-AIME_SOURCE, GPQA_SOURCE, MATH_SOURCE = "qq8933/AIME_1983_2024", "Idavidrein/gpqa", "qfq/openaimath"
+_AIME_SOURCE, _GPQA_SOURCE, _MATH_SOURCE = "qq8933/AIME_1983_2024", "Idavidrein/gpqa", "qfq/openaimath"
 
 # %% ../nbs/01_curation.ipynb #6dc0bdaa
-def to_pool_schema(df: pd.DataFrame, traces: str = "gemini") -> pd.DataFrame:
+def _to_pool_schema(df: pd.DataFrame, traces: str = "gemini") -> pd.DataFrame:
     "Rename s1's spellings and map s1K-1.1's per-model trace columns (`traces`: gemini|deepseek) to the pool schema."
-    if traces not in S1K_11_TRACES: raise ValueError(f"traces={traces!r}: choose one of {list(S1K_11_TRACES)}")
-    df = df.rename(columns={k: v for k, v in COLUMN_ALIASES.items() if k in df.columns})
-    trace_col, attempt_col, grade_col = S1K_11_TRACES[traces]
+    if traces not in _S1K_11_TRACES: raise ValueError(f"traces={traces!r}: choose one of {list(_S1K_11_TRACES)}")
+    df = df.rename(columns={k: v for k, v in _COLUMN_ALIASES.items() if k in df.columns})
+    trace_col, attempt_col, grade_col = _S1K_11_TRACES[traces]
     if "thinking_trajectories" not in df.columns and trace_col in df.columns:
         df = df.copy()
         df["thinking_trajectories"] = [None if t is None else [t] for t in df[trace_col]]
@@ -70,7 +62,8 @@ def _is_column_table(d: dict) -> bool:
     cols = list(d.values())
     return bool(cols) and all(isinstance(c, (list, dict)) for c in cols) and len({len(c) for c in cols}) == 1
 
-def read_json_rows(path: Path | str) -> list[tuple[int, dict]]:
+def read_json_rows(path: Path | str,  # a .jsonl or .json file
+                  ) -> list[tuple[int, dict]]:
     """The rows of a JSON-lines file (one object a line) or a .json file (a list of objects, one object, or a table by
     columns) as (line or row number, dict); blank lines skipped; a bad line raises naming the file and the line."""
     path = Path(path)
@@ -101,7 +94,11 @@ def read_json_rows(path: Path | str) -> list[tuple[int, dict]]:
         if not isinstance(r, dict): raise ValueError(f"{path}, {where} {i}: expected a JSON object, got {type(r).__name__}")
     return rows
 
-def load_pool(source, split: str = "train", traces: str = "gemini", **load_kwargs) -> pd.DataFrame:
+def load_pool(source,  # hub id, .parquet/.jsonl/.json file, Dataset or DataFrame
+              split: str = "train",  # split of a hub dataset
+              traces: str = "gemini",  # s1K-1.1's traces to use: gemini or deepseek
+              **load_kwargs,  # passed to `datasets.load_dataset`
+             ) -> pd.DataFrame:
     "A pool as a DataFrame from a hub id, a .parquet/.jsonl/.json file, a `datasets.Dataset` or a DataFrame."
     from datasets import Dataset
     if isinstance(source, pd.DataFrame): df = source
@@ -115,7 +112,7 @@ def load_pool(source, split: str = "train", traces: str = "gemini", **load_kwarg
         else:
             from datasets import load_dataset
             df = load_dataset(str(source), split=split, **load_kwargs).to_pandas()
-    return to_pool_schema(df.reset_index(drop=True), traces)
+    return _to_pool_schema(df.reset_index(drop=True), traces)
 
 # %% ../nbs/01_curation.ipynb #226f5fca
 def _is_str(x) -> bool: return isinstance(x, str)
@@ -123,9 +120,9 @@ def _is_bool(x) -> bool: return isinstance(x, (bool, np.bool_))
 def _is_len(x) -> bool: return isinstance(x, (int, float, np.integer, np.floating)) and not _is_bool(x) and x >= 0
 def _is_traces(x) -> bool: return isinstance(x, (list, tuple, np.ndarray)) and all(isinstance(t, str) for t in x)
 
-COLUMN_TYPES = {c: (_is_str, "str") for c in ["question", "solution", "cot_type", "source_type", "metadata",
+_COLUMN_TYPES = {c: (_is_str, "str") for c in ["question", "solution", "cot_type", "source_type", "metadata",
                                               "attempt", "domain"]}
-COLUMN_TYPES.update({c: (_is_bool, "bool") for c in ["isqwen7bcorrect", "isqwen32bcorrect", "isgeminicorrect"]},
+_COLUMN_TYPES.update({c: (_is_bool, "bool") for c in ["isqwen7bcorrect", "isqwen32bcorrect", "isgeminicorrect"]},
                     thinking_trajectories=(_is_traces, "list[str]"), gemini_length=(_is_len, "number >= 0"))
 
 def _bad_rows(col: pd.Series, check: Callable) -> list:
@@ -135,7 +132,9 @@ def _bad_rows(col: pd.Series, check: Callable) -> list:
         return col.index[col < 0].tolist()
     return [i for i, x in col.items() if x is not None and not (isinstance(x, float) and np.isnan(x)) and not check(x)]
 
-def check_schema(df: pd.DataFrame, columns: Sequence[str] = tuple(COLUMN_TYPES)) -> None:
+def check_schema(df: pd.DataFrame,  # the table to check
+                 columns: Sequence[str] = tuple(_COLUMN_TYPES),  # columns that must be there, with their types
+                ) -> None:
     "Raise if `df` lacks one of `columns` or holds a wrong type in one (None is allowed: s1 drops it later)."
     missing = [c for c in columns if c not in df.columns]
     if missing:
@@ -143,13 +142,13 @@ def check_schema(df: pd.DataFrame, columns: Sequence[str] = tuple(COLUMN_TYPES))
                          "columns must be featurized first (section 9: featurize_pool).")
     errors = []
     for c in columns:
-        check, want = COLUMN_TYPES[c]
+        check, want = _COLUMN_TYPES[c]
         bad = _bad_rows(df[c], check)
         if bad: errors.append(f"column {c!r} must hold {want}: rows {bad[:5]}{' ...' if len(bad) > 5 else ''} "
                               f"({len(bad)} rows) hold {type(df[c][bad[0]]).__name__} e.g. {str(df[c][bad[0]])[:40]!r}")
     if errors: raise TypeError("pool has wrong types:\n  " + "\n  ".join(errors))
 
-def validation_drops(df: pd.DataFrame) -> pd.Series:
+def _validation_drops(df: pd.DataFrame) -> pd.Series:
     "Reasons (indexed by row) to drop rows with a None/empty question or an empty thinking trace."
     q = df["question"]
     no_q = q.isna()
@@ -163,9 +162,11 @@ def validation_drops(df: pd.DataFrame) -> pd.Series:
     return reasons.dropna()
 
 # %% ../nbs/01_curation.ipynb #29f85c96
-FEATURIZED_HUB_ID = "qfq/train_featurized"  # the featurized table s1's filter.py reads (availability not verified)
+_FEATURIZED_HUB_ID = "qfq/train_featurized"  # the featurized table s1's filter.py reads (availability not verified)
 
-def attach_features(pool, features) -> pd.DataFrame:
+def attach_features(pool,  # the pool (DataFrame)
+                    features,  # a source with the grade columns (as `load_pool` reads)
+                   ) -> pd.DataFrame:
     "Join the grade columns of `features` (any source `load_pool` reads) onto `pool` by question text."
     pool, feats = load_pool(pool), load_pool(features)
     missing = [c for c in GRADE_COLUMNS + ["question"] if c not in feats.columns]
@@ -183,22 +184,22 @@ def attach_features(pool, features) -> pd.DataFrame:
     return out
 
 # %% ../nbs/01_curation.ipynb #38b093ca
-POOL_SOURCES = [  # (source_type, cot_type, rows in s1's 59K pool, family); modelled on the real pool's sources
+_POOL_SOURCES = [  # (source_type, cot_type, rows in s1's 59K pool, family); modelled on the real pool's sources
     ("AI-MO/NuminaMath-CoT/aops_forum", "math", 30660, "numina"), ("qfq/openaimath/Algebra", "math", 11999, "math"),
     ("GAIR/OlympicArena/Math", "math", 4250, "olympiad"), ("KbsdJames/Omni-MATH", "math", 4238, "olympiad"),
     ("baber/agieval/aqua_rat", "math", 2385, "numina"), ("0xharib/xword1", "crossword", 999, "xword"),
-    ("Hothan/OlympiadBench/Open-ended/Math", "math", 896, "olympiad"), (AIME_SOURCE, "math", 890, "aime"),
+    ("Hothan/OlympiadBench/Open-ended/Math", "math", 896, "olympiad"), (_AIME_SOURCE, "math", 890, "aime"),
     ("TIGER-Lab/TheoremQA/integer", "math", 747, "numina"), ("codegenning/usacobench_formatted", "coding", 519, "code"),
-    ("daman1209arora/jeebench/phy", "science", 515, "science"), (GPQA_SOURCE, "science", 348, "gpqa"),
+    ("daman1209arora/jeebench/phy", "science", 515, "science"), (_GPQA_SOURCE, "science", 348, "gpqa"),
     ("OpenDFM/SciEval/physics/multiple-choice", "science", 227, "science"), ("simplescaling/s1-prob", "math", 182, "numina"),
     ("LiveCodeBench/livecodebench", "coding", 151, "code"), ("simplescaling/s1-teasers", "math", 23, "numina"),
 ]
-FAMILY = dict(  # family -> (median gemini_length, p(Qwen-7B correct), p(Qwen-32B correct), p(Gemini correct))
+_FAMILY = dict(  # family -> (median gemini_length, p(Qwen-7B correct), p(Qwen-32B correct), p(Gemini correct))
     numina=(2500, .45, .55, .75), math=(2000, .60, .70, .85), olympiad=(4000, .30, .40, .65), aime=(5500, .12, .20, .60),
     gpqa=(4500, .35, .45, .60), science=(2500, .40, .50, .70), xword=(1500, .05, .08, .40), code=(4000, .20, .30, .50))
 
 # (MSC code, template, answer) -- the topic words make the domain recoverable from the question
-TOPICS = [
+_TOPICS = [
     ("05", "How many ways can {a} distinct people be arranged in a row so that {b} chosen people sit together? "
            "Count the arrangements (permutations).", lambda a, b, c: __import__("math").factorial(a - b + 1) % 1000),
     ("05", "A graph has {a} vertices and every pair of vertices is joined by an edge. How many "
@@ -219,7 +220,7 @@ TOPICS = [
     ("40", "Compute the sum of the series $\\sum_{{k=1}}^{{{a}}} k$ of the sequence of integers.",
      lambda a, b, c: a * (a + 1) // 2),
 ]
-SCIENCE_TOPICS = [
+_SCIENCE_TOPICS = [
     ("81", "A quantum particle in a box of width {a} nm is in state n={b}. Which energy level lies {c} levels higher?",
      lambda a, b, c: b + c),
     ("80", "An ideal gas at {a} K is heated by {b} K at constant volume. Find the final temperature in kelvin "
@@ -229,11 +230,11 @@ SCIENCE_TOPICS = [
     ("70", "A mass of {a} kg moves at {b} m/s. Find its momentum in kg m/s (mechanics of particles).",
      lambda a, b, c: a * b),
 ]
-FILLER = ("Let me think about this step by step. First I restate the problem. So we need to compute the value. "
+_FILLER = ("Let me think about this step by step. First I restate the problem. So we need to compute the value. "
           "Wait, let me check that again. Hmm, maybe there is a cleaner way. Alternatively we could try small cases. "
           "If we substitute the numbers we get a simpler expression. That seems right, but let me verify it. "
           "Therefore the intermediate result follows. Now consider the remaining case carefully.").split()
-FALLBACK_BENCHMARKS = {  # stand-ins used only when ../shared/data/benchmarks is absent (not real benchmark items)
+_FALLBACK_BENCHMARKS = {  # stand-ins used only when ../shared/data/benchmarks is absent (not real benchmark items)
     "builtin": ["Find the number of ordered pairs of positive integers $(a,b)$ such that $a+b=1000$ and neither $a$ "
                 "nor $b$ has a zero digit.",
                 "A standard six-sided fair die is rolled four times. The probability that the product of all four "
@@ -258,15 +259,16 @@ def _question(rng: np.random.Generator, family: str) -> tuple[str, str, str]:
     if family == "code":
         a = int(rng.integers(2, 10**6))
         return f"Write a program that reads N = {a} and prints the number of set bits of N.", str(bin(a).count("1")), "68"
-    topics = SCIENCE_TOPICS if family in ("gpqa", "science") else TOPICS
+    topics = _SCIENCE_TOPICS if family in ("gpqa", "science") else _TOPICS
     code, template, answer = topics[rng.integers(len(topics))]
     a, b, c = (int(x) for x in rng.integers([6, 2, 7], [14, 6, 97]))
     tag = f" (case {rng.integers(1, 10**7)})"  # keeps generated questions distinct
     return template.format(a=a, b=b, c=c) + tag, str(answer(a, b, c)), code
 
 # %% ../nbs/01_curation.ipynb #0661a66d
-def synthetic_pool(n: int = 2000, seed: int = 0, *,
-                   trace_scale: float = 0.1,  # trace lengths relative to the real pool's
+def synthetic_pool(n: int = 2000,  # rows
+                   seed: int = 0,  # random seed
+                   *, trace_scale: float = 0.1,  # trace lengths relative to the real pool's
                    benchmarks: dict | None = None,  # name -> questions to plant copies of
                    p_missing: float = 0.08,  # share of rows with a missing feature
                    p_format: float = 0.05,  # share of rows with a formatting defect
@@ -275,13 +277,13 @@ def synthetic_pool(n: int = 2000, seed: int = 0, *,
     "A deterministic pool of `n` rows in the 59K schema, with planted missing features, formatting defects and copies."
     if n < 1: raise ValueError(f"n={n}: a pool needs at least one row")
     rng = np.random.default_rng(seed)
-    counts = _allocate(n, [s[2] for s in POOL_SOURCES])
-    src = [s for s, k in zip(POOL_SOURCES, counts) for _ in range(k)]
-    rows, big = [], " ".join(FILLER * 40)
+    counts = _allocate(n, [s[2] for s in _POOL_SOURCES])
+    src = [s for s, k in zip(_POOL_SOURCES, counts) for _ in range(k)]
+    rows, big = [], " ".join(_FILLER * 40)
     offsets = [0] + [m.end() + 1 for m in re.finditer(r" ", big)]
     for i in rng.permutation(n):
         source, cot_type, _, family = src[i]
-        median, p7, p32, pg = FAMILY[family]
+        median, p7, p32, pg = _FAMILY[family]
         q, ans, code = _question(rng, family)
         length = int(np.clip(rng.lognormal(np.log(median), 0.8), 150, 32000))
         words = max(8, int(length * trace_scale * 0.75))
@@ -297,13 +299,13 @@ def synthetic_pool(n: int = 2000, seed: int = 0, *,
     _plant_defects(rows, rng, p_missing, p_format)
     _plant_copies(rows, rng, benchmarks, n_contaminated)
     for j, r in enumerate(rows): r["metadata"] = str(dict(source=r["source_type"], row=j, planted=r.pop("_planted")))
-    return pd.DataFrame(rows, columns=POOL_COLUMNS)
+    return pd.DataFrame(rows, columns=_POOL_COLUMNS)
 
 def _plant_defects(rows: list[dict], rng: np.random.Generator, p_missing: float, p_format: float) -> None:
     "Blank one feature of some rows (API errors) and spoil the question format of others."
     for r in rows:
         if rng.random() < p_missing:
-            col = FEATURE_COLUMNS[rng.integers(len(FEATURE_COLUMNS))]
+            col = _FEATURE_COLUMNS[rng.integers(len(_FEATURE_COLUMNS))]
             r[col] = None; r["_planted"].append(f"missing:{col}")
         elif rng.random() < p_format:
             kind = ["asy", "image", "pnum", "bold"][rng.integers(4)]
@@ -316,7 +318,7 @@ def _plant_defects(rows: list[dict], rng: np.random.Generator, p_missing: float,
 
 def _plant_copies(rows: list[dict], rng: np.random.Generator, benchmarks: dict | None, n_contaminated: int | None):
     "Replace some questions by benchmark questions (verbatim, or with changed case/spacing)."
-    benchmarks = benchmarks or load_benchmarks(verbose=False, hub=False) or FALLBACK_BENCHMARKS
+    benchmarks = benchmarks or load_benchmarks(verbose=False, hub=False) or _FALLBACK_BENCHMARKS
     items = [(b, i, q) for b, qs in benchmarks.items() for i, q in enumerate(qs) if len(q.split()) >= 12]
     k = min(len(items), max(3, len(rows) // 200) if n_contaminated is None else n_contaminated)
     clean = [j for j, r in enumerate(rows) if not r["_planted"]]
@@ -327,8 +329,8 @@ def _plant_copies(rows: list[dict], rng: np.random.Generator, benchmarks: dict |
         rows[j]["_planted"].append(f"copy:{b}:{i}")
 
 # %% ../nbs/01_curation.ipynb #876a9440
-S1_BENCHMARKS = ("aime22_24", "math500", "gpqa_diamond", "livecodebench_v4")  # s1's collect_data.py test sets
-PARTIAL_FILES = {"aime22_24": "aime24"}  # offline, only this part of a set is in ../shared
+_S1_BENCHMARKS = ("aime22_24", "math500", "gpqa_diamond", "livecodebench_v4")  # s1's collect_data.py test sets
+_PARTIAL_FILES = {"aime22_24": "aime24"}  # offline, only this part of a set is in ../shared
 
 def _file_questions(f: Path) -> list[str]:
     rows = [r for _, r in read_json_rows(f)]
@@ -343,20 +345,21 @@ def _hub_questions(name: str) -> list[str]:
           if s.hub_files else load_dataset(s.hub_id, s.config, split=s.split))
     return list(ds[next(c for c in (s.problem_field, "problem", "question", "Problem") if c in ds.column_names)])
 
-def load_benchmarks(names: Sequence[str] = S1_BENCHMARKS, shared_dir: Path | str | None = None, *,
-                    verbose: bool = True,  # print which sets were skipped or are partial
+def load_benchmarks(names: Sequence[str] = _S1_BENCHMARKS,  # benchmark names (s1's test sets)
+                    shared_dir: Path | str | None = None,  # benchmarks folder (None: ../shared/data/benchmarks)
+                    *, verbose: bool = True,  # print which sets were skipped or are partial
                     hub: bool = True,  # load from the hub what is not local (when online)
                    ) -> dict[str, list[str]]:
     "Benchmark questions by name: from ../shared/data/benchmarks when there, else from the hub when online and `hub`."
     import os
-    bench_dir = Path(shared_dir) / "data/benchmarks" if shared_dir else find_shared("data/benchmarks")
+    bench_dir = Path(shared_dir) / "data/benchmarks" if shared_dir else shared_folder("data/benchmarks")
     online = hub and os.environ.get("HF_HUB_OFFLINE", "0") in ("0", "", "false")
     local = lambda k: bench_dir / BENCHMARK_SPECS[k].local_file if bench_dir and k in BENCHMARK_SPECS and \
         BENCHMARK_SPECS[k].local_file else None
     out, notes = {}, []
     for name in names:
         benchmark_spec(name)  # a clear error for an unknown name
-        f, part = local(name), local(PARTIAL_FILES.get(name, ""))
+        f, part = local(name), local(_PARTIAL_FILES.get(name, ""))
         if f is not None and f.exists(): out[name] = _file_questions(f)
         elif online:
             try: out[name] = _hub_questions(name)
@@ -369,7 +372,9 @@ def load_benchmarks(names: Sequence[str] = S1_BENCHMARKS, shared_dir: Path | str
     return out
 
 # %% ../nbs/01_curation.ipynb #b753b7f2
-def quality_missing(df: pd.DataFrame, columns: Sequence[str] = FEATURE_COLUMNS) -> pd.Series:
+def quality_missing(df: pd.DataFrame,  # the pool
+                    columns: Sequence[str] = _FEATURE_COLUMNS,  # columns that must hold a value
+                   ) -> pd.Series:
     "Reasons (indexed by row) to drop rows with a None/NaN in any of `columns` (s1's drop_na)."
     na = df[list(columns)].isna().to_numpy()
     bad = na.any(axis=1)
@@ -377,21 +382,23 @@ def quality_missing(df: pd.DataFrame, columns: Sequence[str] = FEATURE_COLUMNS) 
                      index=df.index[bad], dtype=object)
 
 # %% ../nbs/01_curation.ipynb #17d84b7f
-FORMAT_RULES = {  # reason -> regex on the question (s1's drop_weird_string_patterns)
+_FORMAT_RULES = {  # reason -> regex on the question (s1's drop_weird_string_patterns)
     "[asy] figure": re.escape("[asy]"), "![Image] link": re.escape("![Image]"),
     "p{i}. numbering": r"p[1-9]\d{0,2}\.", "bold number": r"\*\*(?=.*\d)[^\s\]]*\*\*"}
 
-def quality_format(df: pd.DataFrame) -> pd.Series:
+def quality_format(df: pd.DataFrame,  # the pool
+                  ) -> pd.Series:
     "Reasons (indexed by row) to drop questions with formatting problems; AIME keeps `[asy]` (s1's rule)."
     q = df["question"]
-    hits = pd.DataFrame({name: q.str.contains(rx, regex=True) for name, rx in FORMAT_RULES.items()})
+    hits = pd.DataFrame({name: q.str.contains(rx, regex=True) for name, rx in _FORMAT_RULES.items()})
     exempt = hits["[asy] figure"] & df["source_type"].str.contains("AIME", regex=False)
     bad = hits.any(axis=1) & ~exempt
-    names = np.array(list(FORMAT_RULES))
+    names = np.array(list(_FORMAT_RULES))
     return pd.Series(["format: " + ", ".join(names[row]) for row in hits[bad].to_numpy()], index=df.index[bad], dtype=object)
 
 # %% ../nbs/01_curation.ipynb #36da4f69
-def difficulty(df: pd.DataFrame) -> pd.Series:
+def difficulty(df: pd.DataFrame,  # the pool with isqwen7bcorrect/isqwen32bcorrect
+              ) -> pd.Series:
     "Reasons (indexed by row) to drop questions that Qwen2.5-7B or Qwen2.5-32B answered correctly."
     q7, q32 = df["isqwen7bcorrect"].astype(bool), df["isqwen32bcorrect"].astype(bool)
     bad = q7 | q32
@@ -399,16 +406,17 @@ def difficulty(df: pd.DataFrame) -> pd.Series:
     return pd.Series(["too easy: solved by " + w for w in who], index=df.index[bad], dtype=object)
 
 # %% ../nbs/01_curation.ipynb #8c792963
-def words(text: str) -> list[str]:
+def words(text: str,  # a question
+         ) -> list[str]:
     "s1's normalization for decontamination: lowercase, strip, split on whitespace."
     return text.lower().strip().split()
 
-def ngrams(ws: Sequence[str], n: int = 8) -> set[tuple[str, ...]]:
+def _ngrams(ws: Sequence[str], n: int = 8) -> set[tuple[str, ...]]:
     "The set of word n-grams of `ws`."
     return set(zip(*(ws[i:] for i in range(n))))
 
 @dataclass
-class BenchmarkIndex:
+class _BenchmarkIndex:
     "Word n-grams of benchmark questions, which questions hold each, and which are boilerplate."
     n: int
     sources: dict  # ngram -> list of (benchmark, item)
@@ -417,30 +425,33 @@ class BenchmarkIndex:
     questions: dict = field(default_factory=dict)  # (benchmark, item) -> normalized words
     short: dict = field(default_factory=dict)  # word 4-gram -> list of (benchmark, item), for short questions
 
-def benchmark_index(benchmarks: dict[str, Sequence[str]], n: int = 8, boilerplate_min: int = 2) -> BenchmarkIndex:
+def benchmark_index(benchmarks: dict[str, Sequence[str]],  # benchmark name -> questions
+                    n: int = 8,  # n-gram length in words (s1: 8)
+                    boilerplate_min: int = 2,  # questions an n-gram must appear in to be boilerplate
+                   ) -> _BenchmarkIndex:
     "Index the word n-grams of `benchmarks` (name -> questions); mark n-grams shared by many questions as boilerplate."
     sources, short, exact, qs_words = defaultdict(list), defaultdict(list), {}, {}
     for name, qs in benchmarks.items():
         for i, q in enumerate(qs):
             ws = qs_words[(name, i)] = words(q)
             exact[" ".join(ws)] = (name, i)
-            for g in ngrams(ws, n): sources[g].append((name, i))
-            for g in ngrams(ws, 4): short[g].append((name, i))
+            for g in _ngrams(ws, n): sources[g].append((name, i))
+            for g in _ngrams(ws, 4): short[g].append((name, i))
     boiler = frozenset(g for g, s in sources.items() if len(set(s)) >= boilerplate_min)
-    return BenchmarkIndex(n, dict(sources), exact, boiler, qs_words, dict(short))
+    return _BenchmarkIndex(n, dict(sources), exact, boiler, qs_words, dict(short))
 
-WHOLE_QUESTION = "<whole question>"
+_WHOLE_QUESTION = "<whole question>"
 
-def contamination_matches(questions: pd.Series, index: BenchmarkIndex) -> pd.DataFrame:
+def _contamination_matches(questions: pd.Series, index: _BenchmarkIndex) -> pd.DataFrame:
     "Every (row, benchmark, item, n-gram, boilerplate?) where a question shares an n-gram with a benchmark question."
     keys, out = index.sources.keys(), []
     for row, q in questions.items():
         ws = words(q)
         grams = zip(*(ws[i:] for i in range(index.n)))
         if keys.isdisjoint(grams) and " ".join(ws) not in index.exact: continue
-        for g in sorted(ngrams(ws, index.n) & keys):
+        for g in sorted(_ngrams(ws, index.n) & keys):
             for b, i in index.sources[g]: out.append((row, b, i, " ".join(g), g in index.boilerplate))
-        if " ".join(ws) in index.exact: out.append((row, *index.exact[" ".join(ws)], WHOLE_QUESTION, False))
+        if " ".join(ws) in index.exact: out.append((row, *index.exact[" ".join(ws)], _WHOLE_QUESTION, False))
     return pd.DataFrame(out, columns=["row", "benchmark", "item", "ngram", "boilerplate"])
 
 # %% ../nbs/01_curation.ipynb #a1c0ffee
@@ -451,34 +462,38 @@ def _masked(ws: list, boiler, n: int, tag: str) -> list:
         if g in boiler: hit[i:i + n] = True
     return [(tag, i) if h else w for i, (w, h) in enumerate(zip(ws, hit))]
 
-def copy_score(q: list, b: list, min_block: int = 3) -> tuple[int, float]:
+def _copy_score(q: list, b: list, min_block: int = 3) -> tuple[int, float]:
     "(words, coverage): words of `q` in runs of >= `min_block` words that `b` has in the same order, and their share of the shorter."
     from difflib import SequenceMatcher
     m = sum(k for _, _, k in SequenceMatcher(None, q, b, autojunk=False).get_matching_blocks() if k >= min_block)
     live = lambda ws: sum(not isinstance(w, tuple) for w in ws)
     return m, m / max(1, min(live(q), live(b)))
 
-def _candidates(ws: list, index: BenchmarkIndex, skip) -> set:
+def _candidates(ws: list, index: _BenchmarkIndex, skip) -> set:
     "Benchmark items that share a non-skipped n-gram with `ws`, or (short questions) half of its 4-grams."
-    out = {it for g in ngrams(ws, index.n) if g in index.sources and g not in skip for it in index.sources[g]}
+    out = {it for g in _ngrams(ws, index.n) if g in index.sources and g not in skip for it in index.sources[g]}
     if len(ws) < 3 * index.n:
-        g4 = ngrams(ws, 4)
+        g4 = _ngrams(ws, 4)
         c = Counter(it for g in g4 if g in index.short for it in set(index.short[g]))
         out |= {it for it, k in c.items() if k >= max(2, len(g4) / 2)}
     return out
 
 # %% ../nbs/01_curation.ipynb #83ccf794
-def decontaminate(df: pd.DataFrame, index: BenchmarkIndex, mode: str = "s1", min_shared: int = 3, *,
+def decontaminate(df: pd.DataFrame,  # the pool
+                  index: _BenchmarkIndex,  # the benchmarks' n-grams (`benchmark_index`)
+                  mode: str = "s1",  # 's1' (any shared n-gram) or 'precise'
+                  *, min_shared: int = 3,  # precise mode: distinct shared n-grams needed
                   min_coverage: float = 0.6,  # precise: share of the shorter question's words that must be copied
-                  pool_common: int = 20):  # precise: an n-gram found in this many pool questions is boilerplate
+                  pool_common: int = 20,  # precise: an n-gram found in this many pool questions is boilerplate
+                 ):  # precise: an n-gram found in this many pool questions is boilerplate
     "Reasons (indexed by row) to drop questions that overlap a benchmark: `mode` 's1' (any n-gram) or 'precise'."
     if mode not in ("s1", "precise"): raise ValueError(f"mode={mode!r}: choose 's1' (literal) or 'precise'")
     if mode == "precise": return _precise(df, index, min_shared, min_coverage, pool_common)
-    m = contamination_matches(df["question"], index)
+    m = _contamination_matches(df["question"], index)
     grams, items = defaultdict(set), defaultdict(set)
     for row, b, i, g in zip(m.row, m.benchmark, m.item, m.ngram):
         items[row].add(f"{b}#{i}")
-        if g != WHOLE_QUESTION: grams[row].add(g)
+        if g != _WHOLE_QUESTION: grams[row].add(g)
     reasons = {}
     for row in sorted(grams):  # s1: any shared n-gram drops the question
         shared, its = grams[row], sorted(items[row])
@@ -486,10 +501,10 @@ def decontaminate(df: pd.DataFrame, index: BenchmarkIndex, mode: str = "s1", min
                         f"{' ...' if len(its) > 3 else ''}: '{min(shared)}'")
     return pd.Series(reasons, dtype=object)
 
-def _precise(df: pd.DataFrame, index: BenchmarkIndex, min_shared: int, min_coverage: float, pool_common: int) -> pd.Series:
+def _precise(df: pd.DataFrame, index: _BenchmarkIndex, min_shared: int, min_coverage: float, pool_common: int) -> pd.Series:
     "Drop exact copies, and questions whose non-boilerplate words are mostly copied from one benchmark question."
     norm = {row: words(q) for row, q in df["question"].items()}
-    seen = Counter(g for ws in norm.values() for g in ngrams(ws, index.n) if g in index.sources)
+    seen = Counter(g for ws in norm.values() for g in _ngrams(ws, index.n) if g in index.sources)
     boiler = index.boilerplate | {g for g, k in seen.items() if k >= pool_common}
     reasons = {}
     for row, ws in norm.items():
@@ -497,7 +512,7 @@ def _precise(df: pd.DataFrame, index: BenchmarkIndex, min_shared: int, min_cover
             b, i = index.exact[" ".join(ws)]
             reasons[row] = f"contaminated: the same question as {b}#{i} after s1's normalization"; continue
         q = _masked(ws, boiler, index.n, "q")
-        scored = [(copy_score(q, _masked(index.questions[it], boiler, index.n, "b")), it)
+        scored = [(_copy_score(q, _masked(index.questions[it], boiler, index.n, "b")), it)
                   for it in _candidates(ws, index, boiler)]
         (k, cov), (b, i) = max(scored, key=lambda s: s[0][1], default=((0, 0.0), (None, None)))
         if cov >= min_coverage and k >= min_shared:
@@ -505,7 +520,7 @@ def _precise(df: pd.DataFrame, index: BenchmarkIndex, min_shared: int, min_cover
     return pd.Series(reasons, dtype=object)
 
 # %% ../nbs/01_curation.ipynb #c3d1e5a8
-def duplicate_drops(df: pd.DataFrame) -> pd.Series:
+def _duplicate_drops(df: pd.DataFrame) -> pd.Series:
     "Reasons (indexed by row) to drop a question seen before: the same text, or the same after s1's normalization."
     first, first_norm, reasons = {}, {}, {}
     for row, q in df["question"].items():
@@ -516,25 +531,27 @@ def duplicate_drops(df: pd.DataFrame) -> pd.Series:
     return pd.Series(reasons, dtype=object)
 
 # %% ../nbs/01_curation.ipynb #ceb331aa
-def preselection(df: pd.DataFrame, min_math_length: int = 5600) -> pd.Series:
+def _preselection(df: pd.DataFrame, min_math_length: int = 5600) -> pd.Series:
     "Mask of rows s1 takes before sampling: Gemini-correct and (GPQA or AIME, or MATH with a long trace)."
     src = df["source_type"]
-    bench = src.isin([GPQA_SOURCE, AIME_SOURCE])
-    long_math = src.str.contains(MATH_SOURCE, regex=False) & (df["gemini_length"] > min_math_length)
+    bench = src.isin([_GPQA_SOURCE, _AIME_SOURCE])
+    long_math = src.str.contains(_MATH_SOURCE, regex=False) & (df["gemini_length"] > min_math_length)
     return df["isgeminicorrect"].astype(bool) & (bench | long_math)
 
 # %% ../nbs/01_curation.ipynb #db336135
 def _benchmark_domain_weights(df: pd.DataFrame) -> dict:
     "The repository's domain weights: AIME domain histogram + GPQA's scaled to half of AIME's size."
-    aime = Counter(df.loc[df["source_type"] == AIME_SOURCE, "domain"])
-    gpqa = Counter(df.loc[df["source_type"] == GPQA_SOURCE, "domain"])
+    aime = Counter(df.loc[df["source_type"] == _AIME_SOURCE, "domain"])
+    gpqa = Counter(df.loc[df["source_type"] == _GPQA_SOURCE, "domain"])
     if gpqa and aime:
         ratio = 0.5 * sum(aime.values()) / sum(gpqa.values())
         gpqa = Counter({d: int(c * ratio) for d, c in gpqa.items()})
     return {d: c for d, c in (gpqa + aime).items() if c > 0}
 
-def diversity_sample(df: pd.DataFrame, n: int, seed: int = 0, *,
-                     preselected: Sequence = (),  # row ids kept first (s1's long-trace preselection)
+def diversity_sample(df: pd.DataFrame,  # the filtered pool (domain, gemini_length)
+                     n: int,  # questions to select
+                     seed: int = 0,  # random seed
+                     *, preselected: Sequence = (),  # row ids kept first (s1's long-trace _preselection)
                      variant: str = "paper",  # "paper" (Algorithm 1) or "repo" (s1's code)
                      uniform_until: int | None = None,  # "repo": draw uniformly until this many are chosen
                     ) -> list:
@@ -582,13 +599,15 @@ def _repo_sample(df: pd.DataFrame, n: int, seed: int, selected: list, uniform_un
             if d in bench: bench_p = np.delete(bench_p, bench.index(d)); bench_p = bench_p / bench_p.sum(); bench.remove(d)
     return selected
 
-def selection_hash(df: pd.DataFrame, ids: Iterable) -> str:
+def selection_hash(df: pd.DataFrame,  # the pool
+                   ids: Iterable,  # the selected row ids
+                  ) -> str:
     "A short hash of the selected questions (order-free): equal hashes mean the same selection."
     qs = sorted(hashlib.sha256(q.encode()).hexdigest() for q in df.loc[list(ids), "question"])
     return hashlib.sha256("\n".join(qs).encode()).hexdigest()[:16]
 
 # %% ../nbs/01_curation.ipynb #3a9878c4
-S1_FUNNEL = {"pool": 59029, "quality: missing features": 54116, "quality: formatting": 51607, "difficulty": 24517,
+_S1_FUNNEL = {"pool": 59029, "quality: missing features": 54116, "quality: formatting": 51607, "difficulty": 24517,
              "selection": 1000}  # s1's filter.ipynb counts (paper: 51,581 and 24,496); 393 pre-selected
 
 @dataclass
@@ -612,13 +631,13 @@ def _summary(reasons: pd.Series, top: int = 4) -> str:
     return "; ".join(f"{r} ({k:,})" for r, k in c.head(top).items()) + (" ..." if len(c) > top else "")
 
 # %% ../nbs/01_curation.ipynb #2c074c64
-def _benchmark_index_for(decontamination: str, benchmarks: dict | None) -> BenchmarkIndex:
+def _benchmark_index_for(decontamination: str, benchmarks: dict | None) -> _BenchmarkIndex:
     "The index to decontaminate against; refuses to go on without a single benchmark question."
     if decontamination not in ("s1", "precise"):
         raise ValueError(f"decontamination={decontamination!r}: choose 's1', 'precise' or None ('none' on the command line)")
     bench = {k: list(v) for k, v in (load_benchmarks() if benchmarks is None else benchmarks).items() if len(v)}
     if not bench: raise ValueError(f"decontamination={decontamination!r}: no benchmark questions to decontaminate against "
-                                   f"(s1's sets {list(S1_BENCHMARKS)} need ../shared/data/benchmarks or the hub); pass "
+                                   f"(s1's sets {list(_S1_BENCHMARKS)} need ../shared/data/benchmarks or the hub); pass "
                                    "benchmarks=, or skip the stage with decontamination=None (--decontamination none)")
     return benchmark_index(bench)
 
@@ -628,7 +647,7 @@ def curate(pool,  # hub id, file, Dataset or DataFrame in the 59K schema
            *, benchmarks: dict | None = None,  # name -> questions to decontaminate against (None: s1's sets)
            decontamination: str | None = "s1",  # "s1" (literal 8-grams), "precise", or None to skip the stage
            diversity: str = "paper",  # "paper" (Algorithm 1) or "repo" (s1's code)
-           preselect: bool = True,  # keep s1's long-trace preselection
+           preselect: bool = True,  # keep s1's long-trace _preselection
            min_shared: int = 3,  # precise mode: fewest words (in runs of >= 3) copied from one benchmark question; s1 mode ignores it
            extra_columns: Sequence[str] = (),  # pool columns to keep in the result
            timings: dict | None = None):  # filled with seconds per stage when given
@@ -641,12 +660,12 @@ def curate(pool,  # hub id, file, Dataset or DataFrame in the 59K schema
     if len(df) == 0: raise ValueError(f"the pool{'' if isinstance(pool, pd.DataFrame) else f' {pool}'} is empty: no rows to curate")
     check_schema(df)
     if timings is not None: timings["load + schema"] = clock() - t
-    stages: list[tuple[str, Callable]] = [("validation", validation_drops), ("quality: missing features", quality_missing),
+    stages: list[tuple[str, Callable]] = [("validation", _validation_drops), ("quality: missing features", quality_missing),
                                           ("quality: formatting", quality_format), ("difficulty", difficulty),
-                                          ("duplicates", duplicate_drops)]  # the first copy that passed the filters stays
+                                          ("duplicates", _duplicate_drops)]  # the first copy that passed the filters stays
     if decontamination:
         index = _benchmark_index_for(decontamination, benchmarks)
-        stages.append((f"decontamination ({decontamination})", lambda d: decontaminate(d, index, decontamination, min_shared)))
+        stages.append((f"decontamination ({decontamination})", lambda d: decontaminate(d, index, decontamination, min_shared=min_shared)))
     rows, drops = [dict(stage="pool", kept=len(df), dropped=0, reasons="")], []
     for name, stage in stages:
         t = clock()
@@ -656,7 +675,7 @@ def curate(pool,  # hub id, file, Dataset or DataFrame in the 59K schema
         drops.append(pd.DataFrame(dict(row=reasons.index, stage=name, reason=reasons.to_numpy())))
         rows.append(dict(stage=name, kept=len(df), dropped=len(reasons), reasons=_summary(reasons) if len(reasons) else ""))
     t = clock()
-    pre = list(df.index[preselection(df)]) if preselect else []
+    pre = list(df.index[_preselection(df)]) if preselect else []
     try: chosen = diversity_sample(df, len(df) if n is None else n, seed, preselected=pre, variant=diversity)
     except ValueError as e:
         raise CurationError(str(e), Funnel(pd.DataFrame(rows), pd.concat(drops, ignore_index=True), [], pre, "")) from None
@@ -667,19 +686,19 @@ def curate(pool,  # hub id, file, Dataset or DataFrame in the 59K schema
                      reasons=f"{len(pre):,} pre-selected + {len(chosen) - len(pre):,} drawn ({diversity}, seed {seed})"))
     funnel = Funnel(pd.DataFrame(rows), pd.concat(drops, ignore_index=True), chosen, pre, selection_hash(df, chosen))
     t = clock()
-    out = to_s1k(df.loc[sorted(chosen)], extra_columns)
+    out = _to_s1k(df.loc[sorted(chosen)], extra_columns)
     if timings is not None: timings["s1K dataset"] = clock() - t
     return out, funnel
 
 # %% ../nbs/01_curation.ipynb #f3b92625
-def s1k_features(extra: dict | None = None):
+def _s1k_features(extra: dict | None = None):
     "The `datasets.Features` of s1K (plus `extra` name -> feature)."
     from datasets import Features, List, Value
     f = {c: Value("string") for c in S1K_COLUMNS}
     f["thinking_trajectories"] = List(Value("string"))
     return Features({**f, **(extra or {})})
 
-def to_s1k(df: pd.DataFrame, extra_columns: Sequence[str] = ()):
+def _to_s1k(df: pd.DataFrame, extra_columns: Sequence[str] = ()):
     "A `datasets.Dataset` in s1K schema (and order of columns) from curated rows."
     from datasets import Dataset, Value
     out = df[S1K_COLUMNS + list(extra_columns)].copy()
@@ -688,9 +707,11 @@ def to_s1k(df: pd.DataFrame, extra_columns: Sequence[str] = ()):
     extra = {c: Value("int64" if c == "gemini_length" else "bool" if c.startswith("is") else "string")
              for c in extra_columns}
     if "gemini_length" in extra_columns: out["gemini_length"] = out["gemini_length"].astype("int64")
-    return Dataset.from_pandas(out.reset_index(drop=True), features=s1k_features(extra), preserve_index=False)
+    return Dataset.from_pandas(out.reset_index(drop=True), features=_s1k_features(extra), preserve_index=False)
 
-def save_s1k(ds, path: Path | str) -> Path:
+def save_s1k(ds,  # the curated dataset
+             path: Path | str,  # parquet file to write
+            ) -> Path:
     "Write a curated dataset as parquet; `datasets.load_dataset('parquet', data_files=path)` reads it back."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     ds.to_parquet(str(path))
@@ -700,7 +721,9 @@ def save_s1k(ds, path: Path | str) -> Path:
 def _save(fig, out_dir, name: str):
     return save_figure(fig, Path(out_dir) / name if out_dir else None)
 
-def plot_funnel(funnel: Funnel, out_dir: Path | str | None = None):
+def plot_funnel(funnel: Funnel,  # the stages and their row counts (`curate`'s)
+                out_dir: Path | str | None = None,  # folder the figure is written to (None: not saved)
+               ):
     "Horizontal bars: rows kept after each stage (log scale)."
     import matplotlib.pyplot as plt
     t = funnel.table
@@ -710,7 +733,11 @@ def plot_funnel(funnel: Funnel, out_dir: Path | str | None = None):
     ax.set(xscale="log", xlabel="rows kept (log scale)", title="Curation funnel", xlim=(t.kept.min() / 2, t.kept.max() * 3))
     return _save(fig, out_dir, "funnel.png")
 
-def plot_domains(pool: pd.DataFrame, selected_domains: Sequence[str], out_dir: Path | str | None = None, top: int = 25):
+def plot_domains(pool: pd.DataFrame,  # the filtered pool (domain column)
+                 selected_domains: Sequence[str],  # the domain of each selected question
+                 *, out_dir: Path | str | None = None,  # folder the figure is written to (None: not saved)
+                 top: int = 25,  # domains shown
+                ):
     "Share of each MSC domain in the filtered pool and in the selection: sampling flattens it."
     import matplotlib.pyplot as plt
     a = pd.Series(pool["domain"]).value_counts(normalize=True)
@@ -721,7 +748,10 @@ def plot_domains(pool: pd.DataFrame, selected_domains: Sequence[str], out_dir: P
     ax.set(xlabel="MSC domain code", ylabel="share of rows", title="Domains before and after diversity sampling")
     return _save(fig, out_dir, "domains.png")
 
-def plot_lengths(before: Sequence[float], after: Sequence[float], out_dir: Path | str | None = None):
+def plot_lengths(before: Sequence[float],  # thinking lengths in the pool
+                 after: Sequence[float],  # thinking lengths in the selection
+                 out_dir: Path | str | None = None,  # folder the figure is written to (None: not saved)
+                ):
     "Histograms of thinking length (tokens, log scale) in the pool and in the selection."
     import matplotlib.pyplot as plt
     bins = np.logspace(np.log10(100), np.log10(40000), 40)
@@ -735,8 +765,13 @@ def plot_lengths(before: Sequence[float], after: Sequence[float], out_dir: Path 
     return _save(fig, out_dir, "lengths.png")
 
 # %% ../nbs/01_curation.ipynb #344544ae
-def thinking_lengths(ds, tokenizer, column: str = "thinking_trajectories", out: str = "gemini_length",
-                     batch_size: int = 1000, num_proc: int | None = None):
+def thinking_lengths(ds,  # the pool
+                     tokenizer,  # the model's tokenizer (a chat template; s1's delimiters)
+                     *, column: str = "thinking_trajectories",  # column of the traces
+                     out: str = "gemini_length",  # column to write
+                     batch_size: int = 1000,  # rows per tokenizer call
+                     num_proc: int | None = None,  # worker processes for `datasets.map` (None: this process)
+                    ):
     "Add `out`: tokens of the first trace (s1's gemini_length), via the fast tokenizer's batch encoder."
     fast = getattr(tokenizer, "backend_tokenizer", tokenizer)  # the Rust tokenizers.Tokenizer
     encode = getattr(fast, "encode_batch_fast", fast.encode_batch)  # _fast skips character offsets: ~1.25x here
@@ -748,65 +783,80 @@ def thinking_lengths(ds, tokenizer, column: str = "thinking_trajectories", out: 
     return ds.map(lengths, input_columns=column, batched=True, batch_size=batch_size, num_proc=num_proc,
                   new_fingerprint=key, desc="thinking lengths")
 
-def grade_correctness(ds, attempt: str = "attempt", solution: str = "solution", out: str = "isgeminicorrect",
-                      num_proc: int | None = None):
+def grade_correctness(ds,  # the pool
+                      attempt: str = "attempt",  # column of the attempts
+                      solution: str = "solution",  # column of the reference solutions
+                      *, out: str = "isgeminicorrect",  # column to write
+                      num_proc: int | None = None,  # worker processes for `datasets.map` (None: this process)
+                     ):
     "Add `out`: math-verify correctness of column `attempt` against `solution`, batched."
     return ds.map(lambda a, s: {out: [is_correct(x, y) for x, y in zip(a, s)]}, input_columns=[attempt, solution],
                   batched=True, num_proc=num_proc, desc=f"grading {attempt}")
 
 # %% ../nbs/01_curation.ipynb #4d98f3e8
-def load_grading_prompt(shared_dir: Path | str | None = None) -> str:
+def _load_grading_prompt(shared_dir: Path | str | None = None) -> str:
     "s1's grader prompt (data/grading.txt of the s1 repository), from ../shared/data/s1/grading.txt."
-    f = Path(shared_dir) / "data/s1/grading.txt" if shared_dir else find_shared("data/s1/grading.txt")
+    f = Path(shared_dir) / "data/s1/grading.txt" if shared_dir else shared_folder("data/s1/grading.txt")
     if f is None or not f.exists():
         raise FileNotFoundError("s1's grading prompt is not at ../shared/data/s1/grading.txt: copy data/grading.txt "
                                 "from github.com/simplescaling/s1, or pass `template=` with {problem} {attempt} {solution}")
     return f.read_text()
 
-def grading_prompt(problem: str, attempt: str, solution: str, template: str) -> str:
+def grading_prompt(problem: str,  # the question
+                   attempt: str,  # the answer to judge
+                   solution: str,  # the reference solution
+                   *, template: str,  # a prompt with {problem}, {attempt} and {solution}
+                  ) -> str:
     "Fill `template`'s {problem}, {attempt} and {solution} (in one pass, so braces inside them stay as they are)."
     values = dict(problem=problem, attempt=attempt, solution=solution)
     return re.sub(r"\{(problem|attempt|solution)\}", lambda m: values[m.group(1)], template)
 
-def parse_verdict(text: str | None) -> bool | None:
+def parse_verdict(text: str | None,  # the judge's reply
+                 ) -> bool | None:
     "The judge's verdict: its last non-empty line is Yes (True) or No (False); anything else is None."
     lines = [l.strip().strip("*.`'\" ").lower() for l in (text or "").splitlines() if l.strip()]
     return {"yes": True, "no": False}.get(lines[-1]) if lines else None
 
 @dataclass
-class Verdict:
+class _Verdict:
     "One judged attempt."
     correct: bool | None  # None when the reply does not end in Yes/No
     text: str  # the judge's reply
     prompt_tokens: int  # as counted by the server
 
-def llm_judge(items: Iterable[tuple[str, str, str]], base_url: str, model: str | None = None, template: str | None = None,
-              api_key: str = "EMPTY", max_tokens: int = 1024, temperature: float = 0.0,
-              reasoning_chars: int | None = None) -> list[Verdict]:
+def llm_judge(items: Iterable[tuple[str, str, str]],  # (problem, attempt, solution) triples
+              base_url: str,  # an OpenAI-compatible endpoint, e.g. http://localhost:8000/v1
+              *, model: str | None = None,  # model name at the endpoint (None: the first it serves)
+              template: str | None = None,  # grading prompt (None: s1's)
+              api_key: str = "EMPTY",  # the endpoint's key
+              max_tokens: int = 1024,  # reply tokens
+              temperature: float = 0.0,  # sampling temperature (0 = greedy)
+              reasoning_chars: int | None = None,  # characters of a reasoning reply kept (None: all)
+             ) -> list[_Verdict]:
     "Grade (problem, attempt, solution) triples with s1's grading prompt on an OpenAI-compatible chat endpoint."
     from openai import OpenAI
     client = OpenAI(base_url=base_url, api_key=api_key)
     model = model or client.models.list().data[0].id
-    template = template or load_grading_prompt()
+    template = template or _load_grading_prompt()
     extra = {"structured_outputs": {"regex": rf"[\s\S]{{0,{reasoning_chars}}}\n(Yes|No)"}} if reasoning_chars else None
     out = []
     for problem, attempt, solution in items:
         r = client.chat.completions.create(
-            model=model, messages=[{"role": "user", "content": grading_prompt(problem, attempt, solution, template)}],
+            model=model, messages=[{"role": "user", "content": grading_prompt(problem, attempt, solution, template=template)}],
             max_tokens=max_tokens, temperature=temperature, extra_body=extra)
         text = r.choices[0].message.content or ""
-        out.append(Verdict(parse_verdict(text), text, r.usage.prompt_tokens if r.usage else -1))
+        out.append(_Verdict(parse_verdict(text), text, r.usage.prompt_tokens if r.usage else -1))
     return out
 
 # %% ../nbs/01_curation.ipynb #4bb88175
-MSC_FALLBACK = [  # used when ../shared/data/s1/msc.json is absent: a few top-level MSC codes
+_MSC_FALLBACK = [  # used when ../shared/data/s1/msc.json is absent: a few top-level MSC codes
     {"code": "05", "title": "Combinatorics", "descriptions": ["Enumerative combinatorics", "Graph theory"]},
     {"code": "11", "title": "Number theory", "descriptions": ["Elementary number theory", "Primes"]},
     {"code": "51", "title": "Geometry", "descriptions": ["Euclidean geometries"]},
     {"code": "60", "title": "Probability theory and stochastic processes", "descriptions": ["Probability"]},
     {"code": "26", "title": "Real functions", "descriptions": ["Functions of one variable", "Derivatives"]},
     {"code": "81", "title": "Quantum theory", "descriptions": ["Quantum mechanics"]}]
-MSC_EXTRA_WORDS = {  # everyday words of common problem types that the MSC descriptions do not use
+_MSC_EXTRA_WORDS = {  # everyday words of common problem types that the MSC descriptions do not use
     "05": "ways arrange arrangements choose count permutations subsets committee vertices edges colorings",
     "11": "integer integers prime primes divisible divisor divisors remainder digits gcd modulo factorization",
     "51": "triangle circle angle side sides length area polygon square perpendicular",
@@ -821,19 +871,19 @@ MSC_EXTRA_WORDS = {  # everyday words of common problem types that the MSC descr
     "70": "mass momentum force velocity acceleration",
     "68": "program code input output prints bits algorithm"}
 
-def load_msc(shared_dir: Path | str | None = None) -> list[dict]:
+def _load_msc(shared_dir: Path | str | None = None) -> list[dict]:
     "s1's MSC domain list (61 codes) from ../shared/data/s1/msc.json; a built-in short list when absent."
-    f = Path(shared_dir) / "data/s1/msc.json" if shared_dir else find_shared("data/s1/msc.json")
+    f = Path(shared_dir) / "data/s1/msc.json" if shared_dir else shared_folder("data/s1/msc.json")
     if f is None or not f.exists():
-        print(f"msc.json not found: using a built-in list of {len(MSC_FALLBACK)} MSC codes"); return MSC_FALLBACK
+        print(f"msc.json not found: using a built-in list of {len(_MSC_FALLBACK)} MSC codes"); return _MSC_FALLBACK
     return json.loads(f.read_text())
 
 _WORD = re.compile(r"[a-z]{3,}")
-STOPWORDS = set("the and for with that this are from its into their all any has have how what which when then find "
+_STOPWORDS = set("the and for with that this are from its into their all any has have how what which when then find "
                 "let given other related general theory topics miscellaneous".split())
 
 @dataclass
-class DomainClassifier:
+class _DomainClassifier:
     "TF-IDF nearest-description classifier over MSC codes."
     codes: list
     vocab: dict  # word -> column
@@ -844,32 +894,42 @@ class DomainClassifier:
         "The MSC code of each question (None when it shares no word with any code's description)."
         out = []
         for q in questions:
-            cols = Counter(self.vocab[w] for w in _WORD.findall(q.lower()) if w in self.vocab and w not in STOPWORDS)
+            cols = Counter(self.vocab[w] for w in _WORD.findall(q.lower()) if w in self.vocab and w not in _STOPWORDS)
             if not cols: out.append(None); continue
             idx = np.fromiter(cols.keys(), int)
             scores = self.docs[:, idx] @ (np.fromiter(cols.values(), float) * self.idf[idx])
             out.append(self.codes[int(np.argmax(scores))])
         return out
 
-def domain_classifier(msc: list[dict], extra_words: dict = MSC_EXTRA_WORDS) -> DomainClassifier:
+def domain_classifier(msc: list[dict],  # MSC codes: code, title, descriptions
+                      extra_words: dict = _MSC_EXTRA_WORDS,  # code -> more words for its document
+                     ) -> _DomainClassifier:
     "Fit the TF-IDF documents of the MSC codes (title + descriptions + `extra_words`)."
     texts = [" ".join([m["title"], *m.get("descriptions", []), extra_words.get(m["code"], "")]).lower() for m in msc]
-    toks = [[w for w in _WORD.findall(t) if w not in STOPWORDS] for t in texts]
+    toks = [[w for w in _WORD.findall(t) if w not in _STOPWORDS] for t in texts]
     vocab = {w: i for i, w in enumerate(sorted({w for t in toks for w in t}))}
     tf = np.zeros((len(msc), len(vocab)))
     for r, t in enumerate(toks):
         for w in t: tf[r, vocab[w]] += 1
     idf = np.log((1 + len(msc)) / (1 + (tf > 0).sum(0))) + 1
     docs = tf * idf
-    return DomainClassifier([m["code"] for m in msc], vocab, idf, docs / np.linalg.norm(docs, axis=1, keepdims=True))
+    return _DomainClassifier([m["code"] for m in msc], vocab, idf, docs / np.linalg.norm(docs, axis=1, keepdims=True))
 
-def classify_domains(ds, classifier: DomainClassifier, out: str = "domain", num_proc: int | None = None):
+def classify_domains(ds,  # the pool
+                     classifier: _DomainClassifier,  # the fitted classifier (`domain_classifier`)
+                     *, out: str = "domain",  # column to write
+                     num_proc: int | None = None,  # worker processes for `datasets.map` (None: this process)
+                    ):
     "Add `out`: the MSC code of each question."
     return ds.map(lambda q: {out: classifier(q)}, input_columns="question", batched=True, num_proc=num_proc,
                   desc="domains")
 
 # %% ../nbs/01_curation.ipynb #e54bbf4b
-def featurize_pool(ds, tokenizer, classifier: DomainClassifier, num_proc: int | None = None):
+def featurize_pool(ds,  # the pool without features
+                   tokenizer,  # the model's tokenizer (a chat template; s1's delimiters)
+                   classifier: _DomainClassifier,  # the fitted MSC classifier (`domain_classifier`)
+                   *, num_proc: int | None = None,  # worker processes for `datasets.map` (None: this process)
+                  ):
     "Add gemini_length, isgeminicorrect, domain (and isqwen*correct when qwen*_attempt columns exist)."
     ds = thinking_lengths(ds, tokenizer, num_proc=num_proc)
     ds = grade_correctness(ds, "attempt", out="isgeminicorrect", num_proc=num_proc)
@@ -879,7 +939,7 @@ def featurize_pool(ds, tokenizer, classifier: DomainClassifier, num_proc: int | 
     return classify_domains(ds, classifier, num_proc=num_proc)
 
 # %% ../nbs/01_curation.ipynb #4e4bc6f0
-def plot_benchmark(results: dict, out_dir: Path | str | None = None):
+def _plot_benchmark(results: dict, out_dir: Path | str | None = None):
     "Bar chart of the length-featurization throughputs in a benchmarks/curation.py result."
     import matplotlib.pyplot as plt
     L = results["lengths"]
@@ -908,7 +968,7 @@ def _write_funnel(funnel: Funnel, out: Path) -> None:
 
 @call_parse
 def curate_cli(
-    pool: str = POOL_HUB_ID,  # hub id, .parquet/.jsonl file, or synthetic:N
+    pool: str = _POOL_HUB_ID,  # hub id, .parquet/.jsonl file, or synthetic:N
     features: str = "",  # table to join the grade columns from, if the pool lacks them (real run: qfq/train_featurized)
     n: int = 1000,  # rows to select
     seed: int = 0,  # seed of the diversity sampling (and of a synthetic pool)
@@ -925,7 +985,7 @@ def curate_cli(
     bench = None
     if decontamination != "none" and isinstance(source, pd.DataFrame) and pool.startswith("synthetic"):
         bench = load_benchmarks(hub=False, verbose=False)  # the sets synthetic_pool planted its copies from
-        if not bench: print("synthetic pool: decontaminating against the built-in stand-in questions"); bench = FALLBACK_BENCHMARKS
+        if not bench: print("synthetic pool: decontaminating against the built-in stand-in questions"); bench = _FALLBACK_BENCHMARKS
     out = Path(out)
     try: ds, funnel = curate(source, n=n, seed=seed, diversity=diversity, benchmarks=bench,
                              decontamination=None if decontamination == "none" else decontamination)

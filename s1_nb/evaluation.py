@@ -25,46 +25,40 @@ import sys
 from fastcore.meta import delegates
 from fastcore.script import call_parse
 
-from .core import (ANSWER_DELIM, BENCHMARK_SPECS, IM_END, IM_START, TINY_CONFIGS, BenchmarkSpec, MathAnswer,
-                        benchmark_spec, find_shared, inference_prompt, local_benchmark_file, math_answer, math_equal,
-                        normalize_math_text, save_figure, strip_latex)
+from .core import (ANSWER_DELIM, BENCHMARK_SPECS, IM_END, IM_START, TINY_CONFIGS, _BenchmarkSpec, _MathAnswer,
+                        benchmark_spec, shared_folder, inference_prompt, _local_benchmark_file, math_answer, math_equal,
+                        _normalize_math_text, save_figure, _strip_latex)
 
 # %% auto #0
-__all__ = ['BENCHMARKS', 'GATED_HELP', 'GPQA_TEMPLATE', 'GPQA_INSTRUCTED_TEMPLATE', 'GPQA_PROMPTS', 'ANSWER_TURN',
-           'ANSWER_PATTERN', 'GRADERS', 'PAPER_FIG1_AIME24', 'DEMO_EVAL', 'S1_EVAL', 'DTYPES', 'AUTO_VALUES',
-           'FORCING_METHODS', 'METHOD_STYLE', 'REFERENCE_LABEL', 'PAPER_HEADLINES', 'read_jsonl', 'gpqa_problem',
-           'normalize_rows', 'load_hub_benchmark', 'load_benchmark', 'problem_prompt', 'last_boxed',
-           'after_answer_colon', 'answer_turn', 'answer_region', 'extract_answer', 'Grader', 'register_grader',
-           'to_int', 'several_integers', 'to_letter', 'several_letters', 'aime_answer', 'aime_equal', 'Graded',
-           'default_choice', 'grade_answer', 'grade', 'unparsed_golds', 'control', 'scaling', 'performance', 'Setting',
-           'budget_settings', 'wait_settings', 'majority_setting', 'plain_setting', 'is_toy_model', 'eval_defaults',
-           'parse_values', 'eval_plan', 'plan_lines', 'forcing_generate', 'run_setting', 'majority_vote', 'summarize',
-           'model_identity', 'read_outputs', 'run_sweep', 'load_engine_model', 'group_metrics', 'method_metrics',
-           'style_scaling_axes', 'plot_scaling', 'headline_table', 'check_data', 'evaluate', 'eval_cli']
+__all__ = ['BENCHMARKS', 'GRADERS', 'PAPER_FIG1_AIME24', 'load_benchmark', 'problem_prompt', 'extract_answer', 'Grader',
+           'register_grader', 'Graded', 'grade_answer', 'grade', 'control', 'scaling', 'performance', 'Setting',
+           'budget_settings', 'wait_settings', 'majority_setting', 'plain_setting', 'eval_plan', 'forcing_generate',
+           'majority_vote', 'model_identity', 'run_sweep', 'load_engine_model', 'method_metrics', 'style_scaling_axes',
+           'plot_scaling', 'headline_table', 'evaluate', 'eval_cli']
 
 # %% ../nbs/05_evaluation.ipynb #fdac4643
 BENCHMARKS = {n: s for n, s in BENCHMARK_SPECS.items() if s.evaluated}  # the sets `s1 eval` grades
 
-GATED_HELP = ("GPQA Diamond is gated on the Hugging Face hub: log in at https://huggingface.co, accept the terms "
+_GATED_HELP = ("GPQA Diamond is gated on the Hugging Face hub: log in at https://huggingface.co, accept the terms "
               "on https://huggingface.co/datasets/Idavidrein/gpqa, then `huggingface-cli login` (or set HF_TOKEN). "
               "Or pass a local jsonl with its fields (Question, Correct Answer, Incorrect Answer 1-3, Record ID).")
 
 
 # %% ../nbs/05_evaluation.ipynb #12b0dd9e
-def read_jsonl(path: Path | str) -> list[tuple[int, dict]]:
+def _read_jsonl(path: Path | str) -> list[tuple[int, dict]]:
     "The rows of a jsonl (or .json) file as (line number, dict): chapter 01's `read_json_rows`, bad lines named."
     from s1_nb.curation import read_json_rows  # one reader for pools, training data and benchmarks
     return read_json_rows(path)
 
 # %% ../nbs/05_evaluation.ipynb #8980b6e4
-GPQA_TEMPLATE = "{question}\n\nA) {A}\nB) {B}\nC) {C}\nD) {D}"  # s1's harness: the bare question, then the choices
-GPQA_INSTRUCTED_TEMPLATE = ("Answer the following multiple choice question. The last line of your response should "
+_GPQA_TEMPLATE = "{question}\n\nA) {A}\nB) {B}\nC) {C}\nD) {D}"  # s1's harness: the bare question, then the choices
+_GPQA_INSTRUCTED_TEMPLATE = ("Answer the following multiple choice question. The last line of your response should "
                             "be of the following format: 'Answer: $LETTER' (without quotes) where LETTER is one of "
-                            "ABCD. Think step by step before answering.\n\n" + GPQA_TEMPLATE)  # simple-evals' preamble
-GPQA_PROMPTS = {"s1": GPQA_TEMPLATE, "instructed": GPQA_INSTRUCTED_TEMPLATE}  # `s1 eval --gpqa_prompt`
+                            "ABCD. Think step by step before answering.\n\n" + _GPQA_TEMPLATE)  # simple-evals' preamble
+_GPQA_PROMPTS = {"s1": _GPQA_TEMPLATE, "instructed": _GPQA_INSTRUCTED_TEMPLATE}  # `s1 eval --gpqa_prompt`
 
-def gpqa_problem(question: str, correct: str, incorrect: Sequence[str], key: str, seed: int = 0, *,
-                 template: str = GPQA_TEMPLATE,  # GPQA_TEMPLATE (s1's) or GPQA_INSTRUCTED_TEMPLATE
+def _gpqa_problem(question: str, correct: str, incorrect: Sequence[str], key: str, seed: int = 0, *,
+                 template: str = _GPQA_TEMPLATE,  # _GPQA_TEMPLATE (s1's) or _GPQA_INSTRUCTED_TEMPLATE
                 ) -> tuple[str, str]:
     "The lettered GPQA prompt with choices shuffled by (`seed`, `key`), and the gold letter; texts kept as given."
     choices = [correct, *incorrect]
@@ -74,14 +68,14 @@ def gpqa_problem(question: str, correct: str, incorrect: Sequence[str], key: str
     return template.format(question=question, **letters), "ABCD"[order.index(0)]
 
 # %% ../nbs/05_evaluation.ipynb #77130ee7
-def _gpqa_row(row: dict, where: str, seed: int, template: str = GPQA_TEMPLATE) -> tuple[str, str]:
+def _gpqa_row(row: dict, where: str, seed: int, template: str = _GPQA_TEMPLATE) -> tuple[str, str]:
     wrong = [row.get(f"Incorrect Answer {k}") for k in (1, 2, 3)]
     if any(w is None for w in wrong): raise ValueError(f"{where}: GPQA row needs 'Incorrect Answer 1..3'")
-    return gpqa_problem(row["Question"], row["Correct Answer"], wrong, key=str(row.get("Record ID", where)), seed=seed,
+    return _gpqa_problem(row["Question"], row["Correct Answer"], wrong, key=str(row.get("Record ID", where)), seed=seed,
                         template=template)
 
-def normalize_rows(rows: Sequence[tuple[int, dict]], spec: BenchmarkSpec, source: str, seed: int = 0, *,
-                   gpqa_template: str = GPQA_TEMPLATE) -> list[dict]:
+def _normalize_rows(rows: Sequence[tuple[int, dict]], spec: _BenchmarkSpec, source: str, seed: int = 0, *,
+                   gpqa_template: str = _GPQA_TEMPLATE) -> list[dict]:
     "Rows (line/index, raw dict) of benchmark `spec` as dicts with id, problem, answer, kind, benchmark."
     out, missing = [], []
     for line, row in rows:
@@ -103,32 +97,39 @@ def normalize_rows(rows: Sequence[tuple[int, dict]], spec: BenchmarkSpec, source
     return out
 
 # %% ../nbs/05_evaluation.ipynb #adae529c
-def load_hub_benchmark(name: str, seed: int = 0, *, gpqa_template: str = GPQA_TEMPLATE) -> list[dict]:
+def _load_hub_benchmark(name: str, seed: int = 0, *, gpqa_template: str = _GPQA_TEMPLATE) -> list[dict]:
     "Benchmark `name` from the Hugging Face hub (needs network; GPQA Diamond needs accepted terms and a token)."
     from datasets import load_dataset
     spec = benchmark_spec(name, BENCHMARKS)
     try: ds = load_dataset(spec.hub_id, spec.config, split=spec.split)
     except Exception as e:
-        hint = GATED_HELP if spec.gated else "Offline? Pass a local jsonl folder instead (data=...)."
+        hint = _GATED_HELP if spec.gated else "Offline? Pass a local jsonl folder instead (data=...)."
         raise RuntimeError(f"could not load {name!r} from the hub ({spec.hub_id}): {e}\n{hint}") from e
-    return normalize_rows(list(enumerate(ds)), spec, f"hub:{spec.hub_id}", seed=seed, gpqa_template=gpqa_template)
+    return _normalize_rows(list(enumerate(ds)), spec, f"hub:{spec.hub_id}", seed=seed, gpqa_template=gpqa_template)
 
-def load_benchmark(name: str, data: Path | str | None = None, limit: int | None = None, hub: bool = False,
-                   seed: int = 0, *, gpqa_template: str = GPQA_TEMPLATE) -> list[dict]:
-    "Problems of benchmark `name` (first `limit`) from `data` (file/folder), ../shared, or the hub (`hub=True`)."
+def load_benchmark(name: str,  # benchmark name (BENCHMARKS)
+                   data: Path | str | None = None,  # benchmark file or folder (None: ../shared, else the hub)
+                   *, n: int | None = None,  # first n problems (None: all)
+                   hub: bool = False,  # read the hub when no local file
+                   seed: int = 0,  # shuffles GPQA's choices
+                   gpqa_template: str = _GPQA_TEMPLATE,  # GPQA prompt with {question} and {A}..{D}
+                  ) -> list[dict]:
+    "Problems of benchmark `name` (the first `n`) from `data` (file/folder), ../shared, or the hub (`hub=True`)."
     spec = benchmark_spec(name, BENCHMARKS)
-    path = None if hub else local_benchmark_file(name, data)
-    problems = (normalize_rows(read_jsonl(path), spec, str(path), seed=seed, gpqa_template=gpqa_template)
-                if path is not None else load_hub_benchmark(name, seed=seed, gpqa_template=gpqa_template))
-    return problems[:limit] if limit is not None else problems
+    path = None if hub else _local_benchmark_file(name, data)
+    problems = (_normalize_rows(_read_jsonl(path), spec, str(path), seed=seed, gpqa_template=gpqa_template)
+                if path is not None else _load_hub_benchmark(name, seed=seed, gpqa_template=gpqa_template))
+    return problems[:n] if n is not None else problems
 
 # %% ../nbs/05_evaluation.ipynb #0eabb7e5
-def problem_prompt(problem: dict, tokenizer=None) -> str:
+def problem_prompt(problem: dict,  # a benchmark problem (`load_benchmark`'s)
+                   tokenizer=None,  # renders the chat (None: s1's template as text)
+                  ) -> str:
     "The s1 inference prompt of a benchmark problem: its text as the user message, ending in the think delimiter."
     return inference_prompt(problem["problem"], tokenizer)
 
 # %% ../nbs/05_evaluation.ipynb #19f480ca
-def last_boxed(text: str) -> str | None:
+def _last_boxed(text: str) -> str | None:
     "The content of the last `\\boxed{...}` (or `\\fbox{...}`, braces balanced, or s1's `\\boxed 5`); None if none."
     found = None
     for m in re.finditer(r"\\(?:boxed|fbox)\s*\{", text):
@@ -140,24 +141,24 @@ def last_boxed(text: str) -> str | None:
     if bare and (found is None or bare[-1].start() > found[0]): return bare[-1].group(1).strip()
     return found[1] if found else None
 
-ANSWER_TURN = ANSWER_DELIM + "\n"  # s1's extraction reads the text after the last one of these
-ANSWER_PATTERN = re.compile(r"answer\s*:", re.IGNORECASE)  # s1's `(?i)Answer\s*:\s*(.*)` (with re.DOTALL) up to its capture
+_ANSWER_TURN = ANSWER_DELIM + "\n"  # s1's extraction reads the text after the last one of these
+_ANSWER_PATTERN = re.compile(r"answer\s*:", re.IGNORECASE)  # s1's `(?i)Answer\s*:\s*(.*)` (with re.DOTALL) up to its capture
 
-def after_answer_colon(text: str) -> str | None:
+def _after_answer_colon(text: str) -> str | None:
     "The answer after the last `answer:`: its first line that is not a lead-in ending in ':'; '' if none, None if no `answer:`."
-    found = list(ANSWER_PATTERN.finditer(text))
+    found = list(_ANSWER_PATTERN.finditer(text))
     if not found: return None
     lines = [l.strip() for l in text[found[-1].end():].split("\n") if l.strip()]  # s1 keeps all to the end (re.DOTALL)
     return next((l for l in lines if not re.search(r"[A-Za-z].*:$", l)), "")  # 'Answer: Here is the solution:\n\n10' -> '10'
 
-def answer_turn(completion: str) -> str | None:
+def _answer_turn(completion: str) -> str | None:
     "The text after the last `<|im_start|>answer\\n`, up to `<|im_end|>` or a new `<|im_start|>`; None if absent."
-    if ANSWER_TURN not in completion: return None
-    return completion.rsplit(ANSWER_TURN, 1)[1].split(IM_END)[0].split(IM_START)[0].strip()
+    if _ANSWER_TURN not in completion: return None
+    return completion.rsplit(_ANSWER_TURN, 1)[1].split(IM_END)[0].split(IM_START)[0].strip()
 
-def answer_region(completion: str) -> tuple[str, str]:
+def _answer_region(completion: str) -> tuple[str, str]:
     "Where s1 reads the answer: the answer turn, else the last `<|im_start|>` turn minus its role line, else all."
-    turn = answer_turn(completion)
+    turn = _answer_turn(completion)
     if turn is not None: return turn, "answer turn"
     if IM_START in completion:
         last = completion.rsplit(IM_START, 1)[1]
@@ -165,15 +166,17 @@ def answer_region(completion: str) -> tuple[str, str]:
     return completion.split(IM_END)[0].strip(), "whole text"
 
 # %% ../nbs/05_evaluation.ipynb #e1a2b3c4
-def extract_answer(completion: str, strict: bool = False) -> tuple[str | None, str]:
+def extract_answer(completion: str,  # the model's completion
+                   strict: bool = False,  # read only the answer turn (after the last answer delimiter)
+                  ) -> tuple[str | None, str]:
     "The answer string in `completion` as s1 extracts it, and how it was found (or why there is none)."
     if not completion or not completion.strip(): return None, "empty output"
-    text, where = answer_region(completion)
+    text, where = _answer_region(completion)
     if where != "answer turn" and strict: return None, "no answer delimiter"
     note = "" if where == "answer turn" else f" (no answer delimiter: {where})"
-    boxed = last_boxed(text)
+    boxed = _last_boxed(text)
     if boxed is not None: return boxed.strip(), "boxed" + note
-    found = after_answer_colon(text)
+    found = _after_answer_colon(text)
     if found is not None: return (found, "Answer:" + note) if found else (None, "nothing after 'Answer:'" + note)
     if where != "answer turn": return None, "no answer delimiter, and no \\boxed{} or 'Answer:' in the text"
     return None, "no \\boxed{} or 'Answer:' in the answer"
@@ -182,38 +185,40 @@ def extract_answer(completion: str, strict: bool = False) -> tuple[str | None, s
 @dataclass
 class Grader:
     "How to judge one kind of answer: `normalize` (str -> value, None if unreadable) and `equal(gold, pred)`."
-    normalize: Callable[[Any], Any]
-    equal: Callable[[Any, Any], bool] = lambda gold, pred: gold == pred
+    normalize: Callable[[Any], Any]  # str -> value (None: unreadable)
+    equal: Callable[[Any, Any], bool] = lambda gold, pred: gold == pred  # (gold, pred) -> same answer?
     what: str = "an answer"  # used in reasons: "could not read ... as <what>"
     ambiguous: Callable[[Any], str | None] | None = None  # the candidates an answer names, if more than one
 
 GRADERS: dict[str, Grader] = {}
 
-def register_grader(kind: str, grader: Grader) -> Grader:
+def register_grader(kind: str,  # problem kind it judges
+                    grader: Grader,  # the grader (`Grader`)
+                   ) -> Grader:
     "Make `grader` judge problems of `kind` (e.g. a toy task's own answers)."
     GRADERS[kind] = grader
     return grader
 
 # %% ../nbs/05_evaluation.ipynb #2ad4493b
-def _int_text(s) -> str: return re.sub(r"(?<=\d),(?=\d{3}\b)", "", strip_latex(s))  # 1,000 -> 1000
+def _int_text(s) -> str: return re.sub(r"(?<=\d),(?=\d{3}\b)", "", _strip_latex(s))  # 1,000 -> 1000
 
 def _stated_value(t: str) -> str:
     "The value a short answer states: a trailing `(since ...)` remark dropped, then what follows the last `=`."
     t = re.sub(r"\s*\([^()]*\)\s*$", "", t) if re.search(r"\S\s*\([^()]*\)\s*$", t) else t  # '25 (since m=12)'
     return t.rsplit("=", 1)[1].strip() if "=" in t else t  # '12+13=25', 'x = 204'
 
-def to_int(s) -> int | None:
+def _to_int(s) -> int | None:
     "`s` as an integer (`'025'`, `'$204$'`, `'1,000'`, `'204 minutes'`, `'12+13=25'`), else None (also `'204 or 205'`)."
     if isinstance(s, bool): return None
     if isinstance(s, int): return s
     m = re.fullmatch(r"([-+]?\d+)(?:\s+[A-Za-z][^\d]*)?", _stated_value(_int_text(s)))  # a unit may follow, not a number
-    return int(m.group(1)) if m and not several_integers(s) else None
+    return int(m.group(1)) if m and not _several_integers(s) else None
 
 _N = r"[-+]?\d+"
 _OR = r"\s*(?:\bor\b|/)\s*(?:[a-z]\s*=\s*)?"  # '204 or 205', '204/205', 'x = 3 or x = 4'
 _LIST = r"\s*(?:,|;|\band\b|\bor\b|/|,\s*or\b|,\s*and\b)\s*"  # the separators of a bare list: '3, 4', '3 and 4'
 
-def several_integers(s) -> str | None:
+def _several_integers(s) -> str | None:
     "The integers `s` offers as alternatives (`'204 or 205'`, `'204/205'`, a bare list `'3, 4'`); else None."
     if isinstance(s, int): return None
     t = re.sub(r"^\s*either\s+", "", _int_text(s))
@@ -225,62 +230,66 @@ def several_integers(s) -> str | None:
 _L = r"\(?([A-D])\)?(?![A-Za-z0-9])"  # a choice letter, maybe in parentheses
 _LETTER = r"(?<![A-Za-z0-9\\])" + _L  # ... standing alone
 
-def to_letter(s) -> str | None:
+def _to_letter(s) -> str | None:
     "`s` as a choice letter A-D (`'B'`, `'(B)'`, `'B) Argon'`, `'C, since A is wrong'`, `'A is wrong, the answer is C'`)."
-    t = strip_latex(s).strip("[] ")
+    t = _strip_latex(s).strip("[] ")
     t = t.upper() if t in ("a", "b", "c", "d") else t  # s1 reads a lone lowercase letter as the choice
-    if several_letters(s): return None
+    if _several_letters(s): return None
     stated = re.findall(r"(?i:answer is|answer:)\s*" + _L, t)  # the last stated answer ('..., the answer is C')
     if stated: return stated[-1]
     m = re.fullmatch(r"\(?([A-D])\)?", t) or re.match(r"\(?([A-D])(?:\)|[.:,]\s)", t)
     return m.group(1) if m else None
 
-def several_letters(s) -> str | None:
+def _several_letters(s) -> str | None:
     "The choice letters `s` offers as alternatives (`'(B) or (D)'`, `'either A or C'`, `'A/C'`, a bare list `'A, C'`)."
-    t = re.sub(r"^\s*(?i:either)\s+", "", strip_latex(s)).strip("[] ")
+    t = re.sub(r"^\s*(?i:either)\s+", "", _strip_latex(s)).strip("[] ")
     alts = re.findall(_LETTER + r"\s*(?:\bor\b|/)\s*" + _L, t)
     listed = re.fullmatch(_L + r"(?:" + _LIST + _L + r")+", t)
     found = [c for pair in alts for c in pair] + (re.findall(r"[A-D]", t) if listed else [])
     distinct = list(dict.fromkeys(found))
     return ", ".join(distinct) if len(distinct) > 1 else None
 
-register_grader("count", Grader(to_int, what="an integer", ambiguous=several_integers))
-register_grader("gpqa", Grader(to_letter, what="a letter A-D", ambiguous=several_letters))
+register_grader("count", Grader(_to_int, what="an integer", ambiguous=_several_integers))
+register_grader("gpqa", Grader(_to_letter, what="a letter A-D", ambiguous=_several_letters))
 
 # %% ../nbs/05_evaluation.ipynb #cf6e3376
 register_grader("math", Grader(math_answer, math_equal, what="a math expression"))
 
 # %% ../nbs/05_evaluation.ipynb #948ab226
-def aime_answer(s) -> int | MathAnswer | None:
+def _aime_answer(s) -> int | _MathAnswer | None:
     "An AIME answer: an integer if it reads as one, else math-verify's parse (`x = 204`, `204^\\circ`), else None."
-    n = to_int(s)
+    n = _to_int(s)
     if n is not None: return n
     parsed = math_answer(s)
     return parsed if parsed is not None and parsed.parsed else None
 
-def aime_equal(gold, pred) -> bool:
+def _aime_equal(gold, pred) -> bool:
     "Two integers compare as integers; otherwise math-verify judges the parsed answer against the gold integer."
     if isinstance(gold, int) and isinstance(pred, int): return gold == pred
     as_math = lambda v: math_answer(str(v)) if isinstance(v, int) else v
     return math_equal(as_math(gold), as_math(pred))
 
-register_grader("aime", Grader(aime_answer, aime_equal, what="an integer", ambiguous=several_integers))
+register_grader("aime", Grader(_aime_answer, _aime_equal, what="an integer", ambiguous=_several_integers))
 
 # %% ../nbs/05_evaluation.ipynb #3f5c5fe2
 @dataclass
 class Graded:
     "The verdict on one completion."
-    correct: bool
+    correct: bool  # judged correct
     extracted: str | None  # the answer string graded: found in the completion, or GPQA's default letter
     reason: str  # "correct", "wrong", or why it could not be judged (or was defaulted)
 
-def default_choice(gold, letter: str, why: str) -> Graded:
+def _default_choice(gold, letter: str, why: str) -> Graded:
     "s1's GPQA rule for an answer without a readable choice: grade `letter` instead, saying so and `why`."
     g = grade_answer(letter, gold, "gpqa", gpqa_fallback=None)
     if g.reason not in ("correct", "wrong"): return g  # e.g. an unreadable gold letter
     return Graded(g.correct, letter, f"no choice found: defaulted to {letter} ({why})")
 
-def grade_answer(extracted: str, gold, kind: str, gpqa_fallback: str | None = "A") -> Graded:
+def grade_answer(extracted: str,  # the extracted answer string
+                 gold,  # the reference answer
+                 kind: str,  # the grader's kind: math, aime or gpqa (or a registered one)
+                 *, gpqa_fallback: str | None = "A",  # GPQA letter graded when none is found (s1's harness: A); None = graded wrong
+                ) -> Graded:
     "Judge an already extracted answer string against `gold` with the grader of `kind`."
     if kind not in GRADERS: return Graded(False, extracted, f"unknown kind {kind!r} (known: {sorted(GRADERS)})")
     if gold is None or str(gold).strip() == "": return Graded(False, extracted, "no gold answer")
@@ -292,20 +301,25 @@ def grade_answer(extracted: str, gold, kind: str, gpqa_fallback: str | None = "A
         if gold_value is None: return Graded(False, extracted, f"could not read the gold {str(gold)!r} as {g.what}")
         if pred_value is None:
             why = f"could not read {extracted!r} as {g.what}"
-            if kind == "gpqa" and gpqa_fallback: return default_choice(gold, gpqa_fallback, why)
+            if kind == "gpqa" and gpqa_fallback: return _default_choice(gold, gpqa_fallback, why)
             return Graded(False, extracted, why)
         ok = bool(g.equal(gold_value, pred_value))
     except Exception as e: return Graded(False, extracted, f"grader error: {type(e).__name__}: {e}")
     return Graded(ok, extracted, "correct" if ok else "wrong")
 
-def grade(completion: str, gold, kind: str, gpqa_fallback: str | None = "A", strict: bool = False) -> Graded:
+def grade(completion: str,  # the model's completion
+          gold,  # the reference answer
+          kind: str,  # the grader's kind: math, aime or gpqa (or a registered one)
+          *, gpqa_fallback: str | None = "A",  # GPQA letter graded when none is found (s1's harness: A); None = graded wrong
+          strict: bool = False,  # read only the answer turn (after the last answer delimiter)
+         ) -> Graded:
     "Extract the answer from `completion` as s1 does (`strict`: answer turn only) and judge it; never raises."
     if kind not in GRADERS: return Graded(False, None, f"unknown kind {kind!r} (known: {sorted(GRADERS)})")
     if gold is None or str(gold).strip() == "": return Graded(False, None, "no gold answer")
     extracted, how = extract_answer(completion, strict)
-    if extracted is None and kind == "gpqa" and gpqa_fallback: return default_choice(gold, gpqa_fallback, how)
+    if extracted is None and kind == "gpqa" and gpqa_fallback: return _default_choice(gold, gpqa_fallback, how)
     if extracted is None: return Graded(False, None, how)
-    return grade_answer(extracted, gold, kind, gpqa_fallback)
+    return grade_answer(extracted, gold, kind, gpqa_fallback=gpqa_fallback)
 
 # %% ../nbs/05_evaluation.ipynb #e7792ff0
 def _as_model_answer(gold: str, style: str = "boxed") -> str:
@@ -319,7 +333,7 @@ def _gold_check(problems: Sequence[dict], style: str = "boxed") -> dict:
     fails = [(p["id"], p["answer"], g.reason) for p, g in zip(problems, graded) if not g.correct]
     return dict(n=len(problems), correct=sum(g.correct for g in graded), failures=fails)
 
-def unparsed_golds(problems: Sequence[dict]) -> list[tuple[str, str]]:
+def _unparsed_golds(problems: Sequence[dict]) -> list[tuple[str, str]]:
     "MATH problems whose gold answer math-verify cannot parse (they are graded by the string fallback)."
     return [(p["id"], p["answer"]) for p in problems
             if p["kind"] == "math" and (a := math_answer(p["answer"])) is not None and not a.parsed]
@@ -329,14 +343,16 @@ def _wrong_check(problems: Sequence[dict]) -> dict:
     "Grade a number no problem has, and each problem's neighbour's gold, against each gold: both should be wrong."
     absurd = sum(grade(_as_model_answer("-31415926"), p["answer"], p["kind"]).correct for p in problems)
     pairs = [(p, q) for p, q in zip(problems, [*problems[1:], problems[0]])
-             if normalize_math_text(p["answer"]) != normalize_math_text(q["answer"])]
+             if _normalize_math_text(p["answer"]) != _normalize_math_text(q["answer"])]
     accepted = [(p["answer"], q["answer"]) for p, q in pairs
                 if grade(_as_model_answer(q["answer"]), p["answer"], p["kind"]).correct]
     return dict(n=len(problems), absurd_accepted=absurd, neighbour_pairs=len(pairs), neighbour_accepted=accepted)
 
 # %% ../nbs/05_evaluation.ipynb #ab1d9b66
-def control(thinking_tokens: Sequence[float], max_tokens: Sequence[float | None] | float | None = None,
-            min_tokens: Sequence[float] | float = 0) -> float:
+def control(thinking_tokens: Sequence[float],  # thinking tokens of each setting
+            max_tokens: Sequence[float | None] | float | None = None,  # each setting's budget (or one for all; None: no bound)
+            min_tokens: Sequence[float] | float = 0,  # lower bound (or one for all)
+           ) -> float:
     "Share of settings whose thinking tokens lie within [min, max] (a None max is no upper bound)."
     n = len(thinking_tokens)
     if n == 0: raise ValueError("control needs at least one setting")
@@ -344,7 +360,9 @@ def control(thinking_tokens: Sequence[float], max_tokens: Sequence[float | None]
     lo = min_tokens if isinstance(min_tokens, (list, tuple)) else [min_tokens] * n
     return sum(l <= a and (h is None or a <= h) for a, l, h in zip(thinking_tokens, lo, hi)) / n
 
-def scaling(thinking_tokens: Sequence[float], accuracy: Sequence[float]) -> float:
+def scaling(thinking_tokens: Sequence[float],  # average thinking tokens of each setting
+            accuracy: Sequence[float],  # accuracy (%) of each setting
+           ) -> float:
     "Mean pairwise slope of accuracy (points) over log2(thinking tokens); pairs with equal tokens are skipped."
     if len(thinking_tokens) != len(accuracy): raise ValueError("scaling needs one accuracy per thinking-token value")
     for t in thinking_tokens:
@@ -354,7 +372,8 @@ def scaling(thinking_tokens: Sequence[float], accuracy: Sequence[float]) -> floa
               for i, j in itertools.combinations(range(len(x)), 2) if x[j] != x[i]]
     return sum(slopes) / len(slopes) if slopes else float("nan")
 
-def performance(accuracy: Sequence[float]) -> float:
+def performance(accuracy: Sequence[float],  # accuracy (%) of each setting
+               ) -> float:
     "The best accuracy over the settings."
     return max(accuracy)
 
@@ -380,15 +399,21 @@ class Setting:
         b = self.config.get("max_thinking_tokens")
         return b if isinstance(b, int) else None
 
-def budget_settings(budgets: Sequence[int | str]) -> list[Setting]:
+def budget_settings(budgets: Sequence[int | str],  # thinking budgets: ints or 'auto'
+                   ) -> list[Setting]:
     "Budget cut-off: end the thinking at each budget (an int, or 'auto' = whatever the context leaves)."
     return [Setting("budget", b, dict(max_thinking_tokens=b)) for b in budgets]
 
-def wait_settings(waits: Sequence[int], max_thinking_tokens: int | str | None = "auto") -> list[Setting]:
+def wait_settings(waits: Sequence[int],  # Wait counts
+                  max_thinking_tokens: int | str | None = "auto",  # thinking cap: an int, 'auto' (what the context leaves) or None (no cap)
+                 ) -> list[Setting]:
     "Wait extension: suppress the end of thinking `w` times (appending 'Wait'), under a cap."
     return [Setting("wait", w, dict(num_waits=w, max_thinking_tokens=max_thinking_tokens)) for w in waits]
 
-def majority_setting(k: int, temperature: float = 1.0, max_thinking_tokens: int | str | None = "auto") -> Setting:
+def majority_setting(k: int,  # samples per problem
+                     temperature: float = 1.0,  # sampling temperature (0 = greedy)
+                     max_thinking_tokens: int | str | None = "auto",  # thinking cap: an int, 'auto' (what the context leaves) or None (no cap)
+                    ) -> Setting:
     "Majority voting: k sampled generations per problem; the sweep reports maj@1, maj@2, ... maj@k."
     return Setting("majority", k, dict(temperature=temperature, max_thinking_tokens=max_thinking_tokens), samples=k)
 
@@ -397,24 +422,24 @@ def plain_setting() -> Setting:
     return Setting("plain", None, dict(think_prefix=False, max_thinking_tokens=None))
 
 # %% ../nbs/05_evaluation.ipynb #d1e2f302
-DEMO_EVAL = dict(benchmarks=["math500", "aime24"], n=3, budgets=[16, 32, 64], waits=[0, 1, 2], wait_budget=32,
+_DEMO_EVAL = dict(benchmarks=["math500", "aime24"], n=3, budgets=[16, 32, 64], waits=[0, 1, 2], wait_budget=32,
                  majority=4, max_answer_tokens=16, plain=False, dtype=None)  # the CPU demo on a toy model (dtype: the engine's)
-S1_EVAL = dict(benchmarks=["aime24", "aime25", "math500", "gpqa_diamond"], n=0,
+_S1_EVAL = dict(benchmarks=["aime24", "aime25", "math500", "gpqa_diamond"], n=0,
                budgets=[500, 1000, 2000, 4000, 8000, 16000, "auto"], waits=[0, 1, 2, 4, 6], wait_budget="auto",
                majority=64, max_answer_tokens="context", plain=True, dtype="float32")  # s1's eval/commands.sh
-DTYPES = ("float32", "bfloat16", "float16", "auto")  # `s1 eval --dtype`; "auto": the checkpoint's (bf16 for s1)
-AUTO_VALUES = ("auto", "auto-s1")  # the forcing engine's context-filling budgets (s1_nb.forcing.AUTO_BUDGETS)
+_DTYPES = ("float32", "bfloat16", "float16", "auto")  # `s1 eval --dtype`; "auto": the checkpoint's (bf16 for s1)
+_AUTO_VALUES = ("auto", "auto-s1")  # the forcing engine's context-filling budgets (s1_nb.forcing.AUTO_BUDGETS)
 
-def is_toy_model(model) -> bool:
+def _is_toy_model(model) -> bool:
     "Is `model` a toy: a tiny size, or a folder whose config.json has hidden_size < 512 (the tiny and laptop models)?"
     if str(model) in TINY_CONFIGS: return True
     try: return json.loads((Path(str(model)) / "config.json").read_text()).get("hidden_size", 1 << 20) < 512
     except (OSError, ValueError, AttributeError): return False
 
-def eval_defaults(model) -> tuple[dict, str]:
+def _eval_defaults(model) -> tuple[dict, str]:
     "The values a run on `model` takes for what it is not given, and where they come from."
-    return ((dict(DEMO_EVAL), "the CPU demo's (toy model)") if is_toy_model(model)
-            else (dict(S1_EVAL), "s1's (eval/commands.sh)"))
+    return ((dict(_DEMO_EVAL), "the CPU demo's (toy model)") if _is_toy_model(model)
+            else (dict(_S1_EVAL), "s1's (eval/commands.sh)"))
 
 # %% ../nbs/05_evaluation.ipynb #d1e2f303
 def _count(v, low: int = 0) -> bool: return isinstance(v, int) and not isinstance(v, bool) and v >= low
@@ -435,13 +460,13 @@ def _check_eval_args(a: dict) -> dict:
     _once("--benchmarks", a["benchmarks"])
     if not _count(a["n"]): raise ValueError(f"--n: {_shown(a['n'])} is not a count >= 0 (0 = all)")
     for b in a["budgets"]:
-        if not (_count(b, 1) or b in AUTO_VALUES): raise ValueError(f"--budgets: {_shown(b)} is not a positive budget (or 'auto')")
+        if not (_count(b, 1) or b in _AUTO_VALUES): raise ValueError(f"--budgets: {_shown(b)} is not a positive budget (or 'auto')")
     _once("--budgets", a["budgets"])
     for w in a["waits"]:
         if not _count(w): raise ValueError(f"--waits: {_shown(w)} is not a number of Waits >= 0")
     _once("--waits", a["waits"])
     cap = a["wait_budget"]
-    if not (_count(cap, 1) or cap in (*AUTO_VALUES, "none")):
+    if not (_count(cap, 1) or cap in (*_AUTO_VALUES, "none")):
         raise ValueError(f"--wait_budget: {_shown(cap)} is not a positive budget, 'auto' or 'none'")
     if not _count(a["majority"]): raise ValueError(f"--majority: {_shown(a['majority'])} is not a count >= 0 (0 = skip)")
     t = a["temperature"]
@@ -453,14 +478,14 @@ def _check_eval_args(a: dict) -> dict:
     if a["engine"] not in ("hf", "vllm", "vllm-harness"): raise ValueError(f"--engine: {a['engine']!r} is not hf, vllm or vllm-harness")
     if not _count(a["tp"], 1): raise ValueError(f"--tp: {_shown(a['tp'])} is not a count >= 1")
     if a["gpqa_fallback"] not in (None, *"ABCD"): raise ValueError(f"--gpqa_fallback: {a['gpqa_fallback']!r} is not A-D or 'none'")
-    if a["gpqa_prompt"] not in GPQA_PROMPTS: raise ValueError(f"--gpqa_prompt: {a['gpqa_prompt']!r} is not one of {sorted(GPQA_PROMPTS)}")
-    if a["dtype"] not in (None, *DTYPES): raise ValueError(f"--dtype: {a['dtype']!r} is not one of {', '.join(DTYPES)}")
+    if a["gpqa_prompt"] not in _GPQA_PROMPTS: raise ValueError(f"--gpqa_prompt: {a['gpqa_prompt']!r} is not one of {sorted(_GPQA_PROMPTS)}")
+    if a["dtype"] not in (None, *_DTYPES): raise ValueError(f"--dtype: {a['dtype']!r} is not one of {', '.join(_DTYPES)}")
     if not isinstance(a["plain"], bool): raise ValueError(f"--plain: {_shown(a['plain'])} is not yes or no")
     if not (a["budgets"] or a["waits"] or a["majority"] or a["plain"]): raise ValueError("--budgets: nothing to run (no budget, Wait, majority or plain setting)")
     return a
 
 # %% ../nbs/05_evaluation.ipynb #d1e2f304
-def parse_values(s: str | Sequence) -> list:
+def _parse_values(s: str | Sequence) -> list:
     "A comma-separated list ('500,1000,auto') as ints where possible: [500, 1000, 'auto']."
     if not isinstance(s, str): return list(s)
     return [int(v) if re.fullmatch(r"-?\d+", v.strip()) else v.strip() for v in s.split(",") if v.strip()]
@@ -482,11 +507,11 @@ def eval_plan(model="tiny",  # tiny size, local folder or hub id
               dtype=None,  # model dtype (None: s1's float32 for a real model, the engine's own for a toy)
              ) -> dict:
     "What a run on `model` generates: its arguments (None = the default for `model`), checked, and its settings."
-    defaults, source = eval_defaults(model)
+    defaults, source = _eval_defaults(model)
     given = dict(benchmarks=benchmarks, n=n, budgets=budgets, waits=waits, wait_budget=wait_budget,
                  majority=majority, max_answer_tokens=max_answer_tokens, plain=plain, dtype=dtype)
     a = {k: defaults[k] if v is None else v for k, v in given.items()}
-    a.update({k: parse_values(a[k]) for k in ("benchmarks", "budgets", "waits")}, temperature=temperature,
+    a.update({k: _parse_values(a[k]) for k in ("benchmarks", "budgets", "waits")}, temperature=temperature,
              engine=engine, tp=tp, gpqa_fallback=gpqa_fallback, gpqa_prompt=gpqa_prompt)
     _check_eval_args(a)
     cap = None if a["wait_budget"] == "none" else a["wait_budget"]
@@ -496,7 +521,7 @@ def eval_plan(model="tiny",  # tiny size, local folder or hub id
     base = dict(max_answer_tokens=None if a["max_answer_tokens"] == "context" else a["max_answer_tokens"])
     return dict(model=str(model), defaults=source, args=a, settings=settings, base=base)
 
-def plan_lines(plan: dict) -> list[str]:
+def _plan_lines(plan: dict) -> list[str]:
     "The plan of a run as lines: model, engine, data, then one line per setting with what the engine is given."
     a = plan["args"]
     lines = [f"model: {plan['model']} (values not given: {plan['defaults']})",
@@ -508,7 +533,11 @@ def plan_lines(plan: dict) -> list[str]:
                     for s in plan["settings"]]
 
 # %% ../nbs/05_evaluation.ipynb #259a2815
-def forcing_generate(prompts, model, tokenizer=None, **overrides):
+def forcing_generate(prompts,  # s1 inference prompts
+                     model,  # a loaded model
+                     tokenizer=None,  # its tokenizer
+                     **overrides,  # ForcingConfig fields to change, by name
+                    ):
     "The forcing engine's `generate` (imported on first use)."
     from s1_nb.forcing import generate
     return generate(prompts, model, tokenizer, **overrides)
@@ -518,7 +547,7 @@ def _records(problems, outs, sample) -> list[dict]:
                  text=o.text, thinking_tokens=o.thinking_tokens, answer_tokens=o.answer_tokens, waits=o.waits,
                  cut_by_budget=bool(o.cut_by_budget)) for p, o in zip(problems, outs)]
 
-def run_setting(setting: Setting, problems: Sequence[dict], model, tokenizer=None, engine: str = "hf",
+def _run_setting(setting: Setting, problems: Sequence[dict], model, tokenizer=None, engine: str = "hf",
                 generate_fn: Callable | None = None, *,
                 only: set | None = None,  # (id, sample) pairs to generate; None = all
                 **base) -> list[dict]:
@@ -543,10 +572,12 @@ def run_setting(setting: Setting, problems: Sequence[dict], model, tokenizer=Non
 # %% ../nbs/05_evaluation.ipynb #b21f3d3c
 def _grade_record(record: dict, gpqa_fallback: str | None = "A") -> dict:
     "`record` with `correct`, `extracted` and `reason` from grading its text."
-    g = grade(record["text"], record["answer"], record["kind"], gpqa_fallback)
+    g = grade(record["text"], record["answer"], record["kind"], gpqa_fallback=gpqa_fallback)
     return {**record, **asdict(g)}
 
-def majority_vote(answers: Sequence[str | None], kind: str) -> str | None:
+def majority_vote(answers: Sequence[str | None],  # extracted answers (None: unreadable)
+                  kind: str,  # the grader's kind: math, aime or gpqa (or a registered one)
+                 ) -> str | None:
     "The most common answer (by the grader's equality; ties go to the earliest); None if none is readable."
     g = GRADERS.get(kind)
     if g is None: return next((a for a in answers if a is not None), None)
@@ -572,7 +603,7 @@ def _row(setting: Setting, benchmark: str, value, correct: list[bool], tokens: l
                 cut_by_budget=round(sum(cut) / n, 3), waits=round(sum(waits) / n, 2), budget=budget,
                 failures=json.dumps(failures, sort_keys=True))
 
-def summarize(setting: Setting, graded: Sequence[dict]) -> list[dict]:
+def _summarize(setting: Setting, graded: Sequence[dict]) -> list[dict]:
     "One summary row per benchmark (and per k for majority voting) from graded records of `setting`."
     rows = []
     for bench in sorted({r["benchmark"] for r in graded}):
@@ -606,7 +637,8 @@ def _setting_key(setting: Setting, problems: Sequence[dict], model_id: str, engi
                 problems=[(p["id"], problem_prompt(p), p.get("answer")) for p in problems])
     return hashlib.sha1(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
-def model_identity(model) -> str:
+def model_identity(model,  # a folder, hub id, tiny size or loaded model
+                  ) -> str:
     "What the resume key knows of `model`: folder + stamp of its weight files, hub id + cached commit, or weights hash."
     if not isinstance(model, (str, Path)):  # a loaded model: a hash of its weights (fine for small models)
         h = hashlib.sha1()
@@ -640,7 +672,7 @@ def _outputs_header(setting: Setting, key: str, problems: Sequence[dict]) -> dic
 _RECORD_FIELDS = dict(id=str, sample=int, text=str, thinking_tokens=(int, float), answer_tokens=(int, float),
                       waits=(int, float), cut_by_budget=bool)
 
-def read_outputs(path: Path | str, key: str | None = None) -> tuple[dict, dict]:
+def _read_outputs(path: Path | str, key: str | None = None) -> tuple[dict, dict]:
     "The readable completions of an outputs file by (id, sample), and its header (empty if absent or unreadable)."
     kept, header, bad = {}, {}, 0
     for i, line in enumerate(Path(path).read_text(encoding="utf-8", errors="replace").split("\n"), 1):
@@ -666,7 +698,7 @@ def _write_results(run_dir: Path, rows: Sequence[dict]):
 def _setting_records(s: Setting, problems, path: Path, key: str, gen: Callable, progress: bool) -> tuple[list, bool]:
     "The records of setting `s`: read back, repaired (only what is missing or unreadable), or generated."
     expected = [(p["id"], k) for k in range(s.samples) for p in problems]
-    kept, header = read_outputs(path, key) if path.exists() else ({}, None)
+    kept, header = _read_outputs(path, key) if path.exists() else ({}, None)
     kept = {e: kept[e] for e in expected if e in kept}
     if len(kept) == len(expected): return [kept[e] for e in expected], False
     if header is not None and progress:
@@ -688,30 +720,39 @@ def _effective(setting: Setting, base: dict) -> str:
     cfg = {k: v for k, v in {**base, **setting.config}.items() if k not in defaults or defaults[k] != v}
     return json.dumps(dict(cfg, samples=setting.samples), sort_keys=True, default=str)
 
-def run_sweep(problems: Sequence[dict], settings: Sequence[Setting], model, tokenizer=None,
-              run_dir: Path | str | None = None, engine: str = "hf", model_id: str = "",
-              generate_fn: Callable | None = None, progress: bool = True, gpqa_fallback: str | None = "A", **base):
-    "Run `settings` over `problems`, resuming (and repairing) from `run_dir`; returns the summary (a DataFrame)."
+def run_sweep(problems: Sequence[dict],  # benchmark problems (`load_benchmark`'s)
+              settings: Sequence[Setting],  # what to run (`budget_settings`, ...)
+              model,  # a loaded model (or vllm.LLM)
+              *, tokenizer=None,  # its tokenizer
+              out: Path | str | None = None,  # run folder: completions and results; rerun to resume (None: a temporary one)
+              engine: str = "hf",  # forcing engine: hf, hf-reference, vllm or vllm-harness
+              model_id: str = "",  # what the resume key knows of the model (`model_identity`)
+              generate_fn: Callable | None = None,  # stands in for the engine's generate (tests, other engines)
+              progress: bool = True,  # print progress
+              gpqa_fallback: str | None = "A",  # GPQA letter graded when none is found (s1's harness: A); None = graded wrong
+              **base,  # ForcingConfig fields for every setting
+             ):
+    "Run `settings` over `problems`, resuming (and repairing) from `out`; returns the summary (a DataFrame)."
     import pandas as pd
     from tqdm.auto import tqdm
     ids = [p["id"] for p in problems]
     if len(set(ids)) != len(ids): raise ValueError(f"problem ids must be unique; {len(ids) - len(set(ids))} repeat")
-    run_dir = Path(run_dir or tempfile.mkdtemp(prefix="s1-eval-"))
+    run_dir = Path(out or tempfile.mkdtemp(prefix="s1-eval-"))
     (run_dir / "outputs").mkdir(parents=True, exist_ok=True)
     had_summary = (run_dir / "results.json").exists()  # then only a complete summary replaces it
     rows, reused, shared, made = [], 0, 0, {}  # made: effective config -> graded records (budget=auto is wait=0)
     for s in tqdm(settings, desc="sweep", disable=not progress):
         same = _effective(s, base)
         if same in made:
-            rows += summarize(s, made[same]); shared += 1; continue
+            rows += _summarize(s, made[same]); shared += 1; continue
         key = _setting_key(s, problems, model_id, engine, base)
-        gen = lambda s, only: run_setting(s, problems, model, tokenizer, engine=engine, generate_fn=generate_fn,
+        gen = lambda s, only: _run_setting(s, problems, model, tokenizer, engine=engine, generate_fn=generate_fn,
                                           only=only, **base)
         records, generated = _setting_records(s, problems, run_dir / "outputs" / f"{s.name}-{key}.jsonl", key, gen,
                                               progress)
         reused += not generated
         made[same] = [_grade_record(r, gpqa_fallback) for r in records]
-        rows += summarize(s, made[same])
+        rows += _summarize(s, made[same])
         if generated and not had_summary: _write_results(run_dir, rows)  # a readable table while a fresh run goes
     _write_results(run_dir, rows)
     if progress: print(f"{len(settings) - reused - shared} settings generated or repaired, {reused} read back from "
@@ -721,8 +762,10 @@ def run_sweep(problems: Sequence[dict], settings: Sequence[Setting], model, toke
     return df
 
 # %% ../nbs/05_evaluation.ipynb #7fbabb72
-def load_engine_model(model: str, engine: str = "hf", tp: int = 1, *,
-                      dtype: str | None = None,  # "float32" (s1's eval), "bfloat16", "auto"; None: the engine's default
+def load_engine_model(model: str,  # a tiny size, folder or hub id
+                      engine: str = "hf",  # hf, vllm or vllm-harness
+                      tp: int = 1,  # vLLM tensor parallel size (`s1 eval --tp`)
+                      *, dtype: str | None = None,  # "float32" (s1's eval), "bfloat16", "auto"; None: the engine's default
                      ):
     "(model, tokenizer) for `engine`: transformers for 'hf' (on the GPU if there is one), chapter 04's vllm.LLM for 'vllm*'."
     import torch
@@ -735,13 +778,13 @@ def load_engine_model(model: str, engine: str = "hf", tp: int = 1, *,
     return llm, llm.get_tokenizer()
 
 # %% ../nbs/05_evaluation.ipynb #44b76bd8
-FORCING_METHODS = ("budget", "wait")  # the paper's "budget forcing": cut-offs and Wait runs, as one group "forcing"
+_FORCING_METHODS = ("budget", "wait")  # the paper's "budget forcing": cut-offs and Wait runs, as one group "forcing"
 
 def _setting_cap(budget) -> int | None:
     "A results row's numeric thinking cap (None for no cap or 'auto'; pandas stores None as NaN)."
     return None if budget is None or (isinstance(budget, float) and math.isnan(budget)) else budget
 
-def group_metrics(rows, benchmark: str, method: str) -> dict:
+def _group_metrics(rows, benchmark: str, method: str) -> dict:
     "Control (%) and Performance (%) over all settings `rows`; Scaling (points per doubling) over those that thought."
     tokens, acc, nan = list(rows.thinking_tokens), list(rows.accuracy), float("nan")
     thought = [(t, a) for t, a in zip(tokens, acc) if t > 0]  # log2 needs positive thinking tokens
@@ -759,30 +802,40 @@ def _forcing_rows(df):
     "The budget and Wait rows of `df` as one set of settings, a wait=0 run that repeats a budget run counted once."
     budget_rows = [r for _, r in df[df.method == "budget"].iterrows()]
     repeats = lambda r: r.method == "wait" and any(_same_run(r, b) for b in budget_rows)
-    return df[[r.method in FORCING_METHODS and not repeats(r) for _, r in df.iterrows()]]
+    return df[[r.method in _FORCING_METHODS and not repeats(r) for _, r in df.iterrows()]]
 
-def method_metrics(results, benchmark: str) -> list[dict]:
+def method_metrics(results,  # the sweep summary (`run_sweep`'s DataFrame)
+                   benchmark: str,  # benchmark name
+                  ) -> list[dict]:
     "Control, Scaling and Performance of each method on `benchmark`, then of 'forcing' (budget and Wait together)."
     df = results[results.benchmark == benchmark]
-    out = [group_metrics(g, benchmark, method) for method, g in df.groupby("method", sort=False)]
+    out = [_group_metrics(g, benchmark, method) for method, g in df.groupby("method", sort=False)]
     forcing = _forcing_rows(df)
-    if len(forcing): out.append(group_metrics(forcing, benchmark, "forcing"))
+    if len(forcing): out.append(_group_metrics(forcing, benchmark, "forcing"))
     return out
 
 # %% ../nbs/05_evaluation.ipynb #32c032ac
-METHOD_STYLE = {"budget": ("o-", "budget cut-off"), "wait": ("s-", "Wait extension"),
+_METHOD_STYLE = {"budget": ("o-", "budget cut-off"), "wait": ("s-", "Wait extension"),
                 "majority": ("^--", "majority vote"), "plain": ("D", "no forcing (s1 w/o BF)")}  # method -> (matplotlib style, legend label)
 
-def style_scaling_axes(ax, title: str, legend_loc: str = "upper left"):
+def style_scaling_axes(ax,  # matplotlib axes
+                       title: str,  # panel title
+                       legend_loc: str = "upper left",  # legend position
+                      ):
     "The look of the paper's Figure 1: log2 thinking-token axis, accuracy from 0 to 100%, grid, legend."
     ax.set_xscale("log", base=2)
     ax.set(title=title, xlabel="average thinking tokens (log scale)", ylabel="accuracy (%)", ylim=(-3, 103))
     ax.grid(alpha=0.3); ax.legend(fontsize=7, loc=legend_loc)
 
-REFERENCE_LABEL = "s1-32B budget forcing, AIME24 (paper Fig. 1)"
+_REFERENCE_LABEL = "s1-32B budget forcing, AIME24 (paper Fig. 1)"
 
-def plot_scaling(results, benchmarks: Sequence[str] | None = None, reference: dict | None = PAPER_FIG1_AIME24,
-                 reference_benchmark: str = "aime24", title: str = "Test-time scaling", out: Path | str | None = None):
+def plot_scaling(results,  # the sweep summary (`run_sweep`'s DataFrame)
+                 benchmarks: Sequence[str] | None = None,  # panels (None: those in `results`)
+                 *, reference: dict | None = PAPER_FIG1_AIME24,  # paper points drawn beside ours (None: none)
+                 reference_benchmark: str = "aime24",  # panel that gets `reference`
+                 title: str = "Test-time scaling",  # figure title
+                 out: Path | str | None = None,  # file to write (None: not saved)
+                ):
     "Accuracy vs average thinking tokens (log2 x) per method, one panel per benchmark; `reference` on its benchmark's."
     import matplotlib.pyplot as plt
     benchmarks = list(benchmarks or sorted(set(results.benchmark)))
@@ -790,7 +843,7 @@ def plot_scaling(results, benchmarks: Sequence[str] | None = None, reference: di
     for ax, bench in zip(axes[0], benchmarks):
         df = results[(results.benchmark == bench) & (results.thinking_tokens > 0)]
         for method, g in df.groupby("method", sort=False):
-            style, label = METHOD_STYLE.get(method, (".-", method))
+            style, label = _METHOD_STYLE.get(method, (".-", method))
             g = g.sort_values("thinking_tokens")
             ax.plot(g.thinking_tokens, g.accuracy, style, label=label)
             prefix = {"wait": "W", "majority": "k"}.get(method, "")
@@ -799,12 +852,12 @@ def plot_scaling(results, benchmarks: Sequence[str] | None = None, reference: di
                 ax.annotate(f"{prefix}{r.value}", (r.thinking_tokens, r.accuracy), fontsize=7,
                             textcoords="offset points", xytext=(3, 3))
         if reference and bench == reference_benchmark:
-            ax.plot(reference["thinking_tokens"], reference["accuracy"], "x:", color="grey", label=REFERENCE_LABEL)
+            ax.plot(reference["thinking_tokens"], reference["accuracy"], "x:", color="grey", label=_REFERENCE_LABEL)
         style_scaling_axes(ax, f"{title}: {bench}")
     return save_figure(fig, out)
 
 # %% ../nbs/05_evaluation.ipynb #1ecf5246
-PAPER_HEADLINES = [  # (what, benchmark, our group (method_metrics) or setting, our number, paper value, source)
+_PAPER_HEADLINES = [  # (what, benchmark, our group (method_metrics) or setting, our number, paper value, source)
     ("accuracy, budget forcing (%)", "aime24", "forcing", "performance", 56.7, "Table 1, s1-32B"),
     ("accuracy, budget forcing (%)", "math500", "forcing", "performance", 93.0, "Table 1, s1-32B"),
     ("accuracy, budget forcing (%)", "gpqa_diamond", "forcing", "performance", 59.6, "Table 1, s1-32B"),
@@ -826,17 +879,18 @@ def _our_number(results, benchmark: str, source: str, key: str, metrics: dict) -
     if benchmark not in metrics: metrics[benchmark] = {m["method"]: m for m in method_metrics(results, benchmark)}
     return metrics[benchmark].get(source, {}).get(key, float("nan"))
 
-def headline_table(results) -> "pd.DataFrame":
+def headline_table(results,  # the sweep summary (`run_sweep`'s DataFrame)
+                  ) -> "pd.DataFrame":
     "The paper's headline numbers beside ours from `results` (NaN where this run has no such setting)."
     import pandas as pd
     metrics = {}  # benchmark -> method_metrics by group, computed once
     return pd.DataFrame([dict(metric=what, benchmark=bench, paper=paper,
                               ours=_our_number(results, bench, source, key, metrics), ours_from=source,
                               paper_source=paper_source)
-                         for what, bench, source, key, paper, paper_source in PAPER_HEADLINES])
+                         for what, bench, source, key, paper, paper_source in _PAPER_HEADLINES])
 
 # %% ../nbs/05_evaluation.ipynb #a6036df1
-def check_data(data: Path | str | None, benchmarks: Sequence[str]):
+def _check_data(data: Path | str | None, benchmarks: Sequence[str]):
     "A `--data` file holds one benchmark: with several benchmarks, one file would be graded as each of them."
     if data is not None and not Path(data).is_dir() and len(benchmarks) != 1:
         raise ValueError(f"--data: {data} is one file, but {len(benchmarks)} benchmarks are asked for "
@@ -852,12 +906,12 @@ def evaluate(model: str = "tiny",  # tiny size, local folder or hub id
     "The whole evaluation: sweep, metrics, plot and headline table, all written to `out`; returns the summary."
     plan = eval_plan(model, benchmarks, **kwargs)  # every value checked before anything loads
     a = plan["args"]
-    check_data(data, a["benchmarks"])
-    problems = [p for name in a["benchmarks"] for p in load_benchmark(name, data, limit=a["n"] or None,
-                                                                      gpqa_template=GPQA_PROMPTS[a["gpqa_prompt"]])]
+    _check_data(data, a["benchmarks"])
+    problems = [p for name in a["benchmarks"] for p in load_benchmark(name, data, n=a["n"] or None,
+                                                                      gpqa_template=_GPQA_PROMPTS[a["gpqa_prompt"]])]
     lm, tok = load_engine_model(model, a["engine"], a["tp"], dtype=a["dtype"])
     model_id = model_identity(model) + (f" dtype={a['dtype']}" if a["dtype"] else "")  # other dtype, other completions
-    res = run_sweep(problems, plan["settings"], lm, tok, out, a["engine"], model_id, generate_fn,
+    res = run_sweep(problems, plan["settings"], lm, tokenizer=tok, out=out, engine=a["engine"], model_id=model_id, generate_fn=generate_fn,
                     gpqa_fallback=a["gpqa_fallback"], **plan["base"])
     out = Path(out)
     import pandas as pd
@@ -900,8 +954,8 @@ def _eval_command(
               temperature=temperature, max_answer_tokens=answer, engine=engine, tp=tp,
               gpqa_fallback=_none(gpqa_fallback), gpqa_prompt=gpqa_prompt, plain=_yes_no(plain), dtype=dtype)
     plan = eval_plan(model, benchmarks, **kw)
-    check_data(data, plan["args"]["benchmarks"])
-    if dry_run: print("\n".join(plan_lines(plan))); return 0
+    _check_data(data, plan["args"]["benchmarks"])
+    if dry_run: print("\n".join(_plan_lines(plan))); return 0
     res = evaluate(model, benchmarks, data=data, out=out, **kw)
     print(res[["benchmark", "setting", "n", "accuracy", "thinking_tokens", "cut_by_budget"]].to_string(index=False))
     print(f"written to {out}: results.csv, results.json, metrics.csv, headlines.csv, test_time_scaling.png")
@@ -912,7 +966,8 @@ def _underscored(arg: str) -> str:
     name, eq, value = arg.partition("=")
     return "--" + name[2:].replace("-", "_") + eq + value
 
-def eval_cli(**kwargs):
+@delegates(_eval_command)
+def eval_cli(**kwargs):  # the flags of `s1 eval`, by name (none: read from sys.argv)
     "Evaluate test-time scaling like the paper: budget, Wait and majority sweeps, metrics, plot."
     if kwargs: return _eval_command(**kwargs)
     sys.argv = [sys.argv[0], *map(_underscored, sys.argv[1:])]

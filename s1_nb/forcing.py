@@ -17,13 +17,10 @@ from .core import (ANSWER_DELIM, FORCED_END, IM_END, IM_START, THINK_DELIM, WAIT
 
 
 # %% auto #0
-__all__ = ['AUTO_BUDGETS', 'S1_ANSWER_RESERVE', 'ENGINES', 'LAZY_ENGINES', 'FORCED_KINDS', 'SEGMENT_COLORS', 'ForcingConfig',
-           'Segment', 'ForcedOutput', 'check_config', 'check_prompts', 'context_length', 'thinking_budget',
-           'register_engine', 'get_engine', 'make_config', 'generate', 'ForcingIds', 'newline_ids',
-           'generation_eos_ids', 'forcing_ids', 'match_end', 'nudge_to_end', 'redraw_weights', 'own_generation_config',
-           'continue_ids', 'build_output', 'show_trace', 'find_seq', 'plain_parts', 'ForcingRules', 'forcing_reserve',
-           'thinking_cap', 'forcing_rules', 'reference_one', 'reference_engine', 'sample_token', 'StreamState',
-           'left_pad', 'hf_engine', 'plot_segments', 'render_trace_html', 'forcing_panel']
+__all__ = ['AUTO_BUDGETS', 'ENGINES', 'ForcingConfig', 'Segment', 'ForcedOutput', 'check_config', 'thinking_budget',
+           'register_engine', 'make_config', 'generate', 'ForcingIds', 'generation_eos_ids', 'forcing_ids', 'match_end',
+           'nudge_to_end', 'redraw_weights', 'build_output', 'show_trace', 'ForcingRules', 'forcing_reserve',
+           'forcing_rules', 'reference_engine', 'plot_segments', 'render_trace_html', 'forcing_panel']
 
 # %% ../nbs/03_budget_forcing.ipynb #bd53c2fd
 @dataclass
@@ -35,7 +32,7 @@ class ForcingConfig:
     min_thinking_tokens: int = 0  # below this many thinking tokens an attempt to end thinking is suppressed (s1: vLLM's min_tokens)
     max_answer_tokens: int | None = None  # cap on answer tokens; None = what the context leaves (s1's max_gen_toks rule)
     temperature: float = 0.0  # 0 = greedy
-    top_p: float = 1.0
+    top_p: float = 1.0  # nucleus sampling (1.0 = off)
     seed: int | None = 0  # sequence i samples with a torch.Generator seeded `seed + i`
     min_thinking_wait: bool = False  # True: a suppression below `min_thinking_tokens` also appends the wait string (and counts as a Wait)
     think_prefix: bool = True  # False = s1's "w/o BF" run: no `<|im_start|>think` prefill, no cap, no forced end
@@ -43,22 +40,22 @@ class ForcingConfig:
 @dataclass
 class Segment:
     "A run of completion text that is all model-written or all forced."
-    text: str
+    text: str  # the segment's text
     forced: bool  # True for text the engine appended (wait string, forced end delimiter + "Final Answer:")
     kind: str  # "thinking" | "wait" | "end" (the model's own end, as s1 writes it) | "forced_end" | "answer" | "start" (w/o the think prefix: the model's own think delimiter)
-    num_tokens: int
+    num_tokens: int  # its tokens
 
 @dataclass
 class ForcedOutput:
     "One prompt's completion under budget forcing, split into thinking and answer, with what was forced."
-    prompt: str
+    prompt: str  # the prompt it continues
     thinking: str  # text between the think delimiter and the end of thinking (incl. forced wait strings)
     answer: str  # text after the answer delimiter (for a forced end: after "Final Answer:"), without the stop token
     thinking_tokens: int  # tokens of `thinking`: model-written + forced wait strings (never the end delimiter)
     answer_tokens: int  # model-written tokens of `answer`
     waits: int  # wait strings actually inserted
     cut_by_budget: bool  # True when max_thinking_tokens ended the thinking
-    segments: list[Segment]
+    segments: list[Segment]  # the completion in runs, in order (model-written or forced)
     token_ids: list[int]  # the whole completion as the model saw it (after the prompt), without the final stop token
 
     @property
@@ -71,7 +68,8 @@ def _count(name, v):
     if isinstance(v, bool) or not isinstance(v, int): raise TypeError(f"{name} must be an int, got {v!r}")
     if v < 0: raise ValueError(f"{name} must be >= 0, got {v}")
 
-def check_config(config: ForcingConfig) -> ForcingConfig:
+def check_config(config: ForcingConfig,  # the settings to check
+                ) -> ForcingConfig:
     "Raise a clear error for impossible settings; return `config`. The one copy of these rules (vLLM's too)."
     b = config.max_thinking_tokens
     if isinstance(b, bool) or not (b is None or b in AUTO_BUDGETS or isinstance(b, int)):
@@ -99,7 +97,7 @@ def check_config(config: ForcingConfig) -> ForcingConfig:
                          "num_waits, min_thinking_tokens 0")
     return config
 
-def check_prompts(prompts: str | Sequence[str], think_prefix: bool = True) -> list[str]:
+def _check_prompts(prompts: str | Sequence[str], think_prefix: bool = True) -> list[str]:
     """A list of s1 inference prompts, each ending in the think delimiter and containing it once; else a clear error.
     `think_prefix=False`: the prompts end at the assistant turn (a trailing think delimiter is removed)."""
     if isinstance(prompts, str): prompts = [prompts]
@@ -122,19 +120,22 @@ def check_prompts(prompts: str | Sequence[str], think_prefix: bool = True) -> li
 
 # %% ../nbs/03_budget_forcing.ipynb #b97382fb
 AUTO_BUDGETS = ("auto", "auto-s1")
-S1_ANSWER_RESERVE = 100  # s1's "auto" leaves 100 tokens for the answer
+_S1_ANSWER_RESERVE = 100  # s1's "auto" leaves 100 tokens for the answer
 
-def context_length(model=None, tokenizer=None) -> int | None:
+def _context_length(model=None, tokenizer=None) -> int | None:
     "The model's context in tokens: `config.max_position_embeddings`, else the tokenizer's `model_max_length`."
     n = getattr(getattr(model, "config", None), "max_position_embeddings", None)
     if n is None and tokenizer is not None: n = getattr(tokenizer, "model_max_length", None)
     return int(n) if n and n < 10**8 else None  # tokenizers use ~1e30 for "unknown"
 
-def thinking_budget(config: ForcingConfig, prompt_tokens: int, context: int | None, reserve: int,
-                    index: int = 0, *,
+def thinking_budget(config: ForcingConfig,  # the forcing settings (`ForcingConfig`)
+                    prompt_tokens: int,  # tokens of this prompt
+                    context: int | None,  # the model's context length (None: unknown)
+                    *, reserve: int,  # tokens kept for the forced end and the answer
+                    index: int = 0,  # the prompt's place in the batch (for errors)
                     longest_prompt: int | None = None,  # "auto-s1": the longest prompt of the batch (default: this one)
                     forced_tokens: int = 0,  # "auto-s1": tokens of the forced end
-                    ) -> int | None:
+                   ) -> int | None:
     """The thinking cap for one prompt: the configured int, or what the context leaves, checked. "auto" =
     context - prompt - `reserve` (the forced end and the answer); "auto-s1" = s1's harness rule, context - longest
     prompt - forced end - 100 (s1 counts from `max_gen_toks`; its think delimiter is part of our prompt)."""
@@ -144,7 +145,7 @@ def thinking_budget(config: ForcingConfig, prompt_tokens: int, context: int | No
         if b in AUTO_BUDGETS: raise ValueError(f"max_thinking_tokens={b!r} needs a model context length (max_position_embeddings)")
         return b
     if b == "auto-s1":
-        left = context - max(prompt_tokens, longest_prompt or 0) - forced_tokens - S1_ANSWER_RESERVE
+        left = context - max(prompt_tokens, longest_prompt or 0) - forced_tokens - _S1_ANSWER_RESERVE
     else: left = context - prompt_tokens - reserve
     if left <= 0:
         raise ValueError(f"prompts[{index}] has {prompt_tokens} tokens: with {reserve} reserved for the end and the "
@@ -158,40 +159,49 @@ def thinking_budget(config: ForcingConfig, prompt_tokens: int, context: int | No
 
 # %% ../nbs/03_budget_forcing.ipynb #cc32fab8
 ENGINES: dict[str, Callable] = {}
-LAZY_ENGINES = {"vllm": "s1_nb.vllm_forcing", "vllm-harness": "s1_nb.vllm_forcing"}
+_LAZY_ENGINES = {"vllm": "s1_nb.vllm_forcing", "vllm-harness": "s1_nb.vllm_forcing"}
 
-def register_engine(name: str, fn: Callable) -> None:
+def register_engine(name: str,  # engine name for `generate(..., engine=name)`
+                    fn: Callable,  # (prompts, model, tokenizer, config) -> list[ForcedOutput]
+                   ) -> None:
     "Make `fn(prompts, model, tokenizer, config) -> list[ForcedOutput]` available as `generate(..., engine=name)`."
     ENGINES[name] = fn
 
-def get_engine(name: str) -> Callable:
+def _get_engine(name: str) -> Callable:
     "The engine registered as `name`, importing its module first if it is a lazy one (vLLM)."
-    if name not in ENGINES and name in LAZY_ENGINES:
+    if name not in ENGINES and name in _LAZY_ENGINES:
         import importlib
-        importlib.import_module(LAZY_ENGINES[name])
+        importlib.import_module(_LAZY_ENGINES[name])
     if name not in ENGINES:
-        raise ValueError(f"unknown engine {name!r}; choose from {sorted(set(ENGINES) | set(LAZY_ENGINES))}")
+        raise ValueError(f"unknown engine {name!r}; choose from {sorted(set(ENGINES) | set(_LAZY_ENGINES))}")
     return ENGINES[name]
 
-def make_config(config: ForcingConfig | None = None, **overrides) -> ForcingConfig:
+def make_config(config: ForcingConfig | None = None,  # base settings (None: the defaults)
+                **overrides,  # ForcingConfig fields to change, by name
+               ) -> ForcingConfig:
     "`config` (or the defaults) with `overrides` applied, checked."
     names = {f.name for f in fields(ForcingConfig)}
     bad = sorted(set(overrides) - names)
     if bad: raise TypeError(f"unknown ForcingConfig field(s) {bad}; fields are {sorted(names)}")
     return check_config(replace(config or ForcingConfig(), **overrides))
 
-def generate(prompts: list[str] | str, model, tokenizer=None, config: ForcingConfig | None = None,
-             engine: str = "hf", **overrides) -> list[ForcedOutput]:
+def generate(prompts: list[str] | str,  # s1 inference prompts (`inference_prompt`), or one
+             model,  # an HF model, a vllm.LLM, or a tiny size/folder
+             tokenizer=None,  # the tokenizer (None: the model's)
+             *, config: ForcingConfig | None = None,  # the forcing settings (None: defaults)
+             engine: str = "hf",  # forcing engine: hf, hf-reference, vllm or vllm-harness
+             **overrides,  # ForcingConfig fields to change, by name
+            ) -> list[ForcedOutput]:
     """Generate with budget forcing. `prompts` are s1 inference prompts (ending in the think delimiter, see
     `s1_nb.core.inference_prompt`). `model`: an HF model (engine="hf", in-stream), a `vllm.LLM` (engine="vllm"
     in-stream logits processor, or "vllm-harness" = s1's repeated generate calls), or for tests engine="hf-reference"
     (s1's multi-call semantics with HF generate). `overrides`: ForcingConfig fields, e.g. `num_waits=2`.
     Thinking tokens = the model's thinking tokens + forced wait strings, never the end delimiter; with a cap,
     `thinking_tokens <= max_thinking_tokens` for every output. `think_prefix=False`: s1's run without budget
-    forcing, the prompts' trailing think delimiter is dropped and the model writes its own (see `plain_parts`)."""
+    forcing, the prompts' trailing think delimiter is dropped and the model writes its own (see `_plain_parts`)."""
     config = make_config(config, **overrides)
-    prompts = check_prompts(prompts, config.think_prefix)
-    fn = get_engine(engine)
+    prompts = _check_prompts(prompts, config.think_prefix)
+    fn = _get_engine(engine)
     if tokenizer is None and hasattr(model, "get_tokenizer"): tokenizer = model.get_tokenizer()
     if tokenizer is None: raise ValueError("tokenizer is required for this model")
     s1_tokens(tokenizer)  # raises if the tokenizer cannot express the s1 delimiters or stop token
@@ -208,7 +218,7 @@ class ForcingIds:
     forced_end: list[int]  # appended at the budget: "\n<|im_start|>answer\nFinal Answer:"
     forced_end_after_newline: list[int]  # the same without the leading "\n"
     newline_ids: frozenset[int]  # ids whose text ends in "\n"
-    pad_id: int
+    pad_id: int  # padding id for batches
     think: list[int] = field(default_factory=list)  # "<|im_start|>think", as a model writes it without the prefill
 
     @property
@@ -224,7 +234,7 @@ def _unique(seqs): return [list(s) for s in dict.fromkeys(tuple(s) for s in seqs
 
 _NEWLINE_IDS = weakref.WeakKeyDictionary()
 
-def newline_ids(tokenizer) -> frozenset[int]:
+def _newline_ids(tokenizer) -> frozenset[int]:
     "Ids whose text ends in a newline (computed once per tokenizer: ~1 s for Qwen's 151K tokens)."
     n = len(tokenizer)
     if tokenizer not in _NEWLINE_IDS or _NEWLINE_IDS[tokenizer][0] != n:
@@ -233,7 +243,8 @@ def newline_ids(tokenizer) -> frozenset[int]:
             i for i, piece in enumerate(vocab) if piece is not None and tokenizer.convert_tokens_to_string([piece]).endswith("\n")))
     return _NEWLINE_IDS[tokenizer][1]
 
-def generation_eos_ids(model) -> list[int]:
+def generation_eos_ids(model,  # an HF model, a vllm.LLM, or None
+                      ) -> list[int]:
     """The eos ids of `model`'s generation_config (an HF model, a vLLM `LLM`, or None). vLLM stops on them too (Qwen:
     `<|im_end|>` and `<|endoftext|>`), so every engine counts them as end attempts and stops."""
     eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
@@ -241,18 +252,23 @@ def generation_eos_ids(model) -> list[int]:
     if engine is not None: eos = (engine.model_config.try_get_generation_config() or {}).get("eos_token_id")
     return [eos] if isinstance(eos, int) else [int(i) for i in eos or []]
 
-def forcing_ids(tokenizer, wait_string: str | None = WAIT, eos_ids: Sequence[int] = ()) -> ForcingIds:
+def forcing_ids(tokenizer,  # the model's tokenizer (a chat template; s1's delimiters)
+                wait_string: str | None = WAIT,  # text appended when an end is suppressed (None: none)
+                eos_ids: Sequence[int] = (),  # stop ids of the generation config
+               ) -> ForcingIds:
     "The `ForcingIds` of `tokenizer` (plus the generation_config's `eos_ids`); raises (via `s1_tokens`) if it cannot express the s1 delimiters."
     t = s1_tokens(tokenizer)
     enc = lambda s: tokenizer(s, add_special_tokens=False)["input_ids"] if s else []
     eos = [[tokenizer.eos_token_id]] + [[i] for i in eos_ids]
-    nl = newline_ids(tokenizer)
+    nl = _newline_ids(tokenizer)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     return ForcingIds(end_attempts=_unique([t.im_start, t.im_end, *eos]), stops=_unique([t.im_end, *eos]),
                       wait=enc(wait_string), end=enc(ANSWER_DELIM), forced_end=enc(FORCED_END),
                       forced_end_after_newline=enc(FORCED_END[1:]), newline_ids=nl, pad_id=pad, think=enc(THINK_DELIM))
 
-def match_end(window: Sequence[int], seqs: Sequence[Sequence[int]]) -> int:
+def match_end(window: Sequence[int],  # the last generated ids
+              seqs: Sequence[Sequence[int]],  # candidate id sequences
+             ) -> int:
     "Length of the sequence in `seqs` that `window` ends with (the longest), or 0: a token-level suffix match."
     best = 0
     for s in seqs:
@@ -261,7 +277,11 @@ def match_end(window: Sequence[int], seqs: Sequence[Sequence[int]]) -> int:
 
 
 # %% ../nbs/03_budget_forcing.ipynb #b5687c2b
-def nudge_to_end(model, tokenizer, bias: float = 3.0, follow: float = 30.0):
+def nudge_to_end(model,  # a (random) HF model, hooked in place
+                 tokenizer,  # the model's tokenizer (a chat template; s1's delimiters)
+                 *, bias: float = 3.0,  # push toward the end token, in std of the logits
+                 follow: float = 30.0,  # push toward the rest of the end sequence
+                ):
     """Teaching aid: make `model` try to end its thinking. Adds `bias` (in standard deviations of the step's logits)
     to the first id of the end-of-thinking sequence, `follow` to its next id once started. Returns the hook handle."""
     import torch
@@ -291,7 +311,11 @@ def nudge_to_end(model, tokenizer, bias: float = 3.0, follow: float = 30.0):
     return model.register_forward_hook(hook, with_kwargs=True)
 
 # %% ../nbs/03_budget_forcing.ipynb #af8aa0f3
-def redraw_weights(model, std: float = 0.3, embed_std: float = 1.0, seed: int = 0):
+def redraw_weights(model,  # a random HF model (changed in place)
+                   *, std: float = 0.3,  # std of the weight matrices
+                   embed_std: float = 1.0,  # std of the embeddings
+                   seed: int = 0,  # random seed: same seed, same result
+                  ):
     "Teaching aid: redraw a random model's weight matrices (std `std`, embeddings `embed_std`) so greedy output depends on context."
     import torch
     g = torch.Generator().manual_seed(seed)
@@ -320,7 +344,7 @@ def _ban_first(ids, start: int):
     return BanFirst()
 
 @contextmanager
-def own_generation_config(model):
+def _own_generation_config(model):
     """Within: `model.generation_config` is blank. transformers fills every setting a `generate` call leaves unset
     from it (Qwen checkpoints carry repetition_penalty 1.05-1.1 and `<|endoftext|>` as eos), so none of it leaks."""
     from transformers import GenerationConfig
@@ -329,7 +353,7 @@ def own_generation_config(model):
     try: yield
     finally: model.generation_config = old
 
-def continue_ids(model, ids: list[int], max_new_tokens: int, stops: Sequence[Sequence[int]],
+def _continue_ids(model, ids: list[int], max_new_tokens: int, stops: Sequence[Sequence[int]],
                  config: ForcingConfig | None = None, ban_first: Sequence[int] = ()) -> tuple[list[int], list[int] | None]:
     """One HF `generate` call after `ids`: (new ids, the stop sequence they end with or None). Greedy at temperature
     0; otherwise it samples with the global torch RNG (seeded from `config.seed`), so only greedy runs are comparable
@@ -345,7 +369,7 @@ def continue_ids(model, ids: list[int], max_new_tokens: int, stops: Sequence[Seq
                           **(dict(temperature=config.temperature, top_p=config.top_p, top_k=0) if sample else {}))
     if sample and config.seed is not None: torch.manual_seed(config.seed)
     procs = LogitsProcessorList([_ban_first(list(ban_first), len(ids))] if ban_first else [])
-    with torch.no_grad(), own_generation_config(model):
+    with torch.no_grad(), _own_generation_config(model):
         out = model.generate(x, attention_mask=torch.ones_like(x), generation_config=gc, logits_processor=procs,
                              stopping_criteria=StoppingCriteriaList([_stop_criteria(stops, len(ids))]))
     new = out[0, len(ids):].tolist()
@@ -354,19 +378,24 @@ def continue_ids(model, ids: list[int], max_new_tokens: int, stops: Sequence[Seq
 
 
 # %% ../nbs/03_budget_forcing.ipynb #f6155d7d
-FORCED_KINDS = ("wait", "forced_end")
+_FORCED_KINDS = ("wait", "forced_end")
 
-def build_output(prompt: str, parts: Sequence[tuple[str, Sequence[int]]], tokenizer, waits: int, cut: bool,
-                 plain: bool = False) -> ForcedOutput:
+def build_output(prompt: str,  # the prompt
+                 parts: Sequence[tuple[str, Sequence[int]]],  # (kind, ids) in order
+                 tokenizer,  # the model's tokenizer (a chat template; s1's delimiters)
+                 *, waits: int,  # Waits forced
+                 cut: bool,  # the budget cut the thinking
+                 plain: bool = False,  # a run without the think prefix
+                ) -> ForcedOutput:
     """Assemble a `ForcedOutput` from `(kind, ids)` parts in order (kinds: thinking, wait, end, forced_end, answer).
-    `plain`: a run without the think prefix, its ids split again by `plain_parts`."""
-    if plain: parts = plain_parts([i for _, ids in parts for i in ids], forcing_ids(tokenizer, None))
+    `plain`: a run without the think prefix, its ids split again by `_plain_parts`."""
+    if plain: parts = _plain_parts([i for _, ids in parts for i in ids], forcing_ids(tokenizer, None))
     merged: list[tuple[str, list[int]]] = []
     for kind, ids in parts:
         if not ids: continue
         if merged and merged[-1][0] == kind and kind in ("thinking", "answer"): merged[-1][1].extend(ids)
         else: merged.append((kind, list(ids)))
-    segs = [Segment(tokenizer.decode(ids, skip_special_tokens=False), kind in FORCED_KINDS, kind, len(ids))
+    segs = [Segment(tokenizer.decode(ids, skip_special_tokens=False), kind in _FORCED_KINDS, kind, len(ids))
             for kind, ids in merged]
     pick = lambda kinds: [s for s in segs if s.kind in kinds]
     return ForcedOutput(prompt=prompt, thinking="".join(s.text for s in pick(("thinking", "wait"))),
@@ -375,7 +404,8 @@ def build_output(prompt: str, parts: Sequence[tuple[str, Sequence[int]]], tokeni
                         answer_tokens=sum(s.num_tokens for s in pick(("answer",))), waits=waits, cut_by_budget=cut,
                         segments=segs, token_ids=[i for _, ids in merged for i in ids])
 
-def show_trace(out: ForcedOutput) -> str:
+def show_trace(out: ForcedOutput,  # one completion of `generate`
+              ) -> str:
     "The completion as plain text, forced text in [[double brackets]], then the token counts."
     body = "".join(f"[[{s.text}]]" if s.forced else s.text for s in out.segments)
     return (f"{body}\n-- thinking {out.thinking_tokens} tokens, {out.waits} wait(s), answer {out.answer_tokens} tokens"
@@ -383,18 +413,18 @@ def show_trace(out: ForcedOutput) -> str:
 
 
 # %% ../nbs/03_budget_forcing.ipynb #c9e5a4f3
-def find_seq(ids: Sequence[int], seq: Sequence[int], start: int = 0) -> int | None:
+def _find_seq(ids: Sequence[int], seq: Sequence[int], start: int = 0) -> int | None:
     "The first position >= `start` where `seq` occurs in `ids`, or None."
     n = len(seq)
     return next((i for i in range(start, len(ids) - n + 1) if n and list(ids[i:i + n]) == list(seq)), None)
 
-def plain_parts(ids: Sequence[int], fids: ForcingIds) -> list[tuple[str, list[int]]]:
+def _plain_parts(ids: Sequence[int], fids: ForcingIds) -> list[tuple[str, list[int]]]:
     """A completion written without the think prefix (s1's "w/o BF" run), split as s1 reads it: the model's own
     think delimiter (kind "start"), its thinking, its answer delimiter ("end"), the answer. Without either
     delimiter it is all answer; with a think delimiter but no answer delimiter, all thinking."""
     ids = list(ids)
-    t = find_seq(ids, fids.think)
-    a = find_seq(ids, fids.end, 0 if t is None else t + len(fids.think))
+    t = _find_seq(ids, fids.think)
+    a = _find_seq(ids, fids.end, 0 if t is None else t + len(fids.think))
     if a is None: return [("answer", ids)] if t is None else [("thinking", ids[:t]), ("start", fids.think), ("thinking", ids[t + len(fids.think):])]
     head = [("thinking", ids[:a])] if t is None else [("thinking", ids[:t]), ("start", fids.think), ("thinking", ids[t + len(fids.think):a])]
     return head + [("end", ids[a:a + len(fids.end)]), ("answer", ids[a + len(fids.end):])]
@@ -404,16 +434,16 @@ def plain_parts(ids: Sequence[int], fids: ForcingIds) -> list[tuple[str, list[in
 @dataclass(frozen=True)
 class ForcingRules:
     """Every decision of budget forcing for one sequence, from counts alone: the one copy that all four engines (the
-    HF in-stream `StreamState`, `reference_one`, the vLLM harness, the vLLM logits processor) share; they only do
+    HF in-stream `_StreamState`, `_reference_one`, the vLLM harness, the vLLM logits processor) share; they only do
     the plumbing (sampling, feeding, KV cache)."""
-    ids: ForcingIds
+    ids: ForcingIds  # the tokenizer's forcing ids (`forcing_ids`)
     cap: int | None  # thinking tokens allowed: the budget, or what the context leaves; None = no limit
-    num_waits: int = 0
-    min_thinking_tokens: int = 0
-    min_thinking_wait: bool = False
+    num_waits: int = 0  # end attempts to suppress
+    min_thinking_tokens: int = 0  # below this many thinking tokens an end is suppressed
+    min_thinking_wait: bool = False  # a suppression below the minimum also appends the wait string
     answer_cap: int | None = None  # answer tokens allowed; None = until a stop or `room`
     room: int | None = None  # completion tokens that fit after the prompt (context - prompt); None = no limit
-    think_prefix: bool = True
+    think_prefix: bool = True  # the prompt ends in the think delimiter (False: s1's run without forcing)
 
     @classmethod
     def of(cls, ids: ForcingIds, config: ForcingConfig, cap: int | None, room: int | None = None) -> ForcingRules:
@@ -455,17 +485,23 @@ class ForcingRules:
 
 
 # %% ../nbs/03_budget_forcing.ipynb #a7c3e2d1
-def forcing_reserve(fids: ForcingIds, config: ForcingConfig) -> int:
+def forcing_reserve(fids: ForcingIds,  # the forcing token ids of the tokenizer (`forcing_ids`)
+                    config: ForcingConfig,  # the forcing settings (`ForcingConfig`)
+                   ) -> int:
     "Tokens kept free after the thinking: the forced end plus the answer (its cap, or s1's 100)."
-    return len(fids.forced_end) + (S1_ANSWER_RESERVE if config.max_answer_tokens is None else config.max_answer_tokens)
+    return len(fids.forced_end) + (_S1_ANSWER_RESERVE if config.max_answer_tokens is None else config.max_answer_tokens)
 
-def thinking_cap(budget: int | None, context: int | None, prompt_tokens: int, reserve: int) -> int:
+def _thinking_cap(budget: int | None, context: int | None, prompt_tokens: int, reserve: int) -> int:
     "The hard limit on thinking tokens: the budget, or without one what the context leaves."
     if budget is not None: return budget
     return context - prompt_tokens - reserve if context else 2**31
 
-def forcing_rules(config: ForcingConfig, fids: ForcingIds, prompt_lens: Sequence[int], context: int | None,
-                  first_index: int = 0) -> list[ForcingRules]:
+def forcing_rules(config: ForcingConfig,  # the forcing settings (`ForcingConfig`)
+                  fids: ForcingIds,  # the forcing token ids of the tokenizer (`forcing_ids`)
+                  prompt_lens: Sequence[int],  # tokens of each prompt
+                  *, context: int | None,  # the model's context length (None: unknown)
+                  first_index: int = 0,  # batch index of the first prompt (for errors)
+                 ) -> list[ForcingRules]:
     "The `ForcingRules` of each prompt of a batch: its thinking cap (`thinking_budget`) and the room the context leaves."
     if config.max_answer_tokens is None and context is None:
         raise ValueError("max_answer_tokens=None (the answer gets what the context leaves) needs a model context "
@@ -474,29 +510,29 @@ def forcing_rules(config: ForcingConfig, fids: ForcingIds, prompt_lens: Sequence
     for i, n in enumerate(prompt_lens):
         cap = None
         if config.think_prefix:
-            b = thinking_budget(config, n, context, reserve, first_index + i, longest_prompt=longest,
+            b = thinking_budget(config, n, context, reserve=reserve, index=first_index + i, longest_prompt=longest,
                                 forced_tokens=len(fids.forced_end))
-            cap = thinking_cap(b, context, n, reserve)
+            cap = _thinking_cap(b, context, n, reserve)
         out.append(ForcingRules.of(fids, config, cap, None if context is None else context - n))
     return out
 
 
 # %% ../nbs/03_budget_forcing.ipynb #b8d4f3e2
-def reference_one(prompt: str, model, tokenizer, config: ForcingConfig, index: int = 0, *,
+def _reference_one(prompt: str, model, tokenizer, config: ForcingConfig, index: int = 0, *,
                   rules: ForcingRules | None = None,  # given by `reference_engine` (the batch's "auto-s1"); default: this prompt's
                   ) -> ForcedOutput:
     "s1's multi-call budget forcing for one prompt: one HF `generate` call per thinking round, re-reading all ids."
     config = check_config(config)
-    prompt = check_prompts([prompt], config.think_prefix)[0]
+    prompt = _check_prompts([prompt], config.think_prefix)[0]
     ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
     if rules is None:
         fids = forcing_ids(tokenizer, config.wait_string, generation_eos_ids(model))
-        rules = forcing_rules(config, fids, [len(ids)], context_length(model, tokenizer), index)[0]
+        rules = forcing_rules(config, fids, [len(ids)], context=_context_length(model, tokenizer), first_index=index)[0]
     fids, n_prompt = rules.ids, len(ids)
     parts, thinking, waits, cut, ban = [], 0, 0, False, []
     while rules.start == "thinking":
         if rules.budget_spent(thinking): cut = True; break
-        new, stop = continue_ids(model, ids, rules.cap - thinking, fids.end_attempts, config, ban)
+        new, stop = _continue_ids(model, ids, rules.cap - thinking, fids.end_attempts, config, ban)
         body = new[:len(new) - len(stop)] if stop else new
         parts.append(("thinking", body)); ids = ids + body; thinking += len(body)
         if stop is None: cut = True; break
@@ -509,22 +545,26 @@ def reference_one(prompt: str, model, tokenizer, config: ForcingConfig, index: i
         parts.append(("forced_end", rules.forced_end(ids[-1]))); ids = ids + parts[-1][1]
     left = rules.answer_left(len(ids) - n_prompt)
     if left is None or left > 0:
-        new, stop = continue_ids(model, ids, left, fids.stops, config)
+        new, stop = _continue_ids(model, ids, left, fids.stops, config)
         parts.append(("answer", new[:len(new) - len(stop)] if stop else new))
-    return build_output(prompt, parts, tokenizer, waits, cut, plain=not rules.think_prefix)
+    return build_output(prompt, parts, tokenizer, waits=waits, cut=cut, plain=not rules.think_prefix)
 
-def reference_engine(prompts: list[str], model, tokenizer, config: ForcingConfig) -> list[ForcedOutput]:
-    "Engine 'hf-reference': `reference_one` for each prompt (s1's semantics; slow, for checks)."
+def reference_engine(prompts: list[str],  # s1 inference prompts
+                     model,  # an HF model
+                     tokenizer,  # its tokenizer
+                     config: ForcingConfig,  # the forcing settings (an engine takes all four by position)
+                    ) -> list[ForcedOutput]:
+    "Engine 'hf-reference': `_reference_one` for each prompt (s1's semantics; slow, for checks)."
     fids = forcing_ids(tokenizer, config.wait_string, generation_eos_ids(model))
     lens = [len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
-    rules = forcing_rules(config, fids, lens, context_length(model, tokenizer))
-    return [reference_one(p, model, tokenizer, config, i, rules=r) for i, (p, r) in enumerate(zip(prompts, rules))]
+    rules = forcing_rules(config, fids, lens, context=_context_length(model, tokenizer))
+    return [_reference_one(p, model, tokenizer, config, i, rules=r) for i, (p, r) in enumerate(zip(prompts, rules))]
 
 register_engine("hf-reference", reference_engine)
 
 
 # %% ../nbs/03_budget_forcing.ipynb #79af7338
-def sample_token(logits, config: ForcingConfig, generator=None, banned: Sequence[int] = ()) -> int:
+def _sample_token(logits, config: ForcingConfig, generator=None, banned: Sequence[int] = ()) -> int:
     "One token from a row of logits: argmax at temperature 0, else temperature + top-p sampling with `generator`."
     import torch
     if banned:
@@ -538,7 +578,7 @@ def sample_token(logits, config: ForcingConfig, generator=None, banned: Sequence
     return int(torch.multinomial(probs, 1, generator=generator))
 
 # %% ../nbs/03_budget_forcing.ipynb #ead67160
-class StreamState:
+class _StreamState:
     """Budget forcing of one sequence, one token per step: thinking -> forcing queue -> answering -> done. The
     decisions are `rules`' (a `ForcingRules`); this is the plumbing for the HF decode loop."""
     def __init__(self, rules: ForcingRules, config: ForcingConfig, generator=None):
@@ -572,7 +612,7 @@ class StreamState:
         if self.queue: return self._pop_forced(), True
         rules = self.rules
         while True:
-            t = top if top is not None and not self.ban else sample_token(logits, self.config, self.generator, self.ban)
+            t = top if top is not None and not self.ban else _sample_token(logits, self.config, self.generator, self.ban)
             self.ban, top = [], None
             self.window.append(t); self.slots.append(slot)
             if rules.may_suppress: self.window_logits = (self.window_logits + [logits])[-len(self.fids.end_attempts[0]) - 2:]
@@ -620,7 +660,7 @@ class StreamState:
 
 
 # %% ../nbs/03_budget_forcing.ipynb #357449e7
-def left_pad(seqs: Sequence[Sequence[int]], pad_id: int):
+def _left_pad(seqs: Sequence[Sequence[int]], pad_id: int):
     "Left-padded `(input_ids, attention_mask)` tensors for id lists of different lengths."
     import torch
     n = max(len(s) for s in seqs)
@@ -628,16 +668,16 @@ def left_pad(seqs: Sequence[Sequence[int]], pad_id: int):
     mask = torch.tensor([[0] * (n - len(s)) + [1] * len(s) for s in seqs])
     return ids, mask
 
-def hf_engine(prompts: list[str], model, tokenizer, config: ForcingConfig) -> list[ForcedOutput]:
+def _hf_engine(prompts: list[str], model, tokenizer, config: ForcingConfig) -> list[ForcedOutput]:
     "Engine 'hf': in-stream budget forcing for a batch in one decode loop, KV cache kept across Waits."
     import torch
     fids = forcing_ids(tokenizer, config.wait_string, generation_eos_ids(model))
     enc = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
-    rules = forcing_rules(config, fids, [len(ids) for ids in enc], context_length(model, tokenizer))
+    rules = forcing_rules(config, fids, [len(ids) for ids in enc], context=_context_length(model, tokenizer))
     seeded = config.temperature > 0 and config.seed is not None
-    states = [StreamState(r, config, torch.Generator(device=model.device).manual_seed(config.seed + i) if seeded else None)
+    states = [_StreamState(r, config, torch.Generator(device=model.device).manual_seed(config.seed + i) if seeded else None)
               for i, r in enumerate(rules)]
-    input_ids, mask = left_pad(enc, fids.pad_id)
+    input_ids, mask = _left_pad(enc, fids.pad_id)
     input_ids, mask = input_ids.to(model.device), mask.to(model.device)
     active = list(range(len(states)))  # rows of the batch still decoding
     with torch.no_grad():
@@ -658,15 +698,18 @@ def hf_engine(prompts: list[str], model, tokenizer, config: ForcingConfig) -> li
             mask = torch.cat([mask, torch.tensor([[int(k)] for _, k in fed], device=mask.device)], 1)
             out = model(input_ids=torch.tensor([[t] for t, _ in fed], device=mask.device), attention_mask=mask,
                         position_ids=positions, past_key_values=cache, use_cache=True)
-    return [build_output(p, s.parts, tokenizer, s.waits, s.cut, plain=not config.think_prefix) for p, s in zip(prompts, states)]
+    return [build_output(p, s.parts, tokenizer, waits=s.waits, cut=s.cut, plain=not config.think_prefix) for p, s in zip(prompts, states)]
 
-register_engine("hf", hf_engine)
+register_engine("hf", _hf_engine)
 
 # %% ../nbs/03_budget_forcing.ipynb #97697200
-SEGMENT_COLORS = {"thinking": "#8da0cb", "wait": "#fc8d62", "end": "#a6a6a6", "forced_end": "#e41a1c",
+_SEGMENT_COLORS = {"thinking": "#8da0cb", "wait": "#fc8d62", "end": "#a6a6a6", "forced_end": "#e41a1c",
                   "answer": "#66c2a5", "start": "#d9d9d9"}  # segment kind -> bar color ("start": w/o the think prefix)
 
-def plot_segments(outputs: Sequence[ForcedOutput], labels: Sequence[str] | None = None, out=None):
+def plot_segments(outputs: Sequence[ForcedOutput],  # completions of `generate`
+                  labels: Sequence[str] | None = None,  # one label a bar (None: numbers)
+                  out=None,  # file to write (None: not saved)
+                 ):
     "One horizontal bar per output: its segments in order, as wide as their token counts, colored by kind."
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
@@ -674,19 +717,20 @@ def plot_segments(outputs: Sequence[ForcedOutput], labels: Sequence[str] | None 
     for row, o in enumerate(outputs):
         left = 0
         for seg in o.segments:
-            ax.barh(row, seg.num_tokens, left=left, color=SEGMENT_COLORS.get(seg.kind, "black"), edgecolor="white")
+            ax.barh(row, seg.num_tokens, left=left, color=_SEGMENT_COLORS.get(seg.kind, "black"), edgecolor="white")
             left += seg.num_tokens
     ax.set_yticks(range(len(outputs)), labels or [f"#{i}" for i in range(len(outputs))])
     ax.invert_yaxis()
     ax.set(xlabel="tokens of the completion", title="Budget forcing: where the tokens go")
-    ax.legend(handles=[Patch(color=c, label=k) for k, c in SEGMENT_COLORS.items()], fontsize=7, ncol=5,
+    ax.legend(handles=[Patch(color=c, label=k) for k, c in _SEGMENT_COLORS.items()], fontsize=7, ncol=5,
               loc="upper center", bbox_to_anchor=(0.5, -0.35 if len(outputs) < 4 else -0.15))
     return save_figure(fig, out)
 
 # %% ../nbs/03_budget_forcing.ipynb #164ae84b
 _STYLE = {"wait": "background:#ffe08a", "forced_end": "background:#ffb3b3", "end": "background:#e0e0e0"}
 
-def render_trace_html(out: ForcedOutput) -> str:
+def render_trace_html(out: ForcedOutput,  # one completion of `generate`
+                     ) -> str:
     "HTML of one completion: forced text highlighted, special markup escaped, token counts below."
     spans = []
     for s in out.segments:
@@ -701,10 +745,14 @@ def render_trace_html(out: ForcedOutput) -> str:
     return (f'<div style="font-family:monospace;white-space:normal">{"".join(spans)}</div>'
             f'<div style="color:#555;margin-top:4px">{counts}</div>')
 
-def forcing_panel(model, tokenizer, question: str = "How many r in raspberry?", max_waits: int = 6,
-                  max_budget: int = 256, *,
+def forcing_panel(model,  # an HF model
+                  tokenizer,  # the model's tokenizer (a chat template; s1's delimiters)
+                  question: str = "How many r in raspberry?",  # the question shown first
+                  *, max_waits: int = 6,  # largest Wait count on the slider
+                  max_budget: int = 256,  # largest thinking budget on the slider
                   check_question: Callable[[str], str | None] | None = None,  # a message for a question the model cannot take, else None
-                  **config):
+                  **config,  # more ForcingConfig fields
+                 ):
     """An ipywidgets panel: Wait-count and budget sliders, a prompt box, and the rendered trace. `config`: more
     ForcingConfig fields; the answer is capped at 64 tokens unless `max_answer_tokens` says otherwise (interactive)."""
     import ipywidgets as w

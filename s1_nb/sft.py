@@ -16,35 +16,32 @@ from typing import Sequence
 from fastcore.meta import delegates
 
 from .core import (ANSWER_DELIM, IM_END, IM_START, S1_CHAT_TEMPLATE, S1_PAD_TOKEN, THINK_DELIM, TINY_CONFIGS,
-                        cached_folder, find_shared, load_model, load_tokenizer, resolve_model, s1_messages,
+                        cached_folder, shared_folder, load_model, load_tokenizer, resolve_model, _s1_messages,
                         training_text, with_s1_chat_template)
 
 # %% auto #0
-__all__ = ['TRACE_COLUMNS', 'TOY_WORDS', 'S1_1_BLOCK_SIZE', 'QWEN25_SHAPES', 'GB', 'H100_BF16_TFLOPS', 'trace_columns',
-           'check_rows', 'chat_rows', 'toy_s1k', 'load_rows', 'sft_tokenizer', 'trl_prepared', 'mask_spans',
-           'token_pieces', 'show_loss_mask', 'loss_mask_html', 'expected_trained', 'LengthReport', 'length_report',
-           'fit_to_block', 'S1Recipe', 'grad_accum_steps', 'world_size', 'sft_config', 'data_block_size', 'ModelShape',
-           'model_shape', 'memory_terms', 'SFTPlan', 'train_hours', 'plan_sft', 'LoraSpec', 'merge_and_save',
-           'train_steps', 'pretrained_tiny_folder', 'cast_state_dict', 's1_trainer_class', 'load_dtype', 'CheckedRows',
-           'choose_method', 'sft_trainer', 'train_sft', 'sft_summary', 'shard_fsdp2', 'fixed_batch', 'pad_share',
-           'resume_point', 'sft_cli']
+__all__ = ['QWEN25_SHAPES', 'GB', 'check_rows', 'chat_rows', 'toy_s1k', 'load_rows', 'sft_tokenizer', 'trl_prepared',
+           'show_loss_mask', 'length_report', 'fit_to_block', 'S1Recipe', 'grad_accum_steps', 'world_size',
+           'sft_config', 'data_block_size', 'ModelShape', 'model_shape', 'SFTPlan', 'train_hours', 'plan_sft',
+           'LoraSpec', 'merge_and_save', 'train_steps', 'pretrained_tiny_folder', 'load_dtype', 'sft_trainer',
+           'train_sft', 'sft_summary', 'shard_fsdp2', 'pad_share', 'sft_cli']
 
 # %% ../nbs/02_sft.ipynb #52d74fab
-TRACE_COLUMNS = {  # traces option -> (thinking column, attempt column)
+_TRACE_COLUMNS = {  # traces option -> (thinking column, attempt column)
     "s1K": ("thinking_trajectories", "attempt"),
     "deepseek": ("deepseek_thinking_trajectory", "deepseek_attempt"),  # s1K-1.1, what s1.1 trains on
     "gemini": ("gemini_thinking_trajectory", "gemini_attempt"),  # s1K-1.1, the Gemini traces of s1K
 }
 
-def trace_columns(columns: Sequence[str], traces: str = "auto") -> tuple[str, str]:
+def _trace_columns(columns: Sequence[str], traces: str = "auto") -> tuple[str, str]:
     "The (thinking, attempt) column names to train on, given a dataset's `columns` and the `traces` option."
     if traces != "auto":
-        if traces not in TRACE_COLUMNS: raise ValueError(f"unknown traces {traces!r}; choose auto or one of {list(TRACE_COLUMNS)}")
-        return TRACE_COLUMNS[traces]
+        if traces not in _TRACE_COLUMNS: raise ValueError(f"unknown traces {traces!r}; choose auto or one of {list(_TRACE_COLUMNS)}")
+        return _TRACE_COLUMNS[traces]
     for name in ("s1K", "deepseek", "gemini"):
-        if TRACE_COLUMNS[name][0] in columns: return TRACE_COLUMNS[name]
+        if _TRACE_COLUMNS[name][0] in columns: return _TRACE_COLUMNS[name]
     raise ValueError(f"no thinking column in {sorted(columns)}: expected one of "
-                     f"{[c for c, _ in TRACE_COLUMNS.values()]} (s1K or s1K-1.1 schema)")
+                     f"{[c for c, _ in _TRACE_COLUMNS.values()]} (s1K or s1K-1.1 schema)")
 
 # %% ../nbs/02_sft.ipynb #231a6c39
 def _blank(v) -> bool:
@@ -58,10 +55,12 @@ def _not_text(v, traces: bool = False) -> bool:
     if traces and isinstance(v, (list, tuple)): return not all(isinstance(x, str) for x in v)
     return not isinstance(v, str)
 
-def check_rows(rows: Sequence[dict], traces: str = "auto") -> tuple[str, str]:
+def check_rows(rows: Sequence[dict],  # s1K-schema rows (question, trace, attempt)
+               traces: str = "auto",  # which traces: auto, s1K (Gemini), deepseek (s1K-1.1) or gemini
+              ) -> tuple[str, str]:
     "Raise a clear error for the first row missing a question, trace or attempt, or holding a non-text one; return the columns used."
     if len(rows) == 0: raise ValueError("the dataset has no rows")
-    tkey, akey = trace_columns(list(rows[0].keys()), traces)
+    tkey, akey = _trace_columns(list(rows[0].keys()), traces)
     for i, r in enumerate(rows):
         for key in ("question", tkey, akey):
             if key not in r: raise ValueError(f"row {i} has no {key!r} column (it has {sorted(r)})")
@@ -72,21 +71,26 @@ def check_rows(rows: Sequence[dict], traces: str = "auto") -> tuple[str, str]:
                 raise ValueError(f"row {i}: {key!r} is empty" + (" (an empty thinking trace)" if key == tkey else ""))
     return tkey, akey
 
-def chat_rows(rows: Sequence[dict], traces: str = "auto") -> list[dict]:
+def chat_rows(rows: Sequence[dict],  # s1K-schema rows (question, trace, attempt)
+              traces: str = "auto",  # which traces: auto, s1K (Gemini), deepseek (s1K-1.1) or gemini
+             ) -> list[dict]:
     "s1K rows -> `{'messages': [...]}` rows (s1's exact chat), after checking every row."
     tkey, akey = check_rows(rows, traces)
-    return [dict(messages=s1_messages(r["question"], r[tkey], r[akey])) for r in rows]
+    return [dict(messages=_s1_messages(r["question"], r[tkey], r[akey])) for r in rows]
 
 # %% ../nbs/02_sft.ipynb #e8184e2a
-TOY_WORDS = ("raspberry strawberry banana mississippi committee bookkeeper letter number answer question "
+_TOY_WORDS = ("raspberry strawberry banana mississippi committee bookkeeper letter number answer question "
              "product integer compute therefore because assistant").split()
 
-def toy_s1k(n: int = 24, seed: int = 0, max_checks: int = 6) -> list[dict]:
+def toy_s1k(n: int = 24,  # rows
+            seed: int = 0,  # random seed: same seed, same result
+            max_checks: int = 6,  # most rechecks in a trace
+           ) -> list[dict]:
     "A small generated dataset in s1K schema: letter counting with traces that recheck a random number of times."
     rng = random.Random(seed)
     rows = []
     for i in range(n):
-        w = rng.choice(TOY_WORDS); c = rng.choice(sorted(set(w))); k = w.count(c)
+        w = rng.choice(_TOY_WORDS); c = rng.choice(sorted(set(w))); k = w.count(c)
         checks = min(int(rng.expovariate(0.6)), max_checks)
         trace = [f"Let me count the letter {c} in {w}: {', '.join(w)}.", f"So {k}."]
         trace += [f"Wait, let me check: {', '.join(w)}. So {k}." for _ in range(checks)]
@@ -103,7 +107,9 @@ def _json_rows(p: Path) -> list[dict]:
     if not rows: raise ValueError(f"{p}: the file has no rows")
     return rows
 
-def load_rows(data, split: str = "train") -> list[dict]:
+def load_rows(data,  # list of dicts, Dataset, jsonl/json/parquet file or hub id
+              split: str = "train",  # split of a hub dataset
+             ) -> list[dict]:
     "Rows from a list of dicts, a `datasets.Dataset`, a local jsonl/json/parquet file, or a hub dataset id."
     if data is None: return toy_s1k()
     if isinstance(data, (list, tuple)): return list(data)
@@ -125,7 +131,9 @@ def load_rows(data, split: str = "train") -> list[dict]:
                                 f"({type(e).__name__}; offline runs need local files)") from e
 
 # %% ../nbs/02_sft.ipynb #c2312713
-def sft_tokenizer(tokenizer, pad_token: str = S1_PAD_TOKEN):
+def sft_tokenizer(tokenizer,  # the model's tokenizer (a chat template; s1's delimiters)
+                  pad_token: str = S1_PAD_TOKEN,  # token used for padding (s1: <|fim_pad|>)
+                 ):
     "Ready `tokenizer` for s1 SFT: require a chat template, use the s1 template (with loss markers), pad with `pad_token`."
     if not getattr(tokenizer, "chat_template", None):
         raise ValueError("the tokenizer has no chat template: s1 trains on chat-formatted text. Use a chat/Instruct "
@@ -136,7 +144,12 @@ def sft_tokenizer(tokenizer, pad_token: str = S1_PAD_TOKEN):
     tokenizer.pad_token = pad_token
     return tokenizer
 
-def trl_prepared(rows: Sequence[dict], tokenizer, block_size: int, traces: str = "auto", model=None):
+def trl_prepared(rows: Sequence[dict],  # s1K-schema rows (question, trace, attempt)
+                 tokenizer,  # the model's tokenizer (a chat template; s1's delimiters)
+                 block_size: int,  # max tokens per example
+                 *, traces: str = "auto",  # which traces: auto, s1K (Gemini), deepseek (s1K-1.1) or gemini
+                 model=None,  # a model for TRL's trainer (None: a tiny one)
+                ):
     "Run TRL's own preparation of s1 rows: `(trainer.train_dataset, trainer.data_collator)` as training would use them."
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
@@ -155,7 +168,7 @@ def _stand_in_model(vocab_size: int):
                                         num_attention_heads=2, num_key_value_heads=1, tie_word_embeddings=True))
 
 # %% ../nbs/02_sft.ipynb #69cbf829
-def mask_spans(tokens: Sequence[str], trained: Sequence[bool]) -> list[tuple[str, bool]]:
+def _mask_spans(tokens: Sequence[str], trained: Sequence[bool]) -> list[tuple[str, bool]]:
     "Merge consecutive tokens with the same fate into `(text, trained)` spans."
     spans = []
     for t, m in zip(tokens, trained):
@@ -163,26 +176,29 @@ def mask_spans(tokens: Sequence[str], trained: Sequence[bool]) -> list[tuple[str
         else: spans.append((t, bool(m)))
     return spans
 
-def token_pieces(tokenizer, ids: Sequence[int]) -> list[str]:
+def _token_pieces(tokenizer, ids: Sequence[int]) -> list[str]:
     "Each id decoded on its own (so a learner sees real text, not byte-level symbols)."
     return [tokenizer.decode([i]) for i in ids]
 
-def show_loss_mask(tokenizer, ids: Sequence[int], labels: Sequence[int]) -> str:
+def show_loss_mask(tokenizer,  # the model's tokenizer (a chat template; s1's delimiters)
+                   ids: Sequence[int],  # token ids of one example
+                   labels: Sequence[int],  # its labels (-100 = masked)
+                  ) -> str:
     "Text of one example with trained tokens inside ⟦…⟧ (labels != -100), masked tokens plain."
-    spans = mask_spans(token_pieces(tokenizer, ids), [l != -100 for l in labels])
+    spans = _mask_spans(_token_pieces(tokenizer, ids), [l != -100 for l in labels])
     return "".join(f"⟦{t}⟧" if m else t for t, m in spans)
 
-def loss_mask_html(tokenizer, ids: Sequence[int], labels: Sequence[int]) -> str:
+def _loss_mask_html(tokenizer, ids: Sequence[int], labels: Sequence[int]) -> str:
     "HTML of one example, one box per token: grey = no loss (context), green = trained."
     import html
     cells = []
-    for t, l in zip(token_pieces(tokenizer, ids), labels):
+    for t, l in zip(_token_pieces(tokenizer, ids), labels):
         bg = "#c8f7c5" if l != -100 else "#e6e6e6"
         cells.append(f'<span style="background:{bg};border:1px solid #fff;white-space:pre-wrap">{html.escape(t)}</span>')
     return '<div style="font-family:monospace;line-height:1.8">' + "".join(cells) + "</div>"
 
 # %% ../nbs/02_sft.ipynb #66de13cd
-def expected_trained(tokenizer, text: str) -> list[bool]:
+def _expected_trained(tokenizer, text: str) -> list[bool]:
     "Which tokens of `text` s1 trains on, from character offsets: those after the last `<|im_start|>assistant\\n`."
     start = text.rindex(f"{IM_START}assistant\n") + len(f"{IM_START}assistant\n")
     enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
@@ -190,7 +206,7 @@ def expected_trained(tokenizer, text: str) -> list[bool]:
 
 # %% ../nbs/02_sft.ipynb #cb8e46bf
 @dataclass
-class LengthReport:
+class _LengthReport:
     "Token lengths of s1 examples against a block size."
     lengths: list[int]  # tokens of each full example
     prompt_lengths: list[int]  # tokens before the trained part (system + question + assistant header)
@@ -215,16 +231,23 @@ class LengthReport:
         return (f"{len(L)} rows, tokens min {L[0]} / median {q(0.5)} / p90 {q(0.9)} / max {L[-1]}; block {self.block_size}: "
                 f"{len(self.over)} rows over ({self.share_over:.0%}), {self.tokens_cut} tokens would be cut")
 
-def length_report(rows: Sequence[dict], tokenizer, block_size: int, traces: str = "auto") -> LengthReport:
+def length_report(rows: Sequence[dict],  # s1K-schema rows (question, trace, attempt)
+                  tokenizer,  # the model's tokenizer (a chat template; s1's delimiters)
+                  block_size: int,  # max tokens per example
+                  *, traces: str = "auto",  # which traces: auto, s1K (Gemini), deepseek (s1K-1.1) or gemini
+                 ) -> _LengthReport:
     "Measure each row's tokens (whole example and prompt) with `tokenizer` and compare with `block_size`."
     tokenizer = sft_tokenizer(tokenizer)
     lengths, prompts = [], []
     for m in (c["messages"] for c in chat_rows(rows, traces)):
         lengths.append(len(tokenizer.apply_chat_template(m, tokenize=True, return_dict=True)["input_ids"]))
         prompts.append(len(tokenizer.apply_chat_template(m[:1], tokenize=True, add_generation_prompt=True, return_dict=True)["input_ids"]))
-    return LengthReport(lengths, prompts, block_size)
+    return _LengthReport(lengths, prompts, block_size)
 
-def fit_to_block(rows: Sequence[dict], report: LengthReport, overlong: str = "truncate") -> tuple[list[dict], dict]:
+def fit_to_block(rows: Sequence[dict],  # s1K-schema rows (question, trace, attempt)
+                 report: _LengthReport,  # the rows' lengths (`length_report`)
+                 overlong: str = "truncate",  # truncate (TRL cuts, s1's way) or drop
+                ) -> tuple[list[dict], dict]:
     "Apply the overlong policy: keep all rows (TRL truncates) or drop rows over the block; return rows and counts by reason."
     if overlong not in ("truncate", "drop"): raise ValueError(f"overlong must be 'truncate' or 'drop', not {overlong!r}")
     B = report.block_size
@@ -242,21 +265,21 @@ def fit_to_block(rows: Sequence[dict], report: LengthReport, overlong: str = "tr
 @dataclass
 class S1Recipe:
     "The s1 SFT hyper-parameters (paper / s1's train/sft.sh)."
-    learning_rate: float = 1e-5
-    epochs: float = 5
-    global_batch_size: int = 16
+    learning_rate: float = 1e-5  # peak learning rate (s1: 1e-5)
+    epochs: float = 5  # passes over the data (s1: 5)
+    global_batch_size: int = 16  # examples per optimizer step (s1: 16)
     micro_batch_size: int | None = 1  # per GPU; None = global batch / processes (no accumulation)
-    adam_betas: tuple[float, float] = (0.9, 0.95)
-    weight_decay: float = 1e-4
+    adam_betas: tuple[float, float] = (0.9, 0.95)  # AdamW betas (s1: 0.9, 0.95)
+    weight_decay: float = 1e-4  # AdamW weight decay (s1: 1e-4)
     warmup_ratio: float = 0.05  # linear warm-up, then cosine to 0
-    lr_scheduler: str = "cosine"
-    bf16: bool = True
-    block_size: int = 32768
-    gradient_checkpointing: bool = True
-    pad_token: str = S1_PAD_TOKEN
+    lr_scheduler: str = "cosine"  # schedule after the warm-up
+    bf16: bool = True  # bf16 autocast on fp32 master weights
+    block_size: int = 32768  # max tokens per example (s1: 32768)
+    gradient_checkpointing: bool = True  # recompute activations in the backward pass
+    pad_token: str = S1_PAD_TOKEN  # padding token (s1: <|fim_pad|>, never the end token)
     overlong: str = "truncate"  # s1 truncates; "drop" is our option
-    seed: int = 42
-    logging_steps: int = 1
+    seed: int = 42  # training seed (s1: 42)
+    logging_steps: int = 1  # log every N steps
     attn_implementation: str | None = None  # e.g. "flash_attention_2" on GPUs (needed for padding-free speed)
     loss_weighting: str = "example"  # "example": each example's token mean, averaged (s1); "token": transformers' token mean
     save_dtype: str = "bfloat16"  # dtype of the saved model (s1 released bf16 weights); "float32" keeps the masters
@@ -268,7 +291,10 @@ class S1Recipe:
                     gradient_checkpointing=False, logging_steps=10, seed=0, save_dtype="float32")
         return cls(**{**base, **kw})
 
-def grad_accum_steps(global_batch: int, micro_batch: int, n_procs: int) -> int:
+def grad_accum_steps(global_batch: int,  # examples per optimizer step
+                     micro_batch: int,  # examples per process per forward
+                     n_procs: int,  # training processes
+                    ) -> int:
     "Gradient accumulation that keeps `global_batch` = micro × processes × accumulation; error if it cannot."
     per_step = micro_batch * n_procs
     if global_batch % per_step:
@@ -279,10 +305,12 @@ def world_size() -> int:
     "Processes in this run (torchrun/accelerate set WORLD_SIZE; 1 otherwise)."
     return int(os.environ.get("WORLD_SIZE", 1))
 
-def sft_config(recipe: S1Recipe, out: str | Path, *,
-               n_procs: int | None = None,  # processes sharing the global batch (None: WORLD_SIZE)
+def sft_config(recipe: S1Recipe,  # the s1 hyper-parameters (`S1Recipe`)
+               out: str | Path,  # checkpoints folder
+               *, n_procs: int | None = None,  # processes sharing the global batch (None: WORLD_SIZE)
                use_cpu: bool | None = None,  # None: the CPU unless a GPU is present
-               **overrides):  # any other SFTConfig field (e.g. max_steps, save_steps)
+               **overrides,  # any other SFTConfig field (e.g. max_steps, save_steps)
+              ):  # any other SFTConfig field (e.g. max_steps, save_steps)
     "A TRL `SFTConfig` for `recipe`; `overrides` set any other SFTConfig field (e.g. max_steps, save_steps)."
     from trl import SFTConfig
     n_procs = n_procs or world_size()
@@ -312,23 +340,25 @@ def _torch_cuda() -> bool:
     import torch
     return torch.cuda.is_available()
 
-S1_1_BLOCK_SIZE = 20000  # s1's README: s1.1 (DeepSeek traces of s1K-1.1) trained at block 20000 to avoid OOM
+_S1_1_BLOCK_SIZE = 20000  # s1's README: s1.1 (DeepSeek traces of s1K-1.1) trained at block 20000 to avoid OOM
 
-def data_block_size(columns: Sequence[str], traces: str = "auto") -> int:
+def data_block_size(columns: Sequence[str],  # the data's column names
+                    traces: str = "auto",  # which traces: auto, s1K (Gemini), deepseek (s1K-1.1) or gemini
+                   ) -> int:
     "The block s1 trained this data at: 20000 for s1K-1.1's DeepSeek traces (s1.1), the paper's 32768 otherwise."
-    return S1_1_BLOCK_SIZE if trace_columns(columns, traces) == TRACE_COLUMNS["deepseek"] else S1Recipe.block_size
+    return _S1_1_BLOCK_SIZE if _trace_columns(columns, traces) == _TRACE_COLUMNS["deepseek"] else S1Recipe.block_size
 
 # %% ../nbs/02_sft.ipynb #96521dc7
 @dataclass
 class ModelShape:
     "The sizes of a Qwen2-style decoder that memory and compute depend on."
-    hidden: int
-    intermediate: int
-    layers: int
-    heads: int
-    kv_heads: int
-    vocab: int
-    tied: bool
+    hidden: int  # hidden size
+    intermediate: int  # MLP intermediate size
+    layers: int  # decoder layers
+    heads: int  # attention heads
+    kv_heads: int  # key/value heads (GQA)
+    vocab: int  # vocabulary size
+    tied: bool  # input and output embeddings shared
 
     @property
     def kv_dim(self) -> int: return self.hidden // self.heads * self.kv_heads
@@ -368,7 +398,8 @@ def _shape_from_config(cfg) -> ModelShape:
     return ModelShape(g("hidden_size"), g("intermediate_size"), g("num_hidden_layers"), g("num_attention_heads"),
                       g("num_key_value_heads") or g("num_attention_heads"), g("vocab_size"), bool(g("tie_word_embeddings", False)))
 
-def model_shape(model) -> ModelShape:
+def model_shape(model,  # ModelShape, config, dict, tiny size, folder, Qwen2.5/s1 name or hub id
+               ) -> ModelShape:
     "The shape of `model`: a ModelShape, config, dict, tiny size, local folder, a Qwen2.5/s1 name, or a hub id (online)."
     if isinstance(model, ModelShape): return model
     if not isinstance(model, (str, Path)): return _shape_from_config(getattr(model, "config", model))
@@ -390,7 +421,7 @@ def model_shape(model) -> ModelShape:
 # %% ../nbs/02_sft.ipynb #823badba
 GB = 1e9
 
-def memory_terms(shape: ModelShape, seq_len: int, method: str = "full", n_gpus: int = 1, grad_ckpt: bool = True,
+def _memory_terms(shape: ModelShape, seq_len: int, method: str = "full", n_gpus: int = 1, grad_ckpt: bool = True,
                  fused_ce: bool = True, lora_rank: int = 16, overhead_gb: float = 3.0, fused_chunk: int = 1024) -> dict:
     "Estimated GB per GPU of each memory term for `method` ('full' or 'lora') with states sharded over `n_gpus`."
     P, h, L = shape.params, shape.hidden, shape.layers
@@ -413,16 +444,16 @@ def memory_terms(shape: ModelShape, seq_len: int, method: str = "full", n_gpus: 
 class SFTPlan:
     "What the planner decided and why."
     method: str  # "full", "full-fsdp", "lora" or "none"
-    n_gpus: int
-    reason: str
+    n_gpus: int  # GPUs it trains on
+    reason: str  # why this method, in words
     terms: dict  # GB per GPU
-    total_gb: float
-    gpu_memory_gb: float
-    params: int
-    trainable_params: int
-    train_hours: float | None = None
-    lora_rank: int | None = None
-    lora_targets: str | None = None
+    total_gb: float  # GB per GPU, all terms
+    gpu_memory_gb: float  # GB each GPU has
+    params: int  # model parameters
+    trainable_params: int  # parameters that train (all, or LoRA's)
+    train_hours: float | None = None  # estimated hours (None: no token count given)
+    lora_rank: int | None = None  # LoRA rank (None: full SFT)
+    lora_targets: str | None = None  # LoRA target modules (None: full SFT)
 
     @property
     def sft_method(self) -> str:
@@ -435,7 +466,7 @@ class SFTPlan:
         tail = f"time ≈ {self.train_hours * 60:.0f} min" if self.train_hours is not None else ""
         return "\n".join([head, *rows, f"reason: {self.reason}", tail])
 
-H100_BF16_TFLOPS = 989.0
+_H100_BF16_TFLOPS = 989.0
 
 def _tried(shape, seq_len, gb, n_gpus, method, grad_ckpt, fused_ce, lora_rank) -> list:
     "The options in order of simplicity, up to the first that fits: [(name, GPUs, terms), ...]."
@@ -444,7 +475,7 @@ def _tried(shape, seq_len, gb, n_gpus, method, grad_ckpt, fused_ce, lora_rank) -
     tried = []
     for name, n in options:
         if name == "full-fsdp" and n <= 1: continue
-        t = memory_terms(shape, seq_len, name.split("-")[0], n, grad_ckpt, fused_ce, lora_rank)
+        t = _memory_terms(shape, seq_len, name.split("-")[0], n, grad_ckpt, fused_ce, lora_rank)
         tried.append((name, n, t))
         if sum(t.values()) <= gb: break
     return tried
@@ -464,20 +495,25 @@ def _what_fits(shape, seq_len, gb, n_gpus, method, *rest) -> list[str]:
                    "weights on each GPU")
     return out
 
-def train_hours(params: int, tokens: float, n_gpus: int, mfu: float = 0.4, method: str = "full",
-                peak_tflops: float = H100_BF16_TFLOPS) -> float:
+def train_hours(params: int,  # model parameters
+                tokens: float,  # training tokens
+                n_gpus: int,  # GPUs
+                *, mfu: float = 0.4,  # model FLOPs utilisation
+                method: str = "full",  # full or lora
+                peak_tflops: float = _H100_BF16_TFLOPS,  # GPU peak bf16 TFLOP/s
+               ) -> float:
     "Hours for `tokens` training tokens: (6 full | 4 LoRA) × params × tokens / (GPUs × peak × MFU)."
     flops = (4 if method == "lora" else 6) * params * tokens
     return flops / (n_gpus * peak_tflops * 1e12 * mfu) / 3600
 
 def plan_sft(model,  # a model, its config, a ModelShape, or a name in QWEN25_SHAPES / a hub id
              seq_len: int = 32768,  # tokens per sequence (the block size)
-             gpu_memory_gb: float = 80,  # memory of one GPU
+             *, gpu_memory_gb: float = 80,  # memory of one GPU
              n_gpus: int = 1,  # GPUs to shard or replicate over
-             *, method: str = "auto",  # "full", "lora" or "auto" (the simplest that fits)
+             method: str = "auto",  # "full", "lora" or "auto" (the simplest that fits)
              grad_ckpt: bool = True,  # gradient checkpointing (s1: on)
              fused_ce: bool = True,  # a fused cross-entropy (no full fp32 logits)
-             lora_rank: int = 16,
+             lora_rank: int = 16,  # LoRA rank when LoRA is chosen
              tokens: float | None = None,  # training tokens, for the time estimate
              mfu: float = 0.4,  # model FLOPs utilisation, for the time estimate
             ) -> SFTPlan:
@@ -505,7 +541,7 @@ def plan_sft(model,  # a model, its config, a ModelShape, or a name in QWEN25_SH
         why = (f"nothing fits {gpu_memory_gb:g} GB per GPU on {n_gpus} GPU(s): the largest term is {big} ({t[big]:.0f} GB); "
                + "; ".join(hints + _what_fits(shape, seq_len, gpu_memory_gb, n_gpus, method, grad_ckpt, fused_ce, lora_rank)))
     trainable = shape.lora_params(lora_rank) if name == "lora" else shape.params
-    hours = train_hours(shape.params, tokens, n, mfu, "lora" if name == "lora" else "full") if tokens and name != "none" else None
+    hours = train_hours(shape.params, tokens, n, mfu=mfu, method="lora" if name == "lora" else "full") if tokens and name != "none" else None
     lora = name == "lora"
     return SFTPlan(method=name, n_gpus=n, reason=why, terms=t, total_gb=total(t), gpu_memory_gb=gpu_memory_gb,
                    params=shape.params, trainable_params=trainable, train_hours=hours,
@@ -515,9 +551,9 @@ def plan_sft(model,  # a model, its config, a ModelShape, or a name in QWEN25_SH
 @dataclass
 class LoraSpec:
     "LoRA settings: rank r, scale alpha (update scaled by alpha/r), dropout and target modules."
-    rank: int = 16
-    alpha: int = 32
-    dropout: float = 0.0
+    rank: int = 16  # rank r of the update
+    alpha: int = 32  # scale: the update is multiplied by alpha/r
+    dropout: float = 0.0  # dropout on the LoRA input
     targets: str | list[str] = "all-linear"  # every linear layer of the decoder layers (PEFT leaves out the LM head)
     learning_rate: float | None = 1e-4  # replaces the recipe's rate if that is full SFT's 1e-5 (LoRA wants ~10x)
 
@@ -537,7 +573,11 @@ def _require_peft():
                           "(or train with method='full')") from e
 
 # %% ../nbs/02_sft.ipynb #699685c4
-def merge_and_save(model, tokenizer, out: str | Path, dtype: str | None = None) -> Path:
+def merge_and_save(model,  # the trained model (LoRA or plain)
+                   tokenizer,  # the model's tokenizer (a chat template; s1's delimiters)
+                   out: str | Path,  # folder to write
+                   *, dtype: str | None = None,  # dtype to save in (None: as it is)
+                  ) -> Path:
     "Merge LoRA adapters into the weights (if any) and save a plain model folder with its tokenizer (in `dtype` if given)."
     import torch
     out = Path(out)
@@ -547,7 +587,10 @@ def merge_and_save(model, tokenizer, out: str | Path, dtype: str | None = None) 
     return out
 
 # %% ../nbs/02_sft.ipynb #7f4b8477
-def train_steps(model, batch, steps: int, lr: float = 1e-3, *,
+def train_steps(model,  # an HF causal LM (trains in place)
+                batch,  # token ids (batch x length), or step -> token ids
+                steps: int,  # optimizer steps
+                *, lr: float = 1e-3,  # learning rate
                 betas: tuple = (0.9, 0.95),  # AdamW's
                 weight_decay: float = 1e-4,  # AdamW's
                ) -> list[float]:
@@ -561,7 +604,11 @@ def train_steps(model, batch, steps: int, lr: float = 1e-3, *,
         loss.backward(); opt.step(); opt.zero_grad(); losses.append(loss.item())
     return losses
 
-def pretrained_tiny_folder(size: str = "tiny", steps: int = 300, seed: int = 0, *, lr: float = 5e-3) -> Path:
+def pretrained_tiny_folder(size: str = "tiny",  # tiny model size
+                           steps: int = 300,  # training steps
+                           seed: int = 0,  # random seed (model and batches)
+                           *, lr: float = 5e-3,  # learning rate
+                          ) -> Path:
     "The folder of the tiny model after `steps` of language modelling on chapter 00's corpus (built once): a CPU base model."
     from s1_nb.core import tiny_corpus, tiny_model_folder
     base = tiny_model_folder(size, seed=seed)
@@ -572,7 +619,7 @@ def pretrained_tiny_folder(size: str = "tiny", steps: int = 300, seed: int = 0, 
         corpus = tok("\n".join(tiny_corpus()), add_special_tokens=False)["input_ids"]
         rng = random.Random(seed); torch.manual_seed(seed)
         window = lambda _: torch.tensor([corpus[i:i + 64] for i in (rng.randrange(len(corpus) - 65) for _ in range(8))])
-        train_steps(m, window, steps, lr, betas=(0.9, 0.999), weight_decay=0.01)  # AdamW's defaults
+        train_steps(m, window, steps, lr=lr, betas=(0.9, 0.999), weight_decay=0.01)  # AdamW's defaults
         m.save_pretrained(tmp); tok.save_pretrained(tmp)
     return cached_folder(f"{base.name}-pretrained-{steps}-{seed}-{lr:g}", build)
 
@@ -587,7 +634,7 @@ def _rows_of(inputs: dict, i: int) -> dict:
             if hasattr(v, "dim") and v.dim() > 0 and v.shape[0] == inputs["input_ids"].shape[0] else v
             for k, v in inputs.items()}
 
-def cast_state_dict(sd: dict, dtype) -> dict:
+def _cast_state_dict(sd: dict, dtype) -> dict:
     "`sd` with its floating tensors in `dtype`, each one cast once: tensors sharing (data_ptr, shape, dtype) stay one."
     cast, out = {}, {}
     for k, v in sd.items():
@@ -599,7 +646,7 @@ def cast_state_dict(sd: dict, dtype) -> dict:
 
 _TRAINER_CLASS = {}
 
-def s1_trainer_class():
+def _s1_trainer_class():
     "TRL's `SFTTrainer` with s1's loss weighting and a final save in another dtype (built on first use: TRL is heavy)."
     if "cls" in _TRAINER_CLASS: return _TRAINER_CLASS["cls"]
     import torch
@@ -628,7 +675,7 @@ def s1_trainer_class():
         def _save(self, output_dir=None, state_dict=None):
             if self.save_dtype is None: return super()._save(output_dir, state_dict)
             sd = self.accelerator.unwrap_model(self.model).state_dict() if state_dict is None else state_dict
-            super()._save(output_dir, cast_state_dict(sd, getattr(torch, self.save_dtype)))  # tied weights stay one tensor
+            super()._save(output_dir, _cast_state_dict(sd, getattr(torch, self.save_dtype)))  # tied weights stay one tensor
             cfg = Path(output_dir or self.args.output_dir) / "config.json"
             if self.args.should_save and cfg.exists():
                 c = json.loads(cfg.read_text()); c["dtype"] = self.save_dtype; cfg.write_text(json.dumps(c, indent=2))
@@ -645,7 +692,9 @@ def _load(model, tokenizer, dtype, attn_implementation: str | None = None):
     if tokenizer is None: raise ValueError("pass `tokenizer` when `model` is a model object")
     return model, tokenizer
 
-def load_dtype(method: str, on_gpu: bool) -> str:
+def load_dtype(method: str,  # full, full-fsdp or lora
+               on_gpu: bool,  # training on GPUs
+              ) -> str:
     "Weights dtype to load for `method`: fp32 master weights for full SFT (bf16 autocast computes), bf16 LoRA base on GPUs."
     return "bfloat16" if method == "lora" and on_gpu else "float32"
 
@@ -664,25 +713,25 @@ def _last_complete_checkpoint(out: str | Path) -> str | None:
         if rank0: print(f"note: resume skips {p}: incomplete (no trainer_state.json; interrupted while saving?)")
     return None
 
-class CheckedRows(list):
+class _CheckedRows(list):
     "Rows that passed `check_rows` for `traces` (so `sft_trainer` does not check them again)."
     def __init__(self, rows, traces: str): super().__init__(rows); self.traces = traces
 
 def _checked_rows(data, traces: str = "auto") -> list[dict]:
     "`load_rows(data)` after `check_rows`, its errors naming the file the rows came from; checked rows pass as they are."
-    if isinstance(data, CheckedRows) and data.traces == traces: return data
+    if isinstance(data, _CheckedRows) and data.traces == traces: return data
     rows = load_rows(data)
     try: check_rows(rows, traces)
     except ValueError as e: raise ValueError(f"{data}: {e}" if isinstance(data, (str, Path)) else str(e)) from None
-    return CheckedRows(rows, traces)
+    return _CheckedRows(rows, traces)
 
-def choose_method(model, recipe: S1Recipe, method: str = "auto", lora: LoraSpec | None = None) -> str:
+def _choose_method(model, recipe: S1Recipe, method: str = "auto", lora: LoraSpec | None = None) -> str:
     "'full' or 'lora': `method` itself, or on GPUs the planner's choice (with a clear error when FSDP is needed but off)."
     if method == "lora" and _fsdp_launch():
         raise ValueError("LoRA runs without FSDP here (the merged model is saved from one process): launch with plain "
                          "torchrun, or use method='full' with FSDP")
     if method == "auto" and _torch_cuda():
-        plan = plan_sft(model, recipe.block_size, _gpu_gb(), world_size(), grad_ckpt=recipe.gradient_checkpointing,
+        plan = plan_sft(model, recipe.block_size, gpu_memory_gb=_gpu_gb(), n_gpus=world_size(), grad_ckpt=recipe.gradient_checkpointing,
                         lora_rank=(lora or LoraSpec()).rank)
         if plan.method == "none": raise ValueError(f"the planner finds no way to train {model}: {plan.reason}")
         if plan.method == "full-fsdp" and not _fsdp_launch():
@@ -696,14 +745,15 @@ def choose_method(model, recipe: S1Recipe, method: str = "auto", lora: LoraSpec 
 def sft_trainer(model,  # tiny size, folder, hub id, or a model object (then pass `tokenizer`)
                 data,  # s1K-schema rows, a file or a hub id
                 out: str | Path,  # checkpoints and the trained model go here
-                recipe: S1Recipe | None = None,  # None: the paper's on a GPU, the CPU-sized one otherwise
-                *, method: str = "full",  # "full", "lora" or "auto" (the planner decides)
+                *, recipe: S1Recipe | None = None,  # None: the paper's on a GPU, the CPU-sized one otherwise
+                method: str = "full",  # "full", "lora" or "auto" (the planner decides)
                 lora: LoraSpec | None = None,  # LoRA rank, targets and rate (method "lora")
                 tokenizer=None,  # needed when `model` is a model object
                 traces: str = "auto",  # which thinking column: auto, s1K, deepseek, gemini
                 callbacks: list | None = None,  # transformers TrainerCallbacks
                 use_cpu: bool | None = None,  # None: the CPU unless a GPU is present
-                **overrides):  # more SFTConfig values
+                **overrides,  # more SFTConfig values
+               ):  # more SFTConfig values
     "A ready TRL `SFTTrainer` for s1K-schema `data`, and what happened to the rows: `(trainer, info)`."
     from datasets import Dataset
     recipe = recipe or _default_recipe()
@@ -714,7 +764,7 @@ def sft_trainer(model,  # tiny size, folder, hub id, or a model object (then pas
     if recipe.loss_weighting == "example" and (overrides.get("padding_free") or overrides.get("packing")):
         raise ValueError("loss_weighting='example' needs one example per row; padding_free/packing put several in one "
                          "row: use loss_weighting='token' with them")
-    method = choose_method(model, recipe, method, lora)
+    method = _choose_method(model, recipe, method, lora)
     lora = lora or LoraSpec()
     peft_config = lora.peft_config() if method == "lora" else None  # fails early without PEFT
     if method == "lora" and lora.learning_rate and recipe.learning_rate == S1Recipe.learning_rate:
@@ -724,9 +774,9 @@ def sft_trainer(model,  # tiny size, folder, hub id, or a model object (then pas
     args = sft_config(recipe, out, use_cpu=use_cpu, **overrides)
     m, tok = _load(model, tokenizer, load_dtype(method, _torch_cuda() and not args.use_cpu), recipe.attn_implementation)
     tok = sft_tokenizer(tok, recipe.pad_token)
-    report = length_report(rows, tok, recipe.block_size, traces)
+    report = length_report(rows, tok, recipe.block_size, traces=traces)
     rows, counts = fit_to_block(rows, report, recipe.overlong)
-    trainer = s1_trainer_class()(model=m, args=args, loss_weighting=recipe.loss_weighting,
+    trainer = _s1_trainer_class()(model=m, args=args, loss_weighting=recipe.loss_weighting,
                                  train_dataset=Dataset.from_list(chat_rows(rows, traces)), processing_class=tok,
                                  peft_config=peft_config, callbacks=callbacks)
     return trainer, dict(method=method, rows=len(rows), counts=counts, lengths=str(report))
@@ -751,14 +801,18 @@ def _save_trained(trainer, info: dict, out: str | Path, save_dtype: str | None =
     return path
 
 @delegates(sft_trainer)
-def train_sft(model, data, out: str | Path, recipe: S1Recipe | None = None, *,  # as sft_trainer's
+def train_sft(model,  # a tiny size, folder or hub id, or a loaded model
+              data,  # s1K-schema data (as `load_rows` reads)
+              out: str | Path,  # checkpoints, and the model in out/model
+              *, recipe: S1Recipe | None = None,  # as sft_trainer's
               resume_from_checkpoint: str | bool | None = None,  # a checkpoint folder, or True: the newest complete one
-              **kwargs) -> Path:
+              **kwargs,  # as the function it forwards to
+             ) -> Path:
     "Fine-tune `model` on s1K-schema `data` with `recipe`; save a plain model folder `out/model` and return its path."
     if resume_from_checkpoint is True:  # transformers would take the newest, even one whose save was cut off
         resume_from_checkpoint = _last_complete_checkpoint(out)
         if resume_from_checkpoint is None: raise ValueError(f"resume_from_checkpoint=True: no complete checkpoint in {out}")
-    trainer, info = sft_trainer(model, data, out, recipe, **kwargs)
+    trainer, info = sft_trainer(model, data, out, recipe=recipe, **kwargs)
     trainer.train(resume_from_checkpoint=resume_from_checkpoint)
     return _save_trained(trainer, info, out, (recipe or _default_recipe()).save_dtype)
 
@@ -768,12 +822,16 @@ def _gpu_gb() -> float:
     import torch
     return torch.cuda.get_device_properties(0).total_memory / GB if torch.cuda.is_available() else 0.0
 
-def sft_summary(out: str | Path) -> dict:
+def sft_summary(out: str | Path,  # the folder `train_sft` wrote
+               ) -> dict:
     "The summary `train_sft` wrote into `out`."
     return json.loads((Path(out) / "sft_summary.json").read_text())
 
 # %% ../nbs/02_sft.ipynb #02a2bd7f
-def shard_fsdp2(model, mesh=None, layer_cls: str = "Qwen2DecoderLayer"):
+def shard_fsdp2(model,  # the model to shard (in place)
+                mesh=None,  # device mesh (None: all ranks)
+                layer_cls: str = "Qwen2DecoderLayer",  # class name of the blocks sharded one by one
+               ):
     "Shard `model` with FSDP2: each `layer_cls` module is one unit, then the root; returns the model."
     from torch.distributed.fsdp import fully_shard
     layers = [mod for mod in model.modules() if type(mod).__name__ == layer_cls]
@@ -782,7 +840,7 @@ def shard_fsdp2(model, mesh=None, layer_cls: str = "Qwen2DecoderLayer"):
     fully_shard(model, mesh=mesh)
     return model
 
-def fixed_batch(tokenizer, rows: Sequence[dict], n: int, length: int) -> "torch.Tensor":
+def _fixed_batch(tokenizer, rows: Sequence[dict], n: int, length: int) -> "torch.Tensor":
     "`n` s1 examples as token ids cut to exactly `length` (no padding, so every process sees equal token counts)."
     import torch
     ids = [tokenizer(training_text(r, tokenizer), add_special_tokens=False)["input_ids"] for r in rows]
@@ -804,7 +862,7 @@ def _fsdp2_cpu_run(model: str = "tiny", out: str | Path = "runs/fsdp2", steps: i
     shard_fsdp2(m, init_device_mesh("cpu", (world,)))
     param_type = type(next(m.parameters())).__name__  # DTensor: each process holds a shard
     local = m.model.layers[0].self_attn.q_proj.weight.to_local().shape
-    batch = fixed_batch(tok, toy_s1k(4 * n, seed=1), n, length)
+    batch = _fixed_batch(tok, toy_s1k(4 * n, seed=1), n, length)
     per = n // world
     losses = train_steps(m, batch[rank * per:(rank + 1) * per], steps)
     full = get_model_state_dict(m, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
@@ -818,7 +876,9 @@ def _fsdp2_cpu_run(model: str = "tiny", out: str | Path = "runs/fsdp2", steps: i
     return result
 
 # %% ../nbs/02_sft.ipynb #bda58537
-def pad_share(lengths: Sequence[int], batch_size: int) -> float:
+def pad_share(lengths: Sequence[int],  # token lengths of the rows, in order
+              batch_size: int,  # rows per batch
+             ) -> float:
     "Share of pad tokens when consecutive rows of `lengths` are padded to the longest of each batch."
     real = padded = 0
     for i in range(0, len(lengths), batch_size):
@@ -846,7 +906,7 @@ def _measure_throughput(model, rows: Sequence[dict], mode: str = "padded", batch
     class Count(TrainerCallback):
         def on_step_begin(self, a, state, control, **kw):
             if state.global_step == 1: stats["t0"] = time.perf_counter()
-    tr = s1_trainer_class()(model=m, args=args, train_dataset=Dataset.from_list(chat_rows(rows)), processing_class=tok,
+    tr = _s1_trainer_class()(model=m, args=args, train_dataset=Dataset.from_list(chat_rows(rows)), processing_class=tok,
                             callbacks=[Count()], loss_weighting=loss_weighting)
     inner = tr.compute_loss
     def counting(model_, inputs, *a, **kw):
@@ -867,7 +927,7 @@ from fastcore.script import call_parse
 
 def _rank0() -> bool: return int(os.environ.get("RANK", 0)) == 0
 
-def resume_point(out: str | Path, resume: bool, save_steps: int) -> str | None:
+def _resume_point(out: str | Path, resume: bool, save_steps: int) -> str | None:
     "The checkpoint `--resume` continues from: the newest *complete* one in `out` (skipped ones said), or None (fresh)."
     if not resume: return None
     if not save_steps: raise ValueError("--resume needs --save_steps N: without checkpoints there is nothing to resume")
@@ -910,6 +970,6 @@ def sft_cli(
     kw = dict(max_steps=max_steps) | (dict(save_steps=save_steps) if save_steps else {})
     if not gpu and _torch_cuda() and _rank0():
         print("note: a GPU is present but --gpu is not set: training the CPU-sized recipe on the CPU")
-    path = train_sft(model, rows, out, r, method=method, traces=traces,
-                     resume_from_checkpoint=resume_point(out, resume, save_steps), use_cpu=not gpu, **kw)
+    path = train_sft(model, rows, out, recipe=r, method=method, traces=traces,
+                     resume_from_checkpoint=_resume_point(out, resume, save_steps), use_cpu=not gpu, **kw)
     if _rank0(): print(f"saved {path}")

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from s1_nb.curation import (GRADE_COLUMNS, attach_features, AIME_SOURCE, FALLBACK_BENCHMARKS, FORMAT_RULES, GPQA_SOURCE, MATH_SOURCE,
-                            MSC_FALLBACK, S1K_COLUMNS, benchmark_index, check_schema, classify_domains, contamination_matches,
+from s1_nb.curation import (GRADE_COLUMNS, attach_features, _AIME_SOURCE, _FALLBACK_BENCHMARKS, _FORMAT_RULES, _GPQA_SOURCE, _MATH_SOURCE,
+                            _MSC_FALLBACK, S1K_COLUMNS, benchmark_index, check_schema, classify_domains, _contamination_matches,
                             curate, decontaminate, difficulty, diversity_sample, domain_classifier, is_correct, load_benchmarks,
-                            load_pool, preselection, quality_format, quality_missing, s1k_features, save_s1k,
-                            selection_hash, synthetic_pool, thinking_lengths, to_pool_schema, validation_drops)
+                            load_pool, _preselection, quality_format, quality_missing, _s1k_features, save_s1k,
+                            selection_hash, synthetic_pool, thinking_lengths, _to_pool_schema, _validation_drops)
 
 BOILER = "where $m$ and $n$ are relatively prime positive integers. Find $m+n$."
 BENCH = {"aime": [f"The probability that a fair coin lands heads {k} times in a row is $\\frac mn$, {BOILER}" for k in (3, 5)]
@@ -32,7 +32,7 @@ def frame(*rows):
 
 @pytest.fixture(scope="module")
 def pool():
-    return synthetic_pool(600, seed=5, benchmarks=FALLBACK_BENCHMARKS | BENCH, n_contaminated=4)
+    return synthetic_pool(600, seed=5, benchmarks=_FALLBACK_BENCHMARKS | BENCH, n_contaminated=4)
 
 
 # --- loading and schema ------------------------------------------------------------------------------------------
@@ -64,13 +64,13 @@ def test_s1k_11_columns_map_to_s1k(traces):
     r = dict(solution="4", question="2+2?", cot_type="math", source_type="x", metadata="{}",
              gemini_thinking_trajectory="g think", gemini_attempt="g 4", deepseek_thinking_trajectory="d think",
              deepseek_attempt="d 4", gemini_grade="Yes", deepseek_grade="No")
-    df = to_pool_schema(frame(r), traces=traces)
+    df = _to_pool_schema(frame(r), traces=traces)
     assert df.at[0, "thinking_trajectories"] == [f"{traces[0]} think"] and df.at[0, "attempt"] == f"{traces[0]} 4"
     assert df.at[0, "isgeminicorrect"] == (traces == "gemini")
     assert not any(c.startswith(("gemini_", "deepseek_")) for c in df.columns)
     assert set(S1K_COLUMNS) <= set(df.columns)
     with pytest.raises(ValueError, match="traces='claude'"):
-        to_pool_schema(frame(r), traces="claude")
+        _to_pool_schema(frame(r), traces="claude")
 
 
 def test_attach_features_joins_by_question_and_leaves_gaps_as_none(pool):
@@ -108,7 +108,7 @@ def test_none_is_not_a_type_error_but_an_accounted_drop():
 def test_validation_drops_none_and_empty_questions_and_traces():
     df = frame(row(), row(question=None), row(question=" \n"), row(thinking_trajectories=[]),
                row(thinking_trajectories=["  ", ""]))
-    assert validation_drops(df).to_dict() == {1: "question is None", 2: "empty question", 3: "empty thinking trace",
+    assert _validation_drops(df).to_dict() == {1: "question is None", 2: "empty question", 3: "empty thinking trace",
                                               4: "empty thinking trace"}
 
 
@@ -118,7 +118,7 @@ def test_p_numbering_regex_equals_s1s_loop():
     rnd = random.Random(0)
     for _ in range(3000):
         s = "".join(rnd.choice("p0123456789. x") for _ in range(rnd.randint(1, 12)))
-        assert bool(re.search(FORMAT_RULES["p{i}. numbering"], s)) == any(f"p{i}." in s for i in range(1, 1000)), s
+        assert bool(re.search(_FORMAT_RULES["p{i}. numbering"], s)) == any(f"p{i}." in s for i in range(1, 1000)), s
 
 
 def test_bold_rule_matches_s1s_regex_literally():
@@ -127,9 +127,9 @@ def test_bold_rule_matches_s1s_regex_literally():
 
 
 def test_aime_keeps_asy_even_with_another_defect():
-    df = frame(row(question="[asy]x[/asy] see ![Image](a)", source_type=AIME_SOURCE),
+    df = frame(row(question="[asy]x[/asy] see ![Image](a)", source_type=_AIME_SOURCE),
                row(question="[asy]x[/asy]", source_type="AI-MO/NuminaMath-CoT/olympiads"),
-               row(question="see ![Image](a)", source_type=AIME_SOURCE))
+               row(question="see ![Image](a)", source_type=_AIME_SOURCE))
     assert quality_format(df).to_dict() == {1: "format: [asy] figure", 2: "format: ![Image] link"}
 
 
@@ -139,9 +139,9 @@ def test_difficulty_keeps_only_rows_both_models_failed():
 
 
 def test_preselection_rules():
-    df = frame(row(source_type=GPQA_SOURCE), row(source_type=AIME_SOURCE, isgeminicorrect=False),
-               row(source_type=MATH_SOURCE + "/Geometry", gemini_length=6000), row(source_type="other", gemini_length=9999))
-    assert preselection(df).tolist() == [True, False, True, False]
+    df = frame(row(source_type=_GPQA_SOURCE), row(source_type=_AIME_SOURCE, isgeminicorrect=False),
+               row(source_type=_MATH_SOURCE + "/Geometry", gemini_length=6000), row(source_type="other", gemini_length=9999))
+    assert _preselection(df).tolist() == [True, False, True, False]
 
 
 # --- decontamination -----------------------------------------------------------------------------------------------
@@ -153,7 +153,7 @@ def test_literal_rule_drops_boilerplate_and_precise_mode_does_not():
     lit = decontaminate(df, idx, "s1")
     assert list(lit.index) == [0] and "relatively" in lit[0]
     assert decontaminate(df, idx, "precise").empty
-    m = contamination_matches(df["question"], idx)
+    m = _contamination_matches(df["question"], idx)
     assert m.boilerplate.all() and set(m.item) == {0, 1}
 
 
@@ -216,7 +216,7 @@ def test_preselected_rows_are_kept_and_not_drawn_twice():
 
 def test_repo_variant_weights_domains_by_benchmarks_after_uniform_phase():
     df = toy(30)
-    df.loc[df.domain == "51", "source_type"] = AIME_SOURCE
+    df.loc[df.domain == "51", "source_type"] = _AIME_SOURCE
     sel = diversity_sample(df, 25, seed=0, variant="repo", uniform_until=10)
     assert set(df.loc[sel[10:], "domain"]) == {"51"} and len(set(df.loc[sel[:10], "domain"])) > 1
     paper = diversity_sample(df, 25, seed=0, variant="paper")
@@ -228,7 +228,7 @@ def test_repo_variant_weights_domains_by_benchmarks_after_uniform_phase():
 # --- the pipeline --------------------------------------------------------------------------------------------------
 
 def test_curate_accounts_for_every_row_and_catches_every_planted_defect(pool):
-    ds, f = curate(pool, n=40, seed=0, benchmarks=FALLBACK_BENCHMARKS | BENCH, decontamination="precise")
+    ds, f = curate(pool, n=40, seed=0, benchmarks=_FALLBACK_BENCHMARKS | BENCH, decontamination="precise")
     assert len(ds) == 40 and f.table.kept.iloc[-1] == 40
     assert len(f.drops) + 40 == len(pool) and f.drops.row.is_unique
     assert not set(f.drops.row) & set(f.selected)
@@ -252,7 +252,7 @@ def test_curate_with_n_none_keeps_all_survivors_and_too_large_n_fails(pool):
 def test_output_schema_and_parquet_round_trip(tmp_path, pool):
     from datasets import load_dataset
     ds, _ = curate(pool, n=20, benchmarks=BENCH)
-    assert ds.column_names == S1K_COLUMNS and ds.features == s1k_features()
+    assert ds.column_names == S1K_COLUMNS and ds.features == _s1k_features()
     assert all(isinstance(t, list) and t for t in ds["thinking_trajectories"]) and set(ds["cot"]) == {None}
     back = load_dataset("parquet", data_files=str(save_s1k(ds, tmp_path / "x" / "s1k.parquet")), split="train")
     assert back.features == ds.features and back["question"] == ds["question"]
@@ -262,7 +262,7 @@ def test_synthetic_pool_is_deterministic_and_has_the_real_columns():
     a, b = synthetic_pool(200, seed=3), synthetic_pool(200, seed=3)
     pd.testing.assert_frame_equal(a, b)
     check_schema(a)
-    assert {AIME_SOURCE, GPQA_SOURCE} <= set(a.source_type) and a.source_type.str.startswith(MATH_SOURCE).any()
+    assert {_AIME_SOURCE, _GPQA_SOURCE} <= set(a.source_type) and a.source_type.str.startswith(_MATH_SOURCE).any()
     lengths = a.gemini_length.dropna()
     assert lengths.min() < 1000 and lengths.max() > 8000  # a realistic spread
     with pytest.raises(ValueError, match="n=0"):
@@ -298,7 +298,7 @@ def test_math_verify_grading():
 
 
 def test_domain_classifier_with_the_fallback_list():
-    clf = domain_classifier(MSC_FALLBACK)
+    clf = domain_classifier(_MSC_FALLBACK)
     assert clf(["How many prime divisors does 30 have?", "A triangle has a right angle.", "qqq zzz"]) == ["11", "51", None]
     from datasets import Dataset
     ds = classify_domains(Dataset.from_dict({"question": ["Roll a fair die: what is the probability of a 6?"]}), clf)
@@ -309,14 +309,14 @@ def test_domain_classifier_with_the_fallback_list():
 
 def test_grading_prompt_and_verdicts():
     from s1_nb.curation import grading_prompt, parse_verdict
-    assert grading_prompt("{attempt}?", "a", "s", "{problem}|{attempt}|{solution}") == "{attempt}?|a|s"
+    assert grading_prompt("{attempt}?", "a", "s", template="{problem}|{attempt}|{solution}") == "{attempt}?|a|s"
     assert [parse_verdict(t) for t in ("ok\nYes.", "No", "Yes\nbut wait", "")] == [True, False, None, None]
 
 
 @pytest.mark.shared
 def test_s1s_grading_prompt_has_its_placeholders(shared_dir):
-    from s1_nb.curation import load_grading_prompt
-    t = load_grading_prompt(shared_dir)
+    from s1_nb.curation import _load_grading_prompt
+    t = _load_grading_prompt(shared_dir)
     assert all(k in t for k in ("{problem}", "{attempt}", "{solution}")) and '"Yes" or "No"' in t
 
 
@@ -337,7 +337,7 @@ def test_llm_judge_against_a_real_vllm_server(tmp_path):
         for v in constrained:
             assert v.correct in (True, False) and v.text.strip().splitlines()[-1] in ("Yes", "No"), v
         tok = AutoTokenizer.from_pretrained(path)
-        rendered = tok.apply_chat_template([{"role": "user", "content": grading_prompt(*items[0], template)}],
+        rendered = tok.apply_chat_template([{"role": "user", "content": grading_prompt(*items[0], template=template)}],
                                            tokenize=False, add_generation_prompt=True)
         assert constrained[0].prompt_tokens == len(tok(rendered, add_special_tokens=False)["input_ids"])
         free = llm_judge(items[:1], base + "/v1", template=template, max_tokens=8)[0]

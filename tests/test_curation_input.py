@@ -8,8 +8,8 @@ import pytest
 
 from s1_nb import curation
 from s1_nb.core import BENCHMARK_SPECS
-from s1_nb.curation import (AIME_SOURCE, GPQA_SOURCE, GRADE_COLUMNS, S1_BENCHMARKS, CurationError,
-                            curate, curate_cli, diversity_sample, duplicate_drops, load_benchmarks, load_pool,
+from s1_nb.curation import (_AIME_SOURCE, _GPQA_SOURCE, GRADE_COLUMNS, _S1_BENCHMARKS, CurationError,
+                            curate, curate_cli, diversity_sample, _duplicate_drops, load_benchmarks, load_pool,
                             synthetic_pool)
 
 BENCH = {"x": ["Find the number of ordered pairs of positive integers $(a,b)$ such that $a+b=1000$ and neither $a$ nor $b$ "
@@ -47,7 +47,7 @@ def test_duplicates_reach_drops_csv(tmp_path, pool):
 
 def test_duplicates_after_s1s_normalization_are_dropped_too(pool):
     twin = pool.iloc[:5].assign(question=["  " + q.upper().replace(" ", " \t ") for q in pool.question.iloc[:5]])
-    reasons = duplicate_drops(pd.concat([pool, twin], ignore_index=True))
+    reasons = _duplicate_drops(pd.concat([pool, twin], ignore_index=True))
     assert list(reasons.index) == list(range(len(pool), len(pool) + 5))
     assert reasons.iloc[0] == "duplicate question: the same as row 0 after s1's normalization"
 
@@ -67,7 +67,7 @@ def test_the_first_copy_that_passes_the_filters_is_kept(pool):
 # --- benchmark sets ------------------------------------------------------------------------------------------------
 
 def test_no_benchmark_means_an_error_not_a_stand_in(pool, monkeypatch):
-    monkeypatch.setattr(curation, "find_shared", lambda *a, **k: None)
+    monkeypatch.setattr(curation, "shared_folder", lambda *a, **k: None)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ValueError, match="no benchmark questions to decontaminate against"):
         curate(pool, n=10)
@@ -80,7 +80,7 @@ def test_no_benchmark_means_an_error_not_a_stand_in(pool, monkeypatch):
 
 
 def test_s1s_test_sets_are_the_default():
-    assert S1_BENCHMARKS == ("aime22_24", "math500", "gpqa_diamond", "livecodebench_v4")
+    assert _S1_BENCHMARKS == ("aime22_24", "math500", "gpqa_diamond", "livecodebench_v4")
     hub = {n: (b.hub_id, b.config, b.split) for n, b in BENCHMARK_SPECS.items()}
     assert hub["aime22_24"][0] == "AI-MO/aimo-validation-aime"
     assert hub["math500"][:3] == ("simplescaling/openaimath", None, "test")
@@ -95,7 +95,7 @@ def test_curation_and_evaluation_read_one_benchmark_registry():
     from s1_nb.evaluation import BENCHMARKS
     assert all(BENCHMARKS[n] is BENCHMARK_SPECS[n] for n in BENCHMARKS)  # the same records, not copies
     assert set(BENCHMARKS) == {"aime24", "aime25", "math500", "gpqa_diamond"}
-    assert load_benchmarks.__defaults__[0] == S1_BENCHMARKS
+    assert load_benchmarks.__defaults__[0] == _S1_BENCHMARKS
     with pytest.raises(ValueError, match="unknown benchmark 'aime99'"):
         load_benchmarks(("aime99",))
 
@@ -124,7 +124,7 @@ def s1_loop(df, preselected, seed, n=1000, switch=700):
     "filter.ipynb's sampling loop, restated over a DataFrame (legacy global numpy RNG seeded with `seed`)."
     np.random.seed(seed)
     chosen = set(preselected)
-    gpqa = Counter(df.domain[df.source_type == GPQA_SOURCE]); aime = Counter(df.domain[df.source_type == AIME_SOURCE])
+    gpqa = Counter(df.domain[df.source_type == _GPQA_SOURCE]); aime = Counter(df.domain[df.source_type == _AIME_SOURCE])
     ratio = 0.5 * sum(aime.values()) / sum(gpqa.values())
     for d in gpqa: gpqa[d] = int(gpqa[d] * ratio)
     both = gpqa + aime
@@ -148,7 +148,7 @@ def s1_loop(df, preselected, seed, n=1000, switch=700):
 def test_repo_variant_is_s1s_loop(seed):
     rng = np.random.default_rng(seed)
     k = 1400
-    src = rng.choice([AIME_SOURCE, GPQA_SOURCE, "other"], k, p=[0.15, 0.05, 0.8])
+    src = rng.choice([_AIME_SOURCE, _GPQA_SOURCE, "other"], k, p=[0.15, 0.05, 0.8])
     df = pd.DataFrame(dict(question=[f"q{i}" for i in range(k)], source_type=src,
                            domain=[f"{d:02d}" for d in rng.integers(0, 30, k)], gemini_length=rng.integers(100, 20000, k)))
     pre = list(df.index[(df.source_type != "other") & (rng.random(k) < 0.5)])
@@ -258,15 +258,15 @@ def test_json_pools_in_both_layouts(tmp_path, pool):
 
 def test_one_json_reader_for_pools_training_data_and_benchmarks(tmp_path):
     from s1_nb.curation import read_json_rows
-    from s1_nb.evaluation import read_jsonl
+    from s1_nb.evaluation import _read_jsonl
     from s1_nb.sft import load_rows
     row = dict(question="What is 1+1?", thinking_trajectories=["1+1=2"], attempt="2")
     (tmp_path / "one.json").write_text(json.dumps(row))  # one object: one row, for every caller
     (tmp_path / "cols.json").write_text(json.dumps({k: [v] for k, v in row.items()}))  # pandas' column layout
     for f in ("one.json", "cols.json"):
         assert read_json_rows(tmp_path / f) == [(1, row)], f
-        assert load_rows(str(tmp_path / f)) == [row] and read_jsonl(tmp_path / f) == [(1, row)]
+        assert load_rows(str(tmp_path / f)) == [row] and _read_jsonl(tmp_path / f) == [(1, row)]
         assert load_pool(tmp_path / f).question.tolist() == [row["question"]]
     (tmp_path / "bad.jsonl").write_text(json.dumps(row) + "\n\n[1]\n")
-    for read in (read_json_rows, read_jsonl, lambda p: load_rows(str(p)), load_pool):
+    for read in (read_json_rows, _read_jsonl, lambda p: load_rows(str(p)), load_pool):
         with pytest.raises(ValueError, match=r"bad.jsonl, line 3: expected a JSON object, got list"): read(tmp_path / "bad.jsonl")

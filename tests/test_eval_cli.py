@@ -31,7 +31,7 @@ def documented_eval_commands() -> list[tuple[str, str]]:
 def real_run_commands() -> list[tuple[str, str]]:
     """The documented commands that evaluate a real model (a toy model's command runs the CPU demo)."""
     def model(cmd): return (cmd.split("--model", 1)[1].split() or ["tiny"])[0] if "--model" in cmd else "tiny"
-    return [(w, c) for w, c in documented_eval_commands() if not ev.is_toy_model(model(c))]
+    return [(w, c) for w, c in documented_eval_commands() if not ev._is_toy_model(model(c))]
 
 
 def dry_run(capsys, monkeypatch, argv: list[str]) -> list[str]:
@@ -147,7 +147,7 @@ def test_bad_arguments_are_one_line_errors_from_the_s1_command(monkeypatch, caps
 
 def test_the_auto_values_are_the_forcing_engines():
     from s1_nb.forcing import AUTO_BUDGETS
-    assert tuple(ev.AUTO_VALUES) == tuple(AUTO_BUDGETS)
+    assert tuple(ev._AUTO_VALUES) == tuple(AUTO_BUDGETS)
 
 
 @pytest.mark.parametrize("cuda", [True, False])

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from s1_nb.evaluation import (budget_settings, headline_table, majority_setting, method_metrics, plain_setting,
-                              read_outputs, run_setting, run_sweep, wait_settings)
+                              _read_outputs, _run_setting, run_sweep, wait_settings)
 
 DONE = "\nthinking\n<|im_start|>answer\n"
 PROBLEMS = [dict(id=f"t/{i}", problem=f"What is {i} + {i}?", answer=str(2 * i), kind="aime", benchmark="aime24")
@@ -32,7 +32,7 @@ class Engine:
 
 
 def sweep(tmp_path, settings, engine, **kw):
-    return run_sweep(PROBLEMS, settings, None, None, tmp_path, model_id="m", generate_fn=engine, progress=False, **kw)
+    return run_sweep(PROBLEMS, settings, None, tokenizer=None, out=tmp_path, model_id="m", generate_fn=engine, progress=False, **kw)
 
 
 def outputs_file(tmp_path, name):
@@ -47,7 +47,7 @@ def test_each_outputs_file_says_what_it_holds(tmp_path):
         header = json.loads(path.read_text().splitlines()[0])
         assert header["outputs_of"] == name and path.stem.endswith(header["key"])
         assert (header["ids"], header["samples"], header["count"]) == ([p["id"] for p in PROBLEMS], samples, 5 * samples)
-        kept, h = read_outputs(path, header["key"])
+        kept, h = _read_outputs(path, header["key"])
         assert len(kept) == 5 * samples and h["unreadable"] == 0
 
 
@@ -123,7 +123,7 @@ def test_a_file_written_for_another_key_is_not_used(tmp_path):
 
 def test_repeated_problem_ids_are_refused(tmp_path):
     with pytest.raises(ValueError, match="problem ids must be unique"):
-        run_sweep(PROBLEMS + PROBLEMS[:1], budget_settings([8]), None, None, tmp_path, generate_fn=Engine(),
+        run_sweep(PROBLEMS + PROBLEMS[:1], budget_settings([8]), None, tokenizer=None, out=tmp_path, generate_fn=Engine(),
                   progress=False)
 
 
@@ -131,7 +131,7 @@ def test_repeated_problem_ids_are_refused(tmp_path):
 
 def test_plain_runs_without_think_prefix_cap_or_forced_end():
     engine = Engine()
-    records = run_setting(plain_setting(), PROBLEMS[:2], None, None, generate_fn=engine, max_answer_tokens=None)
+    records = _run_setting(plain_setting(), PROBLEMS[:2], None, None, generate_fn=engine, max_answer_tokens=None)
     [(n, cfg)] = engine.calls
     assert n == 2 and cfg["think_prefix"] is False and cfg["max_thinking_tokens"] is None
     assert "num_waits" not in cfg and cfg["max_answer_tokens"] is None
@@ -163,7 +163,7 @@ GPQA_ROW = {"Question": "Which is a noble gas? ", "Correct Answer": " Argon", "I
 
 def test_gpqa_asks_the_bare_question_as_s1(tmp_path):
     import re
-    from s1_nb.evaluation import GPQA_INSTRUCTED_TEMPLATE, load_benchmark
+    from s1_nb.evaluation import _GPQA_INSTRUCTED_TEMPLATE, load_benchmark
     f = tmp_path / "gpqa.jsonl"
     f.write_text(json.dumps(GPQA_ROW) + "\n")
     [p] = load_benchmark("gpqa_diamond", f)
@@ -171,7 +171,7 @@ def test_gpqa_asks_the_bare_question_as_s1(tmp_path):
     choices = dict(re.findall(r"^([A-D])\) (.*)$", p["problem"], re.M))
     assert sorted(choices.values()) == [" Argon", "Iron", "Oxygen", "Sodium"] and choices[p["answer"]] == " Argon"
     assert "Answer the following" not in p["problem"]
-    [q] = load_benchmark("gpqa_diamond", f, gpqa_template=GPQA_INSTRUCTED_TEMPLATE)
+    [q] = load_benchmark("gpqa_diamond", f, gpqa_template=_GPQA_INSTRUCTED_TEMPLATE)
     assert q["problem"].startswith("Answer the following multiple choice question.") and q["answer"] == p["answer"]
     assert q["problem"].endswith(p["problem"])
 
@@ -195,7 +195,7 @@ def test_plain_runs_on_the_real_engine(tiny_path):
     from s1_nb.core import FORCED_END, load_model
     lm, tok = load_model(tiny_path)
     lm.config.max_position_embeddings = 160
-    records = run_setting(plain_setting(), PROBLEMS[:2], lm, tok, max_answer_tokens=None)
+    records = _run_setting(plain_setting(), PROBLEMS[:2], lm, tok, max_answer_tokens=None)
     assert len(records) == 2
     for r in records:
         assert (r["cut_by_budget"], r["waits"]) == (False, 0) and FORCED_END not in r["text"]
@@ -207,7 +207,7 @@ def test_a_changed_prompt_or_gold_is_not_read_back(change, tmp_path):
     sweep(tmp_path, budget_settings([8]), Engine())
     engine = Engine()
     changed = [dict(PROBLEMS[0], **change), *PROBLEMS[1:]]
-    run_sweep(changed, budget_settings([8]), None, None, tmp_path, model_id="m", generate_fn=engine, progress=False)
+    run_sweep(changed, budget_settings([8]), None, tokenizer=None, out=tmp_path, model_id="m", generate_fn=engine, progress=False)
     assert engine.calls, "the old completions were reused for another prompt or gold answer"
     assert len(list((tmp_path / "outputs").glob("budget=8-*.jsonl"))) == 2
 

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from s1_nb.evaluation import (BENCHMARKS, GRADERS, PAPER_FIG1_AIME24, REFERENCE_LABEL, Grader,
+from s1_nb.evaluation import (BENCHMARKS, GRADERS, PAPER_FIG1_AIME24, _REFERENCE_LABEL, Grader,
                               _as_model_answer, budget_settings, control, eval_cli, extract_answer, _gold_check,
-                              grade, headline_table, load_benchmark, load_hub_benchmark,
+                              grade, headline_table, load_benchmark, _load_hub_benchmark,
                               majority_setting, majority_vote, math_answer, method_metrics, performance,
-                              plot_scaling, read_jsonl, register_grader, run_sweep, scaling, unparsed_golds,
+                              plot_scaling, _read_jsonl, register_grader, run_sweep, scaling, _unparsed_golds,
                               wait_settings, _wrong_check)
 
 DONE = "\nthinking\n<|im_start|>answer\n"
@@ -31,7 +31,7 @@ def test_every_gold_answer_grades_correct(shared_dir, name, n):
 @pytest.mark.shared
 def test_wrong_answers_grade_wrong_and_all_math500_golds_parse(shared_dir):
     math500 = load_benchmark("math500", shared_dir / "data" / "benchmarks")
-    assert unparsed_golds(math500) == []  # math-verify parses all 500: the string fallback is unused here
+    assert _unparsed_golds(math500) == []  # math-verify parses all 500: the string fallback is unused here
     r = _wrong_check(math500)
     assert r["absurd_accepted"] == 0 and r["neighbour_pairs"] == 498
     assert r["neighbour_accepted"] == [("5", "x=5")]  # math-verify reads an equation as its right-hand side
@@ -43,8 +43,8 @@ def test_wrong_answers_grade_wrong_and_all_math500_golds_parse(shared_dir):
 @pytest.mark.shared
 def test_loaders_share_one_schema(shared_dir):
     d = shared_dir / "data" / "benchmarks"
-    a24, a25 = load_benchmark("aime24", d, limit=2), load_benchmark("aime25", d)
-    m = load_benchmark("math500", d, limit=1)
+    a24, a25 = load_benchmark("aime24", d, n=2), load_benchmark("aime25", d)
+    m = load_benchmark("math500", d, n=1)
     assert [p["answer"] for p in a24] == ["204", "113"] and a25[2]["answer"] == "16"  # "025"-style strings and ints
     assert m[0]["id"] == "math500/test/precalculus/807.json" and m[0]["kind"] == "math"
     for p in a24 + a25 + m: assert set(p) == {"id", "problem", "answer", "kind", "benchmark"}
@@ -67,7 +67,7 @@ def test_malformed_jsonl_names_file_and_line(tmp_path):
     with pytest.raises(ValueError, match=r"aime24_nofigures.jsonl, line 3: not valid JSON"):
         load_benchmark("aime24", tmp_path)
     f.write_text('{"id": 1, "problem": "p", "answer": "1"}\n[1, 2]\n')
-    with pytest.raises(ValueError, match="line 2: expected a JSON object, got list"): read_jsonl(f)
+    with pytest.raises(ValueError, match="line 2: expected a JSON object, got list"): _read_jsonl(f)
 
 
 def test_row_without_problem_names_the_line(tmp_path):
@@ -105,7 +105,7 @@ def test_gpqa_local_rows_shuffle_with_a_fixed_seed(tmp_path):
 
 def test_gpqa_hub_error_says_it_is_gated():
     assert BENCHMARKS["gpqa_diamond"].gated and BENCHMARKS["gpqa_diamond"].hub_id == "Idavidrein/gpqa"
-    with pytest.raises(RuntimeError, match="gated.*accept the terms"): load_hub_benchmark("gpqa_diamond")  # offline
+    with pytest.raises(RuntimeError, match="gated.*accept the terms"): _load_hub_benchmark("gpqa_diamond")  # offline
 
 
 # ---- extraction and grading ----
@@ -240,8 +240,8 @@ def test_gpqa_fallback_flows_through_a_sweep(tmp_path):
     problems = [dict(id=f"g/{i}", problem="q", answer=gold, kind="gpqa", benchmark="g") for i, gold in enumerate("AAB")]
     texts = [DONE + "Answer: A", DONE + "no idea", DONE + "no idea"]
     fake = lambda prompts, *a, **kw: [FakeOutput(t) for t in texts]
-    s1_like = run_sweep(problems, budget_settings([8]), None, None, tmp_path / "s1", generate_fn=fake, progress=False)
-    strict = run_sweep(problems, budget_settings([8]), None, None, tmp_path / "strict", generate_fn=fake,
+    s1_like = run_sweep(problems, budget_settings([8]), None, tokenizer=None, out=tmp_path / "s1", generate_fn=fake, progress=False)
+    strict = run_sweep(problems, budget_settings([8]), None, tokenizer=None, out=tmp_path / "strict", generate_fn=fake,
                        progress=False, gpqa_fallback=None)
     assert (s1_like.accuracy.item(), strict.accuracy.item()) == (pytest.approx(66.67), pytest.approx(33.33))
     assert json.loads(s1_like.failures.item()) == {
@@ -307,7 +307,7 @@ def test_bad_outputs_mid_sweep_are_recorded_not_raised(tmp_path):
     texts = [DONE + "Answer: 1", "", "\nno delimiter at all", DONE + "Answer: 4", DONE + "Answer: 5"]
     nothing = "no answer delimiter, and no \\boxed{} or 'Answer:' in the text"
     fake = lambda prompts, *a, **kw: [FakeOutput(t) for t in texts]
-    res = run_sweep(problems, budget_settings([8]), None, None, tmp_path, generate_fn=fake, progress=False)
+    res = run_sweep(problems, budget_settings([8]), None, tokenizer=None, out=tmp_path, generate_fn=fake, progress=False)
     row = res.iloc[0]
     assert (row.n, row.accuracy) == (5, 20.0)
     assert json.loads(row.failures) == {"empty output": 1, nothing: 1, "no gold answer": 1,
@@ -321,7 +321,7 @@ def test_majority_rows_vote_over_the_first_k_samples(tmp_path):
     def fake(prompts, *a, seed=None, **kw):
         seeds.append(seed)
         return [FakeOutput(DONE + f"Answer: {next(answers)}", thinking_tokens=10)]
-    res = run_sweep(problems, [majority_setting(4, 1.0, 64)], None, None, tmp_path, generate_fn=fake, progress=False)
+    res = run_sweep(problems, [majority_setting(4, 1.0, 64)], None, tokenizer=None, out=tmp_path, generate_fn=fake, progress=False)
     assert list(res.value) == [1, 2, 4] and list(res.accuracy) == [0.0, 0.0, 100.0]  # 3 | 3,7 tie -> 3 | 7 wins
     assert list(res.thinking_tokens) == [10, 20, 40] and len(set(seeds)) == 4
 
@@ -338,7 +338,7 @@ def test_interrupted_sweep_resumes_without_redoing_settings(tiny, tmp_path):
         if len(calls) == 2: raise KeyboardInterrupt
         calls.append(kw); return forcing_generate(prompts, *a, **kw)
     with pytest.raises(KeyboardInterrupt):
-        run_sweep(problems, settings, lm, tok, tmp_path, model_id="tiny", generate_fn=dies_after_two,
+        run_sweep(problems, settings, lm, tokenizer=tok, out=tmp_path, model_id="tiny", generate_fn=dies_after_two,
                   progress=False, max_answer_tokens=4)
     assert len(list((tmp_path / "outputs").glob("*.jsonl"))) == 2 and not list((tmp_path / "outputs").glob("*.tmp"))
     partial = json.loads((tmp_path / "results.json").read_text())
@@ -346,15 +346,15 @@ def test_interrupted_sweep_resumes_without_redoing_settings(tiny, tmp_path):
     counted = []
     def counting(prompts, *a, **kw):
         counted.append(kw); return forcing_generate(prompts, *a, **kw)
-    res = run_sweep(problems, settings, lm, tok, tmp_path, model_id="tiny", generate_fn=counting, progress=False,
+    res = run_sweep(problems, settings, lm, tokenizer=tok, out=tmp_path, model_id="tiny", generate_fn=counting, progress=False,
                     max_answer_tokens=4)
     assert [c["num_waits"] for c in counted] == [0, 1]  # only the two wait settings ran
     assert res.attrs["reused"] == 2 and list(res.setting) == ["budget=4", "budget=8", "wait=0", "wait=1"]
     assert all(res[res.method == "budget"].thinking_tokens <= res[res.method == "budget"].value)
-    again = run_sweep(problems, settings, lm, tok, tmp_path, model_id="tiny", generate_fn=counting, progress=False,
+    again = run_sweep(problems, settings, lm, tokenizer=tok, out=tmp_path, model_id="tiny", generate_fn=counting, progress=False,
                       max_answer_tokens=4)
     assert len(counted) == 2 and again.equals(res)  # a finished run is read back whole
-    run_sweep(problems, settings[:1], lm, tok, tmp_path, model_id="tiny", generate_fn=counting, progress=False,
+    run_sweep(problems, settings[:1], lm, tokenizer=tok, out=tmp_path, model_id="tiny", generate_fn=counting, progress=False,
               max_answer_tokens=5)
     assert len(counted) == 3  # a changed base config is a different setting
 
@@ -425,9 +425,9 @@ def test_reference_curve_only_on_the_aime24_panel():
     res = __import__("pandas").concat([res, results_table([("budget", 8, 7, 0.0, 8)], "aime24")], ignore_index=True)
     fig = plot_scaling(res, ["math500", "aime24"])
     labels = [[l.get_label() for l in ax.lines] for ax in fig.axes]
-    assert [REFERENCE_LABEL in ls for ls in labels] == [False, True]
+    assert [_REFERENCE_LABEL in ls for ls in labels] == [False, True]
     fig = plot_scaling(res, ["math500", "aime24"], reference=None)
-    assert not any(REFERENCE_LABEL in [l.get_label() for l in ax.lines] for ax in fig.axes)
+    assert not any(_REFERENCE_LABEL in [l.get_label() for l in ax.lines] for ax in fig.axes)
 
 
 def test_method_metrics_and_headline_table(tmp_path):
@@ -436,7 +436,7 @@ def test_method_metrics_and_headline_table(tmp_path):
     def fake(prompts, *a, max_thinking_tokens=None, **kw):
         return [FakeOutput(DONE + ("Answer: 1" if max_thinking_tokens >= 8 and i == 0 else "Answer: 2"),
                            tokens[max_thinking_tokens]) for i, _ in enumerate(prompts)]
-    res = run_sweep(problems, budget_settings([4, 8, 16]), None, None, tmp_path, generate_fn=fake, progress=False)
+    res = run_sweep(problems, budget_settings([4, 8, 16]), None, tokenizer=None, out=tmp_path, generate_fn=fake, progress=False)
     budget, forcing = method_metrics(res, "aime24")  # no Wait rows: the forcing group is the budget group
     assert (budget["method"], forcing["method"]) == ("budget", "forcing")
     assert {k: v for k, v in budget.items() if k != "method"} == {k: v for k, v in forcing.items() if k != "method"}
@@ -450,7 +450,7 @@ def test_method_metrics_and_headline_table(tmp_path):
 def test_auto_budget_has_no_numeric_cap(tmp_path):
     problems = [dict(id="t/0", problem="q", answer="1", kind="aime", benchmark="t")]
     fake = lambda prompts, *a, max_thinking_tokens=None, **kw: [FakeOutput(DONE + "Answer: 1", 6, cut=True)]
-    res = run_sweep(problems, budget_settings([8, "auto"]), None, None, tmp_path, generate_fn=fake, progress=False)
+    res = run_sweep(problems, budget_settings([8, "auto"]), None, tokenizer=None, out=tmp_path, generate_fn=fake, progress=False)
     assert list(res.setting) == ["budget=8", "budget=auto"] and res.budget.isna().tolist() == [False, True]
     assert method_metrics(res, "t")[0]["control"] == 100.0
 
@@ -482,7 +482,7 @@ def test_sweep_runs_on_the_vllm_engine(tmp_path):
     llm, tok = load_engine_model(str(vllm_tiny_model_folder()), "vllm")
     problems = [dict(id=f"t/{i}", problem=f"What is {i} + {i}?", answer=str(2 * i), kind="aime", benchmark="t")
                 for i in range(3)]
-    res = run_sweep(problems, budget_settings([4, 8]) + wait_settings([1], 8), llm, tok, tmp_path, engine="vllm",
+    res = run_sweep(problems, budget_settings([4, 8]) + wait_settings([1], 8), llm, tokenizer=tok, out=tmp_path, engine="vllm",
                     model_id="tiny-vllm", progress=False, max_answer_tokens=4)
     assert list(res.setting) == ["budget=4", "budget=8", "wait=1"] and list(res.n) == [3, 3, 3]
     assert (res.thinking_tokens <= res.budget).all()

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from s1_nb.core import FORCED_END, IM_START, THINK_DELIM, inference_prompt, load_model, tiny_model_folder, tiny_tokenizer
-from s1_nb.forcing import (ForcedOutput, ForcingConfig, build_output, check_prompts, forcing_ids, generate,
+from s1_nb.forcing import (ForcedOutput, ForcingConfig, build_output, _check_prompts, forcing_ids, generate,
                            forcing_panel, match_end, nudge_to_end, redraw_weights, register_engine, render_trace_html,
                            thinking_budget, ENGINES)
 
@@ -171,7 +171,7 @@ def test_auto_budget_uses_the_context(qwen_like):
         o = generate(prompts[:1], m, tok, max_thinking_tokens="auto", max_answer_tokens=4)[0]
         reserve = len(forcing_ids(tok).forced_end) + 4
         left = 40 - reserve
-        assert thinking_budget(ForcingConfig("auto"), n, n + 40, reserve) == left
+        assert thinking_budget(ForcingConfig("auto"), n, n + 40, reserve=reserve) == left
         consistent(o, left)
         assert o.cut_by_budget or o.thinking_tokens < left
         with pytest.raises(ValueError, match="max_thinking_tokens=100"):

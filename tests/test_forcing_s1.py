@@ -7,7 +7,7 @@ import torch
 
 from s1_nb.core import THINK_DELIM, inference_prompt, load_model, tiny_model_folder
 from s1_nb.forcing import (ForcingConfig, ForcingRules, forcing_ids, forcing_panel, forcing_rules, generate,
-                           nudge_to_end, plain_parts, redraw_weights, reference_one, thinking_budget)
+                           nudge_to_end, _plain_parts, redraw_weights, _reference_one, thinking_budget)
 
 QUESTIONS = ["How many r in raspberry?", "What is 3 + 4?",
              "Count the letters of mississippi, one by one, and say how many s there are in it."]
@@ -89,10 +89,10 @@ def test_s1_auto_budget(qwen_like):
     fids = forcing_ids(tok)
     lens = [len(tok(p, add_special_tokens=False)["input_ids"]) for p in prompts]
     cfg = ForcingConfig("auto-s1")
-    assert thinking_budget(cfg, 100, 8192, 0, longest_prompt=150, forced_tokens=10) == 8192 - 150 - 10 - 100
-    caps = [r.cap for r in forcing_rules(cfg, fids, lens, 400)]
+    assert thinking_budget(cfg, 100, 8192, reserve=0, longest_prompt=150, forced_tokens=10) == 8192 - 150 - 10 - 100
+    caps = [r.cap for r in forcing_rules(cfg, fids, lens, context=400)]
     assert caps == [400 - max(lens) - len(fids.forced_end) - 100] * len(lens)
-    ours = [r.cap for r in forcing_rules(ForcingConfig("auto", max_answer_tokens=20), fids, lens, 400)]
+    ours = [r.cap for r in forcing_rules(ForcingConfig("auto", max_answer_tokens=20), fids, lens, context=400)]
     assert ours == [400 - k - len(fids.forced_end) - 20 for k in lens]  # ours: per prompt, the answer cap reserved
     old = m.config.max_position_embeddings
     try:
@@ -145,10 +145,10 @@ def test_without_the_think_prefix(qwen_like):
         generate(prompts, m, tok, think_prefix=False, num_waits=1)
     fids = forcing_ids(tok)
     ids = [5, 6] + fids.think + [7, 8] + fids.end + [9]
-    assert plain_parts(ids, fids) == [("thinking", [5, 6]), ("start", fids.think), ("thinking", [7, 8]),
+    assert _plain_parts(ids, fids) == [("thinking", [5, 6]), ("start", fids.think), ("thinking", [7, 8]),
                                       ("end", fids.end), ("answer", [9])]
-    assert plain_parts([5, 6], fids) == [("answer", [5, 6])]
-    assert plain_parts(fids.think + [5], fids) == [("thinking", []), ("start", fids.think), ("thinking", [5])]
+    assert _plain_parts([5, 6], fids) == [("answer", [5, 6])]
+    assert _plain_parts(fids.think + [5], fids) == [("thinking", []), ("start", fids.think), ("thinking", [5])]
 
 
 # ---- bad input -------------------------------------------------------------------------------------------------
@@ -170,9 +170,9 @@ def test_bad_settings(qwen_like, kw, exc, name):
 
 def test_reference_one_checks_its_config(qwen_like):
     m, tok, prompts = qwen_like
-    with pytest.raises(ValueError, match="num_waits"): reference_one(prompts[0], m, tok, ForcingConfig(num_waits=-3))
-    with pytest.raises(TypeError, match="num_waits"): reference_one(prompts[0], m, tok, ForcingConfig(num_waits="many"))
-    with pytest.raises(ValueError, match="think delimiter"): reference_one("no prompt", m, tok, ForcingConfig())
+    with pytest.raises(ValueError, match="num_waits"): _reference_one(prompts[0], m, tok, ForcingConfig(num_waits=-3))
+    with pytest.raises(TypeError, match="num_waits"): _reference_one(prompts[0], m, tok, ForcingConfig(num_waits="many"))
+    with pytest.raises(ValueError, match="think delimiter"): _reference_one("no prompt", m, tok, ForcingConfig())
 
 
 def test_panel_checks_the_question(qwen_like):

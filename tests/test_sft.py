@@ -11,9 +11,9 @@ import torch
 
 from conftest import REPO
 from s1_nb.core import IM_END, S1_PAD_TOKEN, THINK_DELIM, load_model, load_tokenizer, inference_prompt, training_text
-from s1_nb.sft import (GB, QWEN25_SHAPES, LoraSpec, S1Recipe, check_rows, chat_rows, expected_trained, fit_to_block,
-                       fixed_batch, grad_accum_steps, length_report, merge_and_save, model_shape, plan_sft,
-                       pretrained_tiny_folder, sft_config, sft_summary, sft_tokenizer, toy_s1k, trace_columns, train_sft,
+from s1_nb.sft import (GB, QWEN25_SHAPES, LoraSpec, S1Recipe, check_rows, chat_rows, _expected_trained, fit_to_block,
+                       _fixed_batch, grad_accum_steps, length_report, merge_and_save, model_shape, plan_sft,
+                       pretrained_tiny_folder, sft_config, sft_summary, sft_tokenizer, toy_s1k, _trace_columns, train_sft,
                        train_steps, trl_prepared)
 
 torch.set_num_threads(1)
@@ -45,7 +45,7 @@ def test_s1k_11_columns_default_to_deepseek_traces(tok):
     msgs = chat_rows([row])[0]["messages"]
     assert msgs[1]["content"] == f"{THINK_DELIM}\nr1 thinks\n<|im_start|>answer\nAnswer: 2"
     assert "gemini thinks" in chat_rows([row], traces="gemini")[0]["messages"][1]["content"]
-    assert trace_columns(list(row), "s1K") == ("thinking_trajectories", "attempt")
+    assert _trace_columns(list(row), "s1K") == ("thinking_trajectories", "attempt")
 
 
 def test_chat_rows_render_exactly_as_core_training_text(tok):
@@ -61,7 +61,7 @@ def test_trl_labels_train_exactly_the_assistant_turn(tok):
     for r, ex in zip(ROWS[:4], prepared):
         text = training_text(r, tok)
         assert ex["input_ids"] == tok(text, add_special_tokens=False)["input_ids"]
-        assert [l != -100 for l in ex["labels"]] == expected_trained(tok, text)
+        assert [l != -100 for l in ex["labels"]] == _expected_trained(tok, text)
         trained = tok.decode([i for i, l in zip(ex["input_ids"], ex["labels"]) if l != -100])
         assert trained.startswith(THINK_DELIM + "\n") and trained.endswith(IM_END + "\n") and "answer" in trained
         assert "How many" not in trained  # the question is context
@@ -78,7 +78,7 @@ def test_trl_labels_with_real_qwen_tokenizer(qwen_tokenizer):
     for r, ex in zip(ROWS[:2], prepared):
         text = training_text(r, qwen_tokenizer)
         mask = [l != -100 for l in ex["labels"]]
-        assert mask == expected_trained(qwen_tokenizer, text)
+        assert mask == _expected_trained(qwen_tokenizer, text)
         first = mask.index(True)
         assert ex["input_ids"][first:first + 2] == [151644, 26865]  # <|im_start|>think is trained
         assert ex["input_ids"][-2] == 151645 and mask[-2]  # <|im_end|> is trained
@@ -134,31 +134,31 @@ def test_parameter_count_matches_transformers(name):
 
 def test_planner_hand_computed_cases():
     # s1-32B: 32.76e9 params x 16 B = 524 GB of training state -> sharding over many 80 GB GPUs (paper: 16 H100)
-    assert plan_sft("Qwen2.5-32B", 32768, 80, 1, method="full").method == "none"
-    assert plan_sft("Qwen2.5-32B", 32768, 80, 8, method="full").method == "none"  # 65.5 GB of state + activations
-    p = plan_sft("Qwen2.5-32B", 32768, 80, 16, tokens=5e7)
+    assert plan_sft("Qwen2.5-32B", 32768, gpu_memory_gb=80, n_gpus=1, method="full").method == "none"
+    assert plan_sft("Qwen2.5-32B", 32768, gpu_memory_gb=80, n_gpus=8, method="full").method == "none"  # 65.5 GB of state + activations
+    p = plan_sft("Qwen2.5-32B", 32768, gpu_memory_gb=80, n_gpus=16, tokens=5e7)
     assert p.method == "full-fsdp" and p.n_gpus == 16
     assert abs(p.terms["optimizer"] - 8 * 32.76e9 / 16 / GB) < 0.1
     assert 24 < p.train_hours * 60 < 28  # S1_METHOD: 26 min on 16 H100 at ~40% MFU
     # Qwen2.5-7B: 7.6e9 x 16 B = 122 GB > 80 on one GPU; LoRA: 15 GB bf16 weights + adapters fits
-    p7 = plan_sft("Qwen/Qwen2.5-7B-Instruct", 32768, 80, 1)
+    p7 = plan_sft("Qwen/Qwen2.5-7B-Instruct", 32768, gpu_memory_gb=80, n_gpus=1)
     assert p7.method == "lora" and p7.lora_targets == "all-linear" and p7.trainable_params < p7.params / 100
-    assert plan_sft("Qwen2.5-7B", 32768, 80, 1, method="full").method == "none"
-    assert plan_sft("Qwen2.5-7B", 32768, 80, 8).method == "full-fsdp"
+    assert plan_sft("Qwen2.5-7B", 32768, gpu_memory_gb=80, n_gpus=1, method="full").method == "none"
+    assert plan_sft("Qwen2.5-7B", 32768, gpu_memory_gb=80, n_gpus=8).method == "full-fsdp"
     # 0.5B: 7.9 GB of state fits one GPU
-    assert plan_sft("Qwen2.5-0.5B", 32768, 80, 1).method == "full"
-    dp = plan_sft("Qwen2.5-0.5B", 32768, 80, 8, tokens=5e7)  # fits one GPU: replicated, data-parallel over 8
+    assert plan_sft("Qwen2.5-0.5B", 32768, gpu_memory_gb=80, n_gpus=1).method == "full"
+    dp = plan_sft("Qwen2.5-0.5B", 32768, gpu_memory_gb=80, n_gpus=8, tokens=5e7)  # fits one GPU: replicated, data-parallel over 8
     assert dp.method == "full" and dp.n_gpus == 8 and "data-parallel" in dp.reason
     assert abs(dp.train_hours - 6 * dp.params * 5e7 / (8 * 989e12 * 0.4) / 3600) < 1e-9
 
 
 def test_planner_logits_term_reproduces_s1_issue_56():
     # 0.5B at 32K on a 24 GB GPU: fp32 logits + grad = 8 x 151936 x 32768 B = 39.8 GB
-    p = plan_sft("Qwen2.5-0.5B", 32768, 24, 1, method="full", fused_ce=False)
+    p = plan_sft("Qwen2.5-0.5B", 32768, gpu_memory_gb=24, n_gpus=1, method="full", fused_ce=False)
     assert p.method == "none" and "logits" in p.reason and abs(p.terms["logits"] - 39.83) < 0.1
-    assert plan_sft("Qwen2.5-0.5B", 32768, 24, 1, method="full", fused_ce=True).method == "full"
-    no_ckpt = plan_sft("Qwen2.5-0.5B", 32768, 80, 1, method="full", grad_ckpt=False)
-    assert no_ckpt.terms["activations"] > 10 * plan_sft("Qwen2.5-0.5B", 32768, 80, 1, method="full").terms["activations"] / 4
+    assert plan_sft("Qwen2.5-0.5B", 32768, gpu_memory_gb=24, n_gpus=1, method="full", fused_ce=True).method == "full"
+    no_ckpt = plan_sft("Qwen2.5-0.5B", 32768, gpu_memory_gb=80, n_gpus=1, method="full", grad_ckpt=False)
+    assert no_ckpt.terms["activations"] > 10 * plan_sft("Qwen2.5-0.5B", 32768, gpu_memory_gb=80, n_gpus=1, method="full").terms["activations"] / 4
 
 
 # --- 6-8. training proofs on CPU -----------------------------------------------------------------------------------
@@ -169,7 +169,7 @@ def _losses(out):
 
 
 def test_full_sft_loss_halves_and_model_generates(base, tmp_path):
-    path = train_sft(base, ROWS, tmp_path, RECIPE, method="full", max_steps=40, logging_steps=5)
+    path = train_sft(base, ROWS, tmp_path, recipe=RECIPE, method="full", max_steps=40, logging_steps=5)
     first, last, s = _losses(tmp_path)
     assert last < first / 2, (first, last)
     assert s["global_step"] == 40 and s["method"] == "full"
@@ -180,7 +180,7 @@ def test_full_sft_loss_halves_and_model_generates(base, tmp_path):
 
 
 def test_lora_loss_halves_and_merged_folder_is_plain(base, tmp_path):
-    path = train_sft(base, ROWS, tmp_path, RECIPE.__class__.cpu(learning_rate=1e-2, block_size=256), method="lora",
+    path = train_sft(base, ROWS, tmp_path, recipe=RECIPE.__class__.cpu(learning_rate=1e-2, block_size=256), method="lora",
                      lora=LoraSpec(16, 32), max_steps=40, logging_steps=5)
     first, last, s = _losses(tmp_path)
     assert last < first / 2, (first, last)
@@ -210,10 +210,10 @@ def test_resume_ends_like_an_uninterrupted_run(base, tmp_path):
             if state.global_step == 10: control.should_training_stop = True
 
     kw = dict(method="full", max_steps=20, save_steps=10, logging_steps=5)
-    a = train_sft(base, ROWS[:8], tmp_path / "a", RECIPE, **kw)
-    train_sft(base, ROWS[:8], tmp_path / "b", RECIPE, callbacks=[StopAt()], **kw)
+    a = train_sft(base, ROWS[:8], tmp_path / "a", recipe=RECIPE, **kw)
+    train_sft(base, ROWS[:8], tmp_path / "b", recipe=RECIPE, callbacks=[StopAt()], **kw)
     assert sft_summary(tmp_path / "b")["global_step"] == 10 and (tmp_path / "b" / "checkpoint-10").is_dir()
-    b = train_sft(base, ROWS[:8], tmp_path / "b", RECIPE, resume_from_checkpoint=True, **kw)
+    b = train_sft(base, ROWS[:8], tmp_path / "b", recipe=RECIPE, resume_from_checkpoint=True, **kw)
     assert sft_summary(tmp_path / "a")["global_step"] == sft_summary(tmp_path / "b")["global_step"] == 20
     wa, wb = _weights(a), _weights(b)
     for k in wa: assert torch.allclose(wa[k], wb[k], atol=1e-5), k
@@ -299,7 +299,7 @@ def test_fsdp2_sharded_training_equals_unsharded(tmp_path, tiny_path, tok):
     # the same 3 steps, unsharded, in one process on the whole batch
     ref, _ = load_model(tiny_path, dtype=torch.float32)
     ref.train()
-    train_steps(ref, fixed_batch(tok, toy_s1k(16, seed=1), 4, 48), 3)
+    train_steps(ref, _fixed_batch(tok, toy_s1k(16, seed=1), 4, 48), 3)
     got, _ = load_model(out / "model", dtype=torch.float32)
     for (k, a), (_, b) in zip(ref.state_dict().items(), got.state_dict().items()):
         assert torch.allclose(a, b, atol=1e-5), k
@@ -322,7 +322,7 @@ def test_bad_rows_are_named(row, msg):
 def test_bad_row_in_the_middle_is_named(base, tmp_path):
     rows = ROWS[:3] + [dict(question="q", thinking_trajectories=["t"], attempt=None)]
     with pytest.raises(ValueError, match="row 3: 'attempt' is missing"):
-        train_sft(base, rows, tmp_path, RECIPE, max_steps=1)
+        train_sft(base, rows, tmp_path, recipe=RECIPE, max_steps=1)
 
 
 def test_tokenizer_without_chat_template(tok):
@@ -334,20 +334,20 @@ def test_tokenizer_without_chat_template(tok):
 
 def test_block_smaller_than_prompt(base, tmp_path):
     with pytest.raises(ValueError, match="not longer than the prompt of row 0"):
-        train_sft(base, ROWS[:2], tmp_path, S1Recipe.cpu(block_size=20), max_steps=1)
+        train_sft(base, ROWS[:2], tmp_path, recipe=S1Recipe.cpu(block_size=20), max_steps=1)
     with pytest.raises(ValueError, match="every row is longer"):
-        train_sft(base, ROWS[:2], tmp_path, S1Recipe.cpu(block_size=20, overlong="drop"), max_steps=1)
+        train_sft(base, ROWS[:2], tmp_path, recipe=S1Recipe.cpu(block_size=20, overlong="drop"), max_steps=1)
 
 
 def test_lora_without_peft(base, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "peft", None)  # import peft -> ImportError
     with pytest.raises(ImportError, match="LoRA needs the `peft` package"):
-        train_sft(base, ROWS[:2], tmp_path, RECIPE, method="lora", max_steps=1)
+        train_sft(base, ROWS[:2], tmp_path, recipe=RECIPE, method="lora", max_steps=1)
 
 
 def test_unknown_model_offline(tmp_path):
     with pytest.raises(OSError, match="neither a local folder"):
-        train_sft("no-such-org/no-such-model-s1nb", ROWS[:2], tmp_path, RECIPE, max_steps=1)
+        train_sft("no-such-org/no-such-model-s1nb", ROWS[:2], tmp_path, recipe=RECIPE, max_steps=1)
     with pytest.raises(OSError, match="could not be fetched"): model_shape("no-such-org/no-such-model-s1nb")
     with pytest.raises(OSError, match="could not be fetched"): plan_sft("no-such-org/no-such-model-s1nb")
 
@@ -357,11 +357,11 @@ def test_unknown_model_offline(tmp_path):
 def test_lora_on_the_paper_rate_trains_at_loras_rate_and_an_own_rate_is_kept(base, tmp_path):
     from s1_nb.sft import sft_trainer
     paper_rate = S1Recipe.cpu(learning_rate=S1Recipe.learning_rate, block_size=256)
-    tr, info = sft_trainer(base, ROWS[:4], tmp_path / "a", paper_rate, method="lora", max_steps=1)
+    tr, info = sft_trainer(base, ROWS[:4], tmp_path / "a", recipe=paper_rate, method="lora", max_steps=1)
     assert info["method"] == "lora" and tr.args.learning_rate == LoraSpec().learning_rate == 1e-4
-    tr, _ = sft_trainer(base, ROWS[:4], tmp_path / "b", RECIPE, method="lora", max_steps=1)
+    tr, _ = sft_trainer(base, ROWS[:4], tmp_path / "b", recipe=RECIPE, method="lora", max_steps=1)
     assert tr.args.learning_rate == RECIPE.learning_rate
-    tr, _ = sft_trainer(base, ROWS[:4], tmp_path / "c", paper_rate, method="full", max_steps=1)
+    tr, _ = sft_trainer(base, ROWS[:4], tmp_path / "c", recipe=paper_rate, method="full", max_steps=1)
     assert tr.args.learning_rate == S1Recipe.learning_rate and next(tr.model.parameters()).dtype == torch.float32
 
 
@@ -370,10 +370,10 @@ def test_every_example_weighs_the_same_in_the_loss(tmp_path):
 
 
 def test_lora_under_an_fsdp_launch_is_refused(monkeypatch):
-    from s1_nb.sft import choose_method
+    from s1_nb.sft import _choose_method
     monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")
     with pytest.raises(ValueError, match="LoRA runs without FSDP"):
-        choose_method("tiny", S1Recipe.cpu(), "lora")
+        _choose_method("tiny", S1Recipe.cpu(), "lora")
 
 
 def test_rows_load_alike_from_jsonl_json_and_parquet(tmp_path):

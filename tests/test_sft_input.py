@@ -9,7 +9,7 @@ import torch
 
 from conftest import REPO
 from test_notebooks import kernel_name  # noqa: F401  (a fixture)
-from s1_nb.sft import S1Recipe, load_rows, pretrained_tiny_folder, resume_point, sft_cli, sft_summary, toy_s1k, train_sft
+from s1_nb.sft import S1Recipe, load_rows, pretrained_tiny_folder, _resume_point, sft_cli, sft_summary, toy_s1k, train_sft
 
 torch.set_num_threads(1)
 ROWS = [{k: r[k] for k in ("question", "thinking_trajectories", "attempt")} for r in toy_s1k(8, seed=0)]
@@ -42,9 +42,9 @@ def test_non_text_attempt_names_file_row_and_field(base, tmp_path):
     rows = ROWS[:3] + [dict(ROWS[3], attempt=42)]
     (tmp_path / "d.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
     with pytest.raises(ValueError, match=r"d\.jsonl: row 3: 'attempt' is int \('42'\), not text"):
-        train_sft(base, str(tmp_path / "d.jsonl"), tmp_path, S1Recipe.cpu(), max_steps=1)
+        train_sft(base, str(tmp_path / "d.jsonl"), tmp_path, recipe=S1Recipe.cpu(), max_steps=1)
     with pytest.raises(ValueError, match=r"row 1: 'thinking_trajectories' is list"):
-        train_sft(base, [ROWS[0], dict(ROWS[1], thinking_trajectories=["a", 3])], tmp_path, S1Recipe.cpu(), max_steps=1)
+        train_sft(base, [ROWS[0], dict(ROWS[1], thinking_trajectories=["a", 3])], tmp_path, recipe=S1Recipe.cpu(), max_steps=1)
 
 
 def test_s1_sft_on_an_empty_file_is_one_line_with_status_2(tmp_path):
@@ -67,13 +67,13 @@ def test_bad_flags_are_refused(tmp_path, kw, msg):
 
 
 def test_resume_without_a_checkpoint_says_it_starts_fresh(tmp_path, capsys):
-    assert resume_point(tmp_path, True, 5) is None
+    assert _resume_point(tmp_path, True, 5) is None
     assert "starting fresh" in capsys.readouterr().out
 
 
 def test_resume_skips_a_checkpoint_killed_while_saving(base, tmp_path, capsys):
     out = tmp_path / "run"
-    train_sft(base, ROWS, out, S1Recipe.cpu(block_size=256), max_steps=4, save_steps=2, logging_steps=1)
+    train_sft(base, ROWS, out, recipe=S1Recipe.cpu(block_size=256), max_steps=4, save_steps=2, logging_steps=1)
     (out / "checkpoint-4" / "trainer_state.json").unlink()  # killed before the save finished
     capsys.readouterr()
     sft_cli(data="", out=str(out), max_steps=6, save_steps=2, resume=True, block_size=256)
@@ -99,9 +99,9 @@ def test_train_sft_resume_true_takes_the_newest_complete_checkpoint(base, tmp_pa
     out = tmp_path / "api"
     kw = dict(max_steps=4, save_steps=2, logging_steps=1)
     with pytest.raises(ValueError, match="no complete checkpoint"):
-        train_sft(base, ROWS, out, S1Recipe.cpu(block_size=256), resume_from_checkpoint=True, **kw)
-    train_sft(base, ROWS, out, S1Recipe.cpu(block_size=256), **kw)
+        train_sft(base, ROWS, out, recipe=S1Recipe.cpu(block_size=256), resume_from_checkpoint=True, **kw)
+    train_sft(base, ROWS, out, recipe=S1Recipe.cpu(block_size=256), **kw)
     (out / "checkpoint-4" / "trainer_state.json").unlink()
-    train_sft(base, ROWS, out, S1Recipe.cpu(block_size=256), resume_from_checkpoint=True, **kw)
+    train_sft(base, ROWS, out, recipe=S1Recipe.cpu(block_size=256), resume_from_checkpoint=True, **kw)
     assert f"resuming from {out / 'checkpoint-2'}" in capsys.readouterr().out
     assert sft_summary(out)["global_step"] == 4

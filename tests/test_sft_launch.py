@@ -56,14 +56,14 @@ def test_planner_knows_qwen25_72b():
 
 
 def test_a_none_plan_keeps_the_gpus_offered_and_says_what_would_fit():
-    p = plan_sft("Qwen2.5-32B", 32768, 80, 8)
+    p = plan_sft("Qwen2.5-32B", 32768, gpu_memory_gb=80, n_gpus=8)
     assert p.method == "none" and p.n_gpus == 8
     assert "sharded over 16 GPUs fits at block 32768" in p.reason
-    assert "block 8192 fits on 8 GPU(s)" in p.reason and plan_sft("Qwen2.5-32B", 8192, 80, 8).method == "full-fsdp"
-    assert plan_sft("Qwen2.5-32B", 32768, 80, 16).method == "full-fsdp"
+    assert "block 8192 fits on 8 GPU(s)" in p.reason and plan_sft("Qwen2.5-32B", 8192, gpu_memory_gb=80, n_gpus=8).method == "full-fsdp"
+    assert plan_sft("Qwen2.5-32B", 32768, gpu_memory_gb=80, n_gpus=16).method == "full-fsdp"
     assert "no LoRA under FSDP" in p.reason
-    p72 = plan_sft("Qwen/Qwen2.5-72B-Instruct", 32768, 80, 8)
+    p72 = plan_sft("Qwen/Qwen2.5-72B-Instruct", 32768, gpu_memory_gb=80, n_gpus=8)
     more = int(re.search(r"sharded over (\d+) GPUs", p72.reason).group(1))
-    assert p72.method == "none" and p72.n_gpus == 8 and plan_sft("Qwen2.5-72B", 32768, 80, more).method == "full-fsdp"
-    assert plan_sft("Qwen2.5-72B", 32768, 80, more - 8).method == "none"
+    assert p72.method == "none" and p72.n_gpus == 8 and plan_sft("Qwen2.5-72B", 32768, gpu_memory_gb=80, n_gpus=more).method == "full-fsdp"
+    assert plan_sft("Qwen2.5-72B", 32768, gpu_memory_gb=80, n_gpus=more - 8).method == "none"
     assert "no block fits on 8 GPU(s)" in p72.reason

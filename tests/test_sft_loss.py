@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from s1_nb.core import ANSWER_DELIM
-from s1_nb.sft import (S1_1_BLOCK_SIZE, S1Recipe, chat_rows, data_block_size, pretrained_tiny_folder, sft_summary,
+from s1_nb.sft import (_S1_1_BLOCK_SIZE, S1Recipe, chat_rows, data_block_size, pretrained_tiny_folder, sft_summary,
                        sft_trainer, toy_s1k, train_sft)
 
 torch.set_num_threads(1)
@@ -28,7 +28,7 @@ def test_answer_is_stripped_after_the_prefix_as_s1():
 
 
 def test_s1_1_data_gets_s1_1s_block():
-    assert data_block_size(["question", "deepseek_thinking_trajectory", "deepseek_attempt"]) == S1_1_BLOCK_SIZE == 20000
+    assert data_block_size(["question", "deepseek_thinking_trajectory", "deepseek_attempt"]) == _S1_1_BLOCK_SIZE == 20000
     assert data_block_size(["question", "thinking_trajectories", "attempt"]) == 32768
     assert data_block_size(["question", "gemini_thinking_trajectory", "gemini_attempt", "deepseek_thinking_trajectory",
                             "deepseek_attempt"], "gemini") == 32768
@@ -51,7 +51,7 @@ def test_cli_uses_the_datas_block_on_gpu_runs(monkeypatch, tmp_path):
 
 def _first_loss_and_means(base, tmp_path, recipe):
     "The logged loss of step 1 (one window: both examples), and the example- and token-weighted means before it."
-    tr, _ = sft_trainer(base, TWO, tmp_path, recipe, method="full", max_steps=1, logging_steps=1)
+    tr, _ = sft_trainer(base, TWO, tmp_path, recipe=recipe, method="full", max_steps=1, logging_steps=1)
     per, toks = [], []
     with torch.no_grad():
         for ex in tr.train_dataset:
@@ -78,9 +78,9 @@ def test_token_weighting_is_an_explicit_option(base, tmp_path):
     assert tr.args.average_tokens_across_devices
     assert abs(logged - per_token) < 1e-4, (logged, per_example, per_token)
     with pytest.raises(ValueError, match="loss_weighting"):
-        sft_trainer(base, TWO, tmp_path, S1Recipe.cpu(loss_weighting="sample"), max_steps=1)
+        sft_trainer(base, TWO, tmp_path, recipe=S1Recipe.cpu(loss_weighting="sample"), max_steps=1)
     with pytest.raises(ValueError, match="padding_free"):
-        sft_trainer(base, TWO, tmp_path, S1Recipe.cpu(), max_steps=1, padding_free=True)
+        sft_trainer(base, TWO, tmp_path, recipe=S1Recipe.cpu(), max_steps=1, padding_free=True)
 
 
 def _saved_dtypes(path):
@@ -100,7 +100,7 @@ def test_recipe_saves_bf16_as_s1_released_and_cpu_keeps_fp32():
 def test_final_model_is_saved_in_the_asked_dtype(base, tmp_path, method):
     from s1_nb.core import load_model
     r = S1Recipe.cpu(block_size=256, save_dtype="bfloat16")
-    path = train_sft(base, ROWS[:4], tmp_path, r, method=method, max_steps=2, save_steps=1)
+    path = train_sft(base, ROWS[:4], tmp_path, recipe=r, method=method, max_steps=2, save_steps=1)
     dtypes, cfg_dtype = _saved_dtypes(path)
     assert dtypes == {"BF16"} and cfg_dtype == "bfloat16", (dtypes, cfg_dtype)
     assert sft_summary(tmp_path)["save_dtype"] == "bfloat16"
@@ -108,7 +108,7 @@ def test_final_model_is_saved_in_the_asked_dtype(base, tmp_path, method):
         assert _saved_dtypes(tmp_path / "checkpoint-2")[0] == {"F32"}
     m, _ = load_model(path)
     assert next(m.parameters()).dtype == torch.bfloat16
-    fp32 = train_sft(base, ROWS[:4], tmp_path / "f", S1Recipe.cpu(block_size=256), method=method, max_steps=1)
+    fp32 = train_sft(base, ROWS[:4], tmp_path / "f", recipe=S1Recipe.cpu(block_size=256), method=method, max_steps=1)
     assert _saved_dtypes(fp32)[0] == {"F32"}
     with pytest.raises(ValueError, match="save_dtype"):
-        train_sft(base, ROWS[:4], tmp_path / "x", S1Recipe.cpu(save_dtype="int8"), max_steps=1)
+        train_sft(base, ROWS[:4], tmp_path / "x", recipe=S1Recipe.cpu(save_dtype="int8"), max_steps=1)

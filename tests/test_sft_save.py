@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from s1_nb import sft
-from s1_nb.sft import cast_state_dict, toy_s1k
+from s1_nb.sft import _cast_state_dict, toy_s1k
 
 
 class CountingTo(torch.overrides.TorchFunctionMode):
@@ -17,14 +17,14 @@ class CountingTo(torch.overrides.TorchFunctionMode):
 def test_each_storage_is_cast_once_and_tied_weights_stay_one():
     w = torch.randn(4, 3)
     sd = {"embed": w, "lm_head": w, "bias": torch.randn(3), "steps": torch.tensor([5])}
-    with CountingTo() as mode: out = cast_state_dict(sd, torch.bfloat16)
+    with CountingTo() as mode: out = _cast_state_dict(sd, torch.bfloat16)
     assert mode.casts == 2  # embed (= lm_head) and bias; not once per key
     assert out["embed"] is out["lm_head"] and out["embed"].dtype == torch.bfloat16
     assert out["steps"] is sd["steps"]
 
 
 def test_empty_tensors_keep_their_own_shapes():
-    out = cast_state_dict({"a": torch.empty(0, 3), "b": torch.empty(0, 5)}, torch.float16)
+    out = _cast_state_dict({"a": torch.empty(0, 3), "b": torch.empty(0, 5)}, torch.float16)
     assert out["a"].shape == (0, 3) and out["b"].shape == (0, 5)
 
 
