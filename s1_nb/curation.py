@@ -485,7 +485,7 @@ def decontaminate(df: pd.DataFrame,  # the pool
                   *, min_shared: int = 3,  # precise mode: distinct shared n-grams needed
                   min_coverage: float = 0.6,  # precise: share of the shorter question's words that must be copied
                   pool_common: int = 20,  # precise: an n-gram found in this many pool questions is boilerplate
-                 ):  # precise: an n-gram found in this many pool questions is boilerplate
+                 ):
     "Reasons (indexed by row) to drop questions that overlap a benchmark: `mode` 's1' (any n-gram) or 'precise'."
     if mode not in ("s1", "precise"): raise ValueError(f"mode={mode!r}: choose 's1' (literal) or 'precise'")
     if mode == "precise": return _precise(df, index, min_shared, min_coverage, pool_common)

@@ -19,8 +19,8 @@ from .core import (ANSWER_DELIM, FORCED_END, IM_END, IM_START, THINK_DELIM, WAIT
 # %% auto #0
 __all__ = ['AUTO_BUDGETS', 'ENGINES', 'ForcingConfig', 'Segment', 'ForcedOutput', 'check_config', 'thinking_budget',
            'register_engine', 'make_config', 'generate', 'ForcingIds', 'generation_eos_ids', 'forcing_ids', 'match_end',
-           'nudge_to_end', 'redraw_weights', 'build_output', 'show_trace', 'ForcingRules', 'forcing_reserve',
-           'forcing_rules', 'reference_engine', 'plot_segments', 'render_trace_html', 'forcing_panel']
+           'build_output', 'show_trace', 'ForcingRules', 'forcing_reserve', 'forcing_rules', 'reference_engine',
+           'plot_segments', 'render_trace_html', 'forcing_panel', 'nudge_to_end', 'redraw_weights']
 
 # %% ../nbs/03_budget_forcing.ipynb #bd53c2fd
 @dataclass
@@ -97,6 +97,7 @@ def check_config(config: ForcingConfig,  # the settings to check
                          "num_waits, min_thinking_tokens 0")
     return config
 
+# %% ../nbs/03_budget_forcing.ipynb #954b57fc
 def _check_prompts(prompts: str | Sequence[str], think_prefix: bool = True) -> list[str]:
     """A list of s1 inference prompts, each ending in the think delimiter and containing it once; else a clear error.
     `think_prefix=False`: the prompts end at the assistant turn (a trailing think delimiter is removed)."""
@@ -116,7 +117,6 @@ def _check_prompts(prompts: str | Sequence[str], think_prefix: bool = True) -> l
             raise ValueError(f"prompts[{i}] contains the think delimiter {p.count(THINK_DELIM)} times: the thinking "
                              "must start once, at the end of the prompt")
     return prompts
-
 
 # %% ../nbs/03_budget_forcing.ipynb #b97382fb
 AUTO_BUDGETS = ("auto", "auto-s1")
@@ -185,6 +185,7 @@ def make_config(config: ForcingConfig | None = None,  # base settings (None: the
     if bad: raise TypeError(f"unknown ForcingConfig field(s) {bad}; fields are {sorted(names)}")
     return check_config(replace(config or ForcingConfig(), **overrides))
 
+# %% ../nbs/03_budget_forcing.ipynb #b965a60e
 def generate(prompts: list[str] | str,  # s1 inference prompts (`inference_prompt`), or one
              model,  # an HF model, a vllm.LLM, or a tiny size/folder
              tokenizer=None,  # the tokenizer (None: the model's)
@@ -243,6 +244,7 @@ def _newline_ids(tokenizer) -> frozenset[int]:
             i for i, piece in enumerate(vocab) if piece is not None and tokenizer.convert_tokens_to_string([piece]).endswith("\n")))
     return _NEWLINE_IDS[tokenizer][1]
 
+# %% ../nbs/03_budget_forcing.ipynb #c132e023
 def generation_eos_ids(model,  # an HF model, a vllm.LLM, or None
                       ) -> list[int]:
     """The eos ids of `model`'s generation_config (an HF model, a vLLM `LLM`, or None). vLLM stops on them too (Qwen:
@@ -275,56 +277,6 @@ def match_end(window: Sequence[int],  # the last generated ids
         if len(s) <= len(window) and list(window[-len(s):]) == list(s): best = max(best, len(s))
     return best
 
-
-# %% ../nbs/03_budget_forcing.ipynb #b5687c2b
-def nudge_to_end(model,  # a (random) HF model, hooked in place
-                 tokenizer,  # the model's tokenizer (a chat template; s1's delimiters)
-                 *, bias: float = 3.0,  # push toward the end token, in std of the logits
-                 follow: float = 30.0,  # push toward the rest of the end sequence
-                ):
-    """Teaching aid: make `model` try to end its thinking. Adds `bias` (in standard deviations of the step's logits)
-    to the first id of the end-of-thinking sequence, `follow` to its next id once started. Returns the hook handle."""
-    import torch
-    seq = s1_tokens(tokenizer).end_of_thinking
-    state = {}
-    def hook(module, args, kwargs, output):
-        ids, mask = kwargs.get("input_ids"), kwargs.get("attention_mask")
-        cache = kwargs.get("past_key_values") or getattr(output, "past_key_values", None)
-        if ids is None or cache is None: return output
-        slots = cache.get_seq_length()  # after this call: every token fed so far
-        hist = state.get("hist")
-        if hist is None or slots == ids.shape[1]:  # a new cache: start the history, follow its row selections
-            hist, select = ids, cache.batch_select_indices
-            def follow_rows(indices, select=select):
-                state["hist"] = state["hist"][indices.to(state["hist"].device)]; select(indices)
-            cache.batch_select_indices = follow_rows
-        else: hist = torch.cat([hist, ids], 1)
-        state["hist"] = hist
-        if mask is None: mask = torch.ones_like(hist)  # HF generate drops an all-ones mask
-        if hist.shape != mask.shape: return output  # a call this hook does not understand: no nudge
-        for b in range(ids.shape[0]):
-            kept = hist[b][mask[b].nonzero()[-len(seq):, 0].to(hist.device)].tolist()
-            k = max((n for n in range(1, len(seq)) if kept[-n:] == seq[:n]), default=0)
-            row = output.logits[b, -1]
-            row[seq[k]] += (follow if k else bias) * row.std()
-        return output
-    return model.register_forward_hook(hook, with_kwargs=True)
-
-# %% ../nbs/03_budget_forcing.ipynb #af8aa0f3
-def redraw_weights(model,  # a random HF model (changed in place)
-                   *, std: float = 0.3,  # std of the weight matrices
-                   embed_std: float = 1.0,  # std of the embeddings
-                   seed: int = 0,  # random seed: same seed, same result
-                  ):
-    "Teaching aid: redraw a random model's weight matrices (std `std`, embeddings `embed_std`) so greedy output depends on context."
-    import torch
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if p.dim() == 2:
-                p.copy_(torch.randn(p.shape, generator=g) * (embed_std if "embed" in name else std))
-    return model
-
 # %% ../nbs/03_budget_forcing.ipynb #a538ccad
 def _stop_criteria(seqs, start: int):
     from transformers import StoppingCriteria
@@ -353,6 +305,7 @@ def _own_generation_config(model):
     try: yield
     finally: model.generation_config = old
 
+# %% ../nbs/03_budget_forcing.ipynb #c6d75d1e
 def _continue_ids(model, ids: list[int], max_new_tokens: int, stops: Sequence[Sequence[int]],
                  config: ForcingConfig | None = None, ban_first: Sequence[int] = ()) -> tuple[list[int], list[int] | None]:
     """One HF `generate` call after `ids`: (new ids, the stop sequence they end with or None). Greedy at temperature
@@ -375,7 +328,6 @@ def _continue_ids(model, ids: list[int], max_new_tokens: int, stops: Sequence[Se
     new = out[0, len(ids):].tolist()
     n = match_end(new, stops)
     return new, (new[-n:] if n else None)
-
 
 # %% ../nbs/03_budget_forcing.ipynb #f6155d7d
 _FORCED_KINDS = ("wait", "forced_end")
@@ -549,6 +501,7 @@ def _reference_one(prompt: str, model, tokenizer, config: ForcingConfig, index: 
         parts.append(("answer", new[:len(new) - len(stop)] if stop else new))
     return build_output(prompt, parts, tokenizer, waits=waits, cut=cut, plain=not rules.think_prefix)
 
+# %% ../nbs/03_budget_forcing.ipynb #6a70ef5e
 def reference_engine(prompts: list[str],  # s1 inference prompts
                      model,  # an HF model
                      tokenizer,  # its tokenizer
@@ -561,7 +514,6 @@ def reference_engine(prompts: list[str],  # s1 inference prompts
     return [_reference_one(p, model, tokenizer, config, i, rules=r) for i, (p, r) in enumerate(zip(prompts, rules))]
 
 register_engine("hf-reference", reference_engine)
-
 
 # %% ../nbs/03_budget_forcing.ipynb #79af7338
 def _sample_token(logits, config: ForcingConfig, generator=None, banned: Sequence[int] = ()) -> int:
@@ -700,6 +652,7 @@ def _hf_engine(prompts: list[str], model, tokenizer, config: ForcingConfig) -> l
                         position_ids=positions, past_key_values=cache, use_cache=True)
     return [build_output(p, s.parts, tokenizer, waits=s.waits, cut=s.cut, plain=not config.think_prefix) for p, s in zip(prompts, states)]
 
+# %% ../nbs/03_budget_forcing.ipynb #723935d4
 register_engine("hf", _hf_engine)
 
 # %% ../nbs/03_budget_forcing.ipynb #97697200
@@ -745,6 +698,7 @@ def render_trace_html(out: ForcedOutput,  # one completion of `generate`
     return (f'<div style="font-family:monospace;white-space:normal">{"".join(spans)}</div>'
             f'<div style="color:#555;margin-top:4px">{counts}</div>')
 
+# %% ../nbs/03_budget_forcing.ipynb #04b2cb68
 def forcing_panel(model,  # an HF model
                   tokenizer,  # the model's tokenizer (a chat template; s1's delimiters)
                   question: str = "How many r in raspberry?",  # the question shown first
@@ -773,3 +727,52 @@ def forcing_panel(model,  # an HF model
     for c in (waits, budget, box): c.observe(update, names="value")
     update()
     return w.VBox([w.HBox([waits, budget]), box, view])
+
+# %% ../nbs/03_budget_forcing.ipynb #b5687c2b
+def nudge_to_end(model,  # a (random) HF model, hooked in place
+                 tokenizer,  # the model's tokenizer (a chat template; s1's delimiters)
+                 *, bias: float = 3.0,  # push toward the end token, in std of the logits
+                 follow: float = 30.0,  # push toward the rest of the end sequence
+                ):
+    """Teaching aid: make `model` try to end its thinking. Adds `bias` (in standard deviations of the step's logits)
+    to the first id of the end-of-thinking sequence, `follow` to its next id once started. Returns the hook handle."""
+    import torch
+    seq = s1_tokens(tokenizer).end_of_thinking
+    state = {}
+    def hook(module, args, kwargs, output):
+        ids, mask = kwargs.get("input_ids"), kwargs.get("attention_mask")
+        cache = kwargs.get("past_key_values") or getattr(output, "past_key_values", None)
+        if ids is None or cache is None: return output
+        slots = cache.get_seq_length()  # after this call: every token fed so far
+        hist = state.get("hist")
+        if hist is None or slots == ids.shape[1]:  # a new cache: start the history, follow its row selections
+            hist, select = ids, cache.batch_select_indices
+            def follow_rows(indices, select=select):
+                state["hist"] = state["hist"][indices.to(state["hist"].device)]; select(indices)
+            cache.batch_select_indices = follow_rows
+        else: hist = torch.cat([hist, ids], 1)
+        state["hist"] = hist
+        if mask is None: mask = torch.ones_like(hist)  # HF generate drops an all-ones mask
+        if hist.shape != mask.shape: return output  # a call this hook does not understand: no nudge
+        for b in range(ids.shape[0]):
+            kept = hist[b][mask[b].nonzero()[-len(seq):, 0].to(hist.device)].tolist()
+            k = max((n for n in range(1, len(seq)) if kept[-n:] == seq[:n]), default=0)
+            row = output.logits[b, -1]
+            row[seq[k]] += (follow if k else bias) * row.std()
+        return output
+    return model.register_forward_hook(hook, with_kwargs=True)
+
+# %% ../nbs/03_budget_forcing.ipynb #af8aa0f3
+def redraw_weights(model,  # a random HF model (changed in place)
+                   *, std: float = 0.3,  # std of the weight matrices
+                   embed_std: float = 1.0,  # std of the embeddings
+                   seed: int = 0,  # random seed: same seed, same result
+                  ):
+    "Teaching aid: redraw a random model's weight matrices (std `std`, embeddings `embed_std`) so greedy output depends on context."
+    import torch
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.dim() == 2:
+                p.copy_(torch.randn(p.shape, generator=g) * (embed_std if "embed" in name else std))
+    return model

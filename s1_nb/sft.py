@@ -310,7 +310,7 @@ def sft_config(recipe: S1Recipe,  # the s1 hyper-parameters (`S1Recipe`)
                *, n_procs: int | None = None,  # processes sharing the global batch (None: WORLD_SIZE)
                use_cpu: bool | None = None,  # None: the CPU unless a GPU is present
                **overrides,  # any other SFTConfig field (e.g. max_steps, save_steps)
-              ):  # any other SFTConfig field (e.g. max_steps, save_steps)
+              ):
     "A TRL `SFTConfig` for `recipe`; `overrides` set any other SFTConfig field (e.g. max_steps, save_steps)."
     from trl import SFTConfig
     n_procs = n_procs or world_size()
@@ -753,7 +753,7 @@ def sft_trainer(model,  # tiny size, folder, hub id, or a model object (then pas
                 callbacks: list | None = None,  # transformers TrainerCallbacks
                 use_cpu: bool | None = None,  # None: the CPU unless a GPU is present
                 **overrides,  # more SFTConfig values
-               ):  # more SFTConfig values
+               ):
     "A ready TRL `SFTTrainer` for s1K-schema `data`, and what happened to the rows: `(trainer, info)`."
     from datasets import Dataset
     recipe = recipe or _default_recipe()

@@ -103,3 +103,27 @@ def test_one_home_for_benchmarks_math_grading_and_loading(tmp_path):
     first = core.cached_folder(tmp_path / "m", build)
     assert core.cached_folder(tmp_path / "m", build) == first and len(calls) == 1 and (first / "config.json").exists()
     assert not list(tmp_path.glob("m.tmp*"))  # the temporary folder was renamed into place
+
+
+MODULES = ["core", "curation", "sft", "forcing", "evaluation", "cli"]
+ENGINE_PROTOCOL = {"reference_engine"}  # engines are called fn(prompts, model, tokenizer, config)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_public_api_fits_a_screen_and_reads_like_fastcore(name):
+    "Each module's `__all__` is short; its functions take at most three positional parameters, each documented."
+    import importlib
+    import inspect
+    from fastcore.docments import docments
+    mod = importlib.import_module(f"s1_nb.{name}")
+    assert len(mod.__all__) <= 36, f"s1_nb.{name}: {len(mod.__all__)} public names"
+    assert all(not n.startswith("_") for n in mod.__all__)
+    for n in mod.__all__:
+        f = getattr(mod, n)
+        if not inspect.isfunction(f) or hasattr(f, "__wrapped__"): continue  # classes, call_parse commands
+        params = inspect.signature(f).parameters.values()
+        positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        assert len(positional) <= 3 or n in ENGINE_PROTOCOL, f"{name}.{n}: positional {positional}"
+        docs = docments(f)
+        undocumented = [p.name for p in params if not docs.get(p.name) and p.kind != p.VAR_KEYWORD]  # docments skips **kw
+        assert not undocumented, f"{name}.{n}: no docments comment on {undocumented}"

@@ -210,3 +210,14 @@ def test_a_data_file_serves_one_benchmark_only(tmp_path, capsys, monkeypatch):
     assert "--data" in capsys.readouterr().err
     assert any(l.startswith("benchmarks: aime24") for l in dry_run(capsys, monkeypatch, [
         "--model", "simplescaling/s1.1-32B", "--data", str(f), "--benchmarks", "aime24", "--dry-run"]))
+
+
+def test_flags_and_library_share_one_name_per_concept():
+    "Each `s1 eval` flag is a parameter of the library call it reaches, by the same name (n, majority, tp, data, out)."
+    import inspect
+    params = lambda f: set(inspect.signature(f).parameters)
+    flags = params(ev.eval_cli) - {"dry_run"}
+    assert flags <= params(ev.evaluate) | params(ev.eval_plan), flags - params(ev.evaluate) - params(ev.eval_plan)
+    assert {"n", "majority", "tp"} <= params(ev.eval_plan) and {"data", "out"} <= params(ev.evaluate)
+    assert "n" in params(ev.load_benchmark) and "out" in params(ev.run_sweep)
+    assert "tp" in params(ev.load_engine_model)
