@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from typing import Callable, Sequence
 
+from fastcore.basics import patch
+
 from .core import (ANSWER_DELIM, FORCED_END, IM_END, IM_START, THINK_DELIM, WAIT,
                         inference_prompt, s1_tokens, save_figure)
 
@@ -412,29 +414,33 @@ class ForcingRules:
 
     def budget_spent(self, thinking_tokens: int) -> bool: return self.cap is not None and thinking_tokens >= self.cap
 
-    def on_end_attempt(self, thinking_tokens: int, waits: int) -> str:
-        """What an attempt to end the thinking becomes: "wait" (append the wait string: one more Wait), "ignore" (a
-        Wait with no string: suppressed, the step drawn again without the end), "floor" (below `min_thinking_tokens`:
-        suppressed like "ignore" but no Wait, s1's vLLM `min_tokens`) or "end". A Wait only if it fits the cap."""
-        fits = self.cap is None or thinking_tokens + len(self.ids.wait) <= self.cap
-        below = thinking_tokens < self.min_thinking_tokens
-        if fits and (waits < self.num_waits or (below and self.min_thinking_wait)): return "wait" if self.ids.wait else "ignore"
-        return "floor" if below else "end"
-
     @staticmethod
     def counts_wait(action: str) -> bool: return action in ("wait", "ignore")
 
-    def forced_end(self, last_id: int) -> list[int]: return self.ids.forced_end_for(last_id)
+# %% ../nbs/03_budget_forcing.ipynb #a3e5c939
+@patch
+def on_end_attempt(self: ForcingRules, thinking_tokens: int, waits: int) -> str:
+    """What an attempt to end the thinking becomes: "wait" (append the wait string: one more Wait), "ignore" (a
+    Wait with no string: suppressed, the step drawn again without the end), "floor" (below `min_thinking_tokens`:
+    suppressed like "ignore" but no Wait, s1's vLLM `min_tokens`) or "end". A Wait only if it fits the cap."""
+    fits = self.cap is None or thinking_tokens + len(self.ids.wait) <= self.cap
+    below = thinking_tokens < self.min_thinking_tokens
+    if fits and (waits < self.num_waits or (below and self.min_thinking_wait)): return "wait" if self.ids.wait else "ignore"
+    return "floor" if below else "end"
 
-    def answer_left(self, written: int) -> int | None:
-        "Answer tokens still allowed after `written` completion tokens (the cap, the room), None = no limit."
-        left = [n for n in (self.answer_cap, None if self.room is None else self.room - written) if n is not None]
-        return max(min(left), 0) if left else None
+@patch
+def forced_end(self: ForcingRules, last_id: int) -> list[int]: return self.ids.forced_end_for(last_id)
 
-    def answer_spent(self, answer_tokens: int, written: int) -> bool:
-        return (self.answer_cap is not None and answer_tokens >= self.answer_cap) or \
-               (self.room is not None and written >= self.room)
+@patch
+def answer_left(self: ForcingRules, written: int) -> int | None:
+    "Answer tokens still allowed after `written` completion tokens (the cap, the room), None = no limit."
+    left = [n for n in (self.answer_cap, None if self.room is None else self.room - written) if n is not None]
+    return max(min(left), 0) if left else None
 
+@patch
+def answer_spent(self: ForcingRules, answer_tokens: int, written: int) -> bool:
+    return (self.answer_cap is not None and answer_tokens >= self.answer_cap) or \
+           (self.room is not None and written >= self.room)
 
 # %% ../nbs/03_budget_forcing.ipynb #a7c3e2d1
 def forcing_reserve(fids: ForcingIds,  # the forcing token ids of the tokenizer (`forcing_ids`)
@@ -557,59 +563,63 @@ class _StreamState:
             if self.phase == "thinking": self.thinking_tokens -= k
             else: self.answer_tokens -= k
 
-    def step(self, logits, slot: int, top: int | None = None) -> tuple[int, bool]:
-        """The id to feed at cache slot `slot`, given the logits of the last step (`top`: their argmax, if greedy and
-        known: the batch's argmax is taken once), and whether to attend to it."""
-        if self.phase == "done": return self.fids.pad_id, False
-        if self.queue: return self._pop_forced(), True
-        rules = self.rules
-        while True:
-            t = top if top is not None and not self.ban else _sample_token(logits, self.config, self.generator, self.ban)
-            self.ban, top = [], None
-            self.window.append(t); self.slots.append(slot)
-            if rules.may_suppress: self.window_logits = (self.window_logits + [logits])[-len(self.fids.end_attempts[0]) - 2:]
-            if self.phase == "answer": return self._answer_token(t)
-            n = match_end(self.window, self.fids.end_attempts)
-            if not n:
-                self.parts[-1][1].append(t); self.thinking_tokens += 1
-                if rules.budget_spent(self.thinking_tokens):
-                    self.cut = True; self._force("forced_end", rules.forced_end(t))
-                return t, True
-            start_logits = self.window_logits[-n] if rules.may_suppress else None
-            self._drop_match(n)
-            act = rules.on_end_attempt(self.thinking_tokens, self.waits)
-            self.waits += rules.counts_wait(act)
-            if act in ("wait", "end"):
-                self._force(act, self.fids.wait if act == "wait" else self.fids.end); return self._pop_forced(), True
-            self.window, self.slots, self.window_logits = [], [], []  # "ignore" / "floor": nothing appended,
-            self.ban, logits = self.fids.banned_first, start_logits  # sample again with the end banned
+# %% ../nbs/03_budget_forcing.ipynb #0b42661a
+@patch
+def step(self: _StreamState, logits, slot: int, top: int | None = None) -> tuple[int, bool]:
+    """The id to feed at cache slot `slot`, given the logits of the last step (`top`: their argmax, if greedy and
+    known: the batch's argmax is taken once), and whether to attend to it."""
+    if self.phase == "done": return self.fids.pad_id, False
+    if self.queue: return self._pop_forced(), True
+    rules = self.rules
+    while True:
+        t = top if top is not None and not self.ban else _sample_token(logits, self.config, self.generator, self.ban)
+        self.ban, top = [], None
+        self.window.append(t); self.slots.append(slot)
+        if rules.may_suppress: self.window_logits = (self.window_logits + [logits])[-len(self.fids.end_attempts[0]) - 2:]
+        if self.phase == "answer": return self._answer_token(t)
+        n = match_end(self.window, self.fids.end_attempts)
+        if not n:
+            self.parts[-1][1].append(t); self.thinking_tokens += 1
+            if rules.budget_spent(self.thinking_tokens):
+                self.cut = True; self._force("forced_end", rules.forced_end(t))
+            return t, True
+        start_logits = self.window_logits[-n] if rules.may_suppress else None
+        self._drop_match(n)
+        act = rules.on_end_attempt(self.thinking_tokens, self.waits)
+        self.waits += rules.counts_wait(act)
+        if act in ("wait", "end"):
+            self._force(act, self.fids.wait if act == "wait" else self.fids.end); return self._pop_forced(), True
+        self.window, self.slots, self.window_logits = [], [], []  # "ignore" / "floor": nothing appended,
+        self.ban, logits = self.fids.banned_first, start_logits  # sample again with the end banned
 
-    def _pop_forced(self) -> int:
-        t = self.queue.pop(0)
-        kind = self.parts[-1][0]
-        self.parts[-1][1].append(t)
-        if kind == "wait":
-            self.thinking_tokens += 1
-            if not self.queue:
-                self.ban = self.fids.banned_first
-                self.parts.append(["thinking", []])
-                if self.rules.budget_spent(self.thinking_tokens):
-                    self.cut = True; self._force("forced_end", self.rules.forced_end(t))
-        elif not self.queue:  # the end delimiter is in: answer
-            self.parts.append(["answer", []]); self.window, self.slots = [], []
-            self.phase = "done" if self.rules.answer_spent(0, self._written()) else "answer"
-        return t
+# %% ../nbs/03_budget_forcing.ipynb #7fa075f9
+@patch
+def _pop_forced(self: _StreamState) -> int:
+    t = self.queue.pop(0)
+    kind = self.parts[-1][0]
+    self.parts[-1][1].append(t)
+    if kind == "wait":
+        self.thinking_tokens += 1
+        if not self.queue:
+            self.ban = self.fids.banned_first
+            self.parts.append(["thinking", []])
+            if self.rules.budget_spent(self.thinking_tokens):
+                self.cut = True; self._force("forced_end", self.rules.forced_end(t))
+    elif not self.queue:  # the end delimiter is in: answer
+        self.parts.append(["answer", []]); self.window, self.slots = [], []
+        self.phase = "done" if self.rules.answer_spent(0, self._written()) else "answer"
+    return t
 
-    def _answer_token(self, t: int) -> tuple[int, bool]:
-        n = match_end(self.window, self.fids.stops)
-        if n:
-            self._drop_match(n); self.phase = "done"
-            return self.fids.pad_id, False
-        self.parts[-1][1].append(t); self.answer_tokens += 1
-        if self.rules.answer_spent(self.answer_tokens, self._written()):
-            self.phase = "done"; return self.fids.pad_id, False  # the last token need not be fed
-        return t, True
-
+@patch
+def _answer_token(self: _StreamState, t: int) -> tuple[int, bool]:
+    n = match_end(self.window, self.fids.stops)
+    if n:
+        self._drop_match(n); self.phase = "done"
+        return self.fids.pad_id, False
+    self.parts[-1][1].append(t); self.answer_tokens += 1
+    if self.rules.answer_spent(self.answer_tokens, self._written()):
+        self.phase = "done"; return self.fids.pad_id, False  # the last token need not be fed
+    return t, True
 
 # %% ../nbs/03_budget_forcing.ipynb #357449e7
 def _left_pad(seqs: Sequence[Sequence[int]], pad_id: int):
