@@ -40,6 +40,7 @@ def chosen_notebooks(only: str = "",  # part of a chapter's name ('' = all)
     if not found: raise ValueError(f"--only: {only!r} matches no chapter ({', '.join(p.stem for p in repo_notebooks(nbs))})")
     return found
 
+# %% ../nbs/99_cli.ipynb #4b658c02
 def run_notebooks(out: Path | str | None,  # run folder: the executed copies and figures (None with `inplace`)
                   nbs: Path | str | None = None,  # the notebooks folder (default: this checkout's nbs/)
                   only: str = "",  # run only the chapters whose name contains this
@@ -107,6 +108,7 @@ def stale_cells(nb: dict,  # a notebook as a dict (nbformat JSON)
         if errors: problems.append(f"{where}: error output {errors[0].get('ename')}: {errors[0].get('evalue', '')[:80]}")
     return problems
 
+# %% ../nbs/99_cli.ipynb #7ca5a44d
 def commit_ready(path: Path | str,  # the executed notebook
                  stamp: bool = True,  # stamp the cells (False: remove every stamp)
                 ) -> Path:

@@ -62,6 +62,7 @@ def _is_column_table(d: dict) -> bool:
     cols = list(d.values())
     return bool(cols) and all(isinstance(c, (list, dict)) for c in cols) and len({len(c) for c in cols}) == 1
 
+# %% ../nbs/01_curation.ipynb #2cee4575
 def read_json_rows(path: Path | str,  # a .jsonl or .json file
                   ) -> list[tuple[int, dict]]:
     """The rows of a JSON-lines file (one object a line) or a .json file (a list of objects, one object, or a table by
@@ -94,6 +95,7 @@ def read_json_rows(path: Path | str,  # a .jsonl or .json file
         if not isinstance(r, dict): raise ValueError(f"{path}, {where} {i}: expected a JSON object, got {type(r).__name__}")
     return rows
 
+# %% ../nbs/01_curation.ipynb #0fe40da6
 def load_pool(source,  # hub id, .parquet/.jsonl/.json file, Dataset or DataFrame
               split: str = "train",  # split of a hub dataset
               traces: str = "gemini",  # s1K-1.1's traces to use: gemini or deepseek
@@ -148,6 +150,7 @@ def check_schema(df: pd.DataFrame,  # the table to check
                               f"({len(bad)} rows) hold {type(df[c][bad[0]]).__name__} e.g. {str(df[c][bad[0]])[:40]!r}")
     if errors: raise TypeError("pool has wrong types:\n  " + "\n  ".join(errors))
 
+# %% ../nbs/01_curation.ipynb #073679d5
 def _validation_drops(df: pd.DataFrame) -> pd.Series:
     "Reasons (indexed by row) to drop rows with a None/empty question or an empty thinking trace."
     q = df["question"]
@@ -220,6 +223,8 @@ _TOPICS = [
     ("40", "Compute the sum of the series $\\sum_{{k=1}}^{{{a}}} k$ of the sequence of integers.",
      lambda a, b, c: a * (a + 1) // 2),
 ]
+
+# %% ../nbs/01_curation.ipynb #3df8f69b
 _SCIENCE_TOPICS = [
     ("81", "A quantum particle in a box of width {a} nm is in state n={b}. Which energy level lies {c} levels higher?",
      lambda a, b, c: b + c),
@@ -301,6 +306,7 @@ def synthetic_pool(n: int = 2000,  # rows
     for j, r in enumerate(rows): r["metadata"] = str(dict(source=r["source_type"], row=j, planted=r.pop("_planted")))
     return pd.DataFrame(rows, columns=_POOL_COLUMNS)
 
+# %% ../nbs/01_curation.ipynb #ea981d4c
 def _plant_defects(rows: list[dict], rng: np.random.Generator, p_missing: float, p_format: float) -> None:
     "Blank one feature of some rows (API errors) and spoil the question format of others."
     for r in rows:
@@ -345,6 +351,7 @@ def _hub_questions(name: str) -> list[str]:
           if s.hub_files else load_dataset(s.hub_id, s.config, split=s.split))
     return list(ds[next(c for c in (s.problem_field, "problem", "question", "Problem") if c in ds.column_names)])
 
+# %% ../nbs/01_curation.ipynb #ea1ee314
 def load_benchmarks(names: Sequence[str] = _S1_BENCHMARKS,  # benchmark names (s1's test sets)
                     shared_dir: Path | str | None = None,  # benchmarks folder (None: ../shared/data/benchmarks)
                     *, verbose: bool = True,  # print which sets were skipped or are partial
@@ -442,6 +449,7 @@ def benchmark_index(benchmarks: dict[str, Sequence[str]],  # benchmark name -> q
 
 _WHOLE_QUESTION = "<whole question>"
 
+# %% ../nbs/01_curation.ipynb #197e35f5
 def _contamination_matches(questions: pd.Series, index: _BenchmarkIndex) -> pd.DataFrame:
     "Every (row, benchmark, item, n-gram, boilerplate?) where a question shares an n-gram with a benchmark question."
     keys, out = index.sources.keys(), []
@@ -641,6 +649,7 @@ def _benchmark_index_for(decontamination: str, benchmarks: dict | None) -> _Benc
                                    "benchmarks=, or skip the stage with decontamination=None (--decontamination none)")
     return benchmark_index(bench)
 
+# %% ../nbs/01_curation.ipynb #0405d6c0
 def curate(pool,  # hub id, file, Dataset or DataFrame in the 59K schema
            n: int | None = 1000,  # rows to select (None: every row that passes the filters)
            seed: int = 0,  # seed of the diversity sampling
@@ -748,6 +757,7 @@ def plot_domains(pool: pd.DataFrame,  # the filtered pool (domain column)
     ax.set(xlabel="MSC domain code", ylabel="share of rows", title="Domains before and after diversity sampling")
     return _save(fig, out_dir, "domains.png")
 
+# %% ../nbs/01_curation.ipynb #984e2a23
 def plot_lengths(before: Sequence[float],  # thinking lengths in the pool
                  after: Sequence[float],  # thinking lengths in the selection
                  out_dir: Path | str | None = None,  # folder the figure is written to (None: not saved)
@@ -824,6 +834,7 @@ class _Verdict:
     text: str  # the judge's reply
     prompt_tokens: int  # as counted by the server
 
+# %% ../nbs/01_curation.ipynb #f84f288e
 def llm_judge(items: Iterable[tuple[str, str, str]],  # (problem, attempt, solution) triples
               base_url: str,  # an OpenAI-compatible endpoint, e.g. http://localhost:8000/v1
               *, model: str | None = None,  # model name at the endpoint (None: the first it serves)
@@ -882,6 +893,7 @@ _WORD = re.compile(r"[a-z]{3,}")
 _STOPWORDS = set("the and for with that this are from its into their all any has have how what which when then find "
                 "let given other related general theory topics miscellaneous".split())
 
+# %% ../nbs/01_curation.ipynb #de17aab6
 @dataclass
 class _DomainClassifier:
     "TF-IDF nearest-description classifier over MSC codes."
@@ -915,6 +927,7 @@ def domain_classifier(msc: list[dict],  # MSC codes: code, title, descriptions
     docs = tf * idf
     return _DomainClassifier([m["code"] for m in msc], vocab, idf, docs / np.linalg.norm(docs, axis=1, keepdims=True))
 
+# %% ../nbs/01_curation.ipynb #c8eef320
 def classify_domains(ds,  # the pool
                      classifier: _DomainClassifier,  # the fitted classifier (`domain_classifier`)
                      *, out: str = "domain",  # column to write
@@ -966,6 +979,7 @@ def _write_funnel(funnel: Funnel, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     funnel.table.to_csv(out / "funnel.csv", index=False); funnel.drops.to_csv(out / "drops.csv", index=False)
 
+# %% ../nbs/01_curation.ipynb #5fe1e042
 @call_parse
 def curate_cli(
     pool: str = _POOL_HUB_ID,  # hub id, .parquet/.jsonl file, or synthetic:N

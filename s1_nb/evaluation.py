@@ -240,6 +240,7 @@ def _to_letter(s) -> str | None:
     m = re.fullmatch(r"\(?([A-D])\)?", t) or re.match(r"\(?([A-D])(?:\)|[.:,]\s)", t)
     return m.group(1) if m else None
 
+# %% ../nbs/05_evaluation.ipynb #80a638a2
 def _several_letters(s) -> str | None:
     "The choice letters `s` offers as alternatives (`'(B) or (D)'`, `'either A or C'`, `'A/C'`, a bare list `'A, C'`)."
     t = re.sub(r"^\s*(?i:either)\s+", "", _strip_latex(s)).strip("[] ")
@@ -307,6 +308,7 @@ def grade_answer(extracted: str,  # the extracted answer string
     except Exception as e: return Graded(False, extracted, f"grader error: {type(e).__name__}: {e}")
     return Graded(ok, extracted, "correct" if ok else "wrong")
 
+# %% ../nbs/05_evaluation.ipynb #9e193a29
 def grade(completion: str,  # the model's completion
           gold,  # the reference answer
           kind: str,  # the grader's kind: math, aime or gpqa (or a registered one)
@@ -452,6 +454,7 @@ def _once(flag: str, values: Sequence):
         if v in seen: raise ValueError(f"{flag}: {_shown(v)} is listed twice")
         seen.add(v)
 
+# %% ../nbs/05_evaluation.ipynb #c8104d0a
 def _check_eval_args(a: dict) -> dict:
     "Raise a ValueError naming the flag for the first bad value of a run's arguments `a` (as `eval_plan` fills them)."
     if not a["benchmarks"]: raise ValueError("--benchmarks: no benchmark given")
@@ -521,6 +524,7 @@ def eval_plan(model="tiny",  # tiny size, local folder or hub id
     base = dict(max_answer_tokens=None if a["max_answer_tokens"] == "context" else a["max_answer_tokens"])
     return dict(model=str(model), defaults=source, args=a, settings=settings, base=base)
 
+# %% ../nbs/05_evaluation.ipynb #d40e2b9c
 def _plan_lines(plan: dict) -> list[str]:
     "The plan of a run as lines: model, engine, data, then one line per setting with what the engine is given."
     a = plan["args"]
@@ -603,6 +607,7 @@ def _row(setting: Setting, benchmark: str, value, correct: list[bool], tokens: l
                 cut_by_budget=round(sum(cut) / n, 3), waits=round(sum(waits) / n, 2), budget=budget,
                 failures=json.dumps(failures, sort_keys=True))
 
+# %% ../nbs/05_evaluation.ipynb #439d249f
 def _summarize(setting: Setting, graded: Sequence[dict]) -> list[dict]:
     "One summary row per benchmark (and per k for majority voting) from graded records of `setting`."
     rows = []
@@ -720,6 +725,7 @@ def _effective(setting: Setting, base: dict) -> str:
     cfg = {k: v for k, v in {**base, **setting.config}.items() if k not in defaults or defaults[k] != v}
     return json.dumps(dict(cfg, samples=setting.samples), sort_keys=True, default=str)
 
+# %% ../nbs/05_evaluation.ipynb #5b06144b
 def run_sweep(problems: Sequence[dict],  # benchmark problems (`load_benchmark`'s)
               settings: Sequence[Setting],  # what to run (`budget_settings`, ...)
               model,  # a loaded model (or vllm.LLM)
@@ -829,6 +835,7 @@ def style_scaling_axes(ax,  # matplotlib axes
 
 _REFERENCE_LABEL = "s1-32B budget forcing, AIME24 (paper Fig. 1)"
 
+# %% ../nbs/05_evaluation.ipynb #d629ecb7
 def plot_scaling(results,  # the sweep summary (`run_sweep`'s DataFrame)
                  benchmarks: Sequence[str] | None = None,  # panels (None: those in `results`)
                  *, reference: dict | None = PAPER_FIG1_AIME24,  # paper points drawn beside ours (None: none)
@@ -960,6 +967,7 @@ def _eval_command(
     print(res[["benchmark", "setting", "n", "accuracy", "thinking_tokens", "cut_by_budget"]].to_string(index=False))
     print(f"written to {out}: results.csv, results.json, metrics.csv, headlines.csv, test_time_scaling.png")
 
+# %% ../nbs/05_evaluation.ipynb #e68f19dd
 def _underscored(arg: str) -> str:
     "A long option with dashes in its name (`--dry-run`) spelled as the parser knows it (`--dry_run`)."
     if not arg.startswith("--"): return arg

@@ -107,6 +107,7 @@ def _json_rows(p: Path) -> list[dict]:
     if not rows: raise ValueError(f"{p}: the file has no rows")
     return rows
 
+# %% ../nbs/02_sft.ipynb #c35e2c68
 def load_rows(data,  # list of dicts, Dataset, jsonl/json/parquet file or hub id
               split: str = "train",  # split of a hub dataset
              ) -> list[dict]:
@@ -244,6 +245,7 @@ def length_report(rows: Sequence[dict],  # s1K-schema rows (question, trace, att
         prompts.append(len(tokenizer.apply_chat_template(m[:1], tokenize=True, add_generation_prompt=True, return_dict=True)["input_ids"]))
     return _LengthReport(lengths, prompts, block_size)
 
+# %% ../nbs/02_sft.ipynb #d20bcd9a
 def fit_to_block(rows: Sequence[dict],  # s1K-schema rows (question, trace, attempt)
                  report: _LengthReport,  # the rows' lengths (`length_report`)
                  overlong: str = "truncate",  # truncate (TRL cuts, s1's way) or drop
@@ -301,6 +303,7 @@ def grad_accum_steps(global_batch: int,  # examples per optimizer step
         raise ValueError(f"global batch {global_batch} is not a multiple of micro-batch {micro_batch} × {n_procs} processes")
     return global_batch // per_step
 
+# %% ../nbs/02_sft.ipynb #2b5ee17c
 def world_size() -> int:
     "Processes in this run (torchrun/accelerate set WORLD_SIZE; 1 otherwise)."
     return int(os.environ.get("WORLD_SIZE", 1))
@@ -340,6 +343,7 @@ def _torch_cuda() -> bool:
     import torch
     return torch.cuda.is_available()
 
+# %% ../nbs/02_sft.ipynb #da8dc6d3
 _S1_1_BLOCK_SIZE = 20000  # s1's README: s1.1 (DeepSeek traces of s1K-1.1) trained at block 20000 to avoid OOM
 
 def data_block_size(columns: Sequence[str],  # the data's column names
@@ -381,6 +385,7 @@ class ModelShape:
         shapes = [(h, h), (h, kv), (h, kv), (h, h), (h, I), (h, I), (I, h)]
         return self.layers * rank * sum(a + b for a, b in shapes)
 
+# %% ../nbs/02_sft.ipynb #eaa910d6
 QWEN25_SHAPES = {  # Qwen2.5 Instruct configs (config.json of each size)
     "Qwen2.5-0.5B": ModelShape(896, 4864, 24, 14, 2, 151936, True),
     "Qwen2.5-1.5B": ModelShape(1536, 8960, 28, 12, 2, 151936, True),
@@ -480,6 +485,7 @@ def _tried(shape, seq_len, gb, n_gpus, method, grad_ckpt, fused_ce, lora_rank) -
         if sum(t.values()) <= gb: break
     return tried
 
+# %% ../nbs/02_sft.ipynb #b17842ba
 def _what_fits(shape, seq_len, gb, n_gpus, method, *rest) -> list[str]:
     "What would fit instead: more GPUs (full SFT sharded), a smaller block on these GPUs, and why LoRA does not help."
     fits = lambda s, n: sum(_tried(shape, s, gb, n, method, *rest)[-1][2].values()) <= gb
@@ -506,6 +512,7 @@ def train_hours(params: int,  # model parameters
     flops = (4 if method == "lora" else 6) * params * tokens
     return flops / (n_gpus * peak_tflops * 1e12 * mfu) / 3600
 
+# %% ../nbs/02_sft.ipynb #ff14c4cf
 def plan_sft(model,  # a model, its config, a ModelShape, or a name in QWEN25_SHAPES / a hub id
              seq_len: int = 32768,  # tokens per sequence (the block size)
              *, gpu_memory_gb: float = 80,  # memory of one GPU
@@ -646,6 +653,7 @@ def _cast_state_dict(sd: dict, dtype) -> dict:
 
 _TRAINER_CLASS = {}
 
+# %% ../nbs/02_sft.ipynb #37503308
 def _s1_trainer_class():
     "TRL's `SFTTrainer` with s1's loss weighting and a final save in another dtype (built on first use: TRL is heavy)."
     if "cls" in _TRAINER_CLASS: return _TRAINER_CLASS["cls"]
@@ -717,6 +725,7 @@ class _CheckedRows(list):
     "Rows that passed `check_rows` for `traces` (so `sft_trainer` does not check them again)."
     def __init__(self, rows, traces: str): super().__init__(rows); self.traces = traces
 
+# %% ../nbs/02_sft.ipynb #72bf75b4
 def _checked_rows(data, traces: str = "auto") -> list[dict]:
     "`load_rows(data)` after `check_rows`, its errors naming the file the rows came from; checked rows pass as they are."
     if isinstance(data, _CheckedRows) and data.traces == traces: return data
@@ -742,6 +751,7 @@ def _choose_method(model, recipe: S1Recipe, method: str = "auto", lora: LoraSpec
     if method not in ("full", "lora"): raise ValueError(f"method must be 'full', 'lora' or 'auto', not {method!r}")
     return method
 
+# %% ../nbs/02_sft.ipynb #14891ef0
 def sft_trainer(model,  # tiny size, folder, hub id, or a model object (then pass `tokenizer`)
                 data,  # s1K-schema rows, a file or a hub id
                 out: str | Path,  # checkpoints and the trained model go here
@@ -781,6 +791,7 @@ def sft_trainer(model,  # tiny size, folder, hub id, or a model object (then pas
                                  peft_config=peft_config, callbacks=callbacks)
     return trainer, dict(method=method, rows=len(rows), counts=counts, lengths=str(report))
 
+# %% ../nbs/02_sft.ipynb #b9a20533
 def _save_trained(trainer, info: dict, out: str | Path, save_dtype: str | None = None) -> Path:
     "Save the trained model as a plain folder `out/model` (LoRA merged, FSDP gathered, in `save_dtype`) and `sft_summary.json`."
     out, acc = Path(out), trainer.accelerator
@@ -818,6 +829,7 @@ def train_sft(model,  # a tiny size, folder or hub id, or a loaded model
 
 def _default_recipe() -> S1Recipe: return S1Recipe() if _torch_cuda() else S1Recipe.cpu()
 
+# %% ../nbs/02_sft.ipynb #fb44c3a4
 def _gpu_gb() -> float:
     import torch
     return torch.cuda.get_device_properties(0).total_memory / GB if torch.cuda.is_available() else 0.0
@@ -848,6 +860,7 @@ def _fixed_batch(tokenizer, rows: Sequence[dict], n: int, length: int) -> "torch
     if len(ids) < n: raise ValueError(f"need {n} rows of at least {length} tokens, found {len(ids)}")
     return torch.tensor([x[:length] for x in ids])
 
+# %% ../nbs/02_sft.ipynb #02ae3391
 def _fsdp2_cpu_run(model: str = "tiny", out: str | Path = "runs/fsdp2", steps: int = 3, n: int = 4, length: int = 48) -> dict:
     "Under torchrun: shard `model` with FSDP2 over gloo, train `steps` on a global batch of `n`, save a full state dict."
     import torch, torch.distributed as dist
@@ -885,6 +898,7 @@ def pad_share(lengths: Sequence[int],  # token lengths of the rows, in order
         b = lengths[i:i + batch_size]; real += sum(b); padded += max(b) * len(b)
     return 1 - real / padded
 
+# %% ../nbs/02_sft.ipynb #dc76636f
 def _measure_throughput(model, rows: Sequence[dict], mode: str = "padded", batch_size: int = 4, steps: int = 8,
                        block_size: int = 1024, *,
                        loss_weighting: str = "token",  # "example" (s1's, one forward per row of a padded batch) or "token"
@@ -941,6 +955,7 @@ def _check_flags(max_steps: int, save_steps: int, block_size: int, learning_rate
     if block_size < 0: raise ValueError(f"--block_size: {block_size} is negative (0 = the recipe's)")
     if learning_rate < 0: raise ValueError(f"--learning_rate: {learning_rate} is negative (0 = the recipe's)")
 
+# %% ../nbs/02_sft.ipynb #dc1a95e7
 @call_parse
 def sft_cli(
     model: str = "tiny",  # tiny size, model folder or hub id
