@@ -11,13 +11,13 @@ import os
 import re
 import uuid
 import zlib
-from dataclasses import dataclass, field, fields
+from dataclasses import KW_ONLY, dataclass, field, fields
 from pathlib import Path
 from typing import Sequence
 
-from .core import (ANSWER_DELIM, FORCED_END, IM_END, TINY_CONFIGS, inference_prompt, load_model, tiny_corpus,
-                        tiny_model_folder)
-from .forcing import (AUTO_BUDGETS, ForcedOutput, ForcingConfig, ForcingIds, ForcingRules, build_output,
+from s1_nb.core import (ANSWER_DELIM, FORCED_END, IM_END, TINY_CONFIGS, cached_folder, inference_prompt, load_model,
+                        tiny_corpus, tiny_model_folder)
+from s1_nb.forcing import (AUTO_BUDGETS, ForcedOutput, ForcingConfig, ForcingIds, ForcingRules, build_output,
                            check_config, forcing_ids, forcing_reserve, forcing_rules, generation_eos_ids, match_end,
                            register_engine, thinking_budget)
 
@@ -35,16 +35,16 @@ logger = logging.getLogger(__name__)
 
 
 # %% auto #0
-__all__ = ['logger', 'KINDS', 'FORCING_ARGS', 'FORCED_END_MAX_TOKENS', 'TRACES', 'WORKER_TRACES', 'PROCESSOR_FQCN', 'MIDDLEWARE',
-           'NEUTRAL_GENERATION', 'end_corpus', 'teach_to_end', 'vllm_tiny_model_folder', 'on_cpu', 'load_vllm',
-           'forced_output', 'HarnessState', 'first_match', 'round_params', 'vllm_harness_engine', 'RequestForcing',
-           'sampler_probs_batch', 'sampler_probs', 'force_rows', 'decide_batch', 'parse_forcing_args', 'check_room',
-           'forcing_args', 'boolean_forcing_args', 'reject_boolean_forcing_args', 'check_trace', 'ForcingStates',
+__all__ = ['KINDS', 'FORCING_ARGS', 'PROCESSOR_FQCN', 'MIDDLEWARE', 'vllm_tiny_model_folder', 'on_cpu', 'load_vllm',
+           'vllm_harness_engine', 'RequestForcing', 'sampler_probs_batch', 'sampler_probs', 'force_rows',
+           'decide_batch', 'parse_forcing_args', 'check_room', 'forcing_args', 'reject_boolean_forcing_args',
            'BudgetForcingLogitsProcessorV1', 'BudgetForcingLogitsProcessorV2', 'BudgetForcingLogitsProcessor',
-           'check_forcing_llm', 'collect_traces', 'gather_traces', 'vllm_engine', 'serve_command', 'forcing_request']
+           'check_forcing_llm', 'vllm_engine', 'serve_command', 'forcing_request']
 
 # %% ../nbs/04_vllm_forcing.ipynb #b8246c86
-def end_corpus(n: int = 64, seed: int = 0) -> list[str]:
+def end_corpus(n: int = 64,  # transcripts
+               seed: int = 0,  # their random words
+              ) -> list[str]:
     "Made-up s1 transcripts whose thinking is 3-10 words, for `teach_to_end`."
     import random
     rng = random.Random(seed)
@@ -53,34 +53,33 @@ def end_corpus(n: int = 64, seed: int = 0) -> list[str]:
             + f"\n{' '.join(rng.choices(words, k=rng.randint(3, 10)))}\n{ANSWER_DELIM}\nAnswer: {rng.randint(0, 9)}{IM_END}"
             for _ in range(n)]
 
-def teach_to_end(model, tokenizer, steps: int = 40, lr: float = 3e-3, seed: int = 0):
-    "Train `model` in place for `steps` full-batch steps on `end_corpus`, so it ends its thinking after a few words."
-    import torch
-    torch.manual_seed(seed)
+def teach_to_end(model, tokenizer,
+                 *, steps: int = 40,  # full-batch steps (`sft.train_steps`)
+                 lr: float = 3e-3,  # learning rate
+                 seed: int = 0,  # the transcripts (`end_corpus`)
+                ):
+    "Train `model` in place on `end_corpus`, so it ends its thinking after a few words (right-padded, causal)."
+    from s1_nb.sft import train_steps
     tokenizer.padding_side = "right"
-    batch = tokenizer(end_corpus(seed=seed), return_tensors="pt", padding=True, add_special_tokens=False)
-    labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr)
-    model.train()
-    for _ in range(steps):
-        model(**batch, labels=labels).loss.backward(); opt.step(); opt.zero_grad()
+    ids = tokenizer(end_corpus(seed=seed), return_tensors="pt", padding=True, add_special_tokens=False)["input_ids"]
+    train_steps(model.train(), ids, steps, lr=lr)
     return model.eval()
 
-def vllm_tiny_model_folder(size: str = "tiny", special_im_tokens: bool = True, end_steps: int | None = None) -> Path:
-    "A tiny model folder vLLM can load, taught to end its thinking (`teach_to_end` for `end_steps`); cached."
-    import torch
+# %% ../nbs/04_vllm_forcing.ipynb #b8246c87
+def vllm_tiny_model_folder(size: str = "tiny",  # a name in TINY_CONFIGS
+                           *, special_im_tokens: bool = True,  # False: `<|im_start|>` is 12 tokens (s1 issue #113)
+                           end_steps: int | None = None,  # `teach_to_end` steps; None: 40, or 80 for split tokens; 0: untaught
+                          ) -> Path:
+    "A tiny model folder vLLM can load, taught to end its thinking; built once (`core.cached_folder`)."
     if end_steps is None: end_steps = 40 if special_im_tokens else 80  # a 12-token delimiter takes longer to learn
     base = tiny_model_folder(size, special_im_tokens=special_im_tokens)
     if not end_steps: return base
-    path = base.with_name(base.name + f"-ends{end_steps}")
-    if (path / "config.json").exists(): return path
-    m, tok = load_model(base, dtype=torch.float32)
-    teach_to_end(m, tok, steps=end_steps)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    m.save_pretrained(tmp); tok.save_pretrained(tmp)
-    if path.exists(): import shutil; shutil.rmtree(tmp)
-    else: tmp.rename(path)
-    return path
+    def build(tmp: Path):
+        import torch
+        m, tok = load_model(base, dtype=torch.float32)
+        teach_to_end(m, tok, steps=end_steps)
+        m.save_pretrained(tmp); tok.save_pretrained(tmp)
+    return cached_folder(f"{base.name}-taught{end_steps}", build, needs=("config.json", "tokenizer.json"))
 
 # %% ../nbs/04_vllm_forcing.ipynb #b06aa1d3
 def on_cpu() -> bool:
@@ -92,8 +91,11 @@ def on_cpu() -> bool:
         import torch
         return not torch.cuda.is_available()
 
-def load_vllm(name_or_path: str | Path, kv_cache_mib: int | None = 256, dtype: str | None = None,
-              enforce_eager: bool | None = None, **kwargs):
+def load_vllm(name_or_path: str | Path,  # a model folder, hub id or tiny size
+              *, kv_cache_mib: int | None = 256,  # the KV cache; None: vLLM sizes it from the GPU memory
+              dtype: str | None = None,  # None: float32 on a CPU, the checkpoint's ("auto") on a GPU
+              enforce_eager: bool | None = None,  # None: eager on a CPU, CUDA graphs on a GPU
+              **kwargs):  # more `vllm.LLM` arguments (tensor_parallel_size, max_model_len, ...)
     """A `vllm.LLM` for `name_or_path` with the budget-forcing logits processor. On a CPU: float32, eager, a small
     KV cache. On a GPU by default the checkpoint's dtype ("auto": bf16 for s1) and CUDA graphs; s1's evaluation
     used `dtype="float32"`. `kv_cache_mib=None`: vLLM sizes the cache itself."""
@@ -110,8 +112,12 @@ def load_vllm(name_or_path: str | Path, kv_cache_mib: int | None = 256, dtype: s
 # %% ../nbs/04_vllm_forcing.ipynb #9bc2a8b2
 KINDS = ("thinking", "wait", "end", "forced_end", "answer", "stop")  # "stop" ends the answer and is dropped
 
-def forced_output(prompt: str, tokenizer, ids: Sequence[int], kinds: Sequence[str], waits: int,
-                  cut_by_budget: bool, plain: bool = False) -> ForcedOutput:
+# %% ../nbs/04_vllm_forcing.ipynb #9bc2a8b3
+def forced_output(prompt: str, tokenizer, ids: Sequence[int],
+                  *, kinds: Sequence[str],  # the kind of each id (KINDS)
+                  waits: int, cut_by_budget: bool,
+                  plain: bool = False,  # no thinking (the prompt ends the assistant header)
+                 ) -> ForcedOutput:
     "A `ForcedOutput` (chapter 03's `build_output`) from completion `ids` and the kind of each id; stops dropped."
     assert len(ids) == len(kinds), (len(ids), len(kinds))
     parts = []
@@ -119,7 +125,7 @@ def forced_output(prompt: str, tokenizer, ids: Sequence[int], kinds: Sequence[st
         if k == "stop": continue
         if parts and parts[-1][0] == k: parts[-1][1].append(i)
         else: parts.append((k, [i]))
-    return build_output(prompt, parts, tokenizer, waits, cut_by_budget, plain=plain)
+    return build_output(prompt, parts, tokenizer, waits=waits, cut=cut_by_budget, plain=plain)
 
 @dataclass
 class HarnessState:
@@ -147,8 +153,11 @@ def first_match(ids: Sequence[int], seqs: Sequence[Sequence[int]]) -> tuple[int,
     return None
 
 # %% ../nbs/04_vllm_forcing.ipynb #182e453a
-def round_params(fids: ForcingIds, config: ForcingConfig, max_tokens: int, seqs: Sequence[Sequence[int]],
-                 tokenizer, seed: int | None, ban_first: bool = False):
+def round_params(fids: ForcingIds, config: ForcingConfig, max_tokens: int,
+                 *, seqs: Sequence[Sequence[int]],  # stop on any of these id sequences
+                 tokenizer, seed: int | None,
+                 ban_first: bool = False,  # the first token may not start an end (s1's min_tokens=1)
+                ):
     "`SamplingParams` for one harness round: up to `max_tokens`, stopping early on any of `seqs`."
     from vllm import SamplingParams
     single = sorted({s[0] for s in seqs if len(s) == 1})
@@ -183,8 +192,8 @@ def _harness_rounds(llm, tokenizer, states, fids, config, seed):
         active = [(i, s) for i, s in active if s.thinking]
         if not active: return
         outs = llm.generate([TokensPrompt(prompt_token_ids=s.prompt_ids + s.ids) for _, s in active],
-                            [round_params(fids, config, s.rules.cap - s.thinking_tokens, fids.end_attempts, tokenizer,
-                                          seed(i, r), ban_first=s.ban_first and not multi) for i, s in active], use_tqdm=False)
+                            [round_params(fids, config, s.rules.cap - s.thinking_tokens, seqs=fids.end_attempts,
+                                          tokenizer=tokenizer, seed=seed(i, r), ban_first=s.ban_first and not multi) for i, s in active], use_tqdm=False)
         for (i, s), o in zip(active, outs):
             new = list(o.outputs[0].token_ids)
             s.ban_first = False
@@ -196,12 +205,13 @@ def _harness_rounds(llm, tokenizer, states, fids, config, seed):
             if act == "end": s.add(fids.end, "end"); s.thinking = False
             else: s.add(fids.wait if act == "wait" else [], "wait"); s.ban_first = True  # "ignore"/"floor": banned next
 
+# %% ../nbs/04_vllm_forcing.ipynb #182e453b
 def vllm_harness_engine(prompts: list[str], llm, tokenizer, config: ForcingConfig) -> list[ForcedOutput]:
     "s1's budget forcing as repeated `LLM.generate` calls (the harness semantics), budget hard-enforced."
     from vllm import TokensPrompt
     fids = forcing_ids(tokenizer, config.wait_string, generation_eos_ids(llm))
     enc = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
-    rules = forcing_rules(config, fids, [len(ids) for ids in enc], llm.llm_engine.model_config.max_model_len)
+    rules = forcing_rules(config, fids, [len(ids) for ids in enc], context=llm.llm_engine.model_config.max_model_len)
     states = [HarnessState(ids, r, thinking=r.start == "thinking") for ids, r in zip(enc, rules)]
     seed = lambda i, r: None if config.seed is None else config.seed + i + 1000 * r
     _harness_rounds(llm, tokenizer, states, fids, config, seed)
@@ -209,17 +219,17 @@ def vllm_harness_engine(prompts: list[str], llm, tokenizer, config: ForcingConfi
     todo = [(i, s) for i, s in enumerate(states) if left[i] is None or left[i] > 0]
     outs = llm.generate([TokensPrompt(prompt_token_ids=s.prompt_ids + s.ids) for _, s in todo],
                         [round_params(fids, config, min(left[i] + 1, s.rules.room - len(s.ids)) if s.rules.answer_cap
-                                      is not None else left[i], fids.stops, tokenizer, seed(i, -1))
+                                      is not None else left[i], seqs=fids.stops, tokenizer=tokenizer, seed=seed(i, -1))
                          for i, s in todo], use_tqdm=False) if todo else []
     for (i, s), o in zip(todo, outs):
         new = list(o.outputs[0].token_ids)
         m = first_match(new, fids.stops)
         s.add((new[:m[0]] if m else new)[:left[i]], "answer")
-    return [forced_output(p, tokenizer, s.ids, s.kinds, s.waits, s.cut_by_budget, plain=not config.think_prefix)
+    return [forced_output(p, tokenizer, s.ids, kinds=s.kinds, waits=s.waits, cut_by_budget=s.cut_by_budget,
+                          plain=not config.think_prefix)
             for p, s in zip(prompts, states)]
 
 register_engine("vllm-harness", vllm_harness_engine)
-
 
 # %% ../nbs/04_vllm_forcing.ipynb #bdf08892
 @dataclass
@@ -227,6 +237,7 @@ class RequestForcing:
     """The budget-forcing state of one request: feed it every new token (`observe`), let it edit each logits row
     (`apply`). Its decisions are `rules`' (chapter 03's `ForcingRules`, built from the settings below)."""
     ids: ForcingIds
+    _: KW_ONLY
     budget: int | None = None
     num_waits: int = 0
     min_thinking_tokens: int = 0
@@ -254,7 +265,9 @@ class RequestForcing:
     _gen: object = field(default=None, repr=False)
     _gen_start: object = field(default=None, repr=False)  # the generator's state before its first draw
     _cands: list = field(default_factory=list, repr=False)  # this step's end attempts to check (`pre` -> `post`)
-    deferred: list | None = field(default=None, repr=False)  # set by `decide_batch`: masks collected, written at once
+    _last: list = field(default_factory=list, repr=False)  # their last ids (`end_candidates`)
+    _ends: tuple | None = field(default=None, repr=False)  # the end attempts: (one-token ones, longer ones, last ids)
+    _draw_buf: list = field(default_factory=list, repr=False)  # the generator's next uniforms, drawn 64 at a time
 
     def __post_init__(self):
         if self.rules is None:
@@ -264,7 +277,8 @@ class RequestForcing:
     def catch_up(self, ids: Sequence[int] | None = None):
         "Observe the ids of `ids` (default: `live`) not seen yet, stopping at an async-scheduling placeholder (-1)."
         ids = self.live if ids is None else ids
-        while len(self.out) < len(ids) and ids[len(self.out)] >= 0: self.observe(ids[len(self.out)])
+        n = len(self.out)
+        while n < len(ids) and ids[n] >= 0: self.observe(ids[n]); n += 1
 
     def observe(self, tok: int):
         "Record the token the engine produced at the last step."
@@ -290,16 +304,15 @@ class RequestForcing:
     def _rewind(self):
         "Undo decisions taken before the first token: with chunked prefill vLLM also calls `apply` on a prompt chunk."
         self.queue, self.queue_kind, self.waits, self.cut_by_budget = [], "", 0, False
-        if self._gen_start is not None: self._gen.set_state(self._gen_start)
+        if self._gen_start is not None: self._gen.set_state(self._gen_start); self._draw_buf = []
 
     def _start(self, ids: Sequence[int], kind: str) -> int:
         self.queue, self.queue_kind = list(ids), kind
         return self.queue[0]
 
     def _mask(self, row, ids: Sequence[int]):
-        "Ban `ids` in `row` (or note them for `decide_batch`, which writes the masks of the batch in one go)."
-        if self.deferred is None: row[list(ids)] = float("-inf")
-        else: self.deferred.append(list(ids))
+        "Ban `ids` in `row` (`decide_batch`'s rows collect the bans of the batch and write them in one go)."
+        row[list(ids)] = float("-inf")
 
     def _draws(self):
         import torch
@@ -310,9 +323,21 @@ class RequestForcing:
             self._gen_start = self._gen.get_state()
         return self._gen
 
+    def _uniform(self) -> float:
+        "The generator's next uniform draw; drawn 64 at a time (the same numbers as one `torch.rand` at a time)."
+        if not self._draw_buf:
+            import torch
+            self._draw_buf = torch.rand(64, generator=self._draws()).tolist()[::-1]
+        return self._draw_buf.pop()
+
+    def _split_ends(self) -> tuple:
+        e = self.ids.end_attempts
+        self._ends = ([s for s in e if len(s) == 1], [s for s in e if len(s) > 1], sorted({s[0] for s in e if len(s) == 1}))
+        return self._ends
+
     def end_candidates(self) -> list[int]:
         "The last ids of the end attempts `post` checks at this step (their sampler probabilities are what it needs)."
-        return sorted({s[-1] for s in self._cands})
+        return self._last
 
     def pre(self, row, top: int | None = None):
         """The first half of a step: the id to force, None (nothing to decide: the sampler chooses), or True: an end
@@ -328,22 +353,24 @@ class RequestForcing:
         if self.ban_next and self.temperature > 0: self._mask(row, self.ids.banned_first)
         elif self.ban_next and (top is None or top in self.ids.banned_first):  # greedy: only if it was the argmax
             row[self.ids.banned_first] = float("-inf"); top = None
-        self._cands = [s for s in self.ids.end_attempts if len(s) == 1 or self.out[-(len(s) - 1):] == s[:-1]]
-        if not self._cands: return None
+        single, multi, last = self._ends or self._split_ends()
+        cands = single + [s for s in multi if self.out[-(len(s) - 1):] == s[:-1]] if multi else single
+        if not cands: return None
         if self.temperature <= 0:  # greedy: the attempt is the argmax, known without probabilities
             if top is None: top = int(row.argmax())
-            self._cands = [s for s in self._cands if s[-1] == top]
+            self._cands, self._last = [s for s in cands if s[-1] == top], [top]
             return True if self._cands else None
+        self._cands, self._last = cands, (sorted({s[-1] for s in cands}) if multi else last)
         return True
 
     def post(self, row, probs: Sequence[float] | None = None) -> int | None:
         """The second half: does the model end here (sampling: one draw against `probs`, the sampler's probabilities
         of `end_candidates()`), and if so what `rules` make of it: the id to force, or None (masks written in `row`)."""
-        cands, last = self._cands, self.end_candidates()
+        cands, last = self._cands, self._last
         if self.temperature > 0:
-            import torch
-            if probs is None: probs = sampler_probs(row, self.temperature, self.top_p, self.top_k, self.min_p)[last].tolist()
-            u, acc, tok = float(torch.rand((), generator=self._draws())), 0.0, None
+            if probs is None: probs = sampler_probs(row, self.temperature, top_p=self.top_p, top_k=self.top_k,
+                                                       min_p=self.min_p)[last].tolist()
+            u, acc, tok = self._uniform(), 0.0, None
             for i, p in zip(last, probs):
                 acc += p
                 if u < acc: tok = i; break
@@ -370,30 +397,34 @@ class RequestForcing:
 
 
 # %% ../nbs/04_vllm_forcing.ipynb #c1d2e3f4
-def sampler_probs_batch(x, temperature, top_p=None, top_k=None, min_p=None):
+def sampler_probs_batch(x, temperature, *, top_p=None, top_k=None, min_p=None):
     """The distributions vLLM's sampler draws from for the rows of `x` (`[rows, vocab]`), each with its own
     temperature, min_p, top_k and top_p (1-d tensors or lists; vLLM's order), in a few batched operations."""
     import torch
     t = lambda v, d: torch.as_tensor(v if v is not None else [d] * len(x), dtype=torch.float32, device=x.device)
     x = x.float() / t(temperature, 1.0)[:, None]
-    mp, k, tp, n = t(min_p, 0.0), t(top_k, 0.0).long(), t(top_p, 1.0), x.shape[-1]
-    if bool((mp > 0).any()):
+    n = x.shape[-1]
+    some = lambda v, test: v is not None and (bool(test(v).any()) if torch.is_tensor(v) else any(map(test, v)))
+    if some(min_p, lambda v: v > 0):  # lists are checked here, on the host: no device sync for the common case
+        mp = t(min_p, 0.0)
         p = torch.softmax(x, -1)
         x = x.masked_fill(p < mp[:, None] * p.max(-1, keepdim=True).values, float("-inf"))
-    if bool(((k > 0) & (k < n)).any()):
+    if some(top_k, lambda v: (v > 0) & (v < n)):
+        k = t(top_k, 0.0).long()
         k = torch.where((k > 0) & (k < n), k, torch.full_like(k, n))
         kth = x.topk(int(k.max()), -1).values.gather(-1, (k - 1)[:, None])
         x = x.masked_fill(x < kth, float("-inf"))
-    if bool((tp < 1).any()):  # the smallest set of most likely ids whose mass reaches top_p (vLLM: ascending sort, cumsum)
+    if some(top_p, lambda v: v < 1):  # the smallest set of most likely ids whose mass reaches top_p (vLLM: ascending sort, cumsum)
+        tp = t(top_p, 1.0)
         srt, idx = x.sort(-1)
         cut = torch.softmax(srt, -1).cumsum(-1) <= (1 - tp)[:, None]
         cut[:, -1] = False
         x = x.scatter(-1, idx, srt.masked_fill(cut, float("-inf")))
     return torch.softmax(x, -1)
 
-def sampler_probs(row, temperature: float, top_p: float = 1.0, top_k: int = 0, min_p: float = 0.0):
+def sampler_probs(row, temperature: float, *, top_p: float = 1.0, top_k: int = 0, min_p: float = 0.0):
     "The distribution vLLM's sampler draws from for one logits row: temperature, then min_p, top_k, top_p (its order)."
-    return sampler_probs_batch(row[None], [temperature], [top_p], [top_k], [min_p])[0]
+    return sampler_probs_batch(row[None], [temperature], top_p=[top_p], top_k=[top_k], min_p=[min_p])[0]
 
 def force_rows(logits, rows: Sequence[int], ids: Sequence[int]):
     "Make each row of `rows` pick its id of `ids`: every other logit -inf (one batched write, any sampler obeys)."
@@ -402,40 +433,54 @@ def force_rows(logits, rows: Sequence[int], ids: Sequence[int]):
         logits[list(rows), list(ids)] = 0.0
     return logits
 
-def _write_masks(logits, states: dict):
-    "Write the masks the states of `states` (row -> state) deferred, in one indexed write; stop deferring."
-    rows, cols = [], []
-    for row, st in states.items():
-        for ids in st.deferred or []: rows += [row] * len(ids); cols += ids
-        st.deferred = None
-    if rows: logits[rows, cols] = float("-inf")
+class _Row:
+    "A logits row as `decide_batch` shows it to a state: the bans it writes are collected for one batched write."
+    __slots__ = ("logits", "i", "bans")
+    def __init__(self, logits, i: int, bans: tuple[list, list]): self.logits, self.i, self.bans = logits, i, bans
+    def __setitem__(self, ids, value):  # a state only ever bans ids (value -inf)
+        self.bans[0].extend([self.i] * len(ids)); self.bans[1].extend(ids)
+    def argmax(self):  # rare (greedy, right after a Wait): the bans written first
+        _write_bans(self.logits, self.bans)
+        return self.logits[self.i].argmax()
+
+def _write_bans(logits, bans: tuple[list, list]):
+    if bans[0]: logits[bans[0], bans[1]] = float("-inf"); bans[0].clear(); bans[1].clear()
+
+def _set_at(xs: list, idx: Sequence[int], vals: Sequence) -> list:
+    for i, v in zip(idx, vals): xs[i] = v
+    return xs
 
 def decide_batch(logits, states: dict) -> list[tuple[int, int]]:
-    """One step of every request: `states` maps logits row -> `RequestForcing`. One argmax for the batch, one
-    batched probability computation (one transfer) for the sampled rows that may end, masks written in one go;
-    returns the (row, id) pairs to force."""
-    tops = logits.argmax(-1).tolist()
-    forced, pending = [], []
-    for row, st in states.items():
-        st.deferred = []
-        r = st.pre(logits[row], tops[row])
-        if r is True: pending.append((row, st))
-        elif r is not None: forced.append((row, r))
-    _write_masks(logits, states)  # the bans right after a Wait, before the probabilities
-    sampled = [(row, st) for row, st in pending if st.temperature > 0]
+    """One step of every request: `states` maps logits row -> `RequestForcing`. One argmax for the greedy rows, one
+    batched probability computation (one transfer) for the sampled rows that may end, masks written in one go, no
+    tensor made per row; returns the (row, id) pairs to force."""
+    tops = logits.argmax(-1).tolist() if any(st.temperature <= 0 for st in states.values()) else None
+    forced, pending, bans = [], [], ([], [])
+    if tops is not None:  # greedy rows right after a Wait whose argmax starts an end: banned, one argmax for them all
+        again = [i for i, st in states.items() if st.temperature <= 0 and st.ban_next and not st.queue
+                 and st.phase == "thinking" and tops[i] in st.ids.banned_first]
+        for i in again: _Row(logits, i, bans)[states[i].ids.banned_first] = float("-inf")
+        _write_bans(logits, bans)
+        if again: tops = _set_at(tops, again, logits[again].argmax(-1).tolist())
+    for i, st in states.items():
+        row = _Row(logits, i, bans)
+        r = st.pre(row, None if tops is None else tops[i])
+        if r is True: pending.append((i, st, row))
+        elif r is not None: forced.append((i, r))
+    _write_bans(logits, bans)  # the bans right after a Wait, before the probabilities
+    sampled = [(i, st) for i, st, _ in pending if st.temperature > 0]
     probs = {}
     if sampled:
-        cols = sorted({i for _, st in sampled for i in st.end_candidates()})
-        p = sampler_probs_batch(logits[[r for r, _ in sampled]], [st.temperature for _, st in sampled],
-                                [st.top_p for _, st in sampled], [st.top_k for _, st in sampled],
-                                [st.min_p for _, st in sampled])[:, cols].tolist()
-        probs = {row: dict(zip(cols, pr)) for (row, _), pr in zip(sampled, p)}
-    for row, st in pending:
-        st.deferred = []
-        pr = probs.get(row)
-        r = st.post(logits[row], None if pr is None else [pr[i] for i in st.end_candidates()])
-        if r is not None: forced.append((row, r))
-    _write_masks(logits, dict(pending))
+        cols = sorted({c for _, st in sampled for c in st.end_candidates()})
+        p = sampler_probs_batch(logits[[i for i, _ in sampled]], [st.temperature for _, st in sampled],
+                                top_p=[st.top_p for _, st in sampled], top_k=[st.top_k for _, st in sampled],
+                                min_p=[st.min_p for _, st in sampled])[:, cols].tolist()
+        at = {c: j for j, c in enumerate(cols)}
+        probs = {i: [pr[at[c]] for c in st.end_candidates()] for (i, st), pr in zip(sampled, p)}
+    for i, st, row in pending:
+        r = st.post(row, probs.get(i))
+        if r is not None: forced.append((i, r))
+    _write_bans(logits, bans)
     return forced
 
 
@@ -461,9 +506,11 @@ def parse_forcing_args(extra_args: dict | None) -> dict | None:
     except (TypeError, ValueError) as e: raise ValueError("extra_args: " + _FIELD_NAMES.sub(r"s1_\1", str(e))) from None
     return s
 
-FORCED_END_MAX_TOKENS = len(FORCED_END)  # an ASCII character is at most one token: the forced end's tokens <= its length
+_FORCED_END_MAX_TOKENS = len(FORCED_END)  # an ASCII character is at most one token: the forced end's tokens <= its length
 
-def check_room(budget, answer_tokens: int | None, max_tokens: int | None, forced_tokens: int = FORCED_END_MAX_TOKENS):
+def check_room(budget, answer_tokens: int | None, max_tokens: int | None,
+               *, forced_tokens: int = _FORCED_END_MAX_TOKENS,  # the forced end's tokens (at most)
+              ):
     """Refuse a thinking budget that leaves no room for the forced end (`forced_tokens`; without the tokenizer, the
     bound of one token per character) and the answer in `max_tokens`: the answer would never come."""
     need = max(answer_tokens or 0, 1)
@@ -472,7 +519,9 @@ def check_room(budget, answer_tokens: int | None, max_tokens: int | None, forced
                          f"answer ({need} tokens) does not fit in max_tokens ({max_tokens}): the thinking would use it up "
                          "and no answer would come; raise max_tokens or lower the budget")
 
-def forcing_args(config: ForcingConfig, budget: int | str | None, trace: str | None = None) -> dict:
+def forcing_args(config: ForcingConfig, budget: int | str | None,
+                 *, trace: str | None = None,  # `vllm_engine`'s registered trace (internal)
+                ) -> dict:
     "The `extra_args` that ask the logits processor for `config` (with `budget` already resolved)."
     a = dict(s1_num_waits=config.num_waits, s1_wait_string=config.wait_string or "",
              s1_min_thinking_tokens=config.min_thinking_tokens)
@@ -482,6 +531,7 @@ def forcing_args(config: ForcingConfig, budget: int | str | None, trace: str | N
     if trace: a["s1_trace"] = trace
     return a
 
+# %% ../nbs/04_vllm_forcing.ipynb #70286561
 def boolean_forcing_args(body) -> list[str]:
     "The `s1_` keys of a request body's `vllm_xargs` that hold a JSON boolean (vLLM's schema would turn `true` into 1)."
     xargs = body.get("vllm_xargs") if isinstance(body, dict) else None
@@ -489,7 +539,6 @@ def boolean_forcing_args(body) -> list[str]:
     flat = lambda v: v if isinstance(v, list) else [v]
     return sorted(k for k, v in xargs.items() if k.startswith("s1_") and k != "s1_min_thinking_wait"
                   and any(isinstance(x, bool) for x in flat(v)))
-
 
 # %% ../nbs/04_vllm_forcing.ipynb #d2e3f4a5
 async def reject_boolean_forcing_args(request, call_next):
@@ -545,7 +594,7 @@ class ForcingStates:
             self._ids[wait_string] = forcing_ids(self._tokenizer, wait_string, [eos] if isinstance(eos, int) else eos or [])
         return self._ids[wait_string]
 
-    def fresh_state(self, params, s: dict, prompt_ids: Sequence[int] | None, n: int | None = None) -> RequestForcing:
+    def fresh_state(self, params, s: dict, prompt_ids: Sequence[int] | None, *, n: int | None = None) -> RequestForcing:
         """A new state for a request with settings `s` (and `n` prompt tokens, default `len(prompt_ids)`); a registered
         trace is claimed once, so no two requests share it. An unseeded request gets a seed from its prompt and
         its place among the requests: the same on every tensor-parallel rank (each rank runs this processor)."""
@@ -556,7 +605,7 @@ class ForcingStates:
         seed = params.seed if params.seed is not None else zlib.crc32(
             repr((self._added, n, list(prompt_ids or [])[-64:])).encode())
         if budget in AUTO_BUDGETS:  # chapter 03's rule, this request's prompt the longest
-            try: budget = thinking_budget(cfg, n, self.model_config.max_model_len, forcing_reserve(ids, cfg),
+            try: budget = thinking_budget(cfg, n, self.model_config.max_model_len, reserve=forcing_reserve(ids, cfg),
                                           forced_tokens=len(ids.forced_end))
             except ValueError as e: logger.warning("budget forcing: %s; thinking cut at once", e); budget = 1
         st = RequestForcing(ids, budget=budget, num_waits=cfg.num_waits, min_thinking_tokens=cfg.min_thinking_tokens,
@@ -695,13 +744,14 @@ def check_forcing_llm(llm):
         raise ValueError("this vllm.LLM has no budget-forcing logits processor: create it with "
                          "s1_nb.vllm_forcing.load_vllm(model) or LLM(model, logits_processors=[BudgetForcingLogitsProcessor])")
 
+# %% ../nbs/04_vllm_forcing.ipynb #26c80f20
 def collect_traces(worker, traces: Sequence[str]) -> dict[str, bytes]:
     "Run in each vLLM worker (`LLM.collective_rpc`): the states of `traces` this process kept, pickled, forgotten here."
     import pickle
     from dataclasses import replace
     got = {t: WORKER_TRACES.pop(t) for t in traces if t in WORKER_TRACES}
     return {t: pickle.dumps(replace(st, ids=None, rules=None, _gen=None, _gen_start=None, params=None, live=[],
-                                    deferred=None)) for t, st in got.items()}  # the ids travel once: the caller has them
+                                    _draw_buf=[])) for t, st in got.items()}  # the ids travel once: the caller has them
 
 def gather_traces(llm, traces: Sequence[str], fids: ForcingIds) -> dict[str, RequestForcing]:
     """The states of `traces` from vLLM's worker processes (tensor parallelism: every rank runs the processor and
@@ -715,6 +765,7 @@ def gather_traces(llm, traces: Sequence[str], fids: ForcingIds) -> dict[str, Req
         return states
     return {}
 
+# %% ../nbs/04_vllm_forcing.ipynb #26c80f21
 def vllm_engine(prompts: list[str], llm, tokenizer, config: ForcingConfig) -> list[ForcedOutput]:
     "In-stream budget forcing in vLLM: one `generate` call, the logits processor forces Waits and ends."
     from vllm import SamplingParams, TokensPrompt
@@ -723,11 +774,11 @@ def vllm_engine(prompts: list[str], llm, tokenizer, config: ForcingConfig) -> li
     fids = forcing_ids(tokenizer, config.wait_string, generation_eos_ids(llm))
     context = llm.llm_engine.model_config.max_model_len
     prompt_ids = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
-    rules = forcing_rules(config, fids, [len(ids) for ids in prompt_ids], context)
+    rules = forcing_rules(config, fids, [len(ids) for ids in prompt_ids], context=context)
     traces = [f"s1-{uuid.uuid4().hex}" for _ in prompts]
     params = [SamplingParams(max_tokens=context - len(ids), temperature=config.temperature, top_p=config.top_p,
                              seed=None if config.seed is None else config.seed + i, skip_special_tokens=False,
-                             extra_args=forcing_args(config, r.cap, trace))
+                             extra_args=forcing_args(config, r.cap, trace=trace))
               for i, (ids, r, trace) in enumerate(zip(prompt_ids, rules, traces))]
     try:
         TRACES.update(dict.fromkeys(traces))  # registered, so the processor accepts and claims them (once each)
@@ -741,21 +792,28 @@ def vllm_engine(prompts: list[str], llm, tokenizer, config: ForcingConfig) -> li
                                    "from vLLM's workers (collective_rpc): use engine='vllm-harness' with this LLM")
             st = TRACES[trace]
             st.catch_up(list(o.outputs[0].token_ids))  # the last step(s) after the final `apply`
-            results.append(forced_output(p, tokenizer, st.out, st.kinds, st.waits, st.cut_by_budget))
+            results.append(forced_output(p, tokenizer, st.out, kinds=st.kinds, waits=st.waits,
+                                         cut_by_budget=st.cut_by_budget))
         return results
     finally:
         for t in traces: TRACES.pop(t, None)
 
 register_engine("vllm", vllm_engine)
 
-
 # %% ../nbs/04_vllm_forcing.ipynb #7e39dbd0
 PROCESSOR_FQCN = "s1_nb.vllm_forcing:BudgetForcingLogitsProcessor"  # model runner V1 or V2, whichever vLLM picks
 MIDDLEWARE = "s1_nb.vllm_forcing.reject_boolean_forcing_args"
-NEUTRAL_GENERATION = {"repetition_penalty": 1.0}  # the server's defaults come from the checkpoint (Qwen: 1.05-1.1); s1 used none
+_NEUTRAL_GENERATION = {"repetition_penalty": 1.0}  # the server's defaults come from the checkpoint (Qwen: 1.05-1.1); s1 used none
 
-def serve_command(model: str | Path, port: int = 8000, host: str = "127.0.0.1", kv_cache_mib: int | None = 256,
-                  dtype: str | None = None, *extra: str, cli: bool = False, cpu: bool | None = None) -> list[str]:
+def serve_command(model: str | Path,  # a model folder or hub id
+                  *, port: int = 8000,
+                  host: str = "127.0.0.1",  # this machine only; a public bind needs --api-key and a firewall
+                  kv_cache_mib: int | None = 256,  # the KV cache; None: vLLM sizes it from the GPU memory
+                  dtype: str | None = None,  # None: float32 on a CPU, the checkpoint's ("auto") on a GPU
+                  extra: Sequence[str] = (),  # more `vllm serve` arguments, e.g. ("--tensor-parallel-size", "8")
+                  cli: bool = False,  # `vllm serve ...` rather than `python -m vllm.entrypoints.openai.api_server`
+                  cpu: bool | None = None,  # None: this machine's
+                 ) -> list[str]:
     """The command line of a vLLM OpenAI server that offers budget forcing (the logits processor) for `model`; on a
     CPU (`cpu`, default: this machine) float32 and eager, on a GPU the checkpoint's dtype and CUDA graphs. The
     checkpoint's repetition penalty is not a server default (its eos ids still stop, as in s1's runs)."""
@@ -765,11 +823,13 @@ def serve_command(model: str | Path, port: int = 8000, host: str = "127.0.0.1", 
             [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(model)])
     cmd = head + ["--host", host, "--port", str(port), "--dtype", dtype or ("float32" if cpu else "auto"),
                   "--logits-processors", PROCESSOR_FQCN, "--middleware", MIDDLEWARE,
-                  "--override-generation-config", json.dumps(NEUTRAL_GENERATION)] + (["--enforce-eager"] if cpu else [])
+                  "--override-generation-config", json.dumps(_NEUTRAL_GENERATION)] + (["--enforce-eager"] if cpu else [])
     if kv_cache_mib: cmd += ["--kv-cache-memory-bytes", str(kv_cache_mib * 2**20)]
     return cmd + list(extra)
 
-def forcing_request(model: str, prompt: str, config: ForcingConfig, max_tokens: int = 32768) -> dict:
+def forcing_request(model: str, prompt: str, config: ForcingConfig,
+                    *, max_tokens: int = 32768,  # thinking, forced end and answer together
+                   ) -> dict:
     "The JSON body of an OpenAI `/v1/completions` request asking the server for budget forcing with `config`."
     b = config.max_thinking_tokens
     return dict(model=model, prompt=prompt, max_tokens=max_tokens, temperature=config.temperature, top_p=config.top_p,

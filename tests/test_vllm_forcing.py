@@ -10,6 +10,7 @@ from servers import post_json, vllm_server
 
 from s1_nb.core import inference_prompt, load_model, load_tokenizer
 from s1_nb.forcing import ForcingConfig, forcing_ids, generate, match_end
+from s1_nb.testing import drive_processor, drive_state, fake_processor, forcing_params, greedy_step
 from s1_nb.vllm_forcing import (RequestForcing, first_match, force_rows, forcing_args, parse_forcing_args,
                                 vllm_tiny_model_folder)
 
@@ -48,35 +49,18 @@ def test_bad_forcing_args(args, msg):
 
 def test_forcing_args_round_trip():
     cfg = ForcingConfig(num_waits=3, wait_string=None, min_thinking_tokens=2, max_answer_tokens=7)
-    s = parse_forcing_args(forcing_args(cfg, 50, "t1") | {"unrelated": 1})
+    s = parse_forcing_args(forcing_args(cfg, 50, trace="t1") | {"unrelated": 1})
     assert s == dict(num_waits=3, wait_string="", min_thinking_tokens=2, max_answer_tokens=7, max_thinking_tokens=50,
                      trace="t1")
     assert parse_forcing_args({"kv_transfer_params": {}}) is None and parse_forcing_args(None) is None
-
-
-def _step(st, row):
-    "One greedy step of `st` on a logits row (what the processor and vLLM's sampler do together)."
-    logits = row[None].clone()
-    forced = st.apply(logits[0])
-    if forced is not None: force_rows(logits, [0], [forced])
-    st.observe(int(logits[0].argmax()))
-
-
-def _drive(st, tok, wants, steps=40):
-    "Greedy steps with logits whose argmax is `wants` (token 7 second)."
-    for _ in range(steps):
-        row = torch.zeros(len(tok)); row[wants] = 5.0; row[7] = 4.0
-        _step(st, row)
-        if st.phase == "done": break
-    return st
 
 
 @pytest.mark.parametrize("budget, waits", [(1, 0), (3, 5), (6, 2), (10, 4), (25, 1)])
 def test_state_machine_budget_and_waits(tiny_path, budget, waits):
     tok = load_tokenizer(tiny_path)
     fids = forcing_ids(tok)
-    st = _drive(RequestForcing(fids, budget=budget, num_waits=waits, max_answer_tokens=3, eos=tok.eos_token_id),
-                tok, wants=fids.end_attempts[0][0])
+    st = drive_state(RequestForcing(fids, budget=budget, num_waits=waits, max_answer_tokens=3, eos=tok.eos_token_id),
+                     len(tok), wants=fids.end_attempts[0][0])
     assert st.thinking_tokens <= budget
     assert st.kinds.count("thinking") + st.kinds.count("wait") == st.thinking_tokens
     assert st.waits <= waits and st.kinds.count("wait") == st.waits * len(fids.wait)
@@ -96,67 +80,26 @@ def test_state_machine_split_delimiter():
     st = RequestForcing(fids, budget=40, num_waits=1, max_answer_tokens=2, eos=tok.eos_token_id)
     for t in seq[:-1] + [5]:  # the model writes "<|im_start|" then something else: no attempt
         row = torch.zeros(len(tok)); row[t] = 1.0
-        _step(st, row)
+        greedy_step(st, row)
     assert st.waits == 0 and set(st.kinds) == {"thinking"}
     for t in seq:  # now the whole delimiter: suppressed at its last piece, "Wait" forced instead
         row = torch.zeros(len(tok)); row[t] = 1.0
-        _step(st, row)
+        greedy_step(st, row)
     assert st.waits == 1 and st.out[-1] == fids.wait[0] and st.kinds[-1] == "wait"
     assert st.out[-1 - len(seq) + 1:-1] == seq[:-1]  # the first 11 pieces stay (a stream cannot take them back)
     assert match_end(st.out, fids.end_attempts) == 0
     for t in [5] + seq:  # (right after a Wait an end may not start: s1's min_tokens=1) then no Waits left: the model's own end stands, completed into "<|im_start|>answer"
         row = torch.zeros(len(tok)); row[t] = 1.0
-        _step(st, row)
+        greedy_step(st, row)
         if st.queue: break
     while st.queue:
-        _step(st, torch.zeros(len(tok)))
+        greedy_step(st, torch.zeros(len(tok)))
     assert st.out[-len(fids.end):] == fids.end and st.phase == "answer"
     assert st.kinds[-len(fids.end):] == ["end"] * len(fids.end)
     assert st.thinking_tokens <= 40
 
 
-# ---- the processor driven like vLLM drives it (no engine) ----------------------------------------------------
-
-def _proc(path, max_num_seqs=4):
-    "A BudgetForcingLogitsProcessor for the model folder `path`, with only the configs it reads."
-    from types import SimpleNamespace
-    from s1_nb.vllm_forcing import BudgetForcingLogitsProcessor
-    mc = SimpleNamespace(tokenizer=str(path), tokenizer_revision=None, trust_remote_code=False, max_model_len=512)
-    return BudgetForcingLogitsProcessor(SimpleNamespace(model_config=mc, scheduler_config=SimpleNamespace(max_num_seqs=max_num_seqs)),
-                                        "cpu", False)
-
-
-def _params(temperature=0.0, seed=None, **xargs):
-    from vllm import SamplingParams
-    xargs = dict(dict(s1_num_waits=2, s1_max_thinking_tokens=14, s1_max_answer_tokens=3), **xargs)
-    return SamplingParams(max_tokens=64, temperature=temperature, seed=seed, extra_args=xargs)
-
-
-def _run(proc, params, n_vocab, wants, eos, placeholder=False, pause_after=None, steps=40, rng_seed=0):
-    """Steps of one request (row 0) through `proc` as vLLM's model runner drives it; the sampler is greedy or draws
-    with its own seeded generator. `placeholder`: async scheduling (-1 in the output list at `update_state`, the real
-    token written before `apply`). `pause_after`: the request leaves the batch right after producing this id (once)
-    and is re-added with its full output list. Returns the output ids."""
-    from vllm.v1.sample.logits_processor import BatchUpdate
-    g = torch.Generator().manual_seed(rng_seed)
-    out, last, paused = [], None, False
-    update = BatchUpdate(1, [], [(0, params, [1, 2], out)], [])
-    for _ in range(steps):
-        proc.update_state(update); update = None
-        if placeholder and out and out[-1] == -1: out[-1] = last  # vLLM fills the placeholder before apply
-        logits = torch.zeros(1, n_vocab); logits[0, wants] = 5.0; logits[0, 7] = 4.0
-        logits = proc.apply(logits)
-        last = int(logits[0].argmax()) if params.temperature == 0 else int(torch.multinomial(torch.softmax(logits[0] / params.temperature, -1), 1, generator=g))
-        out.append(-1 if placeholder else last)
-        if last == eos: break
-        if pause_after is not None and not paused and last == pause_after:
-            paused, out[-1] = True, last  # vLLM re-adds a request with its real tokens
-            proc.update_state(BatchUpdate(0, [0], [], []))
-            assert not proc.requests
-            update = BatchUpdate(1, [], [(0, params, [1, 2], out)], [])
-    if out and out[-1] == -1: out[-1] = last
-    return out
-
+# ---- the processor driven like vLLM drives it (no engine; s1_nb.testing) --------------------------------------
 
 def _state_of(proc):
     return next(iter(proc.requests.values()))
@@ -170,9 +113,9 @@ def test_async_placeholder_is_never_observed(tiny_path, temperature):
     fids = forcing_ids(tok)
     runs = []
     for placeholder in (False, True):
-        proc = _proc(tiny_path)
-        params = _params(temperature, seed=3)
-        out = _run(proc, params, len(tok), fids.end_attempts[0][0], tok.eos_token_id, placeholder=placeholder)
+        proc = fake_processor(tiny_path)
+        params = forcing_params(temperature, seed=3)
+        out = drive_processor(proc, params, len(tok), fids.end_attempts[0][0], tok.eos_token_id, placeholder=placeholder)
         st = _state_of(proc)
         st.catch_up(out)
         assert -1 not in st.out and st.out == out
@@ -188,12 +131,12 @@ def test_request_removed_and_readded_keeps_its_state(tiny_path, placeholder):
     tok = load_tokenizer(tiny_path)
     fids = forcing_ids(tok)
     wants = fids.end_attempts[0][0]
-    proc = _proc(tiny_path)
-    ref = _run(proc, _params(), len(tok), wants, tok.eos_token_id)
+    proc = fake_processor(tiny_path)
+    ref = drive_processor(proc, forcing_params(), len(tok), wants, tok.eos_token_id)
     ref_state = _state_of(proc)
     ref_state.catch_up(ref)
-    proc = _proc(tiny_path)
-    got = _run(proc, _params(), len(tok), wants, tok.eos_token_id, placeholder=placeholder, pause_after=fids.wait[-1])
+    proc = fake_processor(tiny_path)
+    got = drive_processor(proc, forcing_params(), len(tok), wants, tok.eos_token_id, placeholder=placeholder, pause_after=fids.wait[-1])
     st = _state_of(proc)
     st.catch_up(got)
     assert got == ref and st.kinds == ref_state.kinds and st.waits == ref_state.waits == 2
@@ -205,14 +148,14 @@ def test_resume_checks_identity_and_prefix(tiny_path):
     "Only the same SamplingParams object with the seen ids as a prefix gets the parked state; an empty list is new."
     pytest.importorskip("vllm")
     from vllm.v1.sample.logits_processor import BatchUpdate
-    proc = _proc(tiny_path)
-    p = _params()
+    proc = fake_processor(tiny_path)
+    p = forcing_params()
     proc.update_state(BatchUpdate(1, [], [(0, p, [1], [])], []))
     st = _state_of(proc)
     st.catch_up([5, 6])
     proc.update_state(BatchUpdate(0, [0], [], []))
     assert proc.parked[id(p)] is st
-    proc.update_state(BatchUpdate(1, [], [(0, _params(), [1], [5, 6])], []))  # another request: fresh
+    proc.update_state(BatchUpdate(1, [], [(0, forcing_params(), [1], [5, 6])], []))  # another request: fresh
     assert _state_of(proc) is not st and id(p) in proc.parked
     proc.update_state(BatchUpdate(1, [], [(0, p, [1], [5, 9, 7])], []))  # ids do not match: fresh (replayed)
     assert _state_of(proc) is not st and id(p) not in proc.parked  # the mismatching state is dropped
@@ -225,10 +168,10 @@ def test_parking_is_capped(tiny_path):
     "Finished requests also leave the batch: the parked states stay bounded (oldest dropped first)."
     pytest.importorskip("vllm")
     from vllm.v1.sample.logits_processor import BatchUpdate
-    proc = _proc(tiny_path, max_num_seqs=2)
+    proc = fake_processor(tiny_path, max_num_seqs=2)
     keep = []
     for _ in range(20):
-        p = _params(); keep.append(p)
+        p = forcing_params(); keep.append(p)
         proc.update_state(BatchUpdate(1, [], [(0, p, [1], [])], []))
         proc.update_state(BatchUpdate(0, [0], [], []))
     assert len(proc.parked) == proc.max_parked == 8
@@ -241,12 +184,12 @@ def test_trace_is_internal(tiny_path):
     from vllm.v1.sample.logits_processor import BatchUpdate
     from s1_nb.vllm_forcing import TRACES, BudgetForcingLogitsProcessor
     with pytest.raises(ValueError, match="s1_trace"):
-        BudgetForcingLogitsProcessor.validate_params(_params(s1_trace="someone-elses"))
+        BudgetForcingLogitsProcessor.validate_params(forcing_params(s1_trace="someone-elses"))
     TRACES["t-reg"] = None
     try:
-        a, b = _params(s1_trace="t-reg"), _params(s1_trace="t-reg")
+        a, b = forcing_params(s1_trace="t-reg"), forcing_params(s1_trace="t-reg")
         BudgetForcingLogitsProcessor.validate_params(a)
-        proc = _proc(tiny_path)
+        proc = fake_processor(tiny_path)
         proc.update_state(BatchUpdate(2, [], [(0, a, [1], []), (1, b, [1], [])], []))
         assert TRACES["t-reg"] is proc.requests[0] and proc.requests[1] is not proc.requests[0]
     finally:
@@ -261,7 +204,7 @@ def test_sampler_probs_matches_vllm():
     g = torch.Generator().manual_seed(0)
     for top_p, top_k in [(0.9, 0), (1.0, 5), (0.5, 20), (0.95, 3)]:
         row = torch.randn(200, generator=g) * 3
-        ours = sampler_probs(row, 0.7, top_p, top_k)
+        ours = sampler_probs(row, 0.7, top_p=top_p, top_k=top_k)
         k = torch.tensor([top_k]) if top_k else None
         theirs = torch.softmax(apply_top_k_top_p_pytorch((row / 0.7)[None].clone(), k, torch.tensor([top_p]))[0], -1)
         assert torch.allclose(ours, theirs, atol=1e-6)

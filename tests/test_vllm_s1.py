@@ -13,26 +13,11 @@ from servers import post_json, vllm_server
 from s1_nb.core import inference_prompt, load_model, load_tokenizer
 from s1_nb.forcing import ForcingConfig, ForcingRules, forcing_ids, generate
 from s1_nb import vllm_forcing as vf
+from s1_nb.testing import FakeV2Runner, drive_state, fake_vllm_config, forcing_params, v2_context
 from s1_nb.vllm_forcing import (RequestForcing, boolean_forcing_args, check_room, decide_batch, force_rows,
                                 parse_forcing_args, vllm_tiny_model_folder)
 
 QUESTIONS = ["How many r in raspberry?", "What is 3 + 5?", "Count the letters in banana.", "Is 7 prime?"]
-
-
-def _mc(path, max_model_len=512, eos=None):
-    gen = (lambda: {"eos_token_id": eos}) if eos is not None else (lambda: {})
-    return SimpleNamespace(tokenizer=str(path), tokenizer_revision=None, trust_remote_code=False,
-                           max_model_len=max_model_len, try_get_generation_config=gen)
-
-
-def _cfg(path, **kw):
-    return SimpleNamespace(model_config=_mc(path, **kw), scheduler_config=SimpleNamespace(max_num_seqs=4))
-
-
-def _params(temperature=0.0, seed=None, max_tokens=64, **xargs):
-    from vllm import SamplingParams
-    xargs = dict(dict(s1_num_waits=2, s1_max_thinking_tokens=14, s1_max_answer_tokens=3), **xargs)
-    return SamplingParams(max_tokens=max_tokens, temperature=temperature, seed=seed, extra_args=xargs)
 
 
 # ---- settings --------------------------------------------------------------------------------------------------
@@ -63,39 +48,29 @@ def test_booleans_are_found_in_the_raw_body():
 def test_auto_budget_comes_from_thinking_budget(tiny_path, monkeypatch):
     "The processor resolves 'auto' with chapter 03's `thinking_budget` (no second copy of the rule or its defaults)."
     pytest.importorskip("vllm")
-    proc = vf.BudgetForcingLogitsProcessor(_cfg(tiny_path), "cpu", False)
+    proc = vf.BudgetForcingLogitsProcessor(fake_vllm_config(tiny_path), "cpu", False)
     fids = proc.forcing_ids("Wait")
-    st = proc.fresh_state(_params(s1_max_thinking_tokens="auto", s1_max_answer_tokens=3), parse_forcing_args(
+    st = proc.fresh_state(forcing_params(s1_max_thinking_tokens="auto", s1_max_answer_tokens=3), parse_forcing_args(
         dict(s1_max_thinking_tokens="auto", s1_max_answer_tokens=3)), [1] * 40)
     assert st.rules.cap == 512 - 40 - len(fids.forced_end) - 3
-    st = proc.fresh_state(_params(), parse_forcing_args(dict(s1_max_thinking_tokens="auto")), [1] * 40)
+    st = proc.fresh_state(forcing_params(), parse_forcing_args(dict(s1_max_thinking_tokens="auto")), [1] * 40)
     assert st.rules.cap == 512 - 40 - len(fids.forced_end) - 100 and st.rules.answer_cap is None  # s1's 100, no cap
     monkeypatch.setattr(vf, "thinking_budget", lambda *a, **k: 17)
-    assert proc.fresh_state(_params(), dict(max_thinking_tokens="auto"), [1] * 40).rules.cap == 17
+    assert proc.fresh_state(forcing_params(), dict(max_thinking_tokens="auto"), [1] * 40).rules.cap == 17
 
 
 # ---- the decision core and the batched step --------------------------------------------------------------------
-
-def _drive(st, tok, wants, steps=40):
-    for _ in range(steps):
-        logits = torch.zeros(1, len(tok)); logits[0, wants] = 5.0; logits[0, 7] = 4.0
-        forced = st.apply(logits[0])
-        if forced is not None: force_rows(logits, [0], [forced])
-        st.observe(int(logits[0].argmax()))
-        if st.phase == "done": break
-    return st
-
 
 def test_request_forcing_follows_the_rules(tiny_path, monkeypatch):
     tok = load_tokenizer(tiny_path)
     fids = forcing_ids(tok)
     mk = lambda **kw: RequestForcing(fids, budget=30, num_waits=3, max_answer_tokens=2, eos=tok.eos_token_id, **kw)
-    assert _drive(mk(), tok, fids.end_attempts[0][0]).waits == 3
-    floor = _drive(RequestForcing(fids, budget=30, min_thinking_tokens=10, max_answer_tokens=2, eos=tok.eos_token_id),
-                   tok, fids.end_attempts[0][0])
+    assert drive_state(mk(), len(tok), fids.end_attempts[0][0]).waits == 3
+    floor = drive_state(RequestForcing(fids, budget=30, min_thinking_tokens=10, max_answer_tokens=2, eos=tok.eos_token_id),
+                        len(tok), fids.end_attempts[0][0])
     assert floor.waits == 0 and "wait" not in floor.kinds and floor.thinking_tokens >= 10  # s1's min_tokens
     monkeypatch.setattr(ForcingRules, "on_end_attempt", lambda self, t, w: "end")
-    assert _drive(mk(), tok, fids.end_attempts[0][0]).waits == 0
+    assert drive_state(mk(), len(tok), fids.end_attempts[0][0]).waits == 0
 
 
 def test_batched_step_decides_as_one_row_at_a_time(tiny_path, monkeypatch):
@@ -130,29 +105,6 @@ def test_batched_step_decides_as_one_row_at_a_time(tiny_path, monkeypatch):
 
 # ---- model runner V2 (driven with fakes shaped like vLLM 0.32's) ----------------------------------------------
 
-class FakeV2Runner:
-    "The parts of vLLM's V2 request state the processor reads: token history and lengths per slot."
-    def __init__(self, slots=4, max_len=256):
-        self.state = SimpleNamespace(all_token_ids=SimpleNamespace(gpu=torch.zeros(slots, max_len, dtype=torch.int32)),
-                                     total_len=SimpleNamespace(gpu=torch.zeros(slots, dtype=torch.int32)),
-                                     prompt_len=SimpleNamespace(np=torch.zeros(slots, dtype=torch.int32).numpy()))
-
-    def add(self, slot, prompt, output=()):
-        ids = list(prompt) + list(output)
-        self.state.prompt_len.np[slot] = len(prompt)
-        self.state.all_token_ids.gpu[slot, :len(ids)] = torch.tensor(ids)
-        self.state.total_len.gpu[slot] = len(ids)
-
-    def append(self, slot, tok):
-        n = int(self.state.total_len.gpu[slot])
-        self.state.all_token_ids.gpu[slot, n] = tok; self.state.total_len.gpu[slot] = n + 1
-
-
-def _v2_ctx(slots):
-    import numpy as np
-    return SimpleNamespace(idx_mapping_np=np.array(slots), expanded_idx_mapping=torch.tensor(slots))
-
-
 def test_v2_processor_is_accepted_by_both_loaders():
     pytest.importorskip("vllm")
     from vllm.v1.sample.logits_processor import LogitsProcessor as V1
@@ -172,14 +124,14 @@ def test_v2_runs_like_v1(tiny_path, temperature):
     tok = load_tokenizer(tiny_path)
     fids = forcing_ids(tok)
     end = fids.end_attempts[0][0]
-    mk = lambda: [_params(temperature, seed=s) for s in (1, 2)]
+    mk = lambda: [forcing_params(temperature, seed=s) for s in (1, 2)]
     def step_logits(i):
         g = torch.Generator().manual_seed(i)
         lg = torch.randn(2, len(tok), generator=g); lg[:, end] += 4.0
         return lg
     draw = lambda lg, g: lg.argmax(-1).tolist() if temperature == 0 else torch.multinomial(torch.softmax(lg, -1), 1, generator=g)[:, 0].tolist()
     # V1
-    v1 = vf.BudgetForcingLogitsProcessor(_cfg(tiny_path), "cpu", False)
+    v1 = vf.BudgetForcingLogitsProcessor(fake_vllm_config(tiny_path), "cpu", False)
     p = mk(); outs1 = [[], []]
     v1.update_state(BatchUpdate(2, [], [(0, p[0], [1, 2], outs1[0]), (1, p[1], [1, 2, 3], outs1[1])], []))
     g = torch.Generator().manual_seed(9)
@@ -189,17 +141,17 @@ def test_v2_runs_like_v1(tiny_path, temperature):
         for r in (0, 1): outs1[r].append(toks[r])
     # V2: request 0 in slot 3, request 1 in slot 1; rows swap every other step
     runner = FakeV2Runner()
-    v2 = vf.BudgetForcingLogitsProcessor(_cfg(tiny_path), runner.state)
+    v2 = vf.BudgetForcingLogitsProcessor(fake_vllm_config(tiny_path), runner.state)
     assert v2.v2
     p = mk()
     runner.add(3, [1, 2]); runner.add(1, [1, 2, 3])
     assert v2.add_request(3, p[0]) and v2.add_request(1, p[1])
-    assert not v2.add_request(2, _params().__class__(max_tokens=5))  # a plain request: not ours
+    assert not v2.add_request(2, forcing_params().__class__(max_tokens=5))  # a plain request: not ours
     g, outs2, slot = torch.Generator().manual_seed(9), [[], []], {0: 3, 1: 1}
     for i in range(25):
         flip = i % 2 == 1
         lg = step_logits(i).flip(0) if flip else step_logits(i)  # rows in another order than the requests
-        rows = v2.apply(lg.clone(), _v2_ctx([slot[1], slot[0]] if flip else [slot[0], slot[1]]))
+        rows = v2.apply(lg.clone(), v2_context([slot[1], slot[0]] if flip else [slot[0], slot[1]]))
         toks = draw(rows.flip(0) if flip else rows, g)
         for r in (0, 1): outs2[r].append(toks[r]); runner.append(slot[r], toks[r])
         if i == 10:  # request 1 preempted, then resumed in slot 0 with its output so far: the same state goes on
@@ -209,7 +161,7 @@ def test_v2_runs_like_v1(tiny_path, temperature):
             slot[1] = 0
     assert outs2 == outs1
     assert v2.slots[3].waits >= 1 and v2.slots[3].out == outs1[0][:len(v2.slots[3].out)]
-    fresh = _params(temperature, seed=5)
+    fresh = forcing_params(temperature, seed=5)
     runner.add(3, [1]); v2.add_request(3, fresh)
     assert v2.slots[3].out == [] and v2.slots[3].params is fresh
 
@@ -217,9 +169,9 @@ def test_v2_runs_like_v1(tiny_path, temperature):
 def test_v2_refuses_speculative_rows(tiny_path):
     pytest.importorskip("vllm")
     runner = FakeV2Runner()
-    v2 = vf.BudgetForcingLogitsProcessor(_cfg(tiny_path), runner.state)
-    runner.add(0, [1, 2]); v2.add_request(0, _params())
-    with pytest.raises(RuntimeError, match="speculative"): v2.apply(torch.zeros(3, 512), _v2_ctx([0]))
+    v2 = vf.BudgetForcingLogitsProcessor(fake_vllm_config(tiny_path), runner.state)
+    runner.add(0, [1, 2]); v2.add_request(0, forcing_params())
+    with pytest.raises(RuntimeError, match="speculative"): v2.apply(torch.zeros(3, 512), v2_context([0]))
 
 
 # ---- tensor parallelism, seeding, GPU defaults -----------------------------------------------------------------
@@ -273,10 +225,10 @@ def test_unseeded_requests_draw_the_same_on_every_rank(tiny_path):
     "Each tensor-parallel rank runs its own processor: an unseeded request must get the same seed on each."
     pytest.importorskip("vllm")
     from vllm.v1.sample.logits_processor import BatchUpdate
-    ranks = [vf.BudgetForcingLogitsProcessor(_cfg(tiny_path), "cpu", False) for _ in range(2)]
+    ranks = [vf.BudgetForcingLogitsProcessor(fake_vllm_config(tiny_path), "cpu", False) for _ in range(2)]
     seeds = []
     for proc in ranks:
-        a, b = _params(1.0), _params(1.0)
+        a, b = forcing_params(1.0), forcing_params(1.0)
         proc.update_state(BatchUpdate(2, [], [(0, a, [1, 2], []), (1, b, [1, 2], [])], []))
         seeds.append([proc.requests[r].seed for r in (0, 1)])
     assert seeds[0] == seeds[1] and seeds[0][0] != seeds[0][1] and None not in seeds[0]
@@ -385,3 +337,46 @@ def test_papermill_parameters_are_checked(tmp_path):
                             "--cwd", "nbs", "-p", bad, "-3"], capture_output=True, text=True,
                            cwd=vf.__file__.rsplit("/s1_nb/", 1)[0])
         assert r.returncode != 0 and f"parameter {bad}" in r.stdout + r.stderr, (r.stdout + r.stderr)[-2000:]
+
+
+# ---- the module's surface and helpers ---------------------------------------------------------------------------
+
+def test_public_api_is_small_and_keyword_only():
+    "`__all__` names the API only (the test drivers live in s1_nb.testing); options after the first few are keywords."
+    import inspect
+    from s1_nb import testing
+    assert len(vf.__all__) <= 25 and all(hasattr(vf, n) for n in vf.__all__)
+    assert not {"TRACES", "WORKER_TRACES", "logger", "teach_to_end", "end_corpus", "round_params", "first_match",
+                "collect_traces", "gather_traces", "ForcingStates", "boolean_forcing_args"} & set(vf.__all__)
+    assert not set(testing.__all__) & set(vf.__all__)
+    with pytest.raises(TypeError): vf.serve_command("m", 8000)
+    with pytest.raises(TypeError): vf.forcing_request("m", "p", ForcingConfig(), 10)
+    with pytest.raises(TypeError): vf.sampler_probs(torch.zeros(4), 1.0, 0.9)
+    for fn in (vf.load_vllm, vf.vllm_tiny_model_folder, vf.forcing_args, vf.check_room):
+        ps = list(inspect.signature(fn).parameters.values())
+        assert all(p.kind in (p.KEYWORD_ONLY, p.VAR_KEYWORD) for p in ps[3:]), fn.__name__
+
+
+def test_taught_model_is_built_by_the_shared_helpers(tiny_path, tmp_path, monkeypatch):
+    "vllm_tiny_model_folder builds through core.cached_folder and trains through sft.train_steps."
+    from s1_nb import sft
+    keys, steps = [], []
+    def cached(key, build, **kw):
+        keys.append(key); build(tmp_path); return tmp_path
+    real = sft.train_steps
+    monkeypatch.setattr(vf, "cached_folder", cached)
+    monkeypatch.setattr(sft, "train_steps", lambda m, b, n, **kw: steps.append((tuple(b.shape), n, kw)) or real(m, b, n, **kw))
+    assert vf.vllm_tiny_model_folder(end_steps=2) == tmp_path
+    assert keys == [tiny_path.name + "-taught2"] and (tmp_path / "config.json").exists()
+    assert len(steps) == 1 and steps[0][0][0] == 64 and steps[0][1] == 2 and steps[0][2] == {"lr": 3e-3}
+
+
+def test_sampled_draws_come_in_blocks_of_the_same_stream(tiny_path):
+    "A request's uniform draws, taken 64 at a time, are its generator's one-by-one stream; a rewind starts it again."
+    tok = load_tokenizer(tiny_path)
+    st = RequestForcing(forcing_ids(tok), num_waits=1, temperature=1.0, seed=11, eos=tok.eos_token_id)
+    got = [st._uniform() for _ in range(150)]
+    g = torch.Generator().manual_seed(11)
+    assert got == [float(torch.rand((), generator=g)) for _ in range(150)]
+    st._rewind()
+    assert [st._uniform() for _ in range(3)] == got[:3]
