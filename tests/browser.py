@@ -108,3 +108,42 @@ def open_and_run(page, base: str, token: str, name: str, timeout_ms: int = 120_0
                            state="attached", timeout=timeout_ms)
     page.locator(".lm-MenuBar-item", has_text="Run").first.click(timeout=timeout_ms)
     page.locator(".lm-Menu-item", has_text="Run All Cells").first.click(timeout=timeout_ms)
+
+
+def voila_skip_reason() -> str | None:
+    "Why the Voilà test cannot run here (None when it can): voila not importable."
+    import importlib.util
+    if importlib.util.find_spec("voila") is None:
+        return "Voilà app: the voila package is not installed (pip install 'voila>=0.5.13,<0.6')"
+    return None
+
+
+@contextmanager
+def voila_app(notebook: Path, log_path: Path, timeout: float = 120):
+    """Serve `notebook` with `s1_nb.workshop.voila_command` (its environment: `workshop_env`) on a free loopback
+    port; yield `(base_url, process)`. Stopped on exit; the server log (kernel output included) goes to `log_path`."""
+    from s1_nb.workshop import voila_command, workshop_env
+    port = free_port()
+    log = open(log_path, "w")
+    root = log_path.parent
+    env = dict(workshop_env(), JUPYTER_CONFIG_DIR=str(root / ".jupyter-config"),
+               JUPYTER_RUNTIME_DIR=str(root / ".jupyter-runtime"))
+    proc = subprocess.Popen(voila_command(notebook, port=port), stdout=log, stderr=subprocess.STDOUT, env=env,
+                            cwd=notebook.parent)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + timeout
+        while True:  # up = the port accepts connections (a GET of the page would start a kernel)
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=5): break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"Voilà did not start (exit code {proc.poll()}); see {log_path}")
+            time.sleep(0.5)
+        yield base, proc
+    finally:
+        proc.terminate()
+        try: proc.wait(20)
+        except subprocess.TimeoutExpired: proc.kill(); proc.wait(10)
+        log.close()

@@ -1,62 +1,43 @@
-"""Browser tier: the workshop widget `forcing_panel` in a real JupyterLab, driven with the keyboard by Playwright.
+"""Browser tier: the workshop panels (chapter 08) in a real JupyterLab and as a Voilà app, driven by Playwright.
 
-A headless JupyterLab (kernel = this venv's python) runs a notebook that loads the shipped laptop checkpoint and
-shows `forcing_panel`. Playwright, through Debian's chromium, moves the Waits slider with the arrow keys and types a
-new question; each time the rendered trace must be exactly what `generate` + `render_trace_html` give in this
-process, with as many highlighted forced "Wait" spans as the slider says. On failure a screenshot, the page HTML and
-the JupyterLab log (kernel output included) are saved in `_artifacts/browser/`."""
+A headless JupyterLab (kernel = this venv's python) runs a notebook that loads the shipped laptop model and shows
+`forcing_panel`, `compare_panel` and `sweep_panel`. Playwright, through Debian's chromium, moves the Waits slider
+with the arrow keys, types a question (nothing may run before Enter), and clicks the sweep button. Each trace must be
+exactly what `ask_html` gives in this process. The Voilà test serves the chapter itself with `voila_command` (skipped
+when voila is not installed). On failure a screenshot, the page HTML and the server log (kernel output included) are
+saved in `_artifacts/browser/`."""
 import html
 import re
 import shutil
 
 import pytest
 
-from browser import CHROMIUM_ARGS, chromium_path, jupyterlab, open_and_run, write_notebook
-from conftest import ARTIFACTS
+from browser import (CHROMIUM_ARGS, chromium_path, jupyterlab, open_and_run, voila_app, voila_skip_reason,
+                     write_notebook)
+from conftest import ARTIFACTS, REPO
 
 pytestmark = pytest.mark.browser
 
 QUESTION = "How many r in raspberry?"  # s1's README example, in the laptop task's format ("How many {letter} in {word}?")
 TYPED = "How many v in vvrev?"  # a held-out question: letter_problems(3)[2]
-PANEL = dict(max_waits=4, max_budget=128, max_thinking_tokens=120, max_answer_tokens=16)
-CELL = f"""from s1_nb.core import load_model
-from s1_nb.core import laptop_folder
-from s1_nb.forcing import forcing_panel
-m, tok = load_model(laptop_folder())
-forcing_panel(m, tok, question={QUESTION!r}, num_waits=0, **{PANEL!r})"""
+CELLS = [f"""from s1_nb.workshop import load_workshop_model, forcing_panel, compare_panel, sweep_panel, sweep_settings
+m, tok = load_workshop_model()
+forcing_panel(m, tok, {QUESTION!r})""",
+         f"compare_panel(m, tok, {QUESTION!r}, waits=2)",
+         "sweep_panel(m, tok, n=12, settings=sweep_settings((0, 1), (16,)))"]
 TIMEOUT_MS = 90_000  # per wait: 2 cores shared with other jobs; a kernel start plus torch import can take a while
 OUT = ARTIFACTS / "browser"
 
 
 @pytest.fixture(scope="module")
 def expected():
-    "The trace text and counts line `forcing_panel` should render for (question, waits), computed in this process."
-    from s1_nb.core import inference_prompt, load_model
-    from s1_nb.forcing import generate, render_trace_html
-    from s1_nb.core import laptop_folder
-    m, tok = load_model(laptop_folder())
-    cfg = dict(max_thinking_tokens=PANEL["max_thinking_tokens"], max_answer_tokens=PANEL["max_answer_tokens"])
+    "The text a panel's trace box should show for (question, waits), computed in this process with `ask_html`."
+    from s1_nb.workshop import ask_html, load_workshop_model, waits_budget
+    m, tok = load_workshop_model()
     def get(question, waits):
-        out = generate(inference_prompt(question, tok), m, tok, num_waits=waits, **cfg)[0]
-        text = html.unescape(re.sub(r"<[^>]+>", "", render_trace_html(out)))  # = the rendered div's textContent
-        return out, text
+        page = ask_html(m, tok, question, waits=waits, budget=waits_budget(6), max_answer_tokens=12)
+        return html.unescape(re.sub(r"<[^>]+>", "", page))  # = the rendered HTML widget's textContent
     return get
-
-
-def waits_line(n): return f"{n} wait{'s' if n != 1 else ''} inserted"
-
-
-def check_trace(trace, expected, question, waits):
-    "The trace shows `waits` Waits, highlighted as forced, and is exactly the in-process rendering."
-    from playwright.sync_api import expect
-    out, text = expected(question, waits)
-    assert out.waits == waits, f"the shipped checkpoint ended its thinking fewer than {waits} times: {out.text!r}"
-    expect(trace).to_contain_text(waits_line(waits), timeout=TIMEOUT_MS)
-    expect(trace).to_have_text(text, timeout=TIMEOUT_MS)
-    forced_waits = trace.locator("span.forced.wait")
-    expect(forced_waits).to_have_count(waits)
-    assert forced_waits.all_text_contents() == ["Wait"] * waits
-    assert trace.locator("span.forced").count() == waits  # not cut by the budget: no forced end
 
 
 def save_failure(page, log, name):
@@ -67,55 +48,112 @@ def save_failure(page, log, name):
             (OUT / f"{name}.html").write_text(page.content())
         except Exception as e:  # the browser itself may be what failed
             (OUT / f"{name}.screenshot-error.txt").write_text(repr(e))
-    if log.exists(): shutil.copy(log, OUT / f"{name}.jupyterlab.log")
+    if log.exists(): shutil.copy(log, OUT / f"{name}.server.log")
 
 
-def test_forcing_panel_in_jupyterlab(tmp_path, expected):
+def check_forcing_panel(page, expected):
+    "Waits 0 -> 1 -> 2 by arrow keys, each trace exact; typing runs nothing until Enter."
+    from playwright.sync_api import expect
+    panel = page.locator(".s1-forcing-panel")
+    expect(panel).to_have_count(1, timeout=2 * TIMEOUT_MS)  # kernel start + model load
+    trace = panel.locator(".widget-html-content")
+    slider = panel.locator(".widget-slider", has=page.locator(".widget-label", has_text="Waits"))
+    handle, readout = slider.locator(".noUi-handle"), slider.locator(".widget-readout")
+    expect(readout).to_have_text("0")  # the panel starts at 0 Waits
+    expect(trace).to_have_text(expected(QUESTION, 0))
+    handle.focus()
+    for n in (1, 2):  # one key press at a time: each moves the slider one step and reruns generate
+        page.keyboard.press("ArrowRight")
+        expect(readout).to_have_text(str(n))
+        expect(trace).to_have_text(expected(QUESTION, n))
+        expect(trace.locator("span.forced.wait")).to_have_count(n)
+    assert expected(QUESTION, 1) != expected(QUESTION, 0)
+    box = panel.locator(".widget-text input")
+    expect(box).to_have_value(QUESTION)
+    box.click()
+    page.keyboard.press("ControlOrMeta+A")
+    page.keyboard.type(TYPED)
+    expect(box).to_have_value(TYPED)
+    page.wait_for_timeout(2000)  # time enough for a run, had a key stroke triggered one
+    expect(trace).to_have_text(expected(QUESTION, 2))  # typed, not sent: the old trace stays
+    page.keyboard.press("Enter")
+    expect(trace).to_have_text(expected(TYPED, 2))
+
+
+def check_compare_and_sweep(page, expected):
+    from playwright.sync_api import expect
+    compare = page.locator(".s1-compare-panel")
+    left, right = compare.locator(".s1-left .widget-html-content"), compare.locator(".s1-right .widget-html-content")
+    expect(left).to_have_text("0 Waits" + expected(QUESTION, 0))
+    expect(right).to_have_text("2 Waits" + expected(QUESTION, 2))
+    sweep = page.locator(".s1-sweep-panel")
+    expect(sweep.locator("img")).to_have_count(0)
+    sweep.locator("button").click()
+    expect(sweep.locator(".widget-html-content")).to_have_text("3 of 3 settings done")
+    expect(sweep.locator(".jp-OutputArea-output img, .widget-output img").first).to_be_visible()
+
+
+def test_workshop_panels_in_jupyterlab(tmp_path, expected):
     from playwright.sync_api import expect, sync_playwright
     root, log = tmp_path / "lab", tmp_path / "jupyterlab.log"
     root.mkdir()
-    write_notebook(root / "panel.ipynb", [CELL])
+    write_notebook(root / "panel.ipynb", CELLS)
     expected(QUESTION, 2)  # load the model here before the kernel competes for the CPU
     page = None
     try:
         with jupyterlab(root, log_path=log) as (base, token), sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
             try:
-                page = browser.new_page(viewport=dict(width=1400, height=1000))
+                page = browser.new_page(viewport=dict(width=1400, height=1400))
                 page.set_default_timeout(TIMEOUT_MS)
                 expect.set_options(timeout=TIMEOUT_MS)
                 open_and_run(page, base, token, "panel.ipynb", timeout_ms=TIMEOUT_MS)
-                panel = page.locator(".widget-vbox", has=page.locator(".widget-textarea"))
-                expect(panel).to_have_count(1, timeout=2 * TIMEOUT_MS)  # kernel start + model load
-                trace = panel.locator(".widget-html-content")
-                slider = panel.locator(".widget-slider", has=page.locator(".widget-label", has_text="Waits"))
-                handle, readout = slider.locator(".noUi-handle"), slider.locator(".widget-readout")
-
-                check_trace(trace, expected, QUESTION, 0)
-                expect(readout).to_have_text("0")
-                handle.focus()
-                for n in (1, 2):  # one key press at a time: each moves the slider one step and reruns generate
-                    page.keyboard.press("ArrowRight")
-                    expect(readout).to_have_text(str(n))
-                    expect(handle).to_have_attribute("aria-valuetext", str(n))
-                    check_trace(trace, expected, QUESTION, n)
-
-                box = panel.locator(".widget-textarea textarea")
-                expect(box).to_have_value(QUESTION)
-                box.click()
-                page.keyboard.press("ControlOrMeta+A")
-                page.keyboard.type(TYPED)  # one update per key stroke; the last one must win
-                expect(box).to_have_value(TYPED)
-                check_trace(trace, expected, TYPED, 2)
-                expect(page.locator(".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status='idle']")
-                       ).to_have_count(1)  # every queued update handled...
-                check_trace(trace, expected, TYPED, 2)  # ...and the trace still shows the whole question's
+                check_forcing_panel(page, expected)
+                check_compare_and_sweep(page, expected)
             except BaseException:
-                save_failure(page, log, "forcing_panel")
+                save_failure(page, log, "workshop_lab")
                 page = None  # saved; the log is copied again below once JupyterLab has stopped
                 raise
             finally:
                 browser.close()
     except BaseException:
-        save_failure(None, log, "forcing_panel")
+        save_failure(None, log, "workshop_lab")
+        raise
+
+
+def test_voila_serves_the_workshop(tmp_path, expected):
+    if why := voila_skip_reason(): pytest.skip(why)
+    from playwright.sync_api import expect, sync_playwright
+    import psutil
+    log = tmp_path / "voila.log"
+    expected(QUESTION, 1)
+    page = None
+    try:
+        with voila_app(REPO / "nbs" / "08_workshop.ipynb", log) as (base, proc), sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+            try:
+                page = browser.new_page(viewport=dict(width=1400, height=1400))
+                page.set_default_timeout(2 * TIMEOUT_MS)
+                expect.set_options(timeout=2 * TIMEOUT_MS)
+                page.goto(base + "/", timeout=4 * TIMEOUT_MS)  # the page comes once the kernel ran the notebook
+                panel = page.locator(".s1-forcing-panel")
+                expect(panel).to_have_count(1)
+                trace = panel.locator(".widget-html-content")
+                expect(trace).to_have_text(expected(QUESTION, 0))
+                panel.locator(".noUi-handle").first.focus()
+                page.keyboard.press("ArrowRight")
+                expect(trace).to_have_text(expected(QUESTION, 1))
+                expect(page.locator(".s1-compare-panel")).to_have_count(1)
+                expect(page.locator(".s1-sweep-panel button")).to_have_count(1)
+                kernels = [c for c in psutil.Process(proc.pid).children(recursive=True) if "ipykernel" in " ".join(c.cmdline())]
+                assert len(kernels) == 1 and kernels[0].environ().get("OMP_NUM_THREADS") == "1"
+                print(f"Voilà kernel with the workshop up: {kernels[0].memory_info().rss / 2**20:.0f} MiB resident")
+            except BaseException:
+                save_failure(page, log, "workshop_voila")
+                page = None
+                raise
+            finally:
+                browser.close()
+    except BaseException:
+        save_failure(None, log, "workshop_voila")
         raise
