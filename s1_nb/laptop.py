@@ -15,26 +15,28 @@ from pathlib import Path
 from fastcore.script import call_parse
 
 from .core import (ANSWER_DELIM, FINAL_ANSWER, FORCED_END, IM_END, IM_START, S1_CHAT_TEMPLATE, S1_PAD_TOKEN,
-                        SYSTEM_PROMPT, THINK_DELIM, WAIT, inference_prompt, laptop_assets,
+                        SYSTEM_PROMPT, THINK_DELIM, WAIT, inference_prompt, laptop_assets_folder,
                         laptop_folder, save_figure)
 
 # %% auto #0
-__all__ = ['LETTERS', 'RESERVED_WORDS', 'DEFAULT_TASK', 'MAX_COUNT', 'QUESTION_FORM', 'CHARS', 'WORD_TOKENS', 'SPECIAL_TOKENS',
-           'LAPTOP_MODEL', 'EVAL_SEED', 'TYPED_WORDS', 'MODEL_FILES', 'demo', 'task_word', 'check_line', 'quick_line',
-           'pass_lines', 'last_count', 'letter_count_trace', 'letter_count_row', 'thinking_length', 'letter_count_pool',
-           'trace_stats', 'normalize_laptop_question', 'laptop_question_problem', 'laptop_question', 'laptop_tokenizer',
-           'laptop_model', 'sft_example', 'base_recipe', 'spelling_text', 'spelling_corpus', 'pretrain', 'train_base',
-           'has_repeated_pair', 'word_groups', 'letter_problems', 'typed_problems', 'first_model_problems',
-           'laptop_settings', 'train_s1_stage', 'train_laptop', 'laptop_answer', 'ask_laptop', 'evaluate_laptop',
-           'group_accuracy', 'headline', 'targets_met', 'seed_table', 'plot_seeds', 'shipped_results',
-           'results_markdown', 'trained_seed', 'groups_markdown', 'cached_groups', 'ship_run', 'run_demo']
+__all__ = ['LETTERS', 'DEFAULT_TASK', 'MAX_COUNT', 'LAPTOP_MODEL', 'EVAL_SEED', 'TYPED_WORDS', 'demo', 'task_word', 'check_line',
+           'letter_count_trace', 'letter_count_row', 'letter_count_pool', 'trace_stats', 'normalize_laptop_question',
+           'laptop_question_problem', 'laptop_question', 'laptop_tokenizer', 'laptop_model', 'spelling_corpus',
+           'train_stage', 'letter_problems', 'typed_problems', 'laptop_settings', 'train_s1_stage', 'train_laptop',
+           'laptop_answer', 'ask_laptop', 'evaluate_laptop', 'group_accuracy', 'headline', 'targets_met', 'seed_table',
+           'plot_seeds', 'shipped_results', 'run_demo']
 
 # %% ../nbs/06_laptop_s1.ipynb #294e3566
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
-RESERVED_WORDS = ("system", "user", "assistant", "think", "answer")  # the chat format's words: one token each
+_RESERVED_WORDS = ("system", "user", "assistant", "think", "answer")  # the chat format's words: one token each
 
-def task_word(rng: random.Random, letter: str, count: int, min_len: int = 3, max_len: int = 20,
-              p_repeats: float = 0.5) -> str:
+def task_word(rng: random.Random,  # the generator to draw with
+              letter: str,  # the letter to count, a-z
+              count: int,  # how many times `letter` occurs in the word
+              *, min_len: int = 3,  # shortest word
+              max_len: int = 20,  # longest word
+              p_repeats: float = 0.5,  # chance that the other letters come from 2-4 letters only
+             ) -> str:
     "A random word of `min_len..max_len` letters with `letter` exactly `count` times; with probability `p_repeats` the other letters come from 2-4 letters only, so letters and letter pairs repeat (as in banana or mississippi)."
     if len(letter) != 1 or letter not in LETTERS: raise ValueError(f"letter must be one of a-z, got {letter!r}")
     if not 0 <= count <= max_len: raise ValueError(f"count must be in 0..{max_len}, got {count}")
@@ -44,9 +46,12 @@ def task_word(rng: random.Random, letter: str, count: int, min_len: int = 3, max
         pool = rng.sample(others, rng.randint(2, 4)) if rng.random() < p_repeats else others
         chars = [rng.choice(pool) for _ in range(n)]
         for i in rng.sample(range(n), count): chars[i] = letter
-        if (w := "".join(chars)) not in RESERVED_WORDS: return w
+        if (w := "".join(chars)) not in _RESERVED_WORDS: return w
 
-def check_line(word: str, letter: str, upto: int | None = None) -> str:
+def check_line(word: str,  # the word to read
+               letter: str,  # the letter to count
+               upto: int | None = None,  # stop after this many hits (None: read the whole word)
+              ) -> str:
     "One counting pass: the word copied with the running count after each hit (`Wait, r1aspber2r3y. So 3.`); with `upto`, the pass stops after that many hits (`Wait, r1aspber2... So 2.`)."
     n, out = 0, []
     for i, c in enumerate(word):
@@ -56,7 +61,7 @@ def check_line(word: str, letter: str, upto: int | None = None) -> str:
             if n == upto and i < len(word) - 1: return f"{WAIT}, {''.join(out)}... So {n}."
     return f"{WAIT}, {''.join(out)}. So {n}."
 
-def quick_line(guess: int) -> str:
+def _quick_line(guess: int) -> str:
     "The one-shot guess the trace starts with."
     return f"Quick: {guess}."
 
@@ -65,16 +70,20 @@ DEFAULT_TASK = dict(min_len=3, max_len=20, count_weights=(3, 4, 4, 3, 2, 2, 2), 
                     short_len=12, p_check_short=0.2, p_check_long=0.8, p_guess_noise=0.3, p_repeat=0.4,
                     max_checks=8, p_cut=0.3)
 
-def pass_lines(word: str, letter: str, passes: int, hits_per_pass: int = 2) -> list[str]:
+def _pass_lines(word: str, letter: str, passes: int, hits_per_pass: int = 2) -> list[str]:
     "The first `passes` counting passes: pass j reads on to hit `hits_per_pass * j` (or to the end of the word)."
     return [check_line(word, letter, hits_per_pass * j) for j in range(1, passes + 1)]
 
-def last_count(thinking: str) -> int | None:
+def _last_count(thinking: str) -> int | None:
     "The count of the last finished pass in `thinking` (the number after its last 'So'), None if there is none."
     found = re.findall(r"So (\d)", thinking)
     return int(found[-1]) if found else None
 
-def letter_count_trace(word: str, letter: str, rng: random.Random, **task) -> dict:
+def letter_count_trace(word: str,  # the word of the question
+                       letter: str,  # the letter asked for
+                       rng: random.Random,  # the generator to draw with
+                       **task,  # DEFAULT_TASK fields to change
+                      ) -> dict:
     "One thinking trace for counting `letter` in `word`: quick guess, maybe passes, maybe cut by a budget."
     t = {**DEFAULT_TASK, **task}
     k, max_count = word.count(letter), len(t["count_weights"]) - 1
@@ -85,24 +94,26 @@ def letter_count_trace(word: str, letter: str, rng: random.Random, **task) -> di
     if rng.random() < p_check:
         checks = 1
         while checks < t["max_checks"] and rng.random() < t["p_repeat"]: checks += 1
-    lines = [quick_line(guess)] + pass_lines(word, letter, checks, t["hits_per_pass"])
+    lines = [_quick_line(guess)] + _pass_lines(word, letter, checks, t["hits_per_pass"])
     thinking, cut = "\n".join(lines), False
     if checks and rng.random() < t["p_cut"]:  # a budget ends the thinking somewhere inside the passes
         head = len(lines[0]) + 1
         inside = {m.start() + j for m in re.finditer(f"{WAIT}|So", thinking) for j in range(1, len(m.group()))}
         pos = rng.choice([p for p in range(head, len(thinking)) if p not in inside])  # a token boundary
         thinking, cut = thinking[:pos], True
-    found = last_count(thinking[len(lines[0]):])
+    found = _last_count(thinking[len(lines[0]):])
     answer = guess if found is None else found  # no finished pass: the guess is all it has
     return dict(thinking=thinking, answer=answer, guess=guess, checks=checks, cut=cut, count=k)
 
 # %% ../nbs/06_laptop_s1.ipynb #e3a1a3b8
-def letter_count_row(rng: random.Random, **task) -> dict:
+def letter_count_row(rng: random.Random,  # the generator to draw with
+                     **task,  # DEFAULT_TASK fields to change
+                    ) -> dict:
     "One question of the toy pool, in the s1 59K schema (with the toy's analogues of the grading columns)."
     t = {**DEFAULT_TASK, **task}
     letter = rng.choice(LETTERS)
     k = rng.choices(range(len(t["count_weights"])), weights=t["count_weights"])[0]
-    word = task_word(rng, letter, k, t["min_len"], t["max_len"], t["p_repeats"])
+    word = task_word(rng, letter, k, min_len=t["min_len"], max_len=t["max_len"], p_repeats=t["p_repeats"])
     tr = letter_count_trace(word, letter, rng, **t)
     return dict(
         question=f"How many {letter} in {word}?", solution=check_line(word, letter), cot_type="counting",
@@ -113,20 +124,24 @@ def letter_count_row(rng: random.Random, **task) -> dict:
         isqwen7bcorrect=tr["guess"] == k,  # the quick guess (the weak one-shot solver) is right
         isqwen32bcorrect=min(k, 1) == k,  # the noiseless quick rule ("saw the letter") is right
         isgeminicorrect=tr["answer"] == k,  # the trace's final answer is right
-        domain=letter, gemini_length=thinking_length(tr["thinking"]))
+        domain=letter, gemini_length=_thinking_length(tr["thinking"]))
 
-def thinking_length(thinking: str) -> int:
+def _thinking_length(thinking: str) -> int:
     "Tokens of `thinking` under the laptop tokenizer (one per character; Wait, So, Quick are one token each)."
     return len(thinking) - sum(thinking.count(w) * (len(w) - 1) for w in (WAIT, "Quick", "So"))
 
-def letter_count_pool(n: int, seed: int = 0, **task) -> list[dict]:
+def letter_count_pool(n: int,  # how many rows
+                      seed: int = 0,  # the pool's seed (held-out questions use EVAL_SEED)
+                      **task,  # DEFAULT_TASK fields to change
+                     ) -> list[dict]:
     "`n` generated questions with traces in the s1 59K schema."
     if n < 0: raise ValueError(f"n must be >= 0, got {n}")
     rng = random.Random(seed)
     return [letter_count_row(rng, **task) for _ in range(n)]
 
 # %% ../nbs/06_laptop_s1.ipynb #f09a9a49
-def trace_stats(rows) -> dict:
+def trace_stats(rows,  # rows of `letter_count_pool`
+               ) -> dict:
     "Share of each true count and of each number of checks, and the mean thinking tokens, of `rows`."
     from collections import Counter
     meta = [json.loads(r["metadata"]) for r in rows]
@@ -137,40 +152,43 @@ def trace_stats(rows) -> dict:
 
 # %% ../nbs/06_laptop_s1.ipynb #b2d1f8e3
 MAX_COUNT = len(DEFAULT_TASK["count_weights"]) - 1  # the most hits of one letter in a training word
-QUESTION_FORM = "How many <letter> in <word>?"
+_QUESTION_FORM = "How many <letter> in <word>?"
 _QUESTION = re.compile(r"how\s+many\s+[\"']?(\S+?)[\"']?(?:'s|’s)?\s+(?:are\s+)?(?:there\s+)?in\s+(?:the\s+word\s+)?"
                        r"[\"']?(.*?)[\"']?(?:'s|’s)?\s*[?.!]*\s*$", re.I)
 
-def normalize_laptop_question(question: str) -> str:
+def normalize_laptop_question(question: str,  # a question as typed
+                             ) -> str:
     "`question` in the trained form `How many r in raspberry?` (lower case, no plural 's, quotes or possessive); unchanged if it does not parse."
     m = _QUESTION.fullmatch(str(question).strip())
     return f"How many {m.group(1).lower()} in {m.group(2).lower()}?" if m else str(question)
 
-def laptop_question_problem(question: str) -> str | None:
+def laptop_question_problem(question: str,  # a question as typed
+                           ) -> str | None:
     "Why the laptop model cannot answer `question` (a one-line message), or None if it can (after `normalize_laptop_question`)."
-    if not str(question).strip(): return f"type a question of the form '{QUESTION_FORM}', e.g. 'How many r in raspberry?'"
+    if not str(question).strip(): return f"type a question of the form '{_QUESTION_FORM}', e.g. 'How many r in raspberry?'"
     m = _QUESTION.fullmatch(normalize_laptop_question(question))
-    if not m: return f"this model only answers '{QUESTION_FORM}' (one letter a-z, one word), not {str(question)[:60]!r}"
+    if not m: return f"this model only answers '{_QUESTION_FORM}' (one letter a-z, one word), not {str(question)[:60]!r}"
     letter, word = m.group(1), m.group(2)
     lo, hi = DEFAULT_TASK["min_len"], DEFAULT_TASK["max_len"]
     if len(letter) != 1 or letter not in LETTERS: return f"{letter!r} is not one letter a-z: ask about one letter"
     if not word or any(c not in LETTERS for c in word):
         return f"{word!r} is not one word of letters a-z (no spaces, digits, hyphens or accents)"
     if not lo <= len(word) <= hi: return f"{word!r} has {len(word)} letters; this model was trained on words of {lo} to {hi}"
-    if word in RESERVED_WORDS: return f"{word!r} is a word of the chat format (one token here), so the model cannot spell it"
+    if word in _RESERVED_WORDS: return f"{word!r} is a word of the chat format (one token here), so the model cannot spell it"
     if word.count(letter) > MAX_COUNT:
         return f"{word!r} has more than {MAX_COUNT} {letter!r}; this model was trained to count up to {MAX_COUNT}"
     return None
 
-def laptop_question(question: str) -> str:
+def laptop_question(question: str,  # a question as typed
+                   ) -> str:
     "`question` normalized for the laptop model; raises ValueError with `laptop_question_problem`'s message."
     if why := laptop_question_problem(question): raise ValueError(f"question: {why}")
     return normalize_laptop_question(question)
 
 # %% ../nbs/06_laptop_s1.ipynb #9ae9bb1d
-CHARS = LETTERS + LETTERS.upper() + "0123456789 .,:;?!'-+=()\n"
-WORD_TOKENS = [SYSTEM_PROMPT, "How many", WAIT, "Quick", "So", "Final", "Answer"]  # one token each
-SPECIAL_TOKENS = ["<|endoftext|>", IM_START, IM_END, S1_PAD_TOKEN]
+_CHARS = LETTERS + LETTERS.upper() + "0123456789 .,:;?!'-+=()\n"
+_WORD_TOKENS = [SYSTEM_PROMPT, "How many", WAIT, "Quick", "So", "Final", "Answer"]  # one token each
+_SPECIAL_TOKENS = ["<|endoftext|>", IM_START, IM_END, S1_PAD_TOKEN]
 
 def laptop_tokenizer():
     "A character-level tokenizer (🤗 tokenizers) with Qwen's special tokens, s1's words as single tokens, the s1 template."
@@ -178,14 +196,14 @@ def laptop_tokenizer():
     from transformers import PreTrainedTokenizerFast
     from transformers.convert_slow_tokenizer import bytes_to_unicode
     byte = bytes_to_unicode()  # byte-level symbols, as Qwen's tokenizer (and AutoTokenizer's Qwen2 loader) expect
-    vocab = {t: i for i, t in enumerate(SPECIAL_TOKENS + ["<unk>"] + [byte[ord(c)] for c in CHARS])}
+    vocab = {t: i for i, t in enumerate(_SPECIAL_TOKENS + ["<unk>"] + [byte[ord(c)] for c in _CHARS])}
     tok = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
     tok.decoder = decoders.ByteLevel()
-    tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in SPECIAL_TOKENS])
-    tok.add_tokens([AddedToken(t, normalized=False) for t in WORD_TOKENS])
+    tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in _SPECIAL_TOKENS])
+    tok.add_tokens([AddedToken(t, normalized=False) for t in _WORD_TOKENS])
     # the chat roles are one token only as whole words: "thinking" or "username" stay letters
-    tok.add_tokens([AddedToken(t, normalized=False, single_word=True) for t in RESERVED_WORDS])
+    tok.add_tokens([AddedToken(t, normalized=False, single_word=True) for t in _RESERVED_WORDS])
     hf = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=IM_END, pad_token=S1_PAD_TOKEN, unk_token="<unk>",
                                  additional_special_tokens=[IM_START, IM_END])
     hf.chat_template = S1_CHAT_TEMPLATE
@@ -195,7 +213,10 @@ def laptop_tokenizer():
 LAPTOP_MODEL = dict(hidden_size=64, intermediate_size=256, num_hidden_layers=4, num_attention_heads=2,
                     num_key_value_heads=2, max_position_embeddings=512)
 
-def laptop_model(tokenizer, seed: int = 0, **config):
+def laptop_model(tokenizer,  # `laptop_tokenizer()`: sets the vocabulary size and special ids
+                 seed: int = 0,  # seed of the random initialisation
+                 **config,  # Qwen2Config fields to change (LAPTOP_MODEL's shape by default)
+                ):
     "A randomly initialised Qwen2 for the laptop task (d=64, 4 layers, 2 heads of width 32, ff 256: about 270K parameters)."
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
@@ -206,7 +227,7 @@ def laptop_model(tokenizer, seed: int = 0, **config):
     return Qwen2ForCausalLM(cfg)
 
 # %% ../nbs/06_laptop_s1.ipynb #51fdf9db
-def sft_example(row: dict, tokenizer) -> dict:
+def _sft_example(row: dict, tokenizer) -> dict:
     "A row as TRL prompt/completion text; a trace cut by a budget keeps its forced end in the prompt (no loss there)."
     prompt = inference_prompt(row["question"], tokenizer)
     thinking = "\n".join(row["thinking_trajectories"])
@@ -215,66 +236,56 @@ def sft_example(row: dict, tokenizer) -> dict:
     return dict(prompt=prompt, completion=f"\n{thinking}\n{ANSWER_DELIM}\n{row['attempt']}{IM_END}")
 
 # %% ../nbs/06_laptop_s1.ipynb #2de04a3d
-def base_recipe(lr: float = 1e-3, batch_size: int = 16, seed: int = 0):
+def _base_recipe(lr: float = 1e-3, batch_size: int = 16, seed: int = 0):
     "The SFT chapter's recipe sized for the laptop model: batch 16, lr 1e-3, AdamW without weight decay."
     from s1_nb.sft import S1Recipe
     return S1Recipe.cpu(learning_rate=lr, global_batch_size=batch_size, micro_batch_size=batch_size, block_size=320,
                         adam_betas=(0.9, 0.999), weight_decay=0.0, lr_scheduler="warmup_stable_decay", epochs=1,
                         logging_steps=250, seed=seed)
 
-def spelling_text(word: str, letter: str) -> str:
+def _spelling_text(word: str, letter: str) -> str:
     "One line of the generic corpus: a word, its copy, its copy with the running count of `letter`, another copy."
     counted = check_line(word, letter)[len(WAIT) + 2:].rsplit(". So", 1)[0]
     return f"{word} {word} {counted} {word}"
 
-def spelling_corpus(n: int, seed: int = 0) -> list[dict]:
+def spelling_corpus(n: int,  # how many lines
+                    seed: int = 0,  # the corpus's seed
+                   ) -> list[dict]:
     "`n` lines of generic spelling text (no chat format, no questions): the pre-training of the laptop model."
     rng = random.Random(seed)
     rows = []
     for _ in range(n):
         letter = rng.choice(LETTERS)
-        rows.append(dict(text=spelling_text(task_word(rng, letter, rng.randint(0, 6)), letter)))
+        rows.append(dict(text=_spelling_text(task_word(rng, letter, rng.randint(0, 6)), letter)))
     return rows
 
-def pretrain(rows: list[dict], out_dir: Path | str, steps: int, seed: int = 0, lr: float = 1e-3,
-             progress: bool = True) -> Path:
-    "Train a fresh laptop model on plain text rows (language modelling on every token); return its folder."
+def train_stage(rows: list[dict],  # text rows (`{"text"}`: loss on every token) or pool rows (s1 format: loss on the completion)
+                out_dir: Path | str,  # where the run and its `model/` go
+                steps: int,  # optimizer steps (batch 16)
+                *, init: Path | str | None = None,  # start from this model folder (None: a fresh `laptop_model`)
+                seed: int = 0,  # seed of the initialisation and the data order
+                lr: float = 1e-3,  # peak learning rate (AdamW, no weight decay)
+                warmup_steps: int = 100,  # linear warm-up steps
+                decay: float | None = 0.25,  # share of the steps that decay linearly at the end; None: constant after warm-up
+                progress: bool = True,  # show progress bars
+                **overrides,  # more SFTConfig fields
+               ) -> Path:
+    "Train a laptop model with TRL's `SFTTrainer` on `rows`; return its `model/` folder (the training log beside it)."
     from datasets import Dataset
-    from trl import SFTTrainer
-    from s1_nb.sft import sft_config
-    import torch
-    torch.set_num_threads(1)
-    tok = laptop_tokenizer()
-    args = sft_config(base_recipe(lr, seed=seed), out_dir, use_cpu=True, max_steps=steps, warmup_steps=100,
-                      assistant_only_loss=False, completion_only_loss=False, train_sampling_strategy="group_by_length",
-                      lr_scheduler_type="constant_with_warmup", disable_tqdm=not progress)
-    trainer = SFTTrainer(model=laptop_model(tok, seed=seed), args=args, train_dataset=Dataset.from_list(rows),
-                         processing_class=tok)
-    trainer.train()
-    path = Path(out_dir) / "model"
-    trainer.save_model(str(path)); tok.save_pretrained(path)
-    return path
-
-def train_base(rows: list[dict], out_dir: Path | str, steps: int, seed: int = 0, lr: float = 1e-3,
-               warmup_steps: int = 100, decay: float = 0.25, tokenizer=None, progress: bool = True,
-               init: Path | str | None = None, **overrides) -> Path:
-    "Train a laptop model (fresh, or from the folder `init`) on `rows` with TRL's SFTTrainer; return its folder."
-    from datasets import Dataset
+    from transformers import AutoModelForCausalLM
     from trl import SFTTrainer
     from s1_nb.sft import sft_config
     import torch
     if steps < warmup_steps: raise ValueError(f"steps={steps} must be at least warmup_steps={warmup_steps}")
     torch.set_num_threads(1)
-    tok = tokenizer or laptop_tokenizer()
-    if init:
-        from transformers import AutoModelForCausalLM
-        model = AutoModelForCausalLM.from_pretrained(init)
-    else: model = laptop_model(tok, seed=seed)
-    args = sft_config(base_recipe(lr, seed=seed), out_dir, use_cpu=True, max_steps=steps, warmup_steps=warmup_steps,
-                      lr_scheduler_kwargs=dict(num_decay_steps=int(decay * steps), decay_type="linear"),
-                      assistant_only_loss=False, completion_only_loss=True, train_sampling_strategy="group_by_length",
-                      disable_tqdm=not progress, **overrides)
-    data = Dataset.from_list([sft_example(r, tok) for r in rows])
+    tok, text = laptop_tokenizer(), bool(rows) and "text" in rows[0]
+    model = AutoModelForCausalLM.from_pretrained(init) if init else laptop_model(tok, seed=seed)
+    schedule = (dict(lr_scheduler_type="constant_with_warmup") if decay is None else
+                dict(lr_scheduler_kwargs=dict(num_decay_steps=int(decay * steps), decay_type="linear")))
+    args = sft_config(_base_recipe(lr, seed=seed), out_dir, use_cpu=True, max_steps=steps, warmup_steps=warmup_steps,
+                      assistant_only_loss=False, completion_only_loss=not text, train_sampling_strategy="group_by_length",
+                      disable_tqdm=not progress, **schedule, **overrides)
+    data = Dataset.from_list(rows if text else [_sft_example(r, tok) for r in rows])
     trainer = SFTTrainer(model=model, args=args, train_dataset=data, processing_class=tok)
     trainer.train()
     path = Path(out_dir) / "model"
@@ -285,26 +296,28 @@ def train_base(rows: list[dict], out_dir: Path | str, steps: int, seed: int = 0,
 # %% ../nbs/06_laptop_s1.ipynb #d571dcf8
 EVAL_SEED = 999_999  # held-out questions: the training pools use other seeds
 
-def has_repeated_pair(word: str) -> bool:
+def _has_repeated_pair(word: str) -> bool:
     "Does a pair of adjacent letters occur twice in `word` (banana: 'an', 'na')?"
     pairs = [word[i:i + 2] for i in range(len(word) - 1)]
     return len(set(pairs)) < len(pairs)
 
-def word_groups(word: str, letter: str) -> list[str]:
+def _word_groups(word: str, letter: str) -> list[str]:
     "The held-out groups a question falls in: repeated pair or not, 4-6 hits, 16-20 letters."
-    groups = ["repeated pair" if has_repeated_pair(word) else "no repeated pair"]
+    groups = ["repeated pair" if _has_repeated_pair(word) else "no repeated pair"]
     if word.count(letter) >= 4: groups.append("4-6 hits")
     if len(word) >= 16: groups.append("16-20 letters")
     return groups
 
-def letter_problems(n: int, seed: int = EVAL_SEED) -> list[dict]:
+def letter_problems(n: int,  # how many questions
+                    seed: int = EVAL_SEED,  # the questions' seed (no training pool uses EVAL_SEED)
+                   ) -> list[dict]:
     "`n` held-out questions as evaluation problems (id, benchmark, kind, answer, problem, word, letter, groups)."
     out = []
     for i, r in enumerate(letter_count_pool(n, seed)):
         m = json.loads(r["metadata"])
         out.append(dict(id=f"letters-{seed}-{i}", benchmark="letters", kind="count", answer=r["answer"],
                         problem=r["question"], word_length=len(m["word"]), word=m["word"], letter=m["letter"],
-                        groups=word_groups(m["word"], m["letter"])))
+                        groups=_word_groups(m["word"], m["letter"])))
     return out
 
 # what learners type first: real words, most with repeated letters or letter pairs
@@ -321,27 +334,36 @@ def typed_problems() -> list[dict]:
                  problem=f"How many {c} in {w}?", word_length=len(w), word=w, letter=c, groups=["typed words"])
             for i, (c, w) in enumerate(TYPED_WORDS)]
 
-def first_model_problems(n: int = 200, seed: int = EVAL_SEED) -> list[dict]:
+def _first_model_problems(n: int = 200, seed: int = EVAL_SEED) -> list[dict]:
     "`n` questions as the first laptop model was trained and tested: 5-16 letters, 0-3 hits, no repeated pair."
     rng, out = random.Random(seed), []
     while len(out) < n:
         letter, k = rng.choice(LETTERS), rng.randint(0, 3)
-        w = task_word(rng, letter, k, 5, 16, p_repeats=0)
-        if has_repeated_pair(w): continue
+        w = task_word(rng, letter, k, min_len=5, max_len=16, p_repeats=0)
+        if _has_repeated_pair(w): continue
         out.append(dict(id=f"first-{seed}-{len(out)}", benchmark="letters", kind="count", answer=str(k),
                         problem=f"How many {letter} in {w}?", word_length=len(w), word=w, letter=letter,
                         groups=["first model's words"]))
     return out
 
-def laptop_settings(waits=(0, 1, 2, 4), budgets=(8, 16, 24, 32, 40, 48, 64, 80, 96, 128), cap: int = 256):
+def laptop_settings(waits=(0, 1, 2, 4),  # Wait counts (0 = no forcing)
+                    budgets=(8, 16, 24, 32, 40, 48, 64, 80, 96, 128),  # thinking budgets, exact and cut-off
+                    *, cap: int = 256,  # thinking cap of the Wait settings
+                   ):
     "The sweep: Wait xN (no forcing = 0 Waits), exact budgets (Wait until B, then end: s1's min and max), cut-offs."
     from s1_nb.evaluation import Setting, budget_settings, wait_settings
     exact = [Setting("exact", b, dict(min_thinking_tokens=b, max_thinking_tokens=b)) for b in budgets]
     return wait_settings(waits, cap) + exact + budget_settings(budgets)
 
 # %% ../nbs/06_laptop_s1.ipynb #aed3b655
-def train_s1_stage(base: Path | str, s1k_rows: list[dict], out_dir: Path | str, epochs: float = 5, lr: float = 1e-3,
-                   seed: int = 0, progress: bool = True) -> Path:
+def train_s1_stage(base: Path | str,  # the base model's folder
+                   s1k_rows: list[dict],  # the curated rows (s1K schema)
+                   out_dir: Path | str,  # where the run and its `model/` go
+                   *, epochs: float = 5,  # s1's 5 epochs
+                   lr: float = 1e-3,  # peak learning rate (cosine, 5% warm-up)
+                   seed: int = 0,  # training seed
+                   progress: bool = True,  # show progress bars
+                  ) -> Path:
     "The s1 stage: full SFT of the `base` model folder on the curated rows with the SFT chapter's `train_sft`."
     from s1_nb.sft import S1Recipe, train_sft
     import torch
@@ -350,17 +372,24 @@ def train_s1_stage(base: Path | str, s1k_rows: list[dict], out_dir: Path | str, 
                           lr_scheduler="cosine", warmup_ratio=0.05, logging_steps=50, seed=seed)
     return train_sft(str(base), s1k_rows, out_dir, recipe=recipe, method="full", use_cpu=True, disable_tqdm=not progress)
 
-def train_laptop(out_dir: Path | str, seed: int = 0, base_rows: int = 50_000, base_steps: int = 5000, pretrain_steps: int = 2000,
-                 pool_rows: int = 20_000, s1_rows: int = 1000, progress: bool = True) -> dict:
+def train_laptop(out_dir: Path | str,  # the seed's run folder: pretrain/, base/, s1/, train_info.json
+                 seed: int = 0,  # seed of every stage and of the generated data
+                 *, base_rows: int = 50_000,  # generated rows of the base stage
+                 base_steps: int = 5000,  # base-stage optimizer steps (batch 16)
+                 pretrain_steps: int = 2000,  # pre-training steps on the spelling corpus (batch 16)
+                 pool_rows: int = 20_000,  # the generated pool curation selects from
+                 s1_rows: int = 1000,  # rows curation keeps (s1K)
+                 progress: bool = True,  # show progress bars
+                ) -> dict:
     "Both stages for one seed: base model on a generated corpus, curated s1K, s1 stage. Returns folders and timings."
     import pandas as pd
     from s1_nb.curation import curate
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     t0, c0 = time.time(), time.process_time()
-    spelled = pretrain(spelling_corpus(pretrain_steps * 16, seed=30_000 + seed), out / "pretrain", pretrain_steps,
+    spelled = train_stage(spelling_corpus(pretrain_steps * 16, seed=30_000 + seed), out / "pretrain", pretrain_steps,
+                          seed=seed, decay=None, progress=progress)
+    base = train_stage(letter_count_pool(base_rows, seed=10_000 + seed), out / "base", base_steps, init=spelled,
                        seed=seed, progress=progress)
-    base = train_base(letter_count_pool(base_rows, seed=10_000 + seed), out / "base", base_steps, seed=seed,
-                      progress=progress, init=spelled)
     t1, c1 = time.time(), time.process_time()
     s1k, funnel = curate(pd.DataFrame(letter_count_pool(pool_rows, seed=20_000 + seed)), n=s1_rows, seed=seed,
                          decontamination=None, extra_columns=["domain", "gemini_length", "cut_by_budget", "answer"])
@@ -373,14 +402,20 @@ def train_laptop(out_dir: Path | str, seed: int = 0, base_rows: int = 50_000, ba
     return info
 
 # %% ../nbs/06_laptop_s1.ipynb #c5a9f5f3
-def laptop_answer(output) -> int | None:
+def laptop_answer(output,  # a `ForcedOutput`
+                 ) -> int | None:
     "The count a `ForcedOutput` answers, read as the evaluation chapter reads answers (the answer turn only); None if none."
     from s1_nb.evaluation import GRADERS, extract_answer
     return GRADERS["count"].normalize(extract_answer(output.text, strict=True)[0])
 
 
 # %% ../nbs/06_laptop_s1.ipynb #e5a4c1b6
-def ask_laptop(question: str, model, tokenizer, waits=(0, 1, 2, 4), cap: int = 256) -> list[dict]:
+def ask_laptop(question: str,  # a question as typed (normalized, or refused with a ValueError)
+               model,  # a laptop model
+               tokenizer,  # its tokenizer
+               *, waits=(0, 1, 2, 4),  # the Wait counts to answer at
+               cap: int = 256,  # thinking cap
+              ) -> list[dict]:
     "Answer `question` (normalized, or refused with a ValueError) at each Wait count: waits, answer, thinking tokens, trace."
     from s1_nb.forcing import generate, show_trace
     prompt = inference_prompt(laptop_question(question), tokenizer)
@@ -391,21 +426,34 @@ def ask_laptop(question: str, model, tokenizer, waits=(0, 1, 2, 4), cap: int = 2
     return rows
 
 # %% ../nbs/06_laptop_s1.ipynb #734870c4
-def evaluate_laptop(model, tokenizer, n: int = 200, run_dir: Path | str | None = None, settings=None, engine: str = "hf",
-                    progress: bool = True, generate_fn=None):
+def evaluate_laptop(model,  # a laptop model (HF, or vLLM's LLM with `engine="vllm"`)
+                    tokenizer,  # its tokenizer
+                    n: int = 200,  # held-out questions
+                    *, out: Path | str | None = None,  # run folder (resumable); None: in memory
+                    settings=None,  # the sweep (default `laptop_settings()`)
+                    engine: str = "hf",  # "hf" or "vllm"
+                    progress: bool = True,  # show progress bars
+                    generate_fn=None,  # a generate function to use instead of the engine's
+                   ):
     "Run the laptop sweep on `n` held-out questions with the evaluation chapter's `run_sweep`; a results DataFrame."
     from s1_nb.evaluation import model_identity, run_sweep
     if n < 1: raise ValueError(f"n must be >= 1, got {n}")
-    return run_sweep(letter_problems(n), settings or laptop_settings(), model, tokenizer, run_dir, engine=engine,
+    return run_sweep(letter_problems(n), settings or laptop_settings(), model, tokenizer=tokenizer, out=out, engine=engine,
                      model_id=model_identity(model), generate_fn=generate_fn, progress=progress, max_answer_tokens=12)
 
 
 
 # %% ../nbs/06_laptop_s1.ipynb #d4f3b0a5
-def group_accuracy(model, tokenizer, problems=None, waits=(0, 1, 2, 4), cap: int = 256, batch_size: int = 64) -> list[dict]:
+def group_accuracy(model,  # a laptop model
+                   tokenizer,  # its tokenizer
+                   problems=None,  # questions with groups (default: 200 held-out, the typed words, the first model's)
+                   *, waits=(0, 1, 2, 4),  # the Wait counts
+                   cap: int = 256,  # thinking cap
+                   batch_size: int = 64,  # questions per generate call
+                  ) -> list[dict]:
     "Accuracy (%) of each held-out group at each Wait count: one row per group, columns `wait=N` and `n`."
     from s1_nb.forcing import generate
-    problems = problems if problems is not None else letter_problems(200) + typed_problems() + first_model_problems()
+    problems = problems if problems is not None else letter_problems(200) + typed_problems() + _first_model_problems()
     groups = sorted({g for p in problems for g in p["groups"]})
     right = {}
     for w in waits:
@@ -423,7 +471,8 @@ def group_accuracy(model, tokenizer, problems=None, waits=(0, 1, 2, 4), cap: int
     return rows
 
 # %% ../nbs/06_laptop_s1.ipynb #452f1fc7
-def headline(results) -> dict:
+def headline(results,  # a `run_sweep` results DataFrame over `laptop_settings()`
+            ) -> dict:
     "The numbers the laptop demo must show, from one sweep: accuracies, the Wait gain, the budget curve's metrics."
     from s1_nb.evaluation import method_metrics
     acc = {s: float(a) for s, a in zip(results.setting, results.accuracy)}
@@ -440,7 +489,8 @@ def headline(results) -> dict:
                  performance=metrics["exact"]["performance"])
     return h
 
-def targets_met(h: dict) -> dict:
+def targets_met(h: dict,  # a `headline` (or the mean of several)
+               ) -> dict:
     "Which of the laptop model's design targets a `headline` meets."
     w = [h.get(k) for k in ("wait1", "wait2", "wait4")]
     return {"Wait x1 >= no forcing + 10": h["wait_gain"] >= 10,
@@ -450,7 +500,8 @@ def targets_met(h: dict) -> dict:
             "Control 100%": h.get("control") == 100.0, "Scaling > 0": h.get("scaling", 0) > 0}
 
 # %% ../nbs/06_laptop_s1.ipynb #213c5034
-def seed_table(headlines: list[dict]):
+def seed_table(headlines: list[dict],  # one `headline` per seed
+              ):
     "Mean, min and max over seeds of each headline number (a pandas DataFrame, one row per number)."
     import pandas as pd
     df = pd.DataFrame(headlines)
@@ -458,8 +509,10 @@ def seed_table(headlines: list[dict]):
     return pd.DataFrame(dict(mean=df[num].mean().round(2), min=df[num].min(), max=df[num].max(),
                              spread=((df[num].max() - df[num].min()) / 2).round(2)))
 
-def plot_seeds(results_by_seed: dict, title: str = "s1 on a laptop: budget forcing on letter counting",
-               out: Path | str | None = None):
+def plot_seeds(results_by_seed: dict,  # seed -> results DataFrame
+               *, title: str = "s1 on a laptop: budget forcing on letter counting",  # the figure's title
+               out: Path | str | None = None,  # save the figure there (png)
+              ):
     "Accuracy vs average thinking tokens (log2 x), mean over seeds with min-max band, per method; like paper Fig. 1."
     import matplotlib.pyplot as plt
     import pandas as pd
@@ -483,12 +536,12 @@ def plot_seeds(results_by_seed: dict, title: str = "s1 on a laptop: budget forci
 # %% ../nbs/06_laptop_s1.ipynb #570da2ab
 def shipped_results() -> dict:
     "The committed results of `s1 demo --train --seeds 0,1,2` (headline numbers per seed)."
-    path = laptop_assets() / "results.json"
+    path = laptop_assets_folder() / "results.json"
     if not path.exists(): raise FileNotFoundError(f"no committed laptop results at {path}")
     return json.loads(path.read_text())
 
 # %% ../nbs/06_laptop_s1.ipynb #64977661
-def results_markdown(headlines: list[dict]) -> str:
+def _results_markdown(headlines: list[dict]) -> str:
     "A markdown table: one row per seed, then mean ± spread, then which targets hold for the mean."
     import pandas as pd
     cols = ["seed", "no_forcing", "wait1", "wait2", "wait4", "wait_gain", "budgets", "budget_rises", "control",
@@ -507,7 +560,7 @@ def results_markdown(headlines: list[dict]) -> str:
     lines += ["", "Targets (on the mean over seeds): " + "; ".join(f"{g}: {'yes' if ok else 'NO'}" for g, ok in targets_met(mean).items())]
     return "\n".join(lines)
 
-def trained_seed(folder: Path | str, **recipe) -> dict | None:
+def _trained_seed(folder: Path | str, **recipe) -> dict | None:
     "The `train_info.json` of a finished `train_laptop` run in `folder` with these `recipe` settings, else None."
     folder = Path(folder)
     path = folder / "train_info.json"
@@ -515,7 +568,7 @@ def trained_seed(folder: Path | str, **recipe) -> dict | None:
     info = json.loads(path.read_text())
     return info if all(info.get(k) == v for k, v in recipe.items()) else None
 
-def groups_markdown(groups: dict) -> str:
+def _groups_markdown(groups: dict) -> str:
     "A markdown table of `group_accuracy` rows averaged over seeds (`groups`: seed -> rows): one row per group."
     import pandas as pd
     df = pd.concat([pd.DataFrame(rows) for rows in groups.values()]).groupby("group", sort=False).mean().round(1)
@@ -525,27 +578,27 @@ def groups_markdown(groups: dict) -> str:
     lines += [f"| {g} | {int(r.n)} | " + " | ".join(str(r[c]) for c in cols) + " |" for g, r in df.iterrows()]
     return "\n".join(lines)
 
-def cached_groups(path: Path, model, tokenizer, n_eval: int) -> list[dict]:
+def _cached_groups(path: Path, model, tokenizer, n_eval: int) -> list[dict]:
     "`group_accuracy` on `n_eval` held-out and the typed questions, read back from `path` if made by these weights."
     from s1_nb.evaluation import model_identity
     key = dict(model=model_identity(model), n_eval=n_eval, typed=len(TYPED_WORDS), first=200)
     if path.exists() and (old := json.loads(path.read_text())).get("key") == key: return old["rows"]
-    rows = group_accuracy(model, tokenizer, letter_problems(n_eval) + typed_problems() + first_model_problems())
+    rows = group_accuracy(model, tokenizer, letter_problems(n_eval) + typed_problems() + _first_model_problems())
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(dict(key=key, rows=rows), indent=1))
     return rows
 
-MODEL_FILES = ("config.json", "generation_config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+_MODEL_FILES = ("config.json", "generation_config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
                "chat_template.jinja", "special_tokens_map.json")
 
-def ship_run(run: Path | str, dest: Path | str | None = None, seed: int = 0) -> Path:
+def _ship_run(run: Path | str, dest: Path | str | None = None, seed: int = 0) -> Path:
     "Copy a `demo --train` run's seed models (base, s1) and results.json into the package's shipped folder."
-    run = Path(run); dest = Path(dest) if dest else laptop_assets()
+    run = Path(run); dest = Path(dest) if dest else laptop_assets_folder()
     for stage in ("base", "s1"):
         src = run / f"seed{seed}" / stage / "model"
         if not (src / "config.json").exists(): raise FileNotFoundError(f"no trained {stage} model at {src}")
         (dest / stage).mkdir(parents=True, exist_ok=True)
-        for f in MODEL_FILES:
+        for f in _MODEL_FILES:
             if (src / f).exists(): shutil.copy2(src / f, dest / stage / f)
     shutil.copy2(run / "results.json", dest / "results.json")
     return dest
@@ -572,8 +625,8 @@ def run_demo(
         if not wait_list or min(wait_list) < 0: raise ValueError(f"--waits: {waits!r} needs whole numbers >= 0")
         laptop_question(question)  # refuse before loading anything
         model, tok = load_model(Path(checkpoint) if checkpoint else laptop_folder(stage))
-        rows = ask_laptop(question, model, tok, wait_list)
-        for r in rows: print(f"--- Wait x{r['waits']}: answer {r['answer']} ({r['thinking_tokens']} thinking tokens)\n{r['trace']}")
+        rows = ask_laptop(question, model, tok, waits=wait_list)
+        for r in rows: print(f"--- Wait x{r['waits']}: answer {r['answer']}\n{r['trace']}")
         return rows
     run = Path(out); run.mkdir(parents=True, exist_ok=True)
     seed_list = [int(s) for s in str(seeds).split(",") if s.strip()] if train else [0]
@@ -582,26 +635,26 @@ def run_demo(
         info = {}
         if checkpoint: path = Path(checkpoint)
         elif train:
-            info = trained_seed(run / f"seed{s}", base_rows=base_rows, base_steps=base_steps)
+            info = _trained_seed(run / f"seed{s}", base_rows=base_rows, base_steps=base_steps)
             if info: print(f"seed {s}: reusing the models trained in {run / f'seed{s}'}")
             else: info = train_laptop(run / f"seed{s}", seed=s, base_rows=base_rows, base_steps=base_steps)
             path = run / f"seed{s}" / stage / "model"
         else: path = laptop_folder(stage)
         model, tok = load_model(path)
         t0 = time.time()
-        results[s] = evaluate_laptop(model, tok, n_eval, run / f"seed{s}" / "sweep")
+        results[s] = evaluate_laptop(model, tok, n_eval, out=run / f"seed{s}" / "sweep")
         h = dict(seed=s, **headline(results[s]), eval_seconds=round(time.time() - t0, 1))
         if info: h["train_seconds"] = round(info["base_seconds"] + info["s1_seconds"], 1)
-        if train: groups[str(s)] = cached_groups(run / f"seed{s}" / "groups.json", model, tok, n_eval)
+        if train: groups[str(s)] = _cached_groups(run / f"seed{s}" / "groups.json", model, tok, n_eval)
         headlines.append(h)
     sweeps = {str(s): r.drop(columns=["failures"], errors="ignore").to_dict("records") for s, r in results.items()}
     (run / "results.json").write_text(json.dumps(dict(model=stage, n_eval=n_eval, headlines=headlines, sweeps=sweeps,
                                                       groups=groups), indent=1, default=str))
-    md = results_markdown(headlines) + ("\n\n" + groups_markdown(groups) if groups else "")
+    md = _results_markdown(headlines) + ("\n\n" + _groups_markdown(groups) if groups else "")
     (run / "results.md").write_text(md + "\n")
     plot_seeds(results, out=run / "test_time_scaling.png")
     print(md); print(f"\nwrote {run / 'results.md'}, {run / 'results.json'}, {run / 'test_time_scaling.png'}")
-    if ship and train: print("shipped to", ship_run(run, seed=seed_list[0]))
+    if ship and train: print("shipped to", _ship_run(run, seed=seed_list[0]))
     return headlines
 
 demo = call_parse(run_demo)  # the `s1 demo` command

@@ -7,8 +7,8 @@ import pytest
 from fastcore.test import test_fail as fails
 
 from s1_nb.core import FINAL_ANSWER, FORCED_END, IM_START, inference_prompt, s1_tokens, training_text
-from s1_nb.laptop import (check_line, letter_count_pool, letter_count_trace, laptop_tokenizer, sft_example,
-                          task_word, thinking_length)
+from s1_nb.laptop import (check_line, letter_count_pool, letter_count_trace, laptop_tokenizer, _sft_example,
+                          task_word, _thinking_length)
 
 
 def test_words_have_the_asked_count_and_length():
@@ -63,17 +63,17 @@ def test_tokenizer_keeps_s1_words_single_and_round_trips():
     text = training_text(row, tok)
     assert tok.decode(tok(text, add_special_tokens=False)["input_ids"]) == text
     th = row["thinking_trajectories"][0]
-    assert thinking_length(th) == len(tok(th, add_special_tokens=False)["input_ids"])
+    assert _thinking_length(th) == len(tok(th, add_special_tokens=False)["input_ids"])
 
 
 def test_cut_rows_put_the_forced_end_in_the_prompt():
     tok = laptop_tokenizer()
     rows = letter_count_pool(200, seed=2)
     cut = next(r for r in rows if r["cut_by_budget"])
-    ex = sft_example(cut, tok)
+    ex = _sft_example(cut, tok)
     assert ex["prompt"].endswith(FORCED_END) and FORCED_END not in ex["completion"]
     whole = next(r for r in rows if not r["cut_by_budget"])
-    ex = sft_example(whole, tok)
+    ex = _sft_example(whole, tok)
     assert ex["prompt"] == inference_prompt(whole["question"], tok)
     assert ex["prompt"] + ex["completion"] == training_text(whole, tok).rstrip("\n")
 
@@ -104,11 +104,11 @@ def test_shipped_checkpoint_gains_from_each_wait(shipped):
 
 
 def test_shipped_heads_fit_vllm_and_the_package_stays_small():
-    from s1_nb.core import laptop_assets, laptop_folder
+    from s1_nb.core import laptop_assets_folder, laptop_folder
     for stage in ("base", "s1"):
         cfg = json.loads((laptop_folder(stage) / "config.json").read_text())
         assert cfg["hidden_size"] // cfg["num_attention_heads"] >= 32, cfg
-    assert sum(f.stat().st_size for f in laptop_assets().rglob("*") if f.is_file()) <= 5 * 2**20
+    assert sum(f.stat().st_size for f in laptop_assets_folder().rglob("*") if f.is_file()) <= 5 * 2**20
 
 
 def test_shipped_results_have_three_seeds_every_setting_and_the_groups():
@@ -158,9 +158,9 @@ def test_evaluation_and_demo_refuse_bad_arguments(shipped, tmp_path, monkeypatch
     fails(lambda: laptop.evaluate_laptop(model, tok, n=0), contains="n must be >= 1")
     fails(lambda: laptop.run_demo(out=str(tmp_path), stage="final"), contains="--stage must be 'base' or 's1'")
     import s1_nb.core as core
-    monkeypatch.setattr(core, "laptop_assets", lambda: tmp_path / "nowhere")
+    monkeypatch.setattr(core, "laptop_assets_folder", lambda: tmp_path / "nowhere")
     fails(lambda: core.laptop_folder("base"), contains="no shipped laptop checkpoint")
-    fails(lambda: laptop.train_base([], tmp_path, steps=10), contains="must be at least warmup_steps")
+    fails(lambda: laptop.train_stage([], tmp_path, steps=10), contains="must be at least warmup_steps")
 
 
 def test_demo_question_answers_at_each_wait_and_refuses_bad_input(capsys):
@@ -174,14 +174,14 @@ def test_demo_question_answers_at_each_wait_and_refuses_bad_input(capsys):
 
 
 def test_a_finished_seed_is_reused_only_with_the_same_recipe(tmp_path):
-    from s1_nb.laptop import trained_seed
+    from s1_nb.laptop import _trained_seed
     seed = tmp_path / "seed0"
-    assert trained_seed(seed, base_steps=5000) is None
+    assert _trained_seed(seed, base_steps=5000) is None
     for stage in ("base", "s1"):
         (seed / stage / "model").mkdir(parents=True)
         (seed / stage / "model" / "config.json").write_text("{}")
     (seed / "train_info.json").write_text(json.dumps(dict(seed=0, base_steps=5000, base_rows=50_000)))
-    assert trained_seed(seed, base_steps=5000, base_rows=50_000)["seed"] == 0
-    assert trained_seed(seed, base_steps=6000, base_rows=50_000) is None
+    assert _trained_seed(seed, base_steps=5000, base_rows=50_000)["seed"] == 0
+    assert _trained_seed(seed, base_steps=6000, base_rows=50_000) is None
     (seed / "s1" / "model" / "config.json").unlink()
-    assert trained_seed(seed, base_steps=5000) is None
+    assert _trained_seed(seed, base_steps=5000) is None

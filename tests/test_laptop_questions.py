@@ -4,9 +4,9 @@ import random
 import pytest
 from fastcore.test import test_fail as fails
 
-from s1_nb.laptop import (DEFAULT_TASK, MAX_COUNT, RESERVED_WORDS, TYPED_WORDS, check_line, has_repeated_pair,
+from s1_nb.laptop import (DEFAULT_TASK, MAX_COUNT, _RESERVED_WORDS, TYPED_WORDS, check_line, _has_repeated_pair,
                           laptop_question, laptop_question_problem, laptop_tokenizer, letter_count_pool,
-                          letter_problems, normalize_laptop_question, pass_lines, task_word, word_groups)
+                          letter_problems, normalize_laptop_question, _pass_lines, task_word, _word_groups)
 
 
 @pytest.mark.parametrize("typed, trained", [
@@ -46,7 +46,7 @@ def test_words_cover_repeats_lengths_and_counts():
     words = [(k, task_word(rng, "e", k)) for k in range(MAX_COUNT + 1) for _ in range(200)]
     assert all(w.count("e") == k and 3 <= len(w) <= 20 for k, w in words)
     assert {len(w) for _, w in words} == set(range(3, 21))
-    share = sum(has_repeated_pair(w) for _, w in words) / len(words)
+    share = sum(_has_repeated_pair(w) for _, w in words) / len(words)
     assert 0.3 < share < 0.8, share  # both groups are well represented
     pool = letter_count_pool(2000, seed=4)
     counts = {int(r["answer"]) for r in pool}
@@ -54,7 +54,7 @@ def test_words_cover_repeats_lengths_and_counts():
 
 
 def test_passes_read_two_more_hits_each_and_the_typed_words_count_right():
-    assert pass_lines("mississippi", "s", 3) == ["Wait, mis1s2... So 2.", "Wait, mis1s2is3s4... So 4.",
+    assert _pass_lines("mississippi", "s", 3) == ["Wait, mis1s2... So 2.", "Wait, mis1s2is3s4... So 4.",
                                                 "Wait, mis1s2is3s4ippi. So 4."]
     assert check_line("banana", "n") == "Wait, ban1an2a. So 2."
     assert check_line("excellence", "e") == "Wait, e1xce2lle3nce4. So 4."
@@ -68,23 +68,23 @@ def test_role_words_stay_letters_inside_longer_words():
     for word in ("thinking", "username", "answers", "systems"):
         ids = tok(word, add_special_tokens=False)["input_ids"]
         assert len(ids) == len(word), word
-    for word in RESERVED_WORDS:
+    for word in _RESERVED_WORDS:
         assert len(tok(word, add_special_tokens=False)["input_ids"]) == 1
 
 
 def test_first_model_words_are_its_distribution():
-    from s1_nb.laptop import first_model_problems
-    ps = first_model_problems(100)
-    assert all(5 <= len(p["word"]) <= 16 and int(p["answer"]) <= 3 and not has_repeated_pair(p["word"]) for p in ps)
+    from s1_nb.laptop import _first_model_problems
+    ps = _first_model_problems(100)
+    assert all(5 <= len(p["word"]) <= 16 and int(p["answer"]) <= 3 and not _has_repeated_pair(p["word"]) for p in ps)
     assert {int(p["answer"]) for p in ps} == {0, 1, 2, 3}
 
 
 def test_held_out_groups():
     ps = letter_problems(200)
     assert len({p["problem"] for p in ps}) > 190
-    assert word_groups("banana", "a") == ["repeated pair"]
-    assert word_groups("mississippi", "s") == ["repeated pair", "4-6 hits"]
-    assert word_groups("abcdefghijklmnopq", "z") == ["no repeated pair", "16-20 letters"]
+    assert _word_groups("banana", "a") == ["repeated pair"]
+    assert _word_groups("mississippi", "s") == ["repeated pair", "4-6 hits"]
+    assert _word_groups("abcdefghijklmnopq", "z") == ["no repeated pair", "16-20 letters"]
     seen = {g for p in ps for g in p["groups"]}
     assert seen == {"no repeated pair", "repeated pair", "4-6 hits", "16-20 letters"}
     assert DEFAULT_TASK["min_len"] == 3 and DEFAULT_TASK["max_len"] == 20
