@@ -9,6 +9,7 @@ saved in `_artifacts/browser/`."""
 import html
 import re
 import shutil
+import time
 
 import pytest
 
@@ -35,7 +36,7 @@ def expected():
     from s1_nb.workshop import ask_html, load_workshop_model, waits_budget
     m, tok = load_workshop_model()
     def get(question, waits):
-        page = ask_html(m, tok, question, waits=waits, budget=waits_budget(6), max_answer_tokens=12)
+        page = ask_html(m, tok, question, waits=waits, budget=waits_budget(6, tok), max_answer_tokens=12)
         return html.unescape(re.sub(r"<[^>]+>", "", page))  # = the rendered HTML widget's textContent
     return get
 
@@ -135,9 +136,11 @@ def test_voila_serves_the_workshop(tmp_path, expected):
                 page = browser.new_page(viewport=dict(width=1400, height=1400))
                 page.set_default_timeout(2 * TIMEOUT_MS)
                 expect.set_options(timeout=2 * TIMEOUT_MS)
+                t0 = time.time()
                 page.goto(base + "/", timeout=4 * TIMEOUT_MS)  # the page comes once the kernel ran the notebook
                 panel = page.locator(".s1-forcing-panel")
                 expect(panel).to_have_count(1)
+                print(f"Voilà page with the panels up after {time.time() - t0:.0f} s")
                 trace = panel.locator(".widget-html-content")
                 expect(trace).to_have_text(expected(QUESTION, 0))
                 panel.locator(".noUi-handle").first.focus()

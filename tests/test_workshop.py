@@ -48,14 +48,14 @@ def test_loading_prints_no_progress_bar(capfd):
 
 def test_default_budget_lets_every_wait_land(laptop):
     for n in (1, 3, 6):
-        out = direct(laptop, "How many s in mississippi?", n, ws.waits_budget(n))
+        out = direct(laptop, "How many s in mississippi?", n, ws.waits_budget(n, laptop[1]))
         assert out.waits == n and not out.cut_by_budget, out.text
-    with pytest.raises(ValueError, match="max_waits"): ws.waits_budget(-2)
+    with pytest.raises(ValueError, match="max_waits"): ws.waits_budget(-2, laptop[1])
 
 
 def test_panel_starts_at_zero_and_one_wait_changes_trace_and_answer(laptop):
     p = ws.forcing_panel(*laptop, QUESTION)
-    assert p.waits.value == 0 and p.budget.value == ws.waits_budget(6)
+    assert p.waits.value == 0 and p.budget.value == ws.waits_budget(6, laptop[1])
     zero = p.view.value
     assert shown_answer(zero) == str(laptop_answer(direct(laptop, QUESTION, 0, p.budget.value)))
     assert zero.count('class="forced wait"') == 0
@@ -102,7 +102,7 @@ def test_bad_question_gets_a_message_not_a_trace(laptop, generate_calls, bad):
 
 def test_compare_shows_both_answers(laptop):
     c = ws.compare_panel(*laptop, QUESTION, waits=2)
-    budget = ws.waits_budget(6)
+    budget = ws.waits_budget(6, laptop[1])
     for view, k in ((c.left, 0), (c.right, 2)):
         assert f"<h4>{k} Waits</h4>" in view.value
         assert shown_answer(view.value) == str(laptop_answer(direct(laptop, QUESTION, k, budget)))
