@@ -159,6 +159,8 @@ def test_voila_command_line():
     assert "--Voila.ip=0.0.0.0" in ws.voila_command("x.ipynb", ip="0.0.0.0")
     for bad in (dict(port=-1), dict(cull_idle=-5), dict(port=True)):
         with pytest.raises(ValueError, match="--"): ws.voila_command("x.ipynb", **bad)
+    assert not [c for c in cmd if "token" in c]
+    assert ws.voila_command("x.ipynb", token="s3cret")[-1] == "--Voila.token=s3cret"
     env = ws.workshop_env({"OMP_NUM_THREADS": "16", "PATH": "/bin"})
     assert env["OMP_NUM_THREADS"] == "1" and env["PATH"] == "/bin"
 
@@ -167,8 +169,9 @@ def test_workshop_command(capsys, monkeypatch, tmp_path):
     cmd = ws.workshop(dry_run=True)
     out = capsys.readouterr().out
     assert cmd[3].endswith("08_workshop.ipynb") and "127.0.0.1:8866" in out and "proxy" in out
-    ws.workshop(ip="0.0.0.0", dry_run=True)
-    assert "token" in capsys.readouterr().out
+    cmd = ws.workshop(ip="0.0.0.0", token="s3cret", dry_run=True)
+    out = capsys.readouterr().out
+    assert "token" in out and "s3cret" not in out and cmd[-1] == "--Voila.token=s3cret"  # the secret is not printed
     with pytest.raises(FileNotFoundError, match="--notebook"): ws.workshop(notebook=str(tmp_path / "none.ipynb"))
     monkeypatch.setattr(ws.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ModuleNotFoundError, match="voila"): ws.workshop(port=8866)  # (no arguments: it reads sys.argv)
