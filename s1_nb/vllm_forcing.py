@@ -446,6 +446,12 @@ class _Row:
 def _write_bans(logits, bans: tuple[list, list]):
     if bans[0]: logits[bans[0], bans[1]] = float("-inf"); bans[0].clear(); bans[1].clear()
 
+def _total(ps: Sequence[float]) -> float:
+    "The sum `post` accumulates, in its order (the draw ends the thinking if it falls below)."
+    acc = 0.0
+    for p in ps: acc += p
+    return acc
+
 def _set_at(xs: list, idx: Sequence[int], vals: Sequence) -> list:
     for i, v in zip(idx, vals): xs[i] = v
     return xs
@@ -478,7 +484,11 @@ def decide_batch(logits, states: dict) -> list[tuple[int, int]]:
         at = {c: j for j, c in enumerate(cols)}
         probs = {i: [pr[at[c]] for c in st.end_candidates()] for (i, st), pr in zip(sampled, p)}
     for i, st, row in pending:
-        r = st.post(row, probs.get(i))
+        pr = probs.get(i)
+        if pr is not None and st._draw_buf and st._draw_buf[-1] >= _total(pr):  # `post`'s usual step: no end drawn
+            st._draw_buf.pop(); bans[0].extend([i] * len(st._last)); bans[1].extend(st._last)
+            continue
+        r = st.post(row, pr)
         if r is not None: forced.append((i, r))
     _write_bans(logits, bans)
     return forced
