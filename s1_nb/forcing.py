@@ -22,7 +22,7 @@ from .core import (ANSWER_DELIM, FORCED_END, IM_END, IM_START, THINK_DELIM, WAIT
 __all__ = ['AUTO_BUDGETS', 'ENGINES', 'ForcingConfig', 'Segment', 'ForcedOutput', 'check_config', 'thinking_budget',
            'register_engine', 'make_config', 'generate', 'ForcingIds', 'generation_eos_ids', 'forcing_ids', 'match_end',
            'build_output', 'show_trace', 'ForcingRules', 'forcing_reserve', 'forcing_rules', 'reference_engine',
-           'plot_segments', 'render_trace_html', 'forcing_panel', 'nudge_to_end', 'redraw_weights']
+           'plot_segments', 'render_trace_html', 'nudge_to_end', 'redraw_weights']
 
 # %% ../nbs/03_budget_forcing.ipynb #bd53c2fd
 @dataclass
@@ -707,36 +707,6 @@ def render_trace_html(out: ForcedOutput,  # one completion of `generate`
               f"{out.answer_tokens} answer tokens" + (", cut by the budget" if out.cut_by_budget else ""))
     return (f'<div style="font-family:monospace;white-space:normal">{"".join(spans)}</div>'
             f'<div style="color:#555;margin-top:4px">{counts}</div>')
-
-# %% ../nbs/03_budget_forcing.ipynb #04b2cb68
-def forcing_panel(model,  # an HF model
-                  tokenizer,  # the model's tokenizer (a chat template; s1's delimiters)
-                  question: str = "How many r in raspberry?",  # the question shown first
-                  *, max_waits: int = 6,  # largest Wait count on the slider
-                  max_budget: int = 256,  # largest thinking budget on the slider
-                  check_question: Callable[[str], str | None] | None = None,  # a message for a question the model cannot take, else None
-                  **config,  # more ForcingConfig fields
-                 ):
-    """An ipywidgets panel: Wait-count and budget sliders, a prompt box, and the rendered trace. `config`: more
-    ForcingConfig fields; the answer is capped at 64 tokens unless `max_answer_tokens` says otherwise (interactive)."""
-    import ipywidgets as w
-    config.setdefault("max_answer_tokens", 64)
-    waits = w.IntSlider(value=config.pop("num_waits", 1), min=0, max=max_waits, description="Waits")
-    budget = w.IntSlider(value=min(config.pop("max_thinking_tokens", 32) or max_budget, max_budget), min=1,
-                         max=max_budget, description="budget")
-    box = w.Textarea(value=question, description="question", layout=w.Layout(width="90%"))
-    view = w.HTML()
-    def update(*_):
-        note = "Type a question." if not box.value.strip() else check_question(box.value) if check_question else None
-        if note: view.value = f"<b>{html.escape(note)}</b>"; return
-        try:
-            out = generate(inference_prompt(box.value, tokenizer), model, tokenizer, num_waits=waits.value,
-                           max_thinking_tokens=budget.value, **config)[0]
-            view.value = render_trace_html(out)
-        except (ValueError, TypeError) as e: view.value = f"<b>{html.escape(str(e))}</b>"
-    for c in (waits, budget, box): c.observe(update, names="value")
-    update()
-    return w.VBox([w.HBox([waits, budget]), box, view])
 
 # %% ../nbs/03_budget_forcing.ipynb #b5687c2b
 def nudge_to_end(model,  # a (random) HF model, hooked in place

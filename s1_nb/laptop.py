@@ -243,20 +243,20 @@ def _base_recipe(lr: float = 1e-3, batch_size: int = 16, seed: int = 0):
                         adam_betas=(0.9, 0.999), weight_decay=0.0, lr_scheduler="warmup_stable_decay", epochs=1,
                         logging_steps=250, seed=seed)
 
-def _spelling_text(word: str, letter: str) -> str:
-    "One line of the generic corpus: a word, its copy, its copy with the running count of `letter`, another copy."
-    counted = check_line(word, letter)[len(WAIT) + 2:].rsplit(". So", 1)[0]
-    return f"{word} {word} {counted} {word}"
+def _spelling_text(word: str, letter: str, passes: int) -> str:
+    "One text of the generic corpus: the letter and the word, then `passes` counting passes, each two hits further."
+    return f"{letter} in {word}:\n" + "\n".join(_pass_lines(word, letter, passes))
 
-def spelling_corpus(n: int,  # how many lines
+def spelling_corpus(n: int,  # how many texts
                     seed: int = 0,  # the corpus's seed
                    ) -> list[dict]:
-    "`n` lines of generic spelling text (no chat format, no questions): the pre-training of the laptop model."
+    "`n` generic spelling texts (no chat format, no question, no quick guess, no decision to stop): the pre-training."
     rng = random.Random(seed)
     rows = []
     for _ in range(n):
         letter = rng.choice(LETTERS)
-        rows.append(dict(text=_spelling_text(task_word(rng, letter, rng.randint(0, 6)), letter)))
+        word = task_word(rng, letter, rng.randint(0, 6))
+        rows.append(dict(text=_spelling_text(word, letter, rng.randint(1, 4))))
     return rows
 
 def train_stage(rows: list[dict],  # text rows (`{"text"}`: loss on every token) or pool rows (s1 format: loss on the completion)
@@ -376,7 +376,7 @@ def train_laptop(out_dir: Path | str,  # the seed's run folder: pretrain/, base/
                  seed: int = 0,  # seed of every stage and of the generated data
                  *, base_rows: int = 50_000,  # generated rows of the base stage
                  base_steps: int = 5000,  # base-stage optimizer steps (batch 16)
-                 pretrain_steps: int = 2000,  # pre-training steps on the spelling corpus (batch 16)
+                 pretrain_steps: int = 3000,  # pre-training steps on the spelling corpus (batch 16)
                  pool_rows: int = 20_000,  # the generated pool curation selects from
                  s1_rows: int = 1000,  # rows curation keeps (s1K)
                  progress: bool = True,  # show progress bars
@@ -611,6 +611,7 @@ def run_demo(
     stage: str = "base",  # which model to evaluate: "base" (the shipped demo model) or "s1" (after the s1 stage)
     base_steps: int = 5000,  # base-stage optimizer steps (batch 16)
     base_rows: int = 50_000,  # base-stage generated rows
+    pretrain_steps: int = 3000,  # pre-training steps on the spelling corpus (batch 16)
     checkpoint: str = "",  # evaluate this model folder instead (ignores --train)
     ship: bool = False,  # with --train: copy seed 0's models and the results into the package (maintainers)
     question: str = "",  # ask the model this one question instead, e.g. "How many s in mississippi?"
@@ -635,9 +636,11 @@ def run_demo(
         info = {}
         if checkpoint: path = Path(checkpoint)
         elif train:
-            info = _trained_seed(run / f"seed{s}", base_rows=base_rows, base_steps=base_steps)
+            info = _trained_seed(run / f"seed{s}", base_rows=base_rows, base_steps=base_steps,
+                                 pretrain_steps=pretrain_steps)
             if info: print(f"seed {s}: reusing the models trained in {run / f'seed{s}'}")
-            else: info = train_laptop(run / f"seed{s}", seed=s, base_rows=base_rows, base_steps=base_steps)
+            else: info = train_laptop(run / f"seed{s}", seed=s, base_rows=base_rows, base_steps=base_steps,
+                                    pretrain_steps=pretrain_steps)
             path = run / f"seed{s}" / stage / "model"
         else: path = laptop_folder(stage)
         model, tok = load_model(path)

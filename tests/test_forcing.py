@@ -8,7 +8,7 @@ import torch
 
 from s1_nb.core import FORCED_END, IM_START, THINK_DELIM, inference_prompt, load_model, tiny_model_folder, tiny_tokenizer
 from s1_nb.forcing import (ForcedOutput, ForcingConfig, build_output, _check_prompts, forcing_ids, generate,
-                           forcing_panel, match_end, nudge_to_end, redraw_weights, register_engine, render_trace_html,
+                           match_end, nudge_to_end, redraw_weights, register_engine, render_trace_html,
                            thinking_budget, ENGINES)
 
 QUESTIONS = ["How many r in raspberry?", "What is 3 + 4?",
@@ -251,19 +251,6 @@ def test_render_trace_html():
     assert "&lt;b&gt;2&lt;/b&gt;" in h and "<b>2</b>" not in h  # model text is escaped
     assert h.count('class="forced') == 2 and "Wait" in h
     assert f"{o.thinking_tokens} thinking tokens" in h and "1 wait" in h and "cut by the budget" in h
-
-
-def test_panel_is_a_thin_wrapper(qwen_like):
-    m, tok, _ = qwen_like
-    panel = forcing_panel(m, tok, "What is 3 + 4?", num_waits=1, max_thinking_tokens=20, max_answer_tokens=3)
-    (waits, budget), box, view = panel.children[0].children, panel.children[1], panel.children[2]
-    want = lambda: render_trace_html(generate(inference_prompt(box.value, tok), m, tok, num_waits=waits.value,
-                                              max_thinking_tokens=budget.value, max_answer_tokens=3)[0])
-    assert view.value == want()
-    waits.value, budget.value = 3, 30
-    assert view.value == want()
-    box.value = "no"
-    assert view.value == want()
 
 
 @pytest.mark.shared

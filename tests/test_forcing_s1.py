@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from s1_nb.core import THINK_DELIM, inference_prompt, load_model, tiny_model_folder
-from s1_nb.forcing import (ForcingConfig, ForcingRules, forcing_ids, forcing_panel, forcing_rules, generate,
+from s1_nb.forcing import (ForcingConfig, ForcingRules, forcing_ids, forcing_rules, generate,
                            nudge_to_end, _plain_parts, redraw_weights, _reference_one, thinking_budget)
 
 QUESTIONS = ["How many r in raspberry?", "What is 3 + 4?",
@@ -175,13 +175,3 @@ def test_reference_one_checks_its_config(qwen_like):
     with pytest.raises(ValueError, match="think delimiter"): _reference_one("no prompt", m, tok, ForcingConfig())
 
 
-def test_panel_checks_the_question(qwen_like):
-    m, tok, _ = qwen_like
-    panel = forcing_panel(m, tok, "What is 3 + 4?", num_waits=1, max_thinking_tokens=10, max_answer_tokens=2,
-                          check_question=lambda q: None if q.startswith("What") else "Ask a What question.")
-    box, view = panel.children[1], panel.children[2]
-    assert "thinking tokens" in view.value
-    box.value = "How many r?"
-    assert view.value == "<b>Ask a What question.</b>"
-    box.value = "   "
-    assert "Type a question" in view.value and "Traceback" not in view.value
