@@ -605,7 +605,7 @@ def _ship_run(run: Path | str, dest: Path | str | None = None, seed: int = 0) ->
 
 def run_demo(
     out: str = "runs/laptop-s1",  # run folder: results table, plots, sweeps (and models with --train)
-    train: bool = False,  # retrain from scratch (about 15 min per seed) instead of using the shipped checkpoint
+    *, train: bool = False,  # retrain from scratch (about 15 min per seed) instead of using the shipped checkpoint
     seeds: str = "0",  # comma-separated seeds to train with --train, e.g. 0,1,2
     n_eval: int = 200,  # held-out questions per setting
     stage: str = "base",  # which model to evaluate: "base" (the shipped demo model) or "s1" (after the s1 stage)
