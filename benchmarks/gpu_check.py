@@ -130,7 +130,7 @@ def check_speed(shape: str, tokenizer, device: str) -> dict:
     nudged(model, tokenizer, [inference_prompt(q, tokenizer) for q in QUESTIONS])
     small = not device.startswith("cuda")  # the same measurements, sized for a CPU
     args = fb.parse_args(["--lengths", "256" if small else "1024", "--waits", "4", "--batch", "4" if small else "16",
-                          "--p1-budget", "32" if small else "256", "--p3-singles", "2" if small else "4"])
+                          "--p1-budget", "32" if small else "256", "--p3-singles", "2" if small else "4", "--p3-rounds", "1"])
     res = dict(p1=fb.p1_hf(model, tokenizer, args), p2=fb.p2(model, tokenizer, args), p3=fb.p3(model, tokenizer, args))
     del model
     return res
