@@ -822,7 +822,8 @@ def method_metrics(results,  # the sweep summary (`run_sweep`'s DataFrame)
 
 # %% ../nbs/05_evaluation.ipynb #32c032ac
 _METHOD_STYLE = {"budget": ("o-", "budget cut-off"), "wait": ("s-", "Wait extension"),
-                "majority": ("^--", "majority vote"), "plain": ("D", "no forcing (s1 w/o BF)")}  # method -> (matplotlib style, legend label)
+                "majority": ("^--", "majority vote"),
+                "exact": ("v-", "exact budget (min = max)"), "plain": ("D", "no forcing (s1 w/o BF)")}  # method -> (matplotlib style, legend label)
 
 def style_scaling_axes(ax,  # matplotlib axes
                        title: str,  # panel title

@@ -430,6 +430,15 @@ def test_reference_curve_only_on_the_aime24_panel():
     assert not any(_REFERENCE_LABEL in [l.get_label() for l in ax.lines] for ax in fig.axes)
 
 
+def test_exact_budgets_have_their_own_style_and_label():
+    "The laptop sweep's exact budgets (s1's min = max) get a legend label of their own, apart from the cut-offs."
+    import matplotlib
+    matplotlib.use("Agg")
+    res = results_table([("exact", 8, 8, 30.0, 8), ("exact", 16, 16, 40.0, 16), ("budget", 8, 7, 30.0, 8)], "letters")
+    fig = plot_scaling(res, ["letters"], reference=None)
+    assert [l.get_label() for l in fig.axes[0].lines] == ["exact budget (min = max)", "budget cut-off"]
+
+
 def test_method_metrics_and_headline_table(tmp_path):
     problems = [dict(id=f"aime24/{i}", problem="q", answer="1", kind="aime", benchmark="aime24") for i in range(2)]
     tokens = {4: 3, 8: 6, 16: 20}  # the 16-token setting overshoots its budget
