@@ -35,7 +35,7 @@ def fake_processor(path,  # the model folder
 
 def forcing_params(temperature: float = 0.0,  # 0: greedy
                    seed: int | None = None,  # the request's seed
-                   *, max_tokens: int = 64,
+                   *, max_tokens: int = 64,  # thinking, forced end and answer together
                    **xargs,  # `s1_` settings over the defaults: 2 Waits, a 14-token budget, a 3-token answer
                   ):
     "`SamplingParams` of a request asking the processor for budget forcing."
@@ -44,7 +44,9 @@ def forcing_params(temperature: float = 0.0,  # 0: greedy
     return SamplingParams(max_tokens=max_tokens, temperature=temperature, seed=seed, extra_args=xargs)
 
 # %% ../nbs/98_testing.ipynb #3d2c098e
-def greedy_step(st, row) -> int:
+def greedy_step(st,  # a `RequestForcing`
+                row,  # logits, `[vocab]`
+               ) -> int:
     "One greedy step of a `RequestForcing` on a logits row (`[vocab]`): its decision, the forcing, the argmax observed."
     from s1_nb.vllm_forcing import force_rows
     logits = row[None].clone()
@@ -54,7 +56,9 @@ def greedy_step(st, row) -> int:
     st.observe(tok)
     return tok
 
-def drive_state(st, n_vocab: int, wants: int,  # the id the "model" always prefers
+def drive_state(st,  # a `RequestForcing`
+                n_vocab: int,  # the logits' width
+                wants: int,  # the id the "model" always prefers
                 *, runner_up: int = 7,  # the second-best id
                 steps: int = 40,  # at most
                ):
@@ -67,14 +71,18 @@ def drive_state(st, n_vocab: int, wants: int,  # the id the "model" always prefe
     return st
 
 # %% ../nbs/98_testing.ipynb #1677642a
-def drive_processor(proc, params, n_vocab: int, wants: int, eos: int,
-                    *, placeholder: bool = False,  # async scheduling: -1 in the output list at `update_state`
+def drive_processor(proc,  # a V1 `BudgetForcingLogitsProcessor` (`fake_processor`)
+                    params,  # the request's `SamplingParams` (`forcing_params`)
+                    wants: int,  # the id the "model" always prefers (7 second)
+                    *, n_vocab: int,  # the logits' width
+                    eos: int,  # the id that ends the request
+                    placeholder: bool = False,  # async scheduling: -1 in the output list at `update_state`
                     pause_after: int | None = None,  # leave the batch once right after this id, then come back
                     steps: int = 40,  # at most
                     rng_seed: int = 0,  # the sampler's draws (temperature > 0)
                    ) -> list[int]:
     """Steps of one request (row 0) through `proc` as vLLM's V1 model runner drives it, with logits whose argmax is
-    `wants` (7 second); the sampler is greedy or draws with its own seeded generator. Returns the output ids."""
+    `wants`; the sampler is greedy or draws with its own seeded generator. Returns the output ids."""
     import torch
     from vllm.v1.sample.logits_processor import BatchUpdate
     g = torch.Generator().manual_seed(rng_seed)
@@ -118,7 +126,8 @@ class FakeV2Runner:
         n = int(self.state.total_len.gpu[slot])
         self.state.all_token_ids.gpu[slot, n] = tok; self.state.total_len.gpu[slot] = n + 1
 
-def v2_context(slots: Sequence[int]) -> SimpleNamespace:
+def v2_context(slots: Sequence[int],  # the slot of each batch row
+              ) -> SimpleNamespace:
     "The `ctx` of a V2 `apply` whose batch rows hold the requests of `slots`, in that order."
     import numpy as np, torch
     return SimpleNamespace(idx_mapping_np=np.array(slots), expanded_idx_mapping=torch.tensor(slots))

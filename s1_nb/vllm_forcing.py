@@ -206,7 +206,11 @@ def _harness_rounds(llm, tokenizer, states, fids, config, seed):
             else: s.add(fids.wait if act == "wait" else [], "wait"); s.ban_first = True  # "ignore"/"floor": banned next
 
 # %% ../nbs/04_vllm_forcing.ipynb #182e453b
-def vllm_harness_engine(prompts: list[str], llm, tokenizer, config: ForcingConfig) -> list[ForcedOutput]:
+def vllm_harness_engine(prompts: list[str],  # full prompts (`inference_prompt`)
+                        llm,  # a `vllm.LLM` (`load_vllm`)
+                        tokenizer,  # the model's tokenizer
+                        config: ForcingConfig,  # the budget-forcing settings (chapter 03)
+                       ) -> list[ForcedOutput]:
     "s1's budget forcing as repeated `LLM.generate` calls (the harness semantics), budget hard-enforced."
     from vllm import TokensPrompt
     fids = forcing_ids(tokenizer, config.wait_string, generation_eos_ids(llm))
@@ -397,7 +401,12 @@ class RequestForcing:
 
 
 # %% ../nbs/04_vllm_forcing.ipynb #c1d2e3f4
-def sampler_probs_batch(x, temperature, *, top_p=None, top_k=None, min_p=None):
+def sampler_probs_batch(x,  # logits, `[rows, vocab]`
+                        temperature,  # per row (a list or a 1-d tensor)
+                        *, top_p=None,  # per row; None: no nucleus
+                        top_k=None,  # per row; None or 0: no cut
+                        min_p=None,  # per row; None or 0: no floor
+                       ):
     """The distributions vLLM's sampler draws from for the rows of `x` (`[rows, vocab]`), each with its own
     temperature, min_p, top_k and top_p (1-d tensors or lists; vLLM's order), in a few batched operations."""
     import torch
@@ -422,11 +431,19 @@ def sampler_probs_batch(x, temperature, *, top_p=None, top_k=None, min_p=None):
         x = x.scatter(-1, idx, srt.masked_fill(cut, float("-inf")))
     return torch.softmax(x, -1)
 
-def sampler_probs(row, temperature: float, *, top_p: float = 1.0, top_k: int = 0, min_p: float = 0.0):
+def sampler_probs(row,  # logits, `[vocab]`
+                  temperature: float,  # > 0
+                  *, top_p: float = 1.0,  # the nucleus (1: all)
+                  top_k: int = 0,  # the k most likely (0: all)
+                  min_p: float = 0.0,  # the floor, relative to the most likely
+                 ):
     "The distribution vLLM's sampler draws from for one logits row: temperature, then min_p, top_k, top_p (its order)."
     return sampler_probs_batch(row[None], [temperature], top_p=[top_p], top_k=[top_k], min_p=[min_p])[0]
 
-def force_rows(logits, rows: Sequence[int], ids: Sequence[int]):
+def force_rows(logits,  # `[rows, vocab]`, edited in place
+               rows: Sequence[int],  # the rows to force
+               ids: Sequence[int],  # the id each of them must pick
+              ):
     "Make each row of `rows` pick its id of `ids`: every other logit -inf (one batched write, any sampler obeys)."
     if rows:
         logits[list(rows)] = float("-inf")
@@ -456,7 +473,9 @@ def _set_at(xs: list, idx: Sequence[int], vals: Sequence) -> list:
     for i, v in zip(idx, vals): xs[i] = v
     return xs
 
-def decide_batch(logits, states: dict) -> list[tuple[int, int]]:
+def decide_batch(logits,  # the step's `[rows, vocab]` logits, edited in place (bans)
+                 states: dict,  # logits row -> its request's `RequestForcing`
+                ) -> list[tuple[int, int]]:
     """One step of every request: `states` maps logits row -> `RequestForcing`. One argmax for the greedy rows, one
     batched probability computation (one transfer) for the sampled rows that may end, masks written in one go, no
     tensor made per row; returns the (row, id) pairs to force."""
@@ -501,7 +520,8 @@ FORCING_ARGS = {"s1_max_thinking_tokens": "max_thinking_tokens", "s1_num_waits":
                 "s1_trace": None}  # extra_args key -> ForcingConfig field (None: not a setting)
 _FIELD_NAMES = re.compile(r"\b(" + "|".join(v for v in FORCING_ARGS.values() if v) + r")\b")
 
-def parse_forcing_args(extra_args: dict | None) -> dict | None:
+def parse_forcing_args(extra_args: dict | None,  # `SamplingParams.extra_args` (a server request's `vllm_xargs`)
+                      ) -> dict | None:
     """The budget-forcing settings in `extra_args` (keys without the `s1_` prefix), or None if it has none; checked
     by chapter 03's `check_config` (the one copy of the rules), its message naming the `s1_` keys."""
     ours = {k: v for k, v in (extra_args or {}).items() if k.startswith("s1_")}
@@ -518,7 +538,9 @@ def parse_forcing_args(extra_args: dict | None) -> dict | None:
 
 _FORCED_END_MAX_TOKENS = len(FORCED_END)  # an ASCII character is at most one token: the forced end's tokens <= its length
 
-def check_room(budget, answer_tokens: int | None, max_tokens: int | None,
+def check_room(budget,  # s1_max_thinking_tokens (an int, "auto"... or None)
+               answer_tokens: int | None,  # s1_max_answer_tokens (None: no cap, at least one token)
+               max_tokens: int | None,  # the request's max_tokens
                *, forced_tokens: int = _FORCED_END_MAX_TOKENS,  # the forced end's tokens (at most)
               ):
     """Refuse a thinking budget that leaves no room for the forced end (`forced_tokens`; without the tokenizer, the
@@ -529,7 +551,8 @@ def check_room(budget, answer_tokens: int | None, max_tokens: int | None,
                          f"answer ({need} tokens) does not fit in max_tokens ({max_tokens}): the thinking would use it up "
                          "and no answer would come; raise max_tokens or lower the budget")
 
-def forcing_args(config: ForcingConfig, budget: int | str | None,
+def forcing_args(config: ForcingConfig,  # the settings (chapter 03)
+                 budget: int | str | None,  # the thinking budget, resolved (`ForcingRules.cap`) or "auto"
                  *, trace: str | None = None,  # `vllm_engine`'s registered trace (internal)
                 ) -> dict:
     "The `extra_args` that ask the logits processor for `config` (with `budget` already resolved)."
@@ -551,7 +574,9 @@ def boolean_forcing_args(body) -> list[str]:
                   and any(isinstance(x, bool) for x in flat(v)))
 
 # %% ../nbs/04_vllm_forcing.ipynb #d2e3f4a5
-async def reject_boolean_forcing_args(request, call_next):
+async def reject_boolean_forcing_args(request,  # the HTTP request (starlette)
+                                      call_next,  # the rest of the server
+                                     ):
     """`vllm serve --middleware s1_nb.vllm_forcing.reject_boolean_forcing_args`: a request whose `vllm_xargs` holds
     a JSON boolean as a budget-forcing setting gets HTTP 400 (vLLM's schema would make `true` a 1-token budget
     before the processor could see it)."""
@@ -746,7 +771,8 @@ class BudgetForcingLogitsProcessor(BudgetForcingLogitsProcessorV1, BudgetForcing
 
 
 # %% ../nbs/04_vllm_forcing.ipynb #26c80f1f
-def check_forcing_llm(llm):
+def check_forcing_llm(llm,  # a `vllm.LLM`
+                     ):
     "Raise a clear error unless `llm` is a vLLM engine with the budget-forcing logits processor (V1 or V2) loaded."
     procs = getattr(llm.llm_engine.model_config, "logits_processors", None) or []
     names = [p if isinstance(p, str) else f"{p.__module__}:{p.__qualname__}" for p in procs]
@@ -776,7 +802,11 @@ def gather_traces(llm, traces: Sequence[str], fids: ForcingIds) -> dict[str, Req
     return {}
 
 # %% ../nbs/04_vllm_forcing.ipynb #26c80f21
-def vllm_engine(prompts: list[str], llm, tokenizer, config: ForcingConfig) -> list[ForcedOutput]:
+def vllm_engine(prompts: list[str],  # full prompts (`inference_prompt`)
+                llm,  # a `vllm.LLM` (`load_vllm`)
+                tokenizer,  # the model's tokenizer
+                config: ForcingConfig,  # the budget-forcing settings (chapter 03)
+               ) -> list[ForcedOutput]:
     "In-stream budget forcing in vLLM: one `generate` call, the logits processor forces Waits and ends."
     from vllm import SamplingParams, TokensPrompt
     if not config.think_prefix: return vllm_harness_engine(prompts, llm, tokenizer, config)  # plain: nothing to force
@@ -816,7 +846,7 @@ MIDDLEWARE = "s1_nb.vllm_forcing.reject_boolean_forcing_args"
 _NEUTRAL_GENERATION = {"repetition_penalty": 1.0}  # the server's defaults come from the checkpoint (Qwen: 1.05-1.1); s1 used none
 
 def serve_command(model: str | Path,  # a model folder or hub id
-                  *, port: int = 8000,
+                  *, port: int = 8000,  # the server's port
                   host: str = "127.0.0.1",  # this machine only; a public bind needs --api-key and a firewall
                   kv_cache_mib: int | None = 256,  # the KV cache; None: vLLM sizes it from the GPU memory
                   dtype: str | None = None,  # None: float32 on a CPU, the checkpoint's ("auto") on a GPU
@@ -837,7 +867,9 @@ def serve_command(model: str | Path,  # a model folder or hub id
     if kv_cache_mib: cmd += ["--kv-cache-memory-bytes", str(kv_cache_mib * 2**20)]
     return cmd + list(extra)
 
-def forcing_request(model: str, prompt: str, config: ForcingConfig,
+def forcing_request(model: str,  # the served model's name
+                    prompt: str,  # the full prompt (`inference_prompt`)
+                    config: ForcingConfig,  # the settings (chapter 03)
                     *, max_tokens: int = 32768,  # thinking, forced end and answer together
                    ) -> dict:
     "The JSON body of an OpenAI `/v1/completions` request asking the server for budget forcing with `config`."

@@ -115,7 +115,7 @@ def test_async_placeholder_is_never_observed(tiny_path, temperature):
     for placeholder in (False, True):
         proc = fake_processor(tiny_path)
         params = forcing_params(temperature, seed=3)
-        out = drive_processor(proc, params, len(tok), fids.end_attempts[0][0], tok.eos_token_id, placeholder=placeholder)
+        out = drive_processor(proc, params, fids.end_attempts[0][0], n_vocab=len(tok), eos=tok.eos_token_id, placeholder=placeholder)
         st = _state_of(proc)
         st.catch_up(out)
         assert -1 not in st.out and st.out == out
@@ -132,11 +132,11 @@ def test_request_removed_and_readded_keeps_its_state(tiny_path, placeholder):
     fids = forcing_ids(tok)
     wants = fids.end_attempts[0][0]
     proc = fake_processor(tiny_path)
-    ref = drive_processor(proc, forcing_params(), len(tok), wants, tok.eos_token_id)
+    ref = drive_processor(proc, forcing_params(), wants, n_vocab=len(tok), eos=tok.eos_token_id)
     ref_state = _state_of(proc)
     ref_state.catch_up(ref)
     proc = fake_processor(tiny_path)
-    got = drive_processor(proc, forcing_params(), len(tok), wants, tok.eos_token_id, placeholder=placeholder, pause_after=fids.wait[-1])
+    got = drive_processor(proc, forcing_params(), wants, n_vocab=len(tok), eos=tok.eos_token_id, placeholder=placeholder, pause_after=fids.wait[-1])
     st = _state_of(proc)
     st.catch_up(got)
     assert got == ref and st.kinds == ref_state.kinds and st.waits == ref_state.waits == 2
