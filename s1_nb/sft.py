@@ -22,9 +22,9 @@ from .core import (ANSWER_DELIM, IM_END, IM_START, S1_CHAT_TEMPLATE, S1_PAD_TOKE
 # %% auto #0
 __all__ = ['QWEN25_SHAPES', 'GB', 'check_rows', 'chat_rows', 'toy_s1k', 'load_rows', 'sft_tokenizer', 'trl_prepared',
            'show_loss_mask', 'length_report', 'fit_to_block', 'S1Recipe', 'grad_accum_steps', 'world_size',
-           'sft_config', 'data_block_size', 'ModelShape', 'model_shape', 'SFTPlan', 'train_hours', 'plan_sft',
-           'LoraSpec', 'merge_and_save', 'train_steps', 'pretrained_tiny_folder', 'load_dtype', 'sft_trainer',
-           'train_sft', 'sft_summary', 'shard_fsdp2', 'pad_share', 'sft_cli']
+           'sft_config', 'data_block_size', 'LoraSpec', 'merge_and_save', 'train_steps', 'pretrained_tiny_folder',
+           'load_dtype', 'sft_trainer', 'train_sft', 'sft_summary', 'ModelShape', 'model_shape', 'SFTPlan',
+           'train_hours', 'plan_sft', 'shard_fsdp2', 'pad_share', 'sft_cli']
 
 # %% ../nbs/02_sft.ipynb #52d74fab
 _TRACE_COLUMNS = {  # traces option -> (thinking column, attempt column)
@@ -327,7 +327,7 @@ def sft_config(recipe: S1Recipe,  # the s1 hyper-parameters (`S1Recipe`)
         lr_scheduler_type=recipe.lr_scheduler,
         bf16=recipe.bf16 and not use_cpu, use_cpu=use_cpu,
         gradient_checkpointing=recipe.gradient_checkpointing, max_length=recipe.block_size,
-        assistant_only_loss=True,  # the loss mask of section 2
+        assistant_only_loss=True,  # the loss mask of section 3
         logging_steps=recipe.logging_steps, seed=recipe.seed, data_seed=recipe.seed,
         save_strategy="no", report_to="none", disable_tqdm=True, dataloader_num_workers=0,
         ddp_find_unused_parameters=False,
@@ -351,208 +351,6 @@ def data_block_size(columns: Sequence[str],  # the data's column names
                    ) -> int:
     "The block s1 trained this data at: 20000 for s1K-1.1's DeepSeek traces (s1.1), the paper's 32768 otherwise."
     return _S1_1_BLOCK_SIZE if _trace_columns(columns, traces) == _TRACE_COLUMNS["deepseek"] else S1Recipe.block_size
-
-# %% ../nbs/02_sft.ipynb #96521dc7
-@dataclass
-class ModelShape:
-    "The sizes of a Qwen2-style decoder that memory and compute depend on."
-    hidden: int  # hidden size
-    intermediate: int  # MLP intermediate size
-    layers: int  # decoder layers
-    heads: int  # attention heads
-    kv_heads: int  # key/value heads (GQA)
-    vocab: int  # vocabulary size
-    tied: bool  # input and output embeddings shared
-
-    @property
-    def kv_dim(self) -> int: return self.hidden // self.heads * self.kv_heads
-
-    @property
-    def layer_params(self) -> int:
-        "Parameters of one decoder layer (q/k/v with bias, o, SwiGLU MLP, two RMSNorms)."
-        h, kv, I = self.hidden, self.kv_dim, self.intermediate
-        return (h * h + h) + 2 * (h * kv + kv) + h * h + 3 * h * I + 2 * h
-
-    @property
-    def params(self) -> int:
-        "All parameters: embeddings, layers, final norm, and the LM head unless tied."
-        emb = self.vocab * self.hidden
-        return emb * (1 if self.tied else 2) + self.layers * self.layer_params + self.hidden
-
-    def lora_params(self, rank: int) -> int:
-        "Trainable parameters of LoRA of `rank` on every linear layer of every decoder layer (not the LM head)."
-        h, kv, I = self.hidden, self.kv_dim, self.intermediate
-        shapes = [(h, h), (h, kv), (h, kv), (h, h), (h, I), (h, I), (I, h)]
-        return self.layers * rank * sum(a + b for a, b in shapes)
-
-# %% ../nbs/02_sft.ipynb #eaa910d6
-QWEN25_SHAPES = {  # Qwen2.5 Instruct configs (config.json of each size)
-    "Qwen2.5-0.5B": ModelShape(896, 4864, 24, 14, 2, 151936, True),
-    "Qwen2.5-1.5B": ModelShape(1536, 8960, 28, 12, 2, 151936, True),
-    "Qwen2.5-3B": ModelShape(2048, 11008, 36, 16, 2, 151936, True),
-    "Qwen2.5-7B": ModelShape(3584, 18944, 28, 28, 4, 152064, False),
-    "Qwen2.5-14B": ModelShape(5120, 13824, 48, 40, 8, 152064, False),
-    "Qwen2.5-32B": ModelShape(5120, 27648, 64, 40, 8, 152064, False),
-    "Qwen2.5-72B": ModelShape(8192, 29568, 80, 64, 8, 152064, False),
-}
-
-# %% ../nbs/02_sft.ipynb #eed165da
-def _shape_from_config(cfg) -> ModelShape:
-    "A `ModelShape` from a transformers config (or a dict of its fields)."
-    g = (lambda k, d=None: cfg.get(k, d)) if isinstance(cfg, dict) else (lambda k, d=None: getattr(cfg, k, d))
-    return ModelShape(g("hidden_size"), g("intermediate_size"), g("num_hidden_layers"), g("num_attention_heads"),
-                      g("num_key_value_heads") or g("num_attention_heads"), g("vocab_size"), bool(g("tie_word_embeddings", False)))
-
-def model_shape(model,  # ModelShape, config, dict, tiny size, folder, Qwen2.5/s1 name or hub id
-               ) -> ModelShape:
-    "The shape of `model`: a ModelShape, config, dict, tiny size, local folder, a Qwen2.5/s1 name, or a hub id (online)."
-    if isinstance(model, ModelShape): return model
-    if not isinstance(model, (str, Path)): return _shape_from_config(getattr(model, "config", model))
-    name = str(model)
-    if name in TINY_CONFIGS or Path(name).is_dir():
-        p = Path(resolve_model(name)) / "config.json"
-        if not p.exists(): raise FileNotFoundError(f"{name}: no config.json in that folder")
-        return _shape_from_config(json.loads(p.read_text()))
-    import re
-    size = re.search(r"(\d+(?:\.\d+)?)B\b", name.split("/")[-1])
-    if size and f"Qwen2.5-{size.group(1)}B" in QWEN25_SHAPES and re.search(r"qwen2\.5|s1", name, re.I):
-        return QWEN25_SHAPES[f"Qwen2.5-{size.group(1)}B"]
-    from transformers import AutoConfig
-    try: return _shape_from_config(AutoConfig.from_pretrained(name))
-    except OSError as e:
-        raise OSError(f"model {name!r}: no local folder, not a known Qwen2.5 size ({', '.join(QWEN25_SHAPES)}), and its "
-                      "config could not be fetched" + (" (HF_HUB_OFFLINE is set)" if os.environ.get("HF_HUB_OFFLINE") == "1" else "")) from e
-
-# %% ../nbs/02_sft.ipynb #823badba
-GB = 1e9
-
-def _memory_terms(shape: ModelShape, seq_len: int, method: str = "full", n_gpus: int = 1, grad_ckpt: bool = True,
-                 fused_ce: bool = True, lora_rank: int = 16, overhead_gb: float = 3.0, fused_chunk: int = 1024) -> dict:
-    "Estimated GB per GPU of each memory term for `method` ('full' or 'lora') with states sharded over `n_gpus`."
-    P, h, L = shape.params, shape.hidden, shape.layers
-    act_layer = 2 * seq_len * (5 * h + 2 * shape.kv_dim + 4 * shape.intermediate)  # bf16 bytes one layer keeps
-    act = (2 * seq_len * h * L + act_layer) if grad_ckpt else act_layer * L
-    logits = 8 * shape.vocab * (min(seq_len, fused_chunk) if fused_ce else seq_len)
-    if method == "full":
-        w, g, o = 4 * P / n_gpus, 4 * P / n_gpus, 8 * P / n_gpus
-        gathered = 2 * 2 * shape.layer_params if n_gpus > 1 else 0
-    elif method == "lora":
-        R = shape.lora_params(lora_rank)
-        w, g, o, gathered = 2 * P + 4 * R, 4 * R, 8 * R, 0
-    else: raise ValueError(f"method must be 'full' or 'lora', not {method!r}")
-    t = dict(weights=w, gradients=g, optimizer=o, fsdp_gathered=gathered, activations=act, logits=logits,
-             overhead=overhead_gb * GB)
-    return {k: v / GB for k, v in t.items()}
-
-# %% ../nbs/02_sft.ipynb #0c3fc211
-@dataclass
-class SFTPlan:
-    "What the planner decided and why."
-    method: str  # "full", "full-fsdp", "lora" or "none"
-    n_gpus: int  # GPUs it trains on
-    reason: str  # why this method, in words
-    terms: dict  # GB per GPU
-    total_gb: float  # GB per GPU, all terms
-    gpu_memory_gb: float  # GB each GPU has
-    params: int  # model parameters
-    trainable_params: int  # parameters that train (all, or LoRA's)
-    train_hours: float | None = None  # estimated hours (None: no token count given)
-    lora_rank: int | None = None  # LoRA rank (None: full SFT)
-    lora_targets: str | None = None  # LoRA target modules (None: full SFT)
-
-    @property
-    def sft_method(self) -> str:
-        "What `train_sft` should run: 'full' (one GPU or FSDP) or 'lora'."
-        return "lora" if self.method == "lora" else "full"
-
-    def table(self) -> str:
-        rows = [f"{k:<14}{v:9.1f} GB" for k, v in self.terms.items()]
-        head = f"{self.method} on {self.n_gpus} GPU(s): {self.total_gb:.1f} of {self.gpu_memory_gb:g} GB per GPU"
-        tail = f"time ≈ {self.train_hours * 60:.0f} min" if self.train_hours is not None else ""
-        return "\n".join([head, *rows, f"reason: {self.reason}", tail])
-
-_H100_BF16_TFLOPS = 989.0
-
-def _tried(shape, seq_len, gb, n_gpus, method, grad_ckpt, fused_ce, lora_rank) -> list:
-    "The options in order of simplicity, up to the first that fits: [(name, GPUs, terms), ...]."
-    options = [("full", 1), ("full-fsdp", n_gpus), ("lora", 1)] if method == "auto" else \
-              ([("full", 1), ("full-fsdp", n_gpus)] if method == "full" else [("lora", 1)])
-    tried = []
-    for name, n in options:
-        if name == "full-fsdp" and n <= 1: continue
-        t = _memory_terms(shape, seq_len, name.split("-")[0], n, grad_ckpt, fused_ce, lora_rank)
-        tried.append((name, n, t))
-        if sum(t.values()) <= gb: break
-    return tried
-
-# %% ../nbs/02_sft.ipynb #b17842ba
-def _what_fits(shape, seq_len, gb, n_gpus, method, *rest) -> list[str]:
-    "What would fit instead: more GPUs (full SFT sharded), a smaller block on these GPUs, and why LoRA does not help."
-    fits = lambda s, n: sum(_tried(shape, s, gb, n, method, *rest)[-1][2].values()) <= gb
-    out = []
-    if method != "lora":
-        more = next((n for n in (2, 4, *range(8, 1025, 8)) if n > n_gpus and fits(seq_len, n)), None)
-        out.append(f"full SFT sharded over {more} GPUs fits at block {seq_len}" if more else
-                   f"no GPU count up to 1024 fits block {seq_len} (activations and logits do not shard)")
-    block = next((b for b in range(seq_len - seq_len % 1024, 0, -1024) if fits(b, n_gpus)), None)
-    out.append(f"block {block} fits on {n_gpus} GPU(s)" if block else f"no block fits on {n_gpus} GPU(s)")
-    if method != "full":
-        out.append(f"LoRA is not sharded here (no LoRA under FSDP): it needs the {2 * shape.params / GB:.0f} GB of bf16 "
-                   "weights on each GPU")
-    return out
-
-def train_hours(params: int,  # model parameters
-                tokens: float,  # training tokens
-                n_gpus: int,  # GPUs
-                *, mfu: float = 0.4,  # model FLOPs utilisation
-                method: str = "full",  # full or lora
-                peak_tflops: float = _H100_BF16_TFLOPS,  # GPU peak bf16 TFLOP/s
-               ) -> float:
-    "Hours for `tokens` training tokens: (6 full | 4 LoRA) × params × tokens / (GPUs × peak × MFU)."
-    flops = (4 if method == "lora" else 6) * params * tokens
-    return flops / (n_gpus * peak_tflops * 1e12 * mfu) / 3600
-
-# %% ../nbs/02_sft.ipynb #ff14c4cf
-def plan_sft(model,  # a model, its config, a ModelShape, or a name in QWEN25_SHAPES / a hub id
-             seq_len: int = 32768,  # tokens per sequence (the block size)
-             *, gpu_memory_gb: float = 80,  # memory of one GPU
-             n_gpus: int = 1,  # GPUs to shard or replicate over
-             method: str = "auto",  # "full", "lora" or "auto" (the simplest that fits)
-             grad_ckpt: bool = True,  # gradient checkpointing (s1: on)
-             fused_ce: bool = True,  # a fused cross-entropy (no full fp32 logits)
-             lora_rank: int = 16,  # LoRA rank when LoRA is chosen
-             tokens: float | None = None,  # training tokens, for the time estimate
-             mfu: float = 0.4,  # model FLOPs utilisation, for the time estimate
-            ) -> SFTPlan:
-    "Decide full SFT on one GPU, full SFT sharded with FSDP over `n_gpus`, or LoRA; estimate memory and time."
-    shape = model_shape(model)
-    if method not in ("auto", "full", "lora"): raise ValueError(f"method must be auto, full or lora, not {method!r}")
-    total = lambda t: sum(t.values())
-    tried = _tried(shape, seq_len, gpu_memory_gb, n_gpus, method, grad_ckpt, fused_ce, lora_rank)
-    name, n, t = tried[-1]
-    fits = total(t) <= gpu_memory_gb
-    big = max(t, key=t.get)
-    if fits:
-        if name == "full":
-            n = n_gpus
-            why = "the whole training state fits on one GPU" + (f" (data-parallel over {n} GPUs)" if n > 1 else "")
-        elif name == "full-fsdp":
-            why = f"full SFT needs {total(tried[0][2]):.0f} GB on one GPU; sharded over {n} it needs {total(t):.0f}"
-        else:
-            why = ((f"full SFT does not fit ({total(tried[-2][2]):.0f} GB per GPU); " if len(tried) > 1 else "LoRA as asked: ")
-                   + f"it keeps frozen bf16 weights and trains {shape.lora_params(lora_rank) / 1e6:.0f}M adapter parameters")
-    else:  # report the option that came closest
-        name, n, t = "none", n_gpus, min((x[2] for x in tried), key=total)
-        big = max(t, key=t.get)
-        hints = [h for h, on in (("gradient checkpointing", not grad_ckpt), ("a fused cross-entropy", not fused_ce)) if on]
-        why = (f"nothing fits {gpu_memory_gb:g} GB per GPU on {n_gpus} GPU(s): the largest term is {big} ({t[big]:.0f} GB); "
-               + "; ".join(hints + _what_fits(shape, seq_len, gpu_memory_gb, n_gpus, method, grad_ckpt, fused_ce, lora_rank)))
-    trainable = shape.lora_params(lora_rank) if name == "lora" else shape.params
-    hours = train_hours(shape.params, tokens, n, mfu=mfu, method="lora" if name == "lora" else "full") if tokens and name != "none" else None
-    lora = name == "lora"
-    return SFTPlan(method=name, n_gpus=n, reason=why, terms=t, total_gb=total(t), gpu_memory_gb=gpu_memory_gb,
-                   params=shape.params, trainable_params=trainable, train_hours=hours,
-                   lora_rank=lora_rank if lora else None, lora_targets="all-linear" if lora else None)
 
 # %% ../nbs/02_sft.ipynb #2b3b6a27
 @dataclass
@@ -838,6 +636,208 @@ def sft_summary(out: str | Path,  # the folder `train_sft` wrote
                ) -> dict:
     "The summary `train_sft` wrote into `out`."
     return json.loads((Path(out) / "sft_summary.json").read_text())
+
+# %% ../nbs/02_sft.ipynb #96521dc7
+@dataclass
+class ModelShape:
+    "The sizes of a Qwen2-style decoder that memory and compute depend on."
+    hidden: int  # hidden size
+    intermediate: int  # MLP intermediate size
+    layers: int  # decoder layers
+    heads: int  # attention heads
+    kv_heads: int  # key/value heads (GQA)
+    vocab: int  # vocabulary size
+    tied: bool  # input and output embeddings shared
+
+    @property
+    def kv_dim(self) -> int: return self.hidden // self.heads * self.kv_heads
+
+    @property
+    def layer_params(self) -> int:
+        "Parameters of one decoder layer (q/k/v with bias, o, SwiGLU MLP, two RMSNorms)."
+        h, kv, I = self.hidden, self.kv_dim, self.intermediate
+        return (h * h + h) + 2 * (h * kv + kv) + h * h + 3 * h * I + 2 * h
+
+    @property
+    def params(self) -> int:
+        "All parameters: embeddings, layers, final norm, and the LM head unless tied."
+        emb = self.vocab * self.hidden
+        return emb * (1 if self.tied else 2) + self.layers * self.layer_params + self.hidden
+
+    def lora_params(self, rank: int) -> int:
+        "Trainable parameters of LoRA of `rank` on every linear layer of every decoder layer (not the LM head)."
+        h, kv, I = self.hidden, self.kv_dim, self.intermediate
+        shapes = [(h, h), (h, kv), (h, kv), (h, h), (h, I), (h, I), (I, h)]
+        return self.layers * rank * sum(a + b for a, b in shapes)
+
+# %% ../nbs/02_sft.ipynb #eaa910d6
+QWEN25_SHAPES = {  # Qwen2.5 Instruct configs (config.json of each size)
+    "Qwen2.5-0.5B": ModelShape(896, 4864, 24, 14, 2, 151936, True),
+    "Qwen2.5-1.5B": ModelShape(1536, 8960, 28, 12, 2, 151936, True),
+    "Qwen2.5-3B": ModelShape(2048, 11008, 36, 16, 2, 151936, True),
+    "Qwen2.5-7B": ModelShape(3584, 18944, 28, 28, 4, 152064, False),
+    "Qwen2.5-14B": ModelShape(5120, 13824, 48, 40, 8, 152064, False),
+    "Qwen2.5-32B": ModelShape(5120, 27648, 64, 40, 8, 152064, False),
+    "Qwen2.5-72B": ModelShape(8192, 29568, 80, 64, 8, 152064, False),
+}
+
+# %% ../nbs/02_sft.ipynb #eed165da
+def _shape_from_config(cfg) -> ModelShape:
+    "A `ModelShape` from a transformers config (or a dict of its fields)."
+    g = (lambda k, d=None: cfg.get(k, d)) if isinstance(cfg, dict) else (lambda k, d=None: getattr(cfg, k, d))
+    return ModelShape(g("hidden_size"), g("intermediate_size"), g("num_hidden_layers"), g("num_attention_heads"),
+                      g("num_key_value_heads") or g("num_attention_heads"), g("vocab_size"), bool(g("tie_word_embeddings", False)))
+
+def model_shape(model,  # ModelShape, config, dict, tiny size, folder, Qwen2.5/s1 name or hub id
+               ) -> ModelShape:
+    "The shape of `model`: a ModelShape, config, dict, tiny size, local folder, a Qwen2.5/s1 name, or a hub id (online)."
+    if isinstance(model, ModelShape): return model
+    if not isinstance(model, (str, Path)): return _shape_from_config(getattr(model, "config", model))
+    name = str(model)
+    if name in TINY_CONFIGS or Path(name).is_dir():
+        p = Path(resolve_model(name)) / "config.json"
+        if not p.exists(): raise FileNotFoundError(f"{name}: no config.json in that folder")
+        return _shape_from_config(json.loads(p.read_text()))
+    import re
+    size = re.search(r"(\d+(?:\.\d+)?)B\b", name.split("/")[-1])
+    if size and f"Qwen2.5-{size.group(1)}B" in QWEN25_SHAPES and re.search(r"qwen2\.5|s1", name, re.I):
+        return QWEN25_SHAPES[f"Qwen2.5-{size.group(1)}B"]
+    from transformers import AutoConfig
+    try: return _shape_from_config(AutoConfig.from_pretrained(name))
+    except OSError as e:
+        raise OSError(f"model {name!r}: no local folder, not a known Qwen2.5 size ({', '.join(QWEN25_SHAPES)}), and its "
+                      "config could not be fetched" + (" (HF_HUB_OFFLINE is set)" if os.environ.get("HF_HUB_OFFLINE") == "1" else "")) from e
+
+# %% ../nbs/02_sft.ipynb #823badba
+GB = 1e9
+
+def _memory_terms(shape: ModelShape, seq_len: int, method: str = "full", n_gpus: int = 1, grad_ckpt: bool = True,
+                 fused_ce: bool = True, lora_rank: int = 16, overhead_gb: float = 3.0, fused_chunk: int = 1024) -> dict:
+    "Estimated GB per GPU of each memory term for `method` ('full' or 'lora') with states sharded over `n_gpus`."
+    P, h, L = shape.params, shape.hidden, shape.layers
+    act_layer = 2 * seq_len * (5 * h + 2 * shape.kv_dim + 4 * shape.intermediate)  # bf16 bytes one layer keeps
+    act = (2 * seq_len * h * L + act_layer) if grad_ckpt else act_layer * L
+    logits = 8 * shape.vocab * (min(seq_len, fused_chunk) if fused_ce else seq_len)
+    if method == "full":
+        w, g, o = 4 * P / n_gpus, 4 * P / n_gpus, 8 * P / n_gpus
+        gathered = 2 * 2 * shape.layer_params if n_gpus > 1 else 0
+    elif method == "lora":
+        R = shape.lora_params(lora_rank)
+        w, g, o, gathered = 2 * P + 4 * R, 4 * R, 8 * R, 0
+    else: raise ValueError(f"method must be 'full' or 'lora', not {method!r}")
+    t = dict(weights=w, gradients=g, optimizer=o, fsdp_gathered=gathered, activations=act, logits=logits,
+             overhead=overhead_gb * GB)
+    return {k: v / GB for k, v in t.items()}
+
+# %% ../nbs/02_sft.ipynb #0c3fc211
+@dataclass
+class SFTPlan:
+    "What the planner decided and why."
+    method: str  # "full", "full-fsdp", "lora" or "none"
+    n_gpus: int  # GPUs it trains on
+    reason: str  # why this method, in words
+    terms: dict  # GB per GPU
+    total_gb: float  # GB per GPU, all terms
+    gpu_memory_gb: float  # GB each GPU has
+    params: int  # model parameters
+    trainable_params: int  # parameters that train (all, or LoRA's)
+    train_hours: float | None = None  # estimated hours (None: no token count given)
+    lora_rank: int | None = None  # LoRA rank (None: full SFT)
+    lora_targets: str | None = None  # LoRA target modules (None: full SFT)
+
+    @property
+    def sft_method(self) -> str:
+        "What `train_sft` should run: 'full' (one GPU or FSDP) or 'lora'."
+        return "lora" if self.method == "lora" else "full"
+
+    def table(self) -> str:
+        rows = [f"{k:<14}{v:9.1f} GB" for k, v in self.terms.items()]
+        head = f"{self.method} on {self.n_gpus} GPU(s): {self.total_gb:.1f} of {self.gpu_memory_gb:g} GB per GPU"
+        tail = f"time ≈ {self.train_hours * 60:.0f} min" if self.train_hours is not None else ""
+        return "\n".join([head, *rows, f"reason: {self.reason}", tail])
+
+_H100_BF16_TFLOPS = 989.0
+
+def _tried(shape, seq_len, gb, n_gpus, method, grad_ckpt, fused_ce, lora_rank) -> list:
+    "The options in order of simplicity, up to the first that fits: [(name, GPUs, terms), ...]."
+    options = [("full", 1), ("full-fsdp", n_gpus), ("lora", 1)] if method == "auto" else \
+              ([("full", 1), ("full-fsdp", n_gpus)] if method == "full" else [("lora", 1)])
+    tried = []
+    for name, n in options:
+        if name == "full-fsdp" and n <= 1: continue
+        t = _memory_terms(shape, seq_len, name.split("-")[0], n, grad_ckpt, fused_ce, lora_rank)
+        tried.append((name, n, t))
+        if sum(t.values()) <= gb: break
+    return tried
+
+# %% ../nbs/02_sft.ipynb #b17842ba
+def _what_fits(shape, seq_len, gb, n_gpus, method, *rest) -> list[str]:
+    "What would fit instead: more GPUs (full SFT sharded), a smaller block on these GPUs, and why LoRA does not help."
+    fits = lambda s, n: sum(_tried(shape, s, gb, n, method, *rest)[-1][2].values()) <= gb
+    out = []
+    if method != "lora":
+        more = next((n for n in (2, 4, *range(8, 1025, 8)) if n > n_gpus and fits(seq_len, n)), None)
+        out.append(f"full SFT sharded over {more} GPUs fits at block {seq_len}" if more else
+                   f"no GPU count up to 1024 fits block {seq_len} (activations and logits do not shard)")
+    block = next((b for b in range(seq_len - seq_len % 1024, 0, -1024) if fits(b, n_gpus)), None)
+    out.append(f"block {block} fits on {n_gpus} GPU(s)" if block else f"no block fits on {n_gpus} GPU(s)")
+    if method != "full":
+        out.append(f"LoRA is not sharded here (no LoRA under FSDP): it needs the {2 * shape.params / GB:.0f} GB of bf16 "
+                   "weights on each GPU")
+    return out
+
+def train_hours(params: int,  # model parameters
+                tokens: float,  # training tokens
+                n_gpus: int,  # GPUs
+                *, mfu: float = 0.4,  # model FLOPs utilisation
+                method: str = "full",  # full or lora
+                peak_tflops: float = _H100_BF16_TFLOPS,  # GPU peak bf16 TFLOP/s
+               ) -> float:
+    "Hours for `tokens` training tokens: (6 full | 4 LoRA) × params × tokens / (GPUs × peak × MFU)."
+    flops = (4 if method == "lora" else 6) * params * tokens
+    return flops / (n_gpus * peak_tflops * 1e12 * mfu) / 3600
+
+# %% ../nbs/02_sft.ipynb #ff14c4cf
+def plan_sft(model,  # a model, its config, a ModelShape, or a name in QWEN25_SHAPES / a hub id
+             seq_len: int = 32768,  # tokens per sequence (the block size)
+             *, gpu_memory_gb: float = 80,  # memory of one GPU
+             n_gpus: int = 1,  # GPUs to shard or replicate over
+             method: str = "auto",  # "full", "lora" or "auto" (the simplest that fits)
+             grad_ckpt: bool = True,  # gradient checkpointing (s1: on)
+             fused_ce: bool = True,  # a fused cross-entropy (no full fp32 logits)
+             lora_rank: int = 16,  # LoRA rank when LoRA is chosen
+             tokens: float | None = None,  # training tokens, for the time estimate
+             mfu: float = 0.4,  # model FLOPs utilisation, for the time estimate
+            ) -> SFTPlan:
+    "Decide full SFT on one GPU, full SFT sharded with FSDP over `n_gpus`, or LoRA; estimate memory and time."
+    shape = model_shape(model)
+    if method not in ("auto", "full", "lora"): raise ValueError(f"method must be auto, full or lora, not {method!r}")
+    total = lambda t: sum(t.values())
+    tried = _tried(shape, seq_len, gpu_memory_gb, n_gpus, method, grad_ckpt, fused_ce, lora_rank)
+    name, n, t = tried[-1]
+    fits = total(t) <= gpu_memory_gb
+    big = max(t, key=t.get)
+    if fits:
+        if name == "full":
+            n = n_gpus
+            why = "the whole training state fits on one GPU" + (f" (data-parallel over {n} GPUs)" if n > 1 else "")
+        elif name == "full-fsdp":
+            why = f"full SFT needs {total(tried[0][2]):.0f} GB on one GPU; sharded over {n} it needs {total(t):.0f}"
+        else:
+            why = ((f"full SFT does not fit ({total(tried[-2][2]):.0f} GB per GPU); " if len(tried) > 1 else "LoRA as asked: ")
+                   + f"it keeps frozen bf16 weights and trains {shape.lora_params(lora_rank) / 1e6:.0f}M adapter parameters")
+    else:  # report the option that came closest
+        name, n, t = "none", n_gpus, min((x[2] for x in tried), key=total)
+        big = max(t, key=t.get)
+        hints = [h for h, on in (("gradient checkpointing", not grad_ckpt), ("a fused cross-entropy", not fused_ce)) if on]
+        why = (f"nothing fits {gpu_memory_gb:g} GB per GPU on {n_gpus} GPU(s): the largest term is {big} ({t[big]:.0f} GB); "
+               + "; ".join(hints + _what_fits(shape, seq_len, gpu_memory_gb, n_gpus, method, grad_ckpt, fused_ce, lora_rank)))
+    trainable = shape.lora_params(lora_rank) if name == "lora" else shape.params
+    hours = train_hours(shape.params, tokens, n, mfu=mfu, method="lora" if name == "lora" else "full") if tokens and name != "none" else None
+    lora = name == "lora"
+    return SFTPlan(method=name, n_gpus=n, reason=why, terms=t, total_gb=total(t), gpu_memory_gb=gpu_memory_gb,
+                   params=shape.params, trainable_params=trainable, train_hours=hours,
+                   lora_rank=lora_rank if lora else None, lora_targets="all-linear" if lora else None)
 
 # %% ../nbs/02_sft.ipynb #02a2bd7f
 def shard_fsdp2(model,  # the model to shard (in place)
