@@ -21,9 +21,9 @@ from .core import (ANSWER_DELIM, IM_END, IM_START, S1_CHAT_TEMPLATE, S1_PAD_TOKE
 
 # %% auto #0
 __all__ = ['QWEN25_SHAPES', 'GB', 'check_rows', 'chat_rows', 'toy_s1k', 'load_rows', 'sft_tokenizer', 'trl_prepared',
-           'show_loss_mask', 'length_report', 'fit_to_block', 'S1Recipe', 'grad_accum_steps', 'world_size',
-           'sft_config', 'data_block_size', 'LoraSpec', 'merge_and_save', 'train_steps', 'pretrained_tiny_folder',
-           'load_dtype', 'sft_trainer', 'train_sft', 'sft_summary', 'ModelShape', 'model_shape', 'SFTPlan',
+           'length_report', 'fit_to_block', 'S1Recipe', 'grad_accum_steps', 'world_size', 'sft_config',
+           'data_block_size', 'LoraSpec', 'merge_and_save', 'train_steps', 'pretrained_tiny_folder', 'load_dtype',
+           'sft_trainer', 'train_sft', 'sft_summary', 'show_loss_mask', 'ModelShape', 'model_shape', 'SFTPlan',
            'train_hours', 'plan_sft', 'shard_fsdp2', 'pad_share', 'sft_cli']
 
 # %% ../nbs/02_sft.ipynb #52d74fab
@@ -167,43 +167,6 @@ def _stand_in_model(vocab_size: int):
     from transformers import Qwen2Config, Qwen2ForCausalLM
     return Qwen2ForCausalLM(Qwen2Config(vocab_size=vocab_size, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
                                         num_attention_heads=2, num_key_value_heads=1, tie_word_embeddings=True))
-
-# %% ../nbs/02_sft.ipynb #69cbf829
-def _mask_spans(tokens: Sequence[str], trained: Sequence[bool]) -> list[tuple[str, bool]]:
-    "Merge consecutive tokens with the same fate into `(text, trained)` spans."
-    spans = []
-    for t, m in zip(tokens, trained):
-        if spans and spans[-1][1] == bool(m): spans[-1] = (spans[-1][0] + t, spans[-1][1])
-        else: spans.append((t, bool(m)))
-    return spans
-
-def _token_pieces(tokenizer, ids: Sequence[int]) -> list[str]:
-    "Each id decoded on its own (so a learner sees real text, not byte-level symbols)."
-    return [tokenizer.decode([i]) for i in ids]
-
-def show_loss_mask(tokenizer,  # the model's tokenizer (a chat template; s1's delimiters)
-                   ids: Sequence[int],  # token ids of one example
-                   labels: Sequence[int],  # its labels (-100 = masked)
-                  ) -> str:
-    "Text of one example with trained tokens inside ⟦…⟧ (labels != -100), masked tokens plain."
-    spans = _mask_spans(_token_pieces(tokenizer, ids), [l != -100 for l in labels])
-    return "".join(f"⟦{t}⟧" if m else t for t, m in spans)
-
-def _loss_mask_html(tokenizer, ids: Sequence[int], labels: Sequence[int]) -> str:
-    "HTML of one example, one box per token: grey = no loss (context), green = trained."
-    import html
-    cells = []
-    for t, l in zip(_token_pieces(tokenizer, ids), labels):
-        bg = "#c8f7c5" if l != -100 else "#e6e6e6"
-        cells.append(f'<span style="background:{bg};border:1px solid #fff;white-space:pre-wrap">{html.escape(t)}</span>')
-    return '<div style="font-family:monospace;line-height:1.8">' + "".join(cells) + "</div>"
-
-# %% ../nbs/02_sft.ipynb #66de13cd
-def _expected_trained(tokenizer, text: str) -> list[bool]:
-    "Which tokens of `text` s1 trains on, from character offsets: those after the last `<|im_start|>assistant\\n`."
-    start = text.rindex(f"{IM_START}assistant\n") + len(f"{IM_START}assistant\n")
-    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-    return [s >= start for s, _ in enc["offset_mapping"]]
 
 # %% ../nbs/02_sft.ipynb #cb8e46bf
 @dataclass
@@ -636,6 +599,43 @@ def sft_summary(out: str | Path,  # the folder `train_sft` wrote
                ) -> dict:
     "The summary `train_sft` wrote into `out`."
     return json.loads((Path(out) / "sft_summary.json").read_text())
+
+# %% ../nbs/02_sft.ipynb #69cbf829
+def _mask_spans(tokens: Sequence[str], trained: Sequence[bool]) -> list[tuple[str, bool]]:
+    "Merge consecutive tokens with the same fate into `(text, trained)` spans."
+    spans = []
+    for t, m in zip(tokens, trained):
+        if spans and spans[-1][1] == bool(m): spans[-1] = (spans[-1][0] + t, spans[-1][1])
+        else: spans.append((t, bool(m)))
+    return spans
+
+def _token_pieces(tokenizer, ids: Sequence[int]) -> list[str]:
+    "Each id decoded on its own (so a learner sees real text, not byte-level symbols)."
+    return [tokenizer.decode([i]) for i in ids]
+
+def show_loss_mask(tokenizer,  # the model's tokenizer (a chat template; s1's delimiters)
+                   ids: Sequence[int],  # token ids of one example
+                   labels: Sequence[int],  # its labels (-100 = masked)
+                  ) -> str:
+    "Text of one example with trained tokens inside ⟦…⟧ (labels != -100), masked tokens plain."
+    spans = _mask_spans(_token_pieces(tokenizer, ids), [l != -100 for l in labels])
+    return "".join(f"⟦{t}⟧" if m else t for t, m in spans)
+
+def _loss_mask_html(tokenizer, ids: Sequence[int], labels: Sequence[int]) -> str:
+    "HTML of one example, one box per token: grey = no loss (context), green = trained."
+    import html
+    cells = []
+    for t, l in zip(_token_pieces(tokenizer, ids), labels):
+        bg = "#c8f7c5" if l != -100 else "#e6e6e6"
+        cells.append(f'<span style="background:{bg};border:1px solid #fff;white-space:pre-wrap">{html.escape(t)}</span>')
+    return '<div style="font-family:monospace;line-height:1.8">' + "".join(cells) + "</div>"
+
+# %% ../nbs/02_sft.ipynb #66de13cd
+def _expected_trained(tokenizer, text: str) -> list[bool]:
+    "Which tokens of `text` s1 trains on, from character offsets: those after the last `<|im_start|>assistant\\n`."
+    start = text.rindex(f"{IM_START}assistant\n") + len(f"{IM_START}assistant\n")
+    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    return [s >= start for s, _ in enc["offset_mapping"]]
 
 # %% ../nbs/02_sft.ipynb #96521dc7
 @dataclass
