@@ -545,7 +545,7 @@ def _results_markdown(headlines: list[dict]) -> str:
     "A markdown table: one row per seed, then mean ± spread, then which targets hold for the mean."
     import pandas as pd
     cols = ["seed", "no_forcing", "wait1", "wait2", "wait4", "wait_gain", "budgets", "budget_rises", "control",
-            "scaling", "performance", "train_seconds"]
+            "scaling", "performance", "train_seconds", "train_cpu_seconds"]
     df = pd.DataFrame(headlines)
     cols = [c for c in cols if c in df.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
@@ -647,7 +647,8 @@ def run_demo(
         t0 = time.time()
         results[s] = evaluate_laptop(model, tok, n_eval, out=run / f"seed{s}" / "sweep")
         h = dict(seed=s, **headline(results[s]), eval_seconds=round(time.time() - t0, 1))
-        if info: h["train_seconds"] = round(info["base_seconds"] + info["s1_seconds"], 1)
+        if info: h.update(train_seconds=round(info["base_seconds"] + info["s1_seconds"], 1),
+                          train_cpu_seconds=round(info["base_cpu_seconds"] + info["s1_cpu_seconds"], 1))
         if train: groups[str(s)] = _cached_groups(run / f"seed{s}" / "groups.json", model, tok, n_eval)
         headlines.append(h)
     sweeps = {str(s): r.drop(columns=["failures"], errors="ignore").to_dict("records") for s, r in results.items()}
