@@ -40,7 +40,7 @@ def main():
     import datasets
     from datasets import Dataset
     from transformers import AutoTokenizer
-    from s1_nb.core import find_shared
+    from s1_nb.core import shared_folder
     from s1_nb.curation import curate, load_benchmarks, synthetic_pool, thinking_lengths
     datasets.disable_progress_bars()
 
@@ -65,7 +65,7 @@ def main():
     res["selection_hash"] = funnel.hash
 
     # 3. length featurization with the real Qwen2.5 tokenizer
-    tok_dir = find_shared("data/qwen2.5-tokenizer")
+    tok_dir = shared_folder("data/qwen2.5-tokenizer")
     if tok_dir is None:
         print("../shared/data/qwen2.5-tokenizer is absent: length featurization not measured")
     else:

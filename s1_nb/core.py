@@ -362,9 +362,6 @@ def load_laptop(stage: str = "base",  # "base" (the demo model) or "s1" (after S
     return load_model(laptop_folder(stage))
 
 
-# %% ../nbs/00_core.ipynb #cf97c8b9
-find_shared, laptop_assets = shared_folder, laptop_assets_folder  # former names, still read by the laptop and vLLM chapters
-
 # %% ../nbs/00_core.ipynb #298e34b4
 @dataclass(frozen=True)
 class _BenchmarkSpec:

@@ -26,8 +26,8 @@ def _has_vllm():
 
 
 def pytest_collection_modifyitems(config, items):
-    from s1_nb.core import find_shared
-    shared = find_shared(start=REPO)
+    from s1_nb.core import shared_folder
+    shared = shared_folder(start=REPO)
     browser_skip = None
     if any("browser" in item.keywords for item in items):
         from browser import browser_skip_reason
@@ -45,8 +45,8 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def shared_dir():
-    from s1_nb.core import find_shared
-    d = find_shared(start=REPO)
+    from s1_nb.core import shared_folder
+    d = shared_folder(start=REPO)
     if d is None: pytest.skip("real-data tier: ../shared is absent (set S1_SHARED to its path)")
     return d
 
