@@ -235,7 +235,7 @@ def _sft_example(row: dict, tokenizer) -> dict:
         return dict(prompt=prompt + "\n" + thinking + FORCED_END, completion=row["attempt"][len(FINAL_ANSWER):] + IM_END)
     return dict(prompt=prompt, completion=f"\n{thinking}\n{ANSWER_DELIM}\n{row['attempt']}{IM_END}")
 
-# %% ../nbs/06_laptop_s1.ipynb #2de04a3d
+# %% ../nbs/06_laptop_s1.ipynb #2fad762f
 def _base_recipe(lr: float = 1e-3, batch_size: int = 16, seed: int = 0):
     "The SFT chapter's recipe sized for the laptop model: batch 16, lr 1e-3, AdamW without weight decay."
     from s1_nb.sft import S1Recipe
@@ -244,8 +244,8 @@ def _base_recipe(lr: float = 1e-3, batch_size: int = 16, seed: int = 0):
                         logging_steps=250, seed=seed)
 
 def _spelling_text(word: str, letter: str, passes: int) -> str:
-    "One text of the generic corpus: the letter and the word, then `passes` counting passes, each two hits further."
-    return f"{letter} in {word}:\n" + "\n".join(_pass_lines(word, letter, passes))
+    "One text of the generic corpus: the question, then `passes` counting passes, each two hits further."
+    return f"How many {letter} in {word}?\n" + "\n".join(_pass_lines(word, letter, passes))
 
 def spelling_corpus(n: int,  # how many texts
                     seed: int = 0,  # the corpus's seed
@@ -259,6 +259,7 @@ def spelling_corpus(n: int,  # how many texts
         rows.append(dict(text=_spelling_text(word, letter, rng.randint(1, 4))))
     return rows
 
+# %% ../nbs/06_laptop_s1.ipynb #4de0f326
 def train_stage(rows: list[dict],  # text rows (`{"text"}`: loss on every token) or pool rows (s1 format: loss on the completion)
                 out_dir: Path | str,  # where the run and its `model/` go
                 steps: int,  # optimizer steps (batch 16)
@@ -293,7 +294,7 @@ def train_stage(rows: list[dict],  # text rows (`{"text"}`: loss on every token)
     (Path(out_dir) / "train_log.json").write_text(json.dumps(trainer.state.log_history, indent=1))
     return path
 
-# %% ../nbs/06_laptop_s1.ipynb #d571dcf8
+# %% ../nbs/06_laptop_s1.ipynb #038fcaea
 EVAL_SEED = 999_999  # held-out questions: the training pools use other seeds
 
 def _has_repeated_pair(word: str) -> bool:
@@ -334,6 +335,7 @@ def typed_problems() -> list[dict]:
                  problem=f"How many {c} in {w}?", word_length=len(w), word=w, letter=c, groups=["typed words"])
             for i, (c, w) in enumerate(TYPED_WORDS)]
 
+# %% ../nbs/06_laptop_s1.ipynb #865cb7bd
 def _first_model_problems(n: int = 200, seed: int = EVAL_SEED) -> list[dict]:
     "`n` questions as the first laptop model was trained and tested: 5-16 letters, 0-3 hits, no repeated pair."
     rng, out = random.Random(seed), []
@@ -355,7 +357,7 @@ def laptop_settings(waits=(0, 1, 2, 4),  # Wait counts (0 = no forcing)
     exact = [Setting("exact", b, dict(min_thinking_tokens=b, max_thinking_tokens=b)) for b in budgets]
     return wait_settings(waits, cap) + exact + budget_settings(budgets)
 
-# %% ../nbs/06_laptop_s1.ipynb #aed3b655
+# %% ../nbs/06_laptop_s1.ipynb #1a4ccfc9
 def train_s1_stage(base: Path | str,  # the base model's folder
                    s1k_rows: list[dict],  # the curated rows (s1K schema)
                    out_dir: Path | str,  # where the run and its `model/` go
@@ -372,6 +374,7 @@ def train_s1_stage(base: Path | str,  # the base model's folder
                           lr_scheduler="cosine", warmup_ratio=0.05, logging_steps=50, seed=seed)
     return train_sft(str(base), s1k_rows, out_dir, recipe=recipe, method="full", use_cpu=True, disable_tqdm=not progress)
 
+# %% ../nbs/06_laptop_s1.ipynb #42fdd223
 def train_laptop(out_dir: Path | str,  # the seed's run folder: pretrain/, base/, s1/, train_info.json
                  seed: int = 0,  # seed of every stage and of the generated data
                  *, base_rows: int = 50_000,  # generated rows of the base stage
@@ -540,7 +543,7 @@ def shipped_results() -> dict:
     if not path.exists(): raise FileNotFoundError(f"no committed laptop results at {path}")
     return json.loads(path.read_text())
 
-# %% ../nbs/06_laptop_s1.ipynb #64977661
+# %% ../nbs/06_laptop_s1.ipynb #3e40da1e
 def _results_markdown(headlines: list[dict]) -> str:
     "A markdown table: one row per seed, then mean ± spread, then which targets hold for the mean."
     import pandas as pd
@@ -578,6 +581,7 @@ def _groups_markdown(groups: dict) -> str:
     lines += [f"| {g} | {int(r.n)} | " + " | ".join(str(r[c]) for c in cols) + " |" for g, r in df.iterrows()]
     return "\n".join(lines)
 
+# %% ../nbs/06_laptop_s1.ipynb #541cc7ad
 def _cached_groups(path: Path, model, tokenizer, n_eval: int) -> list[dict]:
     "`group_accuracy` on `n_eval` held-out and the typed questions, read back from `path` if made by these weights."
     from s1_nb.evaluation import model_identity
@@ -603,6 +607,7 @@ def _ship_run(run: Path | str, dest: Path | str | None = None, seed: int = 0) ->
     shutil.copy2(run / "results.json", dest / "results.json")
     return dest
 
+# %% ../nbs/06_laptop_s1.ipynb #726f81a8
 def run_demo(
     out: str = "runs/laptop-s1",  # run folder: results table, plots, sweeps (and models with --train)
     *, train: bool = False,  # retrain from scratch (about 15 min per seed) instead of using the shipped checkpoint
@@ -661,4 +666,5 @@ def run_demo(
     if ship and train: print("shipped to", _ship_run(run, seed=seed_list[0]))
     return headlines
 
+# %% ../nbs/06_laptop_s1.ipynb #d36e9b66
 demo = call_parse(run_demo)  # the `s1 demo` command
