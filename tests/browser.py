@@ -77,18 +77,26 @@ def jupyterlab(root: Path, timeout: float = 120, log_path: Path | None = None):
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
     base = f"http://127.0.0.1:{port}"
     direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via an http_proxy
+    def up():  # the REST API answers with our token
+        with direct.open(f"{base}/api/status?token={token}", timeout=5) as r: return r.status == 200
+    with _running(proc, log, up, "JupyterLab", log_path, timeout):
+        yield base, token
+
+
+@contextmanager
+def _running(proc, log, up, what: str, log_path: Path, timeout: float):
+    "Wait until the server `proc` is `up()` (OSError: not yet), yield, then stop it and close its `log`."
     try:
         deadline = time.time() + timeout
-        while True:  # up = the REST API answers with our token
+        while True:
             try:
-                with direct.open(f"{base}/api/status?token={token}", timeout=5) as r:
-                    if r.status == 200: break
+                if up(): break
             except OSError:
                 pass
             if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"JupyterLab did not start (exit code {proc.poll()}); see {log_path}")
+                raise RuntimeError(f"{what} did not start (exit code {proc.poll()}); see {log_path}")
             time.sleep(0.5)
-        yield base, token
+        yield
     finally:
         proc.terminate()
         try: proc.wait(20)
@@ -131,19 +139,7 @@ def voila_app(notebook: Path, log_path: Path, timeout: float = 120):
     proc = subprocess.Popen(voila_command(notebook, port=port), stdout=log, stderr=subprocess.STDOUT, env=env,
                             cwd=notebook.parent)
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + timeout
-        while True:  # up = the port accepts connections (a GET of the page would start a kernel)
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=5): break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"Voilà did not start (exit code {proc.poll()}); see {log_path}")
-            time.sleep(0.5)
+    def up():  # the port accepts connections (a GET of the page would start a kernel)
+        with socket.create_connection(("127.0.0.1", port), timeout=5): return True
+    with _running(proc, log, up, "Voilà", log_path, timeout):
         yield base, proc
-    finally:
-        proc.terminate()
-        try: proc.wait(20)
-        except subprocess.TimeoutExpired: proc.kill(); proc.wait(10)
-        log.close()
