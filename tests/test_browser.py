@@ -53,7 +53,7 @@ def save_failure(page, log, name):
 
 
 def check_forcing_panel(page, expected):
-    "Waits 0 -> 1 -> 2 by arrow keys, each trace exact; typing runs nothing until Enter."
+    "Waits 0 -> 1 -> 2 by arrow keys, each trace exact; typing runs nothing until Enter; a budget too short says so."
     from playwright.sync_api import expect
     panel = page.locator(".s1-forcing-panel")
     expect(panel).to_have_count(1, timeout=2 * TIMEOUT_MS)  # kernel start + model load
@@ -79,6 +79,13 @@ def check_forcing_panel(page, expected):
     expect(trace).to_have_text(expected(QUESTION, 2))  # typed, not sent: the old trace stays
     page.keyboard.press("Enter")
     expect(trace).to_have_text(expected(TYPED, 2))
+    budget = panel.locator(".widget-slider", has=page.locator(".widget-label", has_text="budget")).locator(".widget-readout")
+    budget.click()  # the slider's readout takes a typed value: a budget of 1 token leaves no room for a Wait
+    page.keyboard.press("ControlOrMeta+A")
+    page.keyboard.type("1")
+    page.keyboard.press("Enter")
+    expect(budget).to_have_text("1")
+    expect(trace).to_contain_text("0 of 2 Waits: budget reached")
 
 
 def check_compare_and_sweep(page, expected):
