@@ -607,6 +607,63 @@ def _ship_run(run: Path | str, dest: Path | str | None = None, seed: int = 0) ->
     shutil.copy2(run / "results.json", dest / "results.json")
     return dest
 
+# %% ../nbs/06_laptop_s1.ipynb #b1a0e754
+def _ask_question(question: str,  # e.g. "How many s in mississippi?"
+                  waits: str,  # comma-separated Wait counts, e.g. "0,1,2,4"
+                  *, checkpoint: str = "",  # a model folder instead of the shipped one
+                  stage: str = "base",  # the shipped model: "base" or "s1"
+                 ) -> list[dict]:
+    "`s1 demo --question`: refuse a bad question or Wait list, then print the model's trace at each Wait count."
+    from s1_nb.core import load_model
+    try: wait_list = [int(w) for w in str(waits).split(",") if w.strip()]
+    except ValueError: raise ValueError(f"--waits: {waits!r} is not a comma-separated list of whole numbers") from None
+    if not wait_list or min(wait_list) < 0: raise ValueError(f"--waits: {waits!r} needs whole numbers >= 0")
+    laptop_question(question)  # refuse before loading anything
+    model, tok = load_model(Path(checkpoint) if checkpoint else laptop_folder(stage))
+    rows = ask_laptop(question, model, tok, waits=wait_list)
+    for r in rows: print(f"--- Wait x{r['waits']}: answer {r['answer']}\n{r['trace']}")
+    return rows
+
+def _seed_model_path(run: Path,  # the run folder
+                     seed: int,  # the seed
+                     *, checkpoint: str = "", train: bool = False, stage: str = "base",  # as in `run_demo`
+                     **recipe,  # base_rows, base_steps, pretrain_steps (`train_laptop`)
+                    ) -> tuple[Path, dict]:
+    "The model folder `run_demo` evaluates for `seed`, and its `train_info` ({} if it was not trained here)."
+    if checkpoint: return Path(checkpoint), {}
+    if not train: return laptop_folder(stage), {}
+    info = _trained_seed(run / f"seed{seed}", **recipe)
+    if info: print(f"seed {seed}: reusing the models trained in {run / f'seed{seed}'}")
+    else: info = train_laptop(run / f"seed{seed}", seed=seed, **recipe)
+    return run / f"seed{seed}" / stage / "model", info
+
+# %% ../nbs/06_laptop_s1.ipynb #2a78b95c
+def _eval_seed(run: Path, seed: int, path: Path,  # the run folder, the seed, its model folder
+               *, info: dict, n_eval: int, train: bool,  # its `train_info`; as in `run_demo`
+              ) -> tuple:
+    "Sweep one seed's model: its sweep, its headline row, and its `group_accuracy` rows (None unless `train`)."
+    from s1_nb.core import load_model
+    model, tok = load_model(path)
+    t0 = time.time()
+    res = evaluate_laptop(model, tok, n_eval, out=run / f"seed{seed}" / "sweep")
+    h = dict(seed=seed, **headline(res), eval_seconds=round(time.time() - t0, 1))
+    if info: h.update(train_seconds=round(info["base_seconds"] + info["s1_seconds"], 1),
+                      train_cpu_seconds=round(info["base_cpu_seconds"] + info["s1_cpu_seconds"], 1))
+    groups = _cached_groups(run / f"seed{seed}" / "groups.json", model, tok, n_eval) if train else None
+    return res, h, groups
+
+def _write_demo_results(run: Path, results: dict, headlines: list[dict],  # the run folder, seed -> sweep, rows
+                        *, groups: dict, stage: str, n_eval: int,  # seed -> group rows; as in `run_demo`
+                       ):
+    "Write `results.json`, `results.md` and `test_time_scaling.png` into `run`, and print the table."
+    sweeps = {str(s): r.drop(columns=["failures"], errors="ignore").to_dict("records") for s, r in results.items()}
+    (run / "results.json").write_text(json.dumps(dict(model=stage, n_eval=n_eval, headlines=headlines, sweeps=sweeps,
+                                                      groups=groups), indent=1, default=str))
+    md = _results_markdown(headlines) + ("\n\n" + _groups_markdown(groups) if groups else "")
+    (run / "results.md").write_text(md + "\n")
+    plot_seeds(results, out=run / "test_time_scaling.png")
+    print(md); print(f"\nwrote {run / 'results.md'}, {run / 'results.json'}, {run / 'test_time_scaling.png'}")
+
 # %% ../nbs/06_laptop_s1.ipynb #726f81a8
 def run_demo(
     out: str = "runs/laptop-s1",  # run folder: results table, plots, sweeps (and models with --train)
@@ -623,46 +680,18 @@ def run_demo(
     waits: str = "0,1,2,4",  # with --question: the Wait counts to show
 ):
     "s1 on a laptop: train (or load) the tiny model, sweep budget forcing, write the results table and plots to --out."
-    from s1_nb.core import load_model
     if stage not in ("base", "s1"): raise ValueError(f"--stage must be 'base' or 's1', not {stage!r}")
-    if question:
-        try: wait_list = [int(w) for w in str(waits).split(",") if w.strip()]
-        except ValueError: raise ValueError(f"--waits: {waits!r} is not a comma-separated list of whole numbers") from None
-        if not wait_list or min(wait_list) < 0: raise ValueError(f"--waits: {waits!r} needs whole numbers >= 0")
-        laptop_question(question)  # refuse before loading anything
-        model, tok = load_model(Path(checkpoint) if checkpoint else laptop_folder(stage))
-        rows = ask_laptop(question, model, tok, waits=wait_list)
-        for r in rows: print(f"--- Wait x{r['waits']}: answer {r['answer']}\n{r['trace']}")
-        return rows
+    if question: return _ask_question(question, waits, checkpoint=checkpoint, stage=stage)
     run = Path(out); run.mkdir(parents=True, exist_ok=True)
     seed_list = [int(s) for s in str(seeds).split(",") if s.strip()] if train else [0]
+    recipe = dict(base_rows=base_rows, base_steps=base_steps, pretrain_steps=pretrain_steps)
     results, headlines, groups = {}, [], {}
     for s in seed_list:
-        info = {}
-        if checkpoint: path = Path(checkpoint)
-        elif train:
-            info = _trained_seed(run / f"seed{s}", base_rows=base_rows, base_steps=base_steps,
-                                 pretrain_steps=pretrain_steps)
-            if info: print(f"seed {s}: reusing the models trained in {run / f'seed{s}'}")
-            else: info = train_laptop(run / f"seed{s}", seed=s, base_rows=base_rows, base_steps=base_steps,
-                                    pretrain_steps=pretrain_steps)
-            path = run / f"seed{s}" / stage / "model"
-        else: path = laptop_folder(stage)
-        model, tok = load_model(path)
-        t0 = time.time()
-        results[s] = evaluate_laptop(model, tok, n_eval, out=run / f"seed{s}" / "sweep")
-        h = dict(seed=s, **headline(results[s]), eval_seconds=round(time.time() - t0, 1))
-        if info: h.update(train_seconds=round(info["base_seconds"] + info["s1_seconds"], 1),
-                          train_cpu_seconds=round(info["base_cpu_seconds"] + info["s1_cpu_seconds"], 1))
-        if train: groups[str(s)] = _cached_groups(run / f"seed{s}" / "groups.json", model, tok, n_eval)
+        path, info = _seed_model_path(run, s, checkpoint=checkpoint, train=train, stage=stage, **recipe)
+        results[s], h, g = _eval_seed(run, s, path, info=info, n_eval=n_eval, train=train)
+        if g is not None: groups[str(s)] = g
         headlines.append(h)
-    sweeps = {str(s): r.drop(columns=["failures"], errors="ignore").to_dict("records") for s, r in results.items()}
-    (run / "results.json").write_text(json.dumps(dict(model=stage, n_eval=n_eval, headlines=headlines, sweeps=sweeps,
-                                                      groups=groups), indent=1, default=str))
-    md = _results_markdown(headlines) + ("\n\n" + _groups_markdown(groups) if groups else "")
-    (run / "results.md").write_text(md + "\n")
-    plot_seeds(results, out=run / "test_time_scaling.png")
-    print(md); print(f"\nwrote {run / 'results.md'}, {run / 'results.json'}, {run / 'test_time_scaling.png'}")
+    _write_demo_results(run, results, headlines, groups=groups, stage=stage, n_eval=n_eval)
     if ship and train: print("shipped to", _ship_run(run, seed=seed_list[0]))
     return headlines
 

@@ -15,6 +15,8 @@ from dataclasses import KW_ONLY, dataclass, field, fields
 from pathlib import Path
 from typing import Sequence
 
+from fastcore.basics import patch
+
 from s1_nb.core import (ANSWER_DELIM, FORCED_END, IM_END, TINY_CONFIGS, cached_folder, inference_prompt, load_model,
                         tiny_corpus, tiny_model_folder)
 from s1_nb.forcing import (AUTO_BUDGETS, ForcedOutput, ForcingConfig, ForcingIds, ForcingRules, build_output,
@@ -37,9 +39,9 @@ logger = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['KINDS', 'FORCING_ARGS', 'PROCESSOR_FQCN', 'MIDDLEWARE', 'vllm_tiny_model_folder', 'on_cpu', 'load_vllm',
            'vllm_harness_engine', 'RequestForcing', 'sampler_probs_batch', 'sampler_probs', 'force_rows',
-           'decide_batch', 'parse_forcing_args', 'check_room', 'forcing_args', 'reject_boolean_forcing_args',
-           'BudgetForcingLogitsProcessorV1', 'BudgetForcingLogitsProcessorV2', 'BudgetForcingLogitsProcessor',
-           'check_forcing_llm', 'vllm_engine', 'serve_command', 'forcing_request']
+           'decide_batch', 'parse_forcing_args', 'check_room', 'forcing_args', 'BudgetForcingLogitsProcessorV1',
+           'BudgetForcingLogitsProcessorV2', 'BudgetForcingLogitsProcessor', 'check_forcing_llm', 'vllm_engine',
+           'serve_command', 'forcing_request', 'reject_boolean_forcing_args']
 
 # %% ../nbs/04_vllm_forcing.ipynb #b8246c86
 def end_corpus(n: int = 64,  # transcripts
@@ -166,6 +168,7 @@ def round_params(fids: ForcingIds, config: ForcingConfig, max_tokens: int,
                           stop_token_ids=single, stop=texts or None, include_stop_str_in_output=True,
                           min_tokens=1 if ban_first else 0, skip_special_tokens=False)
 
+# %% ../nbs/04_vllm_forcing.ipynb #dd588f51
 def _first_step_ban(llm, tokenizer, states, fids, config, seeds):
     "For split delimiters, s1's `min_tokens=1` is one token generated with the first ids of the end attempts banned."
     from vllm import SamplingParams, TokensPrompt
@@ -177,6 +180,7 @@ def _first_step_ban(llm, tokenizer, states, fids, config, seeds):
     for s, o in zip(states, outs):
         s.add(o.outputs[0].token_ids, "thinking"); s.ban_first = False
 
+# %% ../nbs/04_vllm_forcing.ipynb #94218923
 def _harness_rounds(llm, tokenizer, states, fids, config, seed):
     "The thinking rounds of s1's loop: one `generate` per round for every prompt still thinking; `ForcingRules` decide."
     from vllm import TokensPrompt
@@ -278,127 +282,143 @@ class RequestForcing:
             self.rules = ForcingRules(self.ids, self.budget, self.num_waits, self.min_thinking_tokens,
                                       self.min_thinking_wait, self.max_answer_tokens)
 
-    def catch_up(self, ids: Sequence[int] | None = None):
-        "Observe the ids of `ids` (default: `live`) not seen yet, stopping at an async-scheduling placeholder (-1)."
-        ids = self.live if ids is None else ids
-        n = len(self.out)
-        while n < len(ids) and ids[n] >= 0: self.observe(ids[n]); n += 1
+# %% ../nbs/04_vllm_forcing.ipynb #cb4b0723
+@patch
+def observe(self: RequestForcing, tok: int):
+    "Record the token the engine produced at the last step."
+    if self.queue:
+        if tok != self.queue[0]:
+            raise RuntimeError(f"budget forcing forced token {self.queue[0]} but the sampler produced {tok}: "
+                               "another logits processor or a penalty (repetition/presence) overrode it")
+        self.queue.pop(0); kind = self.queue_kind
+        if kind == "wait": self.thinking_tokens += 1
+        if not self.queue:
+            if kind in ("end", "forced_end"): self.phase = "answer"
+            if kind == "stop": self.phase = "done"
+            self.ban_next = kind == "wait"
+    elif self.phase == "thinking": kind = "thinking"; self.thinking_tokens += 1; self.ban_next = False
+    elif self.phase == "answer": kind = "answer"; self.answer_tokens += 1
+    else: kind = "stop"
+    self.out.append(tok); self.kinds.append(kind)
+    if self.phase == "answer" and kind == "answer":
+        n = match_end(self.out, self.ids.stops)
+        if n:  # the model ended its answer
+            self.kinds[-n:] = ["stop"] * n; self.answer_tokens -= n; self.phase = "done"
 
-    def observe(self, tok: int):
-        "Record the token the engine produced at the last step."
-        if self.queue:
-            if tok != self.queue[0]:
-                raise RuntimeError(f"budget forcing forced token {self.queue[0]} but the sampler produced {tok}: "
-                                   "another logits processor or a penalty (repetition/presence) overrode it")
-            self.queue.pop(0); kind = self.queue_kind
-            if kind == "wait": self.thinking_tokens += 1
-            if not self.queue:
-                if kind in ("end", "forced_end"): self.phase = "answer"
-                if kind == "stop": self.phase = "done"
-                self.ban_next = kind == "wait"
-        elif self.phase == "thinking": kind = "thinking"; self.thinking_tokens += 1; self.ban_next = False
-        elif self.phase == "answer": kind = "answer"; self.answer_tokens += 1
-        else: kind = "stop"
-        self.out.append(tok); self.kinds.append(kind)
-        if self.phase == "answer" and kind == "answer":
-            n = match_end(self.out, self.ids.stops)
-            if n:  # the model ended its answer
-                self.kinds[-n:] = ["stop"] * n; self.answer_tokens -= n; self.phase = "done"
+@patch
+def catch_up(self: RequestForcing, ids: Sequence[int] | None = None):
+    "Observe the ids of `ids` (default: `live`) not seen yet, stopping at an async-scheduling placeholder (-1)."
+    ids = self.live if ids is None else ids
+    n = len(self.out)
+    while n < len(ids) and ids[n] >= 0: self.observe(ids[n]); n += 1
 
-    def _rewind(self):
-        "Undo decisions taken before the first token: with chunked prefill vLLM also calls `apply` on a prompt chunk."
-        self.queue, self.queue_kind, self.waits, self.cut_by_budget = [], "", 0, False
-        if self._gen_start is not None: self._gen.set_state(self._gen_start); self._draw_buf = []
+# %% ../nbs/04_vllm_forcing.ipynb #97a2b792
+@patch
+def _rewind(self: RequestForcing):
+    "Undo decisions taken before the first token: with chunked prefill vLLM also calls `apply` on a prompt chunk."
+    self.queue, self.queue_kind, self.waits, self.cut_by_budget = [], "", 0, False
+    if self._gen_start is not None: self._gen.set_state(self._gen_start); self._draw_buf = []
 
-    def _start(self, ids: Sequence[int], kind: str) -> int:
-        self.queue, self.queue_kind = list(ids), kind
-        return self.queue[0]
+@patch
+def _start(self: RequestForcing, ids: Sequence[int], kind: str) -> int:
+    self.queue, self.queue_kind = list(ids), kind
+    return self.queue[0]
 
-    def _mask(self, row, ids: Sequence[int]):
-        "Ban `ids` in `row` (`decide_batch`'s rows collect the bans of the batch and write them in one go)."
-        row[list(ids)] = float("-inf")
+@patch
+def _mask(self: RequestForcing, row, ids: Sequence[int]):
+    "Ban `ids` in `row` (`decide_batch`'s rows collect the bans of the batch and write them in one go)."
+    row[list(ids)] = float("-inf")
 
-    def _draws(self):
+# %% ../nbs/04_vllm_forcing.ipynb #b0e40387
+@patch
+def _draws(self: RequestForcing):
+    import torch
+    if self._gen is None:
+        self._gen = torch.Generator()
+        if self.seed is None: self._gen.seed()  # a random seed: unseeded requests do not share their draws
+        else: self._gen.manual_seed(self.seed)
+        self._gen_start = self._gen.get_state()
+    return self._gen
+
+@patch
+def _uniform(self: RequestForcing) -> float:
+    "The generator's next uniform draw; drawn 64 at a time (the same numbers as one `torch.rand` at a time)."
+    if not self._draw_buf:
         import torch
-        if self._gen is None:
-            self._gen = torch.Generator()
-            if self.seed is None: self._gen.seed()  # a random seed: unseeded requests do not share their draws
-            else: self._gen.manual_seed(self.seed)
-            self._gen_start = self._gen.get_state()
-        return self._gen
+        self._draw_buf = torch.rand(64, generator=self._draws()).tolist()[::-1]
+    return self._draw_buf.pop()
 
-    def _uniform(self) -> float:
-        "The generator's next uniform draw; drawn 64 at a time (the same numbers as one `torch.rand` at a time)."
-        if not self._draw_buf:
-            import torch
-            self._draw_buf = torch.rand(64, generator=self._draws()).tolist()[::-1]
-        return self._draw_buf.pop()
+@patch
+def _split_ends(self: RequestForcing) -> tuple:
+    e = self.ids.end_attempts
+    self._ends = ([s for s in e if len(s) == 1], [s for s in e if len(s) > 1], sorted({s[0] for s in e if len(s) == 1}))
+    return self._ends
 
-    def _split_ends(self) -> tuple:
-        e = self.ids.end_attempts
-        self._ends = ([s for s in e if len(s) == 1], [s for s in e if len(s) > 1], sorted({s[0] for s in e if len(s) == 1}))
-        return self._ends
+@patch
+def end_candidates(self: RequestForcing) -> list[int]:
+    "The last ids of the end attempts `post` checks at this step (their sampler probabilities are what it needs)."
+    return self._last
 
-    def end_candidates(self) -> list[int]:
-        "The last ids of the end attempts `post` checks at this step (their sampler probabilities are what it needs)."
-        return self._last
+# %% ../nbs/04_vllm_forcing.ipynb #7d4f58be
+@patch
+def pre(self: RequestForcing, row, top: int | None = None):
+    """The first half of a step: the id to force, None (nothing to decide: the sampler chooses), or True: an end
+    attempt is possible, `post` decides it. The ban right after a Wait is written into `row` in place."""
+    if not self.out: self._rewind()  # still at the prompt: an earlier step may have been a discarded prefill chunk
+    if self.queue: return self.queue[0]
+    if self.phase == "done": return self.eos
+    if self.phase == "answer":
+        return self._start([self.eos], "stop") if self.rules.answer_spent(self.answer_tokens, len(self.out)) else None
+    if self.rules.budget_spent(self.thinking_tokens):
+        self.cut_by_budget = True
+        return self._start(self.rules.forced_end(self.out[-1] if self.out else -1), "forced_end")
+    if self.ban_next and self.temperature > 0: self._mask(row, self.ids.banned_first)
+    elif self.ban_next and (top is None or top in self.ids.banned_first):  # greedy: only if it was the argmax
+        row[self.ids.banned_first] = float("-inf"); top = None
+    single, multi, last = self._ends or self._split_ends()
+    cands = single + [s for s in multi if self.out[-(len(s) - 1):] == s[:-1]] if multi else single
+    if not cands: return None
+    if self.temperature <= 0:  # greedy: the attempt is the argmax, known without probabilities
+        if top is None: top = int(row.argmax())
+        self._cands, self._last = [s for s in cands if s[-1] == top], [top]
+        return True if self._cands else None
+    self._cands, self._last = cands, (sorted({s[-1] for s in cands}) if multi else last)
+    return True
 
-    def pre(self, row, top: int | None = None):
-        """The first half of a step: the id to force, None (nothing to decide: the sampler chooses), or True: an end
-        attempt is possible, `post` decides it. The ban right after a Wait is written into `row` in place."""
-        if not self.out: self._rewind()  # still at the prompt: an earlier step may have been a discarded prefill chunk
-        if self.queue: return self.queue[0]
-        if self.phase == "done": return self.eos
-        if self.phase == "answer":
-            return self._start([self.eos], "stop") if self.rules.answer_spent(self.answer_tokens, len(self.out)) else None
-        if self.rules.budget_spent(self.thinking_tokens):
-            self.cut_by_budget = True
-            return self._start(self.rules.forced_end(self.out[-1] if self.out else -1), "forced_end")
-        if self.ban_next and self.temperature > 0: self._mask(row, self.ids.banned_first)
-        elif self.ban_next and (top is None or top in self.ids.banned_first):  # greedy: only if it was the argmax
-            row[self.ids.banned_first] = float("-inf"); top = None
-        single, multi, last = self._ends or self._split_ends()
-        cands = single + [s for s in multi if self.out[-(len(s) - 1):] == s[:-1]] if multi else single
-        if not cands: return None
-        if self.temperature <= 0:  # greedy: the attempt is the argmax, known without probabilities
-            if top is None: top = int(row.argmax())
-            self._cands, self._last = [s for s in cands if s[-1] == top], [top]
-            return True if self._cands else None
-        self._cands, self._last = cands, (sorted({s[-1] for s in cands}) if multi else last)
-        return True
+# %% ../nbs/04_vllm_forcing.ipynb #5b49456a
+@patch
+def post(self: RequestForcing, row, probs: Sequence[float] | None = None) -> int | None:
+    """The second half: does the model end here (sampling: one draw against `probs`, the sampler's probabilities
+    of `end_candidates()`), and if so what `rules` make of it: the id to force, or None (masks written in `row`)."""
+    cands, last = self._cands, self._last
+    if self.temperature > 0:
+        if probs is None: probs = sampler_probs(row, self.temperature, top_p=self.top_p, top_k=self.top_k,
+                                                   min_p=self.min_p)[last].tolist()
+        u, acc, tok = self._uniform(), 0.0, None
+        for i, p in zip(last, probs):
+            acc += p
+            if u < acc: tok = i; break
+        if tok is None: self._mask(row, last); return None  # no end drawn: the sampler may not pick one
+        cands = [s for s in cands if s[-1] == tok]
+    seq = max(cands, key=len)
+    act = self.rules.on_end_attempt(self.thinking_tokens, self.waits)
+    self.waits += self.rules.counts_wait(act)
+    if act == "wait": return self._start(self.ids.wait, "wait")
+    if act in ("ignore", "floor"):  # nothing appended: the end suppressed
+        self._mask(row, sorted({seq[-1], *self.ids.banned_first}))
+        return None
+    written = len(seq) - 1  # pieces of a split delimiter the model already wrote
+    if written and self.ids.end[:len(seq)] == seq:
+        self.kinds[-written:] = ["end"] * written; self.thinking_tokens -= written
+        return self._start(self.ids.end[written:], "end")
+    return self._start(self.ids.end, "end")
 
-    def post(self, row, probs: Sequence[float] | None = None) -> int | None:
-        """The second half: does the model end here (sampling: one draw against `probs`, the sampler's probabilities
-        of `end_candidates()`), and if so what `rules` make of it: the id to force, or None (masks written in `row`)."""
-        cands, last = self._cands, self._last
-        if self.temperature > 0:
-            if probs is None: probs = sampler_probs(row, self.temperature, top_p=self.top_p, top_k=self.top_k,
-                                                       min_p=self.min_p)[last].tolist()
-            u, acc, tok = self._uniform(), 0.0, None
-            for i, p in zip(last, probs):
-                acc += p
-                if u < acc: tok = i; break
-            if tok is None: self._mask(row, last); return None  # no end drawn: the sampler may not pick one
-            cands = [s for s in cands if s[-1] == tok]
-        seq = max(cands, key=len)
-        act = self.rules.on_end_attempt(self.thinking_tokens, self.waits)
-        self.waits += self.rules.counts_wait(act)
-        if act == "wait": return self._start(self.ids.wait, "wait")
-        if act in ("ignore", "floor"):  # nothing appended: the end suppressed
-            self._mask(row, sorted({seq[-1], *self.ids.banned_first}))
-            return None
-        written = len(seq) - 1  # pieces of a split delimiter the model already wrote
-        if written and self.ids.end[:len(seq)] == seq:
-            self.kinds[-written:] = ["end"] * written; self.thinking_tokens -= written
-            return self._start(self.ids.end[written:], "end")
-        return self._start(self.ids.end, "end")
-
-    def apply(self, row, top: int | None = None) -> int | None:
-        """Decide this step from one logits row (`top`: its argmax, if known): the id to force, or None to let the
-        sampler choose. Masks (a suppressed end, the ban right after a Wait) are written into `row` in place."""
-        r = self.pre(row, top)
-        return self.post(row) if r is True else r
-
+@patch
+def apply(self: RequestForcing, row, top: int | None = None) -> int | None:
+    """Decide this step from one logits row (`top`: its argmax, if known): the id to force, or None to let the
+    sampler choose. Masks (a suppressed end, the ban right after a Wait) are written into `row` in place."""
+    r = self.pre(row, top)
+    return self.post(row) if r is True else r
 
 # %% ../nbs/04_vllm_forcing.ipynb #c1d2e3f4
 def sampler_probs_batch(x,  # logits, `[rows, vocab]`
@@ -440,6 +460,7 @@ def sampler_probs(row,  # logits, `[vocab]`
     "The distribution vLLM's sampler draws from for one logits row: temperature, then min_p, top_k, top_p (its order)."
     return sampler_probs_batch(row[None], [temperature], top_p=[top_p], top_k=[top_k], min_p=[min_p])[0]
 
+# %% ../nbs/04_vllm_forcing.ipynb #98cdd4b8
 def force_rows(logits,  # `[rows, vocab]`, edited in place
                rows: Sequence[int],  # the rows to force
                ids: Sequence[int],  # the id each of them must pick
@@ -463,6 +484,7 @@ class _Row:
 def _write_bans(logits, bans: tuple[list, list]):
     if bans[0]: logits[bans[0], bans[1]] = float("-inf"); bans[0].clear(); bans[1].clear()
 
+# %% ../nbs/04_vllm_forcing.ipynb #8d98e062
 def _total(ps: Sequence[float]) -> float:
     "The sum `post` accumulates, in its order (the draw ends the thinking if it falls below)."
     acc = 0.0
@@ -473,35 +495,44 @@ def _set_at(xs: list, idx: Sequence[int], vals: Sequence) -> list:
     for i, v in zip(idx, vals): xs[i] = v
     return xs
 
+def _greedy_tops(logits, states: dict, bans: tuple[list, list]) -> list[int] | None:
+    "Every row's argmax if a request is greedy (else None); a greedy row right after a Wait whose argmax starts an end is banned and argmaxed again."
+    tops = logits.argmax(-1).tolist() if any(st.temperature <= 0 for st in states.values()) else None
+    if tops is None: return None
+    again = [i for i, st in states.items() if st.temperature <= 0 and st.ban_next and not st.queue
+             and st.phase == "thinking" and tops[i] in st.ids.banned_first]
+    for i in again: _Row(logits, i, bans)[states[i].ids.banned_first] = float("-inf")
+    _write_bans(logits, bans)
+    if again: tops = _set_at(tops, again, logits[again].argmax(-1).tolist())
+    return tops
+
+def _end_probs(logits, pending: list) -> dict[int, list[float]]:
+    "Row -> the sampler's probabilities of its `end_candidates()`, for the sampled rows of `pending`: one batched computation, one transfer."
+    sampled = [(i, st) for i, st, _ in pending if st.temperature > 0]
+    if not sampled: return {}
+    cols = sorted({c for _, st in sampled for c in st.end_candidates()})
+    p = sampler_probs_batch(logits[[i for i, _ in sampled]], [st.temperature for _, st in sampled],
+                            top_p=[st.top_p for _, st in sampled], top_k=[st.top_k for _, st in sampled],
+                            min_p=[st.min_p for _, st in sampled])[:, cols].tolist()
+    at = {c: j for j, c in enumerate(cols)}
+    return {i: [pr[at[c]] for c in st.end_candidates()] for (i, st), pr in zip(sampled, p)}
+
+# %% ../nbs/04_vllm_forcing.ipynb #4d51d7cd
 def decide_batch(logits,  # the step's `[rows, vocab]` logits, edited in place (bans)
                  states: dict,  # logits row -> its request's `RequestForcing`
                 ) -> list[tuple[int, int]]:
     """One step of every request: `states` maps logits row -> `RequestForcing`. One argmax for the greedy rows, one
     batched probability computation (one transfer) for the sampled rows that may end, masks written in one go, no
     tensor made per row; returns the (row, id) pairs to force."""
-    tops = logits.argmax(-1).tolist() if any(st.temperature <= 0 for st in states.values()) else None
     forced, pending, bans = [], [], ([], [])
-    if tops is not None:  # greedy rows right after a Wait whose argmax starts an end: banned, one argmax for them all
-        again = [i for i, st in states.items() if st.temperature <= 0 and st.ban_next and not st.queue
-                 and st.phase == "thinking" and tops[i] in st.ids.banned_first]
-        for i in again: _Row(logits, i, bans)[states[i].ids.banned_first] = float("-inf")
-        _write_bans(logits, bans)
-        if again: tops = _set_at(tops, again, logits[again].argmax(-1).tolist())
+    tops = _greedy_tops(logits, states, bans)
     for i, st in states.items():
         row = _Row(logits, i, bans)
         r = st.pre(row, None if tops is None else tops[i])
         if r is True: pending.append((i, st, row))
         elif r is not None: forced.append((i, r))
     _write_bans(logits, bans)  # the bans right after a Wait, before the probabilities
-    sampled = [(i, st) for i, st, _ in pending if st.temperature > 0]
-    probs = {}
-    if sampled:
-        cols = sorted({c for _, st in sampled for c in st.end_candidates()})
-        p = sampler_probs_batch(logits[[i for i, _ in sampled]], [st.temperature for _, st in sampled],
-                                top_p=[st.top_p for _, st in sampled], top_k=[st.top_k for _, st in sampled],
-                                min_p=[st.min_p for _, st in sampled])[:, cols].tolist()
-        at = {c: j for j, c in enumerate(cols)}
-        probs = {i: [pr[at[c]] for c in st.end_candidates()] for (i, st), pr in zip(sampled, p)}
+    probs = _end_probs(logits, pending)
     for i, st, row in pending:
         pr = probs.get(i)
         if pr is not None and st._draw_buf and st._draw_buf[-1] >= _total(pr):  # `post`'s usual step: no end drawn
@@ -511,7 +542,6 @@ def decide_batch(logits,  # the step's `[rows, vocab]` logits, edited in place (
         if r is not None: forced.append((i, r))
     _write_bans(logits, bans)
     return forced
-
 
 # %% ../nbs/04_vllm_forcing.ipynb #70286560
 FORCING_ARGS = {"s1_max_thinking_tokens": "max_thinking_tokens", "s1_num_waits": "num_waits",
@@ -536,6 +566,7 @@ def parse_forcing_args(extra_args: dict | None,  # `SamplingParams.extra_args` (
     except (TypeError, ValueError) as e: raise ValueError("extra_args: " + _FIELD_NAMES.sub(r"s1_\1", str(e))) from None
     return s
 
+# %% ../nbs/04_vllm_forcing.ipynb #558581f9
 _FORCED_END_MAX_TOKENS = len(FORCED_END)  # an ASCII character is at most one token: the forced end's tokens <= its length
 
 def check_room(budget,  # s1_max_thinking_tokens (an int, "auto"... or None)
@@ -564,33 +595,6 @@ def forcing_args(config: ForcingConfig,  # the settings (chapter 03)
     if trace: a["s1_trace"] = trace
     return a
 
-# %% ../nbs/04_vllm_forcing.ipynb #70286561
-def boolean_forcing_args(body) -> list[str]:
-    "The `s1_` keys of a request body's `vllm_xargs` that hold a JSON boolean (vLLM's schema would turn `true` into 1)."
-    xargs = body.get("vllm_xargs") if isinstance(body, dict) else None
-    if not isinstance(xargs, dict): return []
-    flat = lambda v: v if isinstance(v, list) else [v]
-    return sorted(k for k, v in xargs.items() if k.startswith("s1_") and k != "s1_min_thinking_wait"
-                  and any(isinstance(x, bool) for x in flat(v)))
-
-# %% ../nbs/04_vllm_forcing.ipynb #d2e3f4a5
-async def reject_boolean_forcing_args(request,  # the HTTP request (starlette)
-                                      call_next,  # the rest of the server
-                                     ):
-    """`vllm serve --middleware s1_nb.vllm_forcing.reject_boolean_forcing_args`: a request whose `vllm_xargs` holds
-    a JSON boolean as a budget-forcing setting gets HTTP 400 (vLLM's schema would make `true` a 1-token budget
-    before the processor could see it)."""
-    if request.method == "POST":
-        try: bad = boolean_forcing_args(json.loads(await request.body() or b"{}"))
-        except ValueError: bad = []  # not JSON: vLLM answers it
-        if bad:
-            from starlette.responses import JSONResponse
-            msg = f"vllm_xargs {bad}: a budget-forcing setting must be a number or a string, not true/false"
-            return JSONResponse({"error": {"message": msg, "type": "BadRequestError", "param": bad[0], "code": 400}},
-                                status_code=400)
-    return await call_next(request)
-
-
 # %% ../nbs/04_vllm_forcing.ipynb #e5198b75
 TRACES: dict[str, RequestForcing | None] = {}  # s1_trace -> state; None = registered by `vllm_engine`, not yet claimed
 WORKER_TRACES: dict[str, RequestForcing] = {}  # in a vLLM worker process: s1_trace -> state, until `collect_traces`
@@ -601,6 +605,7 @@ def check_trace(trace: str | None):
         raise ValueError("extra_args['s1_trace'] is internal to s1_nb's in-process engine (generate(engine='vllm')); "
                          "remove it from the request")
 
+# %% ../nbs/04_vllm_forcing.ipynb #c64ff725
 class ForcingStates:
     "What the V1 and V2 processors share: the settings check, the tokenizer's forcing ids, a fresh state per request."
 
@@ -629,31 +634,32 @@ class ForcingStates:
             self._ids[wait_string] = forcing_ids(self._tokenizer, wait_string, [eos] if isinstance(eos, int) else eos or [])
         return self._ids[wait_string]
 
-    def fresh_state(self, params, s: dict, prompt_ids: Sequence[int] | None, *, n: int | None = None) -> RequestForcing:
-        """A new state for a request with settings `s` (and `n` prompt tokens, default `len(prompt_ids)`); a registered
-        trace is claimed once, so no two requests share it. An unseeded request gets a seed from its prompt and
-        its place among the requests: the same on every tensor-parallel rank (each rank runs this processor)."""
-        cfg = ForcingConfig(**{FORCING_ARGS["s1_" + k]: v for k, v in s.items() if k != "trace"})
-        ids = self.forcing_ids(cfg.wait_string)
-        budget, n = cfg.max_thinking_tokens, len(prompt_ids or []) if n is None else n
-        self._added = getattr(self, "_added", 0) + 1
-        seed = params.seed if params.seed is not None else zlib.crc32(
-            repr((self._added, n, list(prompt_ids or [])[-64:])).encode())
-        if budget in AUTO_BUDGETS:  # chapter 03's rule, this request's prompt the longest
-            try: budget = thinking_budget(cfg, n, self.model_config.max_model_len, reserve=forcing_reserve(ids, cfg),
-                                          forced_tokens=len(ids.forced_end))
-            except ValueError as e: logger.warning("budget forcing: %s; thinking cut at once", e); budget = 1
-        st = RequestForcing(ids, budget=budget, num_waits=cfg.num_waits, min_thinking_tokens=cfg.min_thinking_tokens,
-                            max_answer_tokens=cfg.max_answer_tokens, min_thinking_wait=cfg.min_thinking_wait,
-                            temperature=params.temperature, top_p=params.top_p, top_k=params.top_k,
-                            min_p=params.min_p, seed=seed, eos=self._tokenizer.eos_token_id, params=params)
-        trace = s.get("trace")
-        if trace in TRACES and TRACES[trace] is None: TRACES[trace] = st
-        elif trace is not None and trace not in TRACES:  # a vLLM worker process: the caller checked it, gathers it
-            WORKER_TRACES[trace] = st
-            while len(WORKER_TRACES) > self.max_parked: del WORKER_TRACES[next(iter(WORKER_TRACES))]
-        return st
-
+# %% ../nbs/04_vllm_forcing.ipynb #09bceefa
+@patch
+def fresh_state(self: ForcingStates, params, s: dict, prompt_ids: Sequence[int] | None, *, n: int | None = None) -> RequestForcing:
+    """A new state for a request with settings `s` (and `n` prompt tokens, default `len(prompt_ids)`); a registered
+    trace is claimed once, so no two requests share it. An unseeded request gets a seed from its prompt and
+    its place among the requests: the same on every tensor-parallel rank (each rank runs this processor)."""
+    cfg = ForcingConfig(**{FORCING_ARGS["s1_" + k]: v for k, v in s.items() if k != "trace"})
+    ids = self.forcing_ids(cfg.wait_string)
+    budget, n = cfg.max_thinking_tokens, len(prompt_ids or []) if n is None else n
+    self._added = getattr(self, "_added", 0) + 1
+    seed = params.seed if params.seed is not None else zlib.crc32(
+        repr((self._added, n, list(prompt_ids or [])[-64:])).encode())
+    if budget in AUTO_BUDGETS:  # chapter 03's rule, this request's prompt the longest
+        try: budget = thinking_budget(cfg, n, self.model_config.max_model_len, reserve=forcing_reserve(ids, cfg),
+                                      forced_tokens=len(ids.forced_end))
+        except ValueError as e: logger.warning("budget forcing: %s; thinking cut at once", e); budget = 1
+    st = RequestForcing(ids, budget=budget, num_waits=cfg.num_waits, min_thinking_tokens=cfg.min_thinking_tokens,
+                        max_answer_tokens=cfg.max_answer_tokens, min_thinking_wait=cfg.min_thinking_wait,
+                        temperature=params.temperature, top_p=params.top_p, top_k=params.top_k,
+                        min_p=params.min_p, seed=seed, eos=self._tokenizer.eos_token_id, params=params)
+    trace = s.get("trace")
+    if trace in TRACES and TRACES[trace] is None: TRACES[trace] = st
+    elif trace is not None and trace not in TRACES:  # a vLLM worker process: the caller checked it, gathers it
+        WORKER_TRACES[trace] = st
+        while len(WORKER_TRACES) > self.max_parked: del WORKER_TRACES[next(iter(WORKER_TRACES))]
+    return st
 
 # %% ../nbs/04_vllm_forcing.ipynb #e3f4a5b6
 class BudgetForcingLogitsProcessorV1(ForcingStates, LogitsProcessor):
@@ -665,41 +671,44 @@ class BudgetForcingLogitsProcessorV1(ForcingStates, LogitsProcessor):
 
     def is_argmax_invariant(self) -> bool: return False
 
-    def resume(self, params, output_ids: list[int]) -> RequestForcing | None:
-        "The parked state of a request re-joining the batch (vLLM re-adds the same SamplingParams), if its ids match."
-        st = self.parked.pop(id(params), None)
-        if st is None or st.params is not params: return None
-        n = len(st.out)
-        return st if n <= len(output_ids) and list(output_ids[:n]) == st.out else None
-
-    def new_state(self, params, prompt_ids: list[int] | None, output_ids: list[int]) -> RequestForcing | None:
-        "The state of a request joining the batch (or None if it asks for no forcing); a resumed one keeps its state."
-        s = parse_forcing_args(params.extra_args)
-        if s is None: return None
-        st = self.resume(params, output_ids) if output_ids else None  # empty output list: a new request
-        if st is None:
-            if output_ids: logger.warning("budget forcing: no state kept for a resumed request, replaying its tokens")
-            st = self.fresh_state(params, s, prompt_ids)
-        st.live = output_ids
-        return st
-
-    def park(self, batch_update) -> None:
-        "Keep the states of rows leaving the batch (removed, or reused by an added request) until they come back."
-        for row in {*batch_update.removed, *(a[0] for a in batch_update.added)}:
-            st = self.requests.get(row)
-            if st is not None: self.parked.pop(id(st.params), None); self.parked[id(st.params)] = st
-        while len(self.parked) > self.max_parked: del self.parked[next(iter(self.parked))]  # finished ones, oldest first
-
     def update_state(self, batch_update) -> None:
         if batch_update: self.park(batch_update)
         process_dict_updates(self.requests, batch_update, self.new_state)
 
     def apply(self, logits):
         if not self.requests: return logits
-        for st in self.requests.values(): st.catch_up()  # here, not in update_state: see "Async scheduling" below
+        for st in self.requests.values(): st.catch_up()  # here, not in update_state: see "Under the hood"
         forced = decide_batch(logits, self.requests)
         return force_rows(logits, [r for r, _ in forced], [t for _, t in forced])
 
+# %% ../nbs/04_vllm_forcing.ipynb #d25daf69
+@patch
+def resume(self: BudgetForcingLogitsProcessorV1, params, output_ids: list[int]) -> RequestForcing | None:
+    "The parked state of a request re-joining the batch (vLLM re-adds the same SamplingParams), if its ids match."
+    st = self.parked.pop(id(params), None)
+    if st is None or st.params is not params: return None
+    n = len(st.out)
+    return st if n <= len(output_ids) and list(output_ids[:n]) == st.out else None
+
+@patch
+def new_state(self: BudgetForcingLogitsProcessorV1, params, prompt_ids: list[int] | None, output_ids: list[int]) -> RequestForcing | None:
+    "The state of a request joining the batch (or None if it asks for no forcing); a resumed one keeps its state."
+    s = parse_forcing_args(params.extra_args)
+    if s is None: return None
+    st = self.resume(params, output_ids) if output_ids else None  # empty output list: a new request
+    if st is None:
+        if output_ids: logger.warning("budget forcing: no state kept for a resumed request, replaying its tokens")
+        st = self.fresh_state(params, s, prompt_ids)
+    st.live = output_ids
+    return st
+
+@patch
+def park(self: BudgetForcingLogitsProcessorV1, batch_update) -> None:
+    "Keep the states of rows leaving the batch (removed, or reused by an added request) until they come back."
+    for row in {*batch_update.removed, *(a[0] for a in batch_update.added)}:
+        st = self.requests.get(row)
+        if st is not None: self.parked.pop(id(st.params), None); self.parked[id(st.params)] = st
+    while len(self.parked) > self.max_parked: del self.parked[next(iter(self.parked))]  # finished ones, oldest first
 
 # %% ../nbs/04_vllm_forcing.ipynb #f4a5b6c7
 class BudgetForcingLogitsProcessorV2(ForcingStates, LogitsProcessorV2):
@@ -726,23 +735,6 @@ class BudgetForcingLogitsProcessorV2(ForcingStates, LogitsProcessorV2):
         while len(self.parked) > self.max_parked: del self.parked[next(iter(self.parked))]
         return True
 
-    def catch_up(self, rows: dict[int, tuple[int, RequestForcing]]):
-        "Feed each state the tokens its slot gained since the last step: two reads from the device for the batch."
-        import torch
-        slots = [slot for slot, _ in rows.values()]
-        rs = self.req_states
-        total = rs.total_len.gpu[torch.tensor(slots, device=rs.total_len.gpu.device)].tolist()
-        todo = [(st, range(int(rs.prompt_len.np[slot]) + len(st.out), t), slot)
-                for (slot, st), t in zip(rows.values(), total)]
-        todo = [(st, r, slot) for st, r, slot in todo if len(r)]
-        if not todo: return
-        dev = rs.all_token_ids.gpu.device
-        s_idx = torch.tensor([slot for _, r, slot in todo for _ in r], device=dev)
-        p_idx = torch.tensor([p for _, r, _ in todo for p in r], device=dev)
-        toks = iter(rs.all_token_ids.gpu[s_idx, p_idx].tolist())
-        for st, r, _ in todo:
-            for _ in r: st.observe(next(toks))
-
     def apply(self, logits, ctx):
         if not self.slots: return logits
         slots = ctx.idx_mapping_np.tolist()  # batch position -> slot
@@ -754,6 +746,24 @@ class BudgetForcingLogitsProcessorV2(ForcingStates, LogitsProcessorV2):
         forced = decide_batch(logits, {row: st for row, (_, st) in rows.items()})
         return force_rows(logits, [r for r, _ in forced], [t for _, t in forced])
 
+# %% ../nbs/04_vllm_forcing.ipynb #4666f25c
+@patch
+def catch_up(self: BudgetForcingLogitsProcessorV2, rows: dict[int, tuple[int, RequestForcing]]):
+    "Feed each state the tokens its slot gained since the last step: two reads from the device for the batch."
+    import torch
+    slots = [slot for slot, _ in rows.values()]
+    rs = self.req_states
+    total = rs.total_len.gpu[torch.tensor(slots, device=rs.total_len.gpu.device)].tolist()
+    todo = [(st, range(int(rs.prompt_len.np[slot]) + len(st.out), t), slot)
+            for (slot, st), t in zip(rows.values(), total)]
+    todo = [(st, r, slot) for st, r, slot in todo if len(r)]
+    if not todo: return
+    dev = rs.all_token_ids.gpu.device
+    s_idx = torch.tensor([slot for _, r, slot in todo for _ in r], device=dev)
+    p_idx = torch.tensor([p for _, r, _ in todo for p in r], device=dev)
+    toks = iter(rs.all_token_ids.gpu[s_idx, p_idx].tolist())
+    for st, r, _ in todo:
+        for _ in r: st.observe(next(toks))
 
 # %% ../nbs/04_vllm_forcing.ipynb #a5b6c7d8
 class BudgetForcingLogitsProcessor(BudgetForcingLogitsProcessorV1, BudgetForcingLogitsProcessorV2):
@@ -801,6 +811,28 @@ def gather_traces(llm, traces: Sequence[str], fids: ForcingIds) -> dict[str, Req
         return states
     return {}
 
+# %% ../nbs/04_vllm_forcing.ipynb #6a893245
+def _stream_params(config: ForcingConfig, prompt_ids: list, rules: list, traces: list, context: int) -> list:
+    "One `SamplingParams` per prompt for `vllm_engine`: the context left, the request's seed, the settings in `extra_args`."
+    from vllm import SamplingParams
+    return [SamplingParams(max_tokens=context - len(ids), temperature=config.temperature, top_p=config.top_p,
+                           seed=None if config.seed is None else config.seed + i, skip_special_tokens=False,
+                           extra_args=forcing_args(config, r.cap, trace=trace))
+            for i, (ids, r, trace) in enumerate(zip(prompt_ids, rules, traces))]
+
+def _traced_outputs(prompts: list[str], outs: list, traces: list[str], tokenizer) -> list[ForcedOutput]:
+    "A `ForcedOutput` per request from its state in `TRACES` (who wrote each token), caught up with vLLM's output."
+    results = []
+    for p, o, trace in zip(prompts, outs, traces):
+        if TRACES.get(trace) is None:
+            raise RuntimeError("no budget-forcing state came back for a request, neither from this process nor "
+                               "from vLLM's workers (collective_rpc): use engine='vllm-harness' with this LLM")
+        st = TRACES[trace]
+        st.catch_up(list(o.outputs[0].token_ids))  # the last step(s) after the final `apply`
+        results.append(forced_output(p, tokenizer, st.out, kinds=st.kinds, waits=st.waits,
+                                     cut_by_budget=st.cut_by_budget))
+    return results
+
 # %% ../nbs/04_vllm_forcing.ipynb #26c80f21
 def vllm_engine(prompts: list[str],  # full prompts (`inference_prompt`)
                 llm,  # a `vllm.LLM` (`load_vllm`)
@@ -808,7 +840,7 @@ def vllm_engine(prompts: list[str],  # full prompts (`inference_prompt`)
                 config: ForcingConfig,  # the budget-forcing settings (chapter 03)
                ) -> list[ForcedOutput]:
     "In-stream budget forcing in vLLM: one `generate` call, the logits processor forces Waits and ends."
-    from vllm import SamplingParams, TokensPrompt
+    from vllm import TokensPrompt
     if not config.think_prefix: return vllm_harness_engine(prompts, llm, tokenizer, config)  # plain: nothing to force
     check_forcing_llm(llm)
     fids = forcing_ids(tokenizer, config.wait_string, generation_eos_ids(llm))
@@ -816,25 +848,13 @@ def vllm_engine(prompts: list[str],  # full prompts (`inference_prompt`)
     prompt_ids = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
     rules = forcing_rules(config, fids, [len(ids) for ids in prompt_ids], context=context)
     traces = [f"s1-{uuid.uuid4().hex}" for _ in prompts]
-    params = [SamplingParams(max_tokens=context - len(ids), temperature=config.temperature, top_p=config.top_p,
-                             seed=None if config.seed is None else config.seed + i, skip_special_tokens=False,
-                             extra_args=forcing_args(config, r.cap, trace=trace))
-              for i, (ids, r, trace) in enumerate(zip(prompt_ids, rules, traces))]
+    params = _stream_params(config, prompt_ids, rules, traces, context)
     try:
         TRACES.update(dict.fromkeys(traces))  # registered, so the processor accepts and claims them (once each)
         outs = llm.generate([TokensPrompt(prompt_token_ids=ids) for ids in prompt_ids], params, use_tqdm=False)
         missing = [t for t in traces if TRACES.get(t) is None]
         if missing: TRACES.update(gather_traces(llm, missing, fids))  # the processors ran in worker processes
-        results = []
-        for p, o, trace in zip(prompts, outs, traces):
-            if TRACES.get(trace) is None:
-                raise RuntimeError("no budget-forcing state came back for a request, neither from this process nor "
-                                   "from vLLM's workers (collective_rpc): use engine='vllm-harness' with this LLM")
-            st = TRACES[trace]
-            st.catch_up(list(o.outputs[0].token_ids))  # the last step(s) after the final `apply`
-            results.append(forced_output(p, tokenizer, st.out, kinds=st.kinds, waits=st.waits,
-                                         cut_by_budget=st.cut_by_budget))
-        return results
+        return _traced_outputs(prompts, outs, traces, tokenizer)
     finally:
         for t in traces: TRACES.pop(t, None)
 
@@ -876,4 +896,31 @@ def forcing_request(model: str,  # the served model's name
     b = config.max_thinking_tokens
     return dict(model=model, prompt=prompt, max_tokens=max_tokens, temperature=config.temperature, top_p=config.top_p,
                 seed=config.seed, skip_special_tokens=False, vllm_xargs=forcing_args(config, b))
+
+
+# %% ../nbs/04_vllm_forcing.ipynb #70286561
+def boolean_forcing_args(body) -> list[str]:
+    "The `s1_` keys of a request body's `vllm_xargs` that hold a JSON boolean (vLLM's schema would turn `true` into 1)."
+    xargs = body.get("vllm_xargs") if isinstance(body, dict) else None
+    if not isinstance(xargs, dict): return []
+    flat = lambda v: v if isinstance(v, list) else [v]
+    return sorted(k for k, v in xargs.items() if k.startswith("s1_") and k != "s1_min_thinking_wait"
+                  and any(isinstance(x, bool) for x in flat(v)))
+
+# %% ../nbs/04_vllm_forcing.ipynb #d2e3f4a5
+async def reject_boolean_forcing_args(request,  # the HTTP request (starlette)
+                                      call_next,  # the rest of the server
+                                     ):
+    """`vllm serve --middleware s1_nb.vllm_forcing.reject_boolean_forcing_args`: a request whose `vllm_xargs` holds
+    a JSON boolean as a budget-forcing setting gets HTTP 400 (vLLM's schema would make `true` a 1-token budget
+    before the processor could see it)."""
+    if request.method == "POST":
+        try: bad = boolean_forcing_args(json.loads(await request.body() or b"{}"))
+        except ValueError: bad = []  # not JSON: vLLM answers it
+        if bad:
+            from starlette.responses import JSONResponse
+            msg = f"vllm_xargs {bad}: a budget-forcing setting must be a number or a string, not true/false"
+            return JSONResponse({"error": {"message": msg, "type": "BadRequestError", "param": bad[0], "code": 400}},
+                                status_code=400)
+    return await call_next(request)
 
