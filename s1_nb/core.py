@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -305,6 +306,24 @@ def tiny_model_folder(size: str = "tiny",  # a name in TINY_CONFIGS
         Qwen2ForCausalLM(cfg).save_pretrained(tmp); tok.save_pretrained(tmp)
     return cached_folder(Path(path) if path else f"{size}-qwen2-{key}", build, needs=("config.json", "tokenizer.json"))
 
+# %% ../nbs/00_core.ipynb #79cd2e10
+_SMALL_MODEL_BYTES = 100 * 2**20  # a local model folder under this loads without a progress bar
+
+def _small_folder(src: str) -> bool:
+    "Is `src` a local folder of under `_SMALL_MODEL_BYTES` (a tiny or the laptop model)?"
+    p = Path(src)
+    return p.is_dir() and sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) < _SMALL_MODEL_BYTES
+
+@contextmanager
+def _progress_bars_off(off: bool = True):
+    "transformers' (and huggingface_hub's) progress bars off inside the block when `off`; as they were after it."
+    from transformers.utils import logging as hf_logging
+    was_on = hf_logging.is_progress_bar_enabled()
+    if off: hf_logging.disable_progress_bar()
+    try: yield
+    finally:
+        if off and was_on: hf_logging.enable_progress_bar()
+
 # %% ../nbs/00_core.ipynb #25476206
 def resolve_model(name_or_path: str | Path,  # a tiny size (tiny, small...), local folder or hub id
                  ) -> str:
@@ -323,12 +342,16 @@ def load_model(name_or_path: str | Path,  # a tiny size, a local folder or a hub
                dtype="auto",  # torch dtype or its name; "auto" keeps the checkpoint's
                device: str | None = None,  # move the model there (default: stay on the CPU)
                *, attn_implementation: str | None = None,  # e.g. "sdpa", "flash_attention_2"; None: transformers' choice
+               progress: bool | None = None,  # transformers' "Loading weights" bar; None: for a hub id or a folder of 100 MiB or more
               ):
     "Load `(model, tokenizer)` from a tiny size, a local folder or a hub id, in eval mode."
     from transformers import AutoModelForCausalLM
     tok = load_tokenizer(name_or_path)
+    src = resolve_model(name_or_path)
     kw = dict(attn_implementation=attn_implementation) if attn_implementation else {}
-    try: m = AutoModelForCausalLM.from_pretrained(resolve_model(name_or_path), dtype=dtype, **kw)
+    try:
+        with _progress_bars_off(not progress if progress is not None else _small_folder(src)):
+            m = AutoModelForCausalLM.from_pretrained(src, dtype=dtype, **kw)
     except OSError as e: raise _model_load_error(name_or_path) from e
     if device: m = m.to(device)
     return m.eval(), tok
@@ -359,7 +382,7 @@ def laptop_folder(stage: str = "base",  # "base" (the demo model) or "s1" (after
 def load_laptop(stage: str = "base",  # "base" (the demo model) or "s1" (after SFT)
                ):
     "`(model, tokenizer)` of the shipped laptop model: the model every chapter from budget forcing on thinks with."
-    return load_model(laptop_folder(stage))
+    return load_model(laptop_folder(stage), progress=False)
 
 
 # %% ../nbs/00_core.ipynb #298e34b4

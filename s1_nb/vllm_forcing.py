@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import re
+import sys
 import uuid
 import zlib
 from dataclasses import KW_ONLY, dataclass, field, fields
@@ -23,6 +24,8 @@ from s1_nb.forcing import (AUTO_BUDGETS, ForcedOutput, ForcingConfig, ForcingIds
                            check_config, forcing_ids, forcing_reserve, forcing_rules, generation_eos_ids, match_end,
                            register_engine, thinking_budget)
 
+if "vllm" not in sys.modules:  # read when vLLM is imported: its INFO lines only if asked for (not in `vllm serve`)
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
 try:  # the processor subclasses vLLM's interface when vLLM is installed; the module imports without it
     from vllm.v1.sample.logits_processor import BatchUpdate, LogitsProcessor
     from vllm.v1.sample.logits_processor.builtin import process_dict_updates
@@ -93,22 +96,33 @@ def on_cpu() -> bool:
         import torch
         return not torch.cuda.is_available()
 
+def _vllm_logging(level: str | None) -> dict:
+    "The `vllm.LLM` argument that sets vLLM's log `level` (None: `$VLLM_LOGGING_LEVEL`, else WARNING) for this engine."
+    level = (level or os.environ.get("VLLM_LOGGING_LEVEL") or "WARNING").upper()
+    try: from vllm.config import LoggingConfig
+    except ImportError:  # pragma: no cover (an older vLLM: the level of its logger)
+        logging.getLogger("vllm").setLevel(level); return {}
+    return dict(logging_config=LoggingConfig(log_level=level))
+
 def load_vllm(name_or_path: str | Path,  # a model folder, hub id or tiny size
               *, kv_cache_mib: int | None = 256,  # the KV cache; None: vLLM sizes it from the GPU memory
               dtype: str | None = None,  # None: float32 on a CPU, the checkpoint's ("auto") on a GPU
               enforce_eager: bool | None = None,  # None: eager on a CPU, CUDA graphs on a GPU
+              log_level: str | None = None,  # vLLM's log level ("INFO": the engine's start); None: $VLLM_LOGGING_LEVEL, else WARNING
               **kwargs):  # more `vllm.LLM` arguments (tensor_parallel_size, max_model_len, ...)
     """A `vllm.LLM` for `name_or_path` with the budget-forcing logits processor. On a CPU: float32, eager, a small
     KV cache. On a GPU by default the checkpoint's dtype ("auto": bf16 for s1) and CUDA graphs; s1's evaluation
-    used `dtype="float32"`. `kv_cache_mib=None`: vLLM sizes the cache itself."""
+    used `dtype="float32"`. `kv_cache_mib=None`: vLLM sizes the cache itself. vLLM logs warnings and errors only
+    unless `log_level` (or `VLLM_LOGGING_LEVEL`) asks for more; a small local model loads without a progress bar."""
     os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
     from vllm import LLM
-    from s1_nb.core import resolve_model
-    cpu = on_cpu()
+    from s1_nb.core import _small_folder, resolve_model
+    cpu, src = on_cpu(), resolve_model(name_or_path)
     kw = dict(dtype=dtype or ("float32" if cpu else "auto"), enforce_eager=cpu if enforce_eager is None else enforce_eager,
-              seed=0, logits_processors=[BudgetForcingLogitsProcessor])
+              seed=0, logits_processors=[BudgetForcingLogitsProcessor], use_tqdm_on_load=not _small_folder(src),
+              **_vllm_logging(log_level))
     if kv_cache_mib: kw["kv_cache_memory_bytes"] = kv_cache_mib * 2**20
-    return LLM(resolve_model(name_or_path), **(kw | kwargs))
+    return LLM(src, **(kw | kwargs))
 
 
 # %% ../nbs/04_vllm_forcing.ipynb #9bc2a8b2

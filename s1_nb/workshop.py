@@ -31,13 +31,8 @@ __all__ = ['load_workshop_model', 'in_voila', 'pass_room', 'waits_budget', 'lege
 # %% ../nbs/08_workshop.ipynb #92799614
 def load_workshop_model(stage: str = "base",  # "base" (the demo model) or "s1" (after the s1 stage)
                        ):
-    "`(model, tokenizer)` of the shipped laptop model (`load_laptop`), loaded without transformers' progress bars."
-    from transformers.utils import logging as hf_logging
-    was_on = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try: return load_laptop(stage)
-    finally:
-        if was_on: hf_logging.enable_progress_bar()
+    "`(model, tokenizer)` of the shipped laptop model: `load_laptop`, which loads it without a progress bar."
+    return load_laptop(stage)
 
 def in_voila() -> bool:
     "Does this kernel run inside a Voilà app? (Voilà puts `VOILA_BASE_URL` in its kernels' environment.)"

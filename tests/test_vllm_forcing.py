@@ -263,6 +263,19 @@ def llm(taught):
     return load_vllm(taught[0])
 
 
+def test_engine_start_logs_no_info_unless_asked(taught):
+    "vLLM's INFO lines (settings, local paths) and its loading bar stay out of a learner's cell; `log_level` brings them back."
+    pytest.importorskip("vllm")
+    code = ("import sys; from s1_nb.vllm_forcing import load_vllm; load_vllm(sys.argv[1]); print('asked', flush=True); "
+            "load_vllm(sys.argv[1], log_level='INFO')")
+    r = subprocess.run([sys.executable, "-c", code, str(taught[0])], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=600)  # vLLM logs to stdout, progress bars go to stderr
+    assert r.returncode == 0, r.stdout[-3000:]
+    quiet, _, asked = r.stdout.partition("asked")
+    assert " INFO " not in quiet and "checkpoint shards" not in quiet, quiet[-3000:]
+    assert " INFO " in asked  # a later engine in the same process too (vLLM caches its environment after the first)
+
+
 def _prompts(tok): return [inference_prompt(q, tok) for q in QUESTIONS]
 
 
