@@ -130,6 +130,7 @@ COMMANDS = {  # command -> (module, function)
     "sft": ("s1_nb.sft", "sft_cli"),
     "eval": ("s1_nb.evaluation", "eval_cli"),
     "demo": ("s1_nb.laptop", "demo"),
+    "paper": ("s1_nb.paper", "paper"),
     "workshop": ("s1_nb.workshop", "workshop"),
 }
 USAGE_ERRORS = (ValueError, FileNotFoundError)  # bad arguments or input: exit status 2

@@ -105,7 +105,7 @@ def test_one_home_for_benchmarks_math_grading_and_loading(tmp_path):
     assert not list(tmp_path.glob("m.tmp*"))  # the temporary folder was renamed into place
 
 
-MODULES = ["core", "curation", "sft", "forcing", "evaluation", "cli", "laptop", "workshop", "vllm_forcing", "testing"]
+MODULES = ["core", "curation", "sft", "forcing", "evaluation", "cli", "laptop", "paper", "workshop", "vllm_forcing", "testing"]
 ENGINE_PROTOCOL = {"reference_engine", "vllm_engine", "vllm_harness_engine"}  # engines are called fn(prompts, model, tokenizer, config)
 
 
