@@ -23,17 +23,12 @@ from .laptop import (DEFAULT_TASK, MAX_COUNT, check_line, laptop_answer, laptop_
                           laptop_settings, letter_problems, normalize_laptop_question, typed_problems)
 
 # %% auto #0
-__all__ = ['load_workshop_model', 'in_voila', 'pass_room', 'waits_budget', 'legend_html', 'waits_note', 'message_html',
-           'run_html', 'question_message', 'ask_html', 'forcing_panel', 'compare_panel', 'sweep_settings',
-           'sweep_results', 'figure_output', 'plot_sweep', 'sweep_panel', 'copy_slips', 'failing_word',
-           'workshop_notebook', 'voila_command', 'workshop_env', 'bind_note', 'workshop']
+__all__ = ['in_voila', 'pass_room', 'waits_budget', 'legend_html', 'waits_note', 'message_html', 'run_html', 'question_message',
+           'ask_html', 'forcing_panel', 'compare_panel', 'sweep_settings', 'sweep_results', 'figure_output',
+           'plot_sweep', 'sweep_panel', 'copy_slips', 'failing_word', 'workshop_notebook', 'voila_command',
+           'workshop_env', 'bind_note', 'workshop']
 
 # %% ../nbs/08_workshop.ipynb #92799614
-def load_workshop_model(stage: str = "base",  # "base" (the demo model) or "s1" (after the s1 stage)
-                       ):
-    "`(model, tokenizer)` of the shipped laptop model: `load_laptop`, which loads it without a progress bar."
-    return load_laptop(stage)
-
 def in_voila() -> bool:
     "Does this kernel run inside a Voilà app? (Voilà puts `VOILA_BASE_URL` in its kernels' environment.)"
     return "VOILA_BASE_URL" in os.environ

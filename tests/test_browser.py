@@ -21,8 +21,9 @@ pytestmark = pytest.mark.browser
 
 QUESTION = "How many r in raspberry?"  # s1's README example, in the laptop task's format ("How many {letter} in {word}?")
 TYPED = "How many v in vvrev?"  # a held-out question: letter_problems(3)[2]
-CELLS = [f"""from s1_nb.workshop import load_workshop_model, forcing_panel, compare_panel, sweep_panel, sweep_settings
-m, tok = load_workshop_model()
+CELLS = [f"""from s1_nb.core import load_laptop
+from s1_nb.workshop import forcing_panel, compare_panel, sweep_panel, sweep_settings
+m, tok = load_laptop()
 forcing_panel(m, tok, {QUESTION!r})""",
          f"compare_panel(m, tok, {QUESTION!r}, waits=2)",
          "sweep_panel(m, tok, n=12, settings=sweep_settings((0, 1), (16,)))"]
@@ -33,8 +34,9 @@ OUT = ARTIFACTS / "browser"
 @pytest.fixture(scope="module")
 def expected():
     "The text a panel's trace box should show for (question, waits), computed in this process with `ask_html`."
-    from s1_nb.workshop import ask_html, load_workshop_model, waits_budget
-    m, tok = load_workshop_model()
+    from s1_nb.core import load_laptop
+    from s1_nb.workshop import ask_html, waits_budget
+    m, tok = load_laptop()
     def get(question, waits):
         page = ask_html(m, tok, question, waits=waits, budget=waits_budget(6, tok), max_answer_tokens=12)
         return html.unescape(re.sub(r"<[^>]+>", "", page))  # = the rendered HTML widget's textContent

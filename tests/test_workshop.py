@@ -6,7 +6,7 @@ import re
 import pytest
 
 from s1_nb import workshop as ws
-from s1_nb.core import inference_prompt
+from s1_nb.core import inference_prompt, load_laptop
 from s1_nb.forcing import generate
 from s1_nb.laptop import laptop_answer
 
@@ -15,7 +15,7 @@ QUESTION = "How many r in raspberry?"
 
 @pytest.fixture(scope="module")
 def laptop():
-    return ws.load_workshop_model()
+    return load_laptop()
 
 
 def direct(laptop, question, waits, budget):
@@ -41,7 +41,7 @@ def generate_calls(monkeypatch):
 
 def test_loading_prints_no_progress_bar(capfd):
     from transformers.utils import logging as hf_logging
-    ws.load_workshop_model()
+    load_laptop()
     assert "Loading weights" not in capfd.readouterr().err
     assert hf_logging.is_progress_bar_enabled()  # on again afterwards
 
