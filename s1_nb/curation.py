@@ -649,7 +649,46 @@ def _benchmark_index_for(decontamination: str, benchmarks: dict | None) -> _Benc
                                    "benchmarks=, or skip the stage with decontamination=None (--decontamination none)")
     return benchmark_index(bench)
 
-# %% ../nbs/01_curation.ipynb #0405d6c0
+# %% ../nbs/01_curation.ipynb #c5884d51
+def _stages(decontamination: str | None, benchmarks: dict | None, min_shared: int = 3) -> list[tuple[str, Callable]]:
+    "The filter stages in order, as (name, function from the pool to the reasons of the rows it drops)."
+    stages: list[tuple[str, Callable]] = [("validation", _validation_drops), ("quality: missing features", quality_missing),
+                                          ("quality: formatting", quality_format), ("difficulty", difficulty),
+                                          ("duplicates", _duplicate_drops)]  # the first copy that passed the filters stays
+    if decontamination:
+        index = _benchmark_index_for(decontamination, benchmarks)
+        stages.append((f"decontamination ({decontamination})", lambda d: decontaminate(d, index, decontamination, min_shared=min_shared)))
+    return stages
+
+def _run_stages(df: pd.DataFrame, stages: list, timings: dict | None = None) -> tuple[pd.DataFrame, list, list]:
+    "Run `stages` in order; return the surviving rows, the funnel's rows and one drops table per stage."
+    rows, drops = [dict(stage="pool", kept=len(df), dropped=0, reasons="")], []
+    for name, stage in stages:
+        t = time.perf_counter()
+        reasons = stage(df)
+        df = df.drop(index=reasons.index)
+        if timings is not None: timings[name] = time.perf_counter() - t
+        drops.append(pd.DataFrame(dict(row=reasons.index, stage=name, reason=reasons.to_numpy())))
+        rows.append(dict(stage=name, kept=len(df), dropped=len(reasons), reasons=_summary(reasons) if len(reasons) else ""))
+    return df, rows, drops
+
+# %% ../nbs/01_curation.ipynb #f8b8cd52
+def _select(df: pd.DataFrame, rows: list, drops: list, *, n: int | None, seed: int, diversity: str,
+            preselect: bool, timings: dict | None = None) -> Funnel:
+    "Pre-select and diversity-sample the survivors `df`; the `Funnel` with the selection stage added."
+    t = time.perf_counter()
+    pre = list(df.index[_preselection(df)]) if preselect else []
+    try: chosen = diversity_sample(df, len(df) if n is None else n, seed, preselected=pre, variant=diversity)
+    except ValueError as e:
+        raise CurationError(str(e), Funnel(pd.DataFrame(rows), pd.concat(drops, ignore_index=True), [], pre, "")) from None
+    if timings is not None: timings["pre-selection + diversity"] = time.perf_counter() - t
+    left = df.index.difference(chosen)
+    drops = drops + [pd.DataFrame(dict(row=left, stage="selection", reason="not drawn by diversity sampling"))]
+    rows = rows + [dict(stage="selection", kept=len(chosen), dropped=len(left),
+                        reasons=f"{len(pre):,} pre-selected + {len(chosen) - len(pre):,} drawn ({diversity}, seed {seed})")]
+    return Funnel(pd.DataFrame(rows), pd.concat(drops, ignore_index=True), chosen, pre, selection_hash(df, chosen))
+
+# %% ../nbs/01_curation.ipynb #5ba00e40
 def curate(pool,  # hub id, file, Dataset or DataFrame in the 59K schema
            n: int | None = 1000,  # rows to select (None: every row that passes the filters)
            seed: int = 0,  # seed of the diversity sampling
@@ -663,40 +702,16 @@ def curate(pool,  # hub id, file, Dataset or DataFrame in the 59K schema
     "Run s1's curation on `pool` (hub id, file, Dataset or DataFrame); return `(s1K-schema Dataset, Funnel)`."
     # n=None keeps every survivor; `timings`, if a dict, receives the seconds of each stage
     if diversity not in ("paper", "repo"): raise ValueError(f"diversity={diversity!r}: choose 'paper' or 'repo'")
-    clock = time.perf_counter
-    t = clock()
+    t = time.perf_counter()
     df = load_pool(pool)
     if len(df) == 0: raise ValueError(f"the pool{'' if isinstance(pool, pd.DataFrame) else f' {pool}'} is empty: no rows to curate")
     check_schema(df)
-    if timings is not None: timings["load + schema"] = clock() - t
-    stages: list[tuple[str, Callable]] = [("validation", _validation_drops), ("quality: missing features", quality_missing),
-                                          ("quality: formatting", quality_format), ("difficulty", difficulty),
-                                          ("duplicates", _duplicate_drops)]  # the first copy that passed the filters stays
-    if decontamination:
-        index = _benchmark_index_for(decontamination, benchmarks)
-        stages.append((f"decontamination ({decontamination})", lambda d: decontaminate(d, index, decontamination, min_shared=min_shared)))
-    rows, drops = [dict(stage="pool", kept=len(df), dropped=0, reasons="")], []
-    for name, stage in stages:
-        t = clock()
-        reasons = stage(df)
-        df = df.drop(index=reasons.index)
-        if timings is not None: timings[name] = clock() - t
-        drops.append(pd.DataFrame(dict(row=reasons.index, stage=name, reason=reasons.to_numpy())))
-        rows.append(dict(stage=name, kept=len(df), dropped=len(reasons), reasons=_summary(reasons) if len(reasons) else ""))
-    t = clock()
-    pre = list(df.index[_preselection(df)]) if preselect else []
-    try: chosen = diversity_sample(df, len(df) if n is None else n, seed, preselected=pre, variant=diversity)
-    except ValueError as e:
-        raise CurationError(str(e), Funnel(pd.DataFrame(rows), pd.concat(drops, ignore_index=True), [], pre, "")) from None
-    if timings is not None: timings["pre-selection + diversity"] = clock() - t
-    left = df.index.difference(chosen)
-    drops.append(pd.DataFrame(dict(row=left, stage="selection", reason="not drawn by diversity sampling")))
-    rows.append(dict(stage="selection", kept=len(chosen), dropped=len(left),
-                     reasons=f"{len(pre):,} pre-selected + {len(chosen) - len(pre):,} drawn ({diversity}, seed {seed})"))
-    funnel = Funnel(pd.DataFrame(rows), pd.concat(drops, ignore_index=True), chosen, pre, selection_hash(df, chosen))
-    t = clock()
-    out = _to_s1k(df.loc[sorted(chosen)], extra_columns)
-    if timings is not None: timings["s1K dataset"] = clock() - t
+    if timings is not None: timings["load + schema"] = time.perf_counter() - t
+    df, rows, drops = _run_stages(df, _stages(decontamination, benchmarks, min_shared), timings)
+    funnel = _select(df, rows, drops, n=n, seed=seed, diversity=diversity, preselect=preselect, timings=timings)
+    t = time.perf_counter()
+    out = _to_s1k(df.loc[sorted(funnel.selected)], extra_columns)
+    if timings is not None: timings["s1K dataset"] = time.perf_counter() - t
     return out, funnel
 
 # %% ../nbs/01_curation.ipynb #f3b92625
