@@ -96,7 +96,7 @@ def test_control_rows_carry_the_true_count():
     for r, t, s, c in zip(rows, tcc, scc, ccc):
         trace = "\n".join(r["thinking_trajectories"])
         steps = trace.count("\n") + 1
-        assert t["question"] == f"{r['question']} Think for up to {paper.thinking_tokens(trace, tok)} tokens."
+        assert t["question"] == f"{r['question']}\n\nThink for up to {paper.thinking_tokens(trace, tok)} tokens."  # s1's template
         assert s["question"].endswith(f"up to {steps} step{'s' if steps > 1 else ''}.")
         assert s["thinking_trajectories"][0].startswith(f"{steps} step")
         assert c["question"].endswith("Think short." if paper.thinking_tokens(trace, tok) <= cu["short_tokens"] else "Think long.")
