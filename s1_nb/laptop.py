@@ -582,15 +582,20 @@ def _groups_markdown(groups: dict) -> str:
     return "\n".join(lines)
 
 # %% ../nbs/06_laptop_s1.ipynb #541cc7ad
+def _cached_rows(path: Path, key: dict, make) -> list[dict]:
+    "The rows `make()` returns, read back from the json file `path` when they were made with the same `key`."
+    if path.exists() and (old := json.loads(path.read_text())).get("key") == key: return old["rows"]
+    rows = make()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(dict(key=key, rows=rows), indent=1, default=str))
+    return rows
+
 def _cached_groups(path: Path, model, tokenizer, n_eval: int) -> list[dict]:
     "`group_accuracy` on `n_eval` held-out and the typed questions, read back from `path` if made by these weights."
     from s1_nb.evaluation import model_identity
     key = dict(model=model_identity(model), n_eval=n_eval, typed=len(TYPED_WORDS), first=200)
-    if path.exists() and (old := json.loads(path.read_text())).get("key") == key: return old["rows"]
-    rows = group_accuracy(model, tokenizer, letter_problems(n_eval) + typed_problems() + _first_model_problems())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(dict(key=key, rows=rows), indent=1))
-    return rows
+    return _cached_rows(path, key, lambda: group_accuracy(
+        model, tokenizer, letter_problems(n_eval) + typed_problems() + _first_model_problems()))
 
 _MODEL_FILES = ("config.json", "generation_config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
                "chat_template.jinja", "special_tokens_map.json")
@@ -608,6 +613,13 @@ def _ship_run(run: Path | str, dest: Path | str | None = None, seed: int = 0) ->
     return dest
 
 # %% ../nbs/06_laptop_s1.ipynb #b1a0e754
+def _whole_numbers(text: str, flag: str) -> list[int]:
+    "A comma-separated list of whole numbers >= 0 (`--waits 0,1,2`), or a one-line error naming `flag`."
+    try: values = [int(v) for v in str(text).split(",") if v.strip()]
+    except ValueError: raise ValueError(f"--{flag}: {text!r} is not a comma-separated list of whole numbers") from None
+    if not values or min(values) < 0: raise ValueError(f"--{flag}: {text!r} needs whole numbers >= 0")
+    return values
+
 def _ask_question(question: str,  # e.g. "How many s in mississippi?"
                   waits: str,  # comma-separated Wait counts, e.g. "0,1,2,4"
                   *, checkpoint: str = "",  # a model folder instead of the shipped one
@@ -615,9 +627,7 @@ def _ask_question(question: str,  # e.g. "How many s in mississippi?"
                  ) -> list[dict]:
     "`s1 demo --question`: refuse a bad question or Wait list, then print the model's trace at each Wait count."
     from s1_nb.core import load_model
-    try: wait_list = [int(w) for w in str(waits).split(",") if w.strip()]
-    except ValueError: raise ValueError(f"--waits: {waits!r} is not a comma-separated list of whole numbers") from None
-    if not wait_list or min(wait_list) < 0: raise ValueError(f"--waits: {waits!r} needs whole numbers >= 0")
+    wait_list = _whole_numbers(waits, "waits")
     laptop_question(question)  # refuse before loading anything
     model, tok = load_model(Path(checkpoint) if checkpoint else laptop_folder(stage))
     rows = ask_laptop(question, model, tok, waits=wait_list)
