@@ -5,36 +5,41 @@
 # %% ../nbs/00_core.ipynb #a4fb416b
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 # %% auto #0
 __all__ = ['IM_START', 'IM_END', 'SYSTEM_PROMPT', 'THINK_DELIM', 'ANSWER_DELIM', 'FINAL_ANSWER', 'FORCED_END', 'WAIT',
-           'S1_PAD_TOKEN', 'S1_CHAT_TEMPLATE', 'TINY_CONFIGS', 'BENCHMARK_SPECS', 'check_parameters', 'answer_text',
-           'training_text', 'with_s1_chat_template', 'inference_prompt', 'split_completion', 'token_ids', 's1_tokens',
-           'shared_folder', 'tiny_corpus', 'tiny_tokenizer', 'cached_folder', 'tiny_model_folder', 'resolve_model',
-           'load_tokenizer', 'load_model', 'laptop_assets_folder', 'laptop_folder', 'load_laptop', 'benchmark_spec',
-           'is_correct', 'math_answer', 'math_equal', 'save_figure']
+           'S1_PAD_TOKEN', 'S1_CHAT_TEMPLATE', 'TINY_CONFIGS', 'BENCHMARK_SPECS', 'check_parameters', 'write_atomic',
+           'publish_files', 'fresh_folder', 'run_lock', 'answer_text', 'training_text', 'with_s1_chat_template',
+           'inference_prompt', 'split_completion', 'token_ids', 's1_tokens', 'shared_folder', 'data_path',
+           'tiny_corpus', 'tiny_tokenizer', 'cached_folder', 'tiny_model_folder', 'resolve_model', 'load_tokenizer',
+           'load_model', 'laptop_assets_folder', 'laptop_folder', 'load_laptop', 'benchmark_spec', 'is_correct',
+           'math_answer', 'math_equal', 'save_figure']
 
 # %% ../nbs/00_core.ipynb #e95e8a92
 _PARAMETER_RULES = {  # rule name -> (test, what a good value is)
     "count": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a whole number >= 0"),
     "positive": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a whole number > 0"),
-    "number": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v == v, "a number"),
+    "number": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v), "a finite number"),
     "fraction": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1, "a number from 0 to 1"),
 }
 
 def _parameter_problem(value, rule) -> str | None:
     "Why `value` breaks `rule` (a _PARAMETER_RULES name, a type, a tuple of allowed values, or None), or None."
     if rule is None: return None
+    if isinstance(value, float) and not math.isfinite(value): return "is not a finite number"
     if isinstance(rule, str):
         test, what = _PARAMETER_RULES[rule]
         return None if test(value) else f"is not {what}"
@@ -42,15 +47,125 @@ def _parameter_problem(value, rule) -> str | None:
     if rule is float and isinstance(value, int) and not isinstance(value, bool): return None
     return None if isinstance(value, rule) and not (rule is int and isinstance(value, bool)) else f"is not {rule.__name__}"
 
+def _assigned(source: str) -> list[str]:
+    "The names a cell's top-level assignments set."
+    try: body = ast.parse(source).body
+    except SyntaxError: return []
+    return [t.id for n in body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)]
+
+def _papermill_names() -> tuple[list[str], list[str]]:
+    "(names papermill's injected `# Parameters` cell set, names the parameters cell before it set); ([], []) outside papermill."
+    try: from IPython import get_ipython
+    except ImportError: return [], []
+    ip = get_ipython()
+    cells = list((ip.user_ns.get("In") or []) if ip is not None else [])
+    for k in range(len(cells) - 1, 0, -1):
+        if cells[k].startswith("# Parameters\n"): return _assigned(cells[k]), _assigned(cells[k - 1])
+    return [], []
+
 def check_parameters(values: dict,  # parameter name -> its value, as the notebook got it
                      rules: dict,  # parameter name -> rule: "count", "positive", "number", "fraction", a type, a tuple of allowed values, or None
+                     *, injected: Sequence[str] | None = None,  # names the run set (None: papermill's injected cell, if any)
                     ) -> dict:
     "Check a notebook's papermill `values` against `rules` (name -> rule); raise one line naming the first bad one."
+    import difflib
+    if injected is None:  # papermill's names count for the chapter's own check (its rules cover the parameters cell)
+        injected, declared = _papermill_names()
+        if not declared or not set(declared) <= set(rules): injected = []
+    for name in injected:
+        if name not in rules:
+            near = difflib.get_close_matches(name, list(rules), n=1)
+            raise ValueError(f"parameter {name}: this notebook has no such parameter"
+                             f"{f' (did you mean {near[0]}?)' if near else ''}; its parameters: {', '.join(rules)}")
     for name, rule in rules.items():
         if name not in values: raise ValueError(f"check_parameters: no parameter named {name!r}")
         why = _parameter_problem(values[name], rule)
         if why: raise ValueError(f"parameter {name}: {values[name]!r} {why}")
     return values
+
+# %% ../nbs/00_core.ipynb #cf336be9
+def _temp_name(path: Path) -> Path:
+    "A hidden temporary name beside `path`, unique to this process and thread (it keeps the suffix)."
+    return path.with_name(f".{path.stem}.tmp{os.getpid()}-{threading.get_ident()}{path.suffix}")
+
+def _write_to(path: Path, data, index: bool) -> None:
+    "Write `data` to `path`: a callable is handed the path; a table by suffix (.parquet, .csv); text; bytes; else JSON."
+    if callable(data): data(path)
+    elif hasattr(data, "to_parquet") and path.suffix == ".parquet":
+        data.to_parquet(path, index=index) if hasattr(data, "to_csv") and hasattr(data, "iloc") else data.to_parquet(str(path))
+    elif hasattr(data, "to_csv") and path.suffix == ".csv": data.to_csv(path, index=index)
+    elif isinstance(data, str): path.write_text(data)
+    elif isinstance(data, bytes): path.write_bytes(data)
+    else: path.write_text(json.dumps(data, indent=1, default=str))
+
+def write_atomic(path: Path | str,  # the file to (re)write
+                 data,  # a DataFrame/Dataset (.parquet, .csv), text, bytes, a JSON value, or a function that writes a given path
+                 *, index: bool = False,  # a DataFrame's index too
+                ) -> Path:
+    "Write `data` to `path` all at once: into a temporary file beside it, then renamed over it (old or new, never part)."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_name(path)
+    try:
+        _write_to(tmp, data, index)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+# %% ../nbs/00_core.ipynb #f6e62325
+def publish_files(folder: Path | str,  # the run folder
+                  files: dict,  # file name -> data (as `write_atomic` takes)
+                  *, stale: Sequence[str] = (),  # names of an earlier run's files that this run does not write: removed
+                 ) -> list[Path]:
+    "Write every file of a run beside its final name first, then rename them all in, and remove the `stale` ones."
+    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    tmps = {}
+    try:
+        for name, data in files.items():
+            tmps[name] = _temp_name(folder / name); _write_to(tmps[name], data, False)
+    except BaseException:
+        for t in tmps.values(): t.unlink(missing_ok=True)
+        raise
+    for name, t in tmps.items(): os.replace(t, folder / name)
+    for name in stale:
+        if name not in files: (folder / name).unlink(missing_ok=True)
+    return [folder / n for n in files]
+
+@contextmanager
+def fresh_folder(path: Path | str,  # the folder to replace
+                ) -> Iterator[Path]:
+    "A temporary folder beside `path` to build in; on success it replaces `path` whole, on failure it goes (the old one stays)."
+    path = Path(path); tmp = _temp_name(path)
+    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
+    try: yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = path.with_name(f".{path.name}.old{os.getpid()}")
+    if path.exists(): os.replace(path, old)
+    os.replace(tmp, path)
+    shutil.rmtree(old, ignore_errors=True)
+
+# %% ../nbs/00_core.ipynb #8fd214d6
+_LOCK_FILE = ".s1-run.lock"
+
+@contextmanager
+def run_lock(folder: Path | str,  # the run folder (created if absent)
+            ) -> Iterator[Path]:
+    "Hold `folder` for one run: a second run that asks for it meanwhile gets a one-line ValueError (released on exit or crash)."
+    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    try: import fcntl
+    except ImportError: yield folder; return  # no advisory locks on this system (Windows)
+    f = open(folder / _LOCK_FILE, "a+")
+    try:
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0); holder = f.read().strip() or "another process"
+            raise ValueError(f"{folder} is in use by another run ({holder}): wait for it to finish, or pick another folder") from None
+        f.seek(0); f.truncate(); f.write(f"pid {os.getpid()}"); f.flush()
+        yield folder
+    finally: f.close()  # closing releases the lock; the kernel releases it too if the process dies
 
 # %% ../nbs/00_core.ipynb #d3ce43f1
 IM_START = "<|im_start|>"
@@ -212,7 +327,8 @@ def s1_tokens(tokenizer,  # the tokenizer that must express the delimiters
 def shared_folder(sub: str = "",  # path inside shared/
                 start: Path | str | None = None,  # folder to search up from (None: this package's)
                ) -> Path | None:
-    "The `shared/` folder beside this repository (or `$S1_SHARED`), joined with `sub`; None if absent."
+    "The `shared/` folder beside this repository (or `$S1_SHARED`), joined with `sub`; None if absent or hidden."
+    if os.environ.get("S1_SHARED") == "": return None  # set but empty: no shared folder, even one beside the checkout
     cands = [Path(os.environ["S1_SHARED"])] if os.environ.get("S1_SHARED") else []
     for base in [Path(start or Path.cwd()).resolve(), Path(__file__).resolve() if "__file__" in globals() else None]:
         if base is None: continue
@@ -220,6 +336,14 @@ def shared_folder(sub: str = "",  # path inside shared/
     for c in cands:
         if (c / "S1_METHOD.md").exists() and (c / sub).exists(): return c / sub
     return None
+
+# %% ../nbs/00_core.ipynb #d5a7a1c0
+def data_path(sub: str,  # file or folder under the package's data, e.g. "benchmarks/math500.jsonl"
+             ) -> Path | None:
+    "Shipped data `sub` from s1_nb/assets/data; else `shared/data/sub` beside the checkout (or `$S1_SHARED`); None if neither."
+    import s1_nb
+    shipped = Path(s1_nb.__file__).resolve().parent / "assets" / "data" / sub
+    return shipped if shipped.exists() else shared_folder(f"data/{sub}")
 
 # %% ../nbs/00_core.ipynb #e289d29e
 _QWEN_SPECIAL_TOKENS = ["<|endoftext|>", IM_START, IM_END, S1_PAD_TOKEN]
@@ -426,9 +550,9 @@ def benchmark_spec(name: str,  # benchmark name (aime24, aime25, math500, gpqa_d
     return specs[name]
 
 def _local_benchmark_file(name: str, data: Path | str | None = None) -> Path | None:
-    "The local jsonl of benchmark `name`: `data` (a file or a folder), else ../shared/data/benchmarks; None if absent."
+    "The local jsonl of benchmark `name`: `data` (a file or a folder), else the shipped copy (`data_path`); None if absent."
     spec = benchmark_spec(name)
-    if data is None: return shared_folder(f"data/benchmarks/{spec.local_file}") if spec.local_file else None
+    if data is None: return data_path(f"benchmarks/{spec.local_file}") if spec.local_file else None
     path = Path(data)
     path = path / (spec.local_file or f"{name}.jsonl") if path.is_dir() else path
     if not path.exists(): raise FileNotFoundError(f"no local file for benchmark {name!r} at {path}")

@@ -38,3 +38,21 @@ def test_a_bad_parameter_stops_at_the_check_with_its_name(kernel_name, tmp_path)
                             progress_bar=False, parameters=dict(model=5))
     assert e.value.ename == "ValueError" and "parameter model: 5 is not str" in e.value.evalue
     assert "check_parameters(" in e.value.source  # it stopped at the check, before any cell used the value
+
+
+def test_a_misspelled_parameter_is_named_by_the_check(kernel_name, tmp_path):
+    import papermill as pm
+    nb = REPO / "nbs" / "00_core.ipynb"
+    with pytest.raises(pm.PapermillExecutionError) as e:
+        pm.execute_notebook(str(nb), str(tmp_path / nb.name), cwd=str(nb.parent), kernel_name=kernel_name,
+                            progress_bar=False, parameters=dict(modle="tiny"))
+    assert "parameter modle: this notebook has no such parameter (did you mean model?)" in e.value.evalue
+    assert "check_parameters(" in e.value.source
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_non_finite_numbers_are_refused_by_every_number_rule(value):
+    from s1_nb.core import check_parameters
+    for rule in ("number", "fraction", float):
+        with pytest.raises(ValueError, match="is not a"):
+            check_parameters(dict(x=value), dict(x=rule), injected=[])
