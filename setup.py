@@ -8,7 +8,8 @@ cfg = ConfigParser(delimiters=["="])
 cfg.read(Path(__file__).parent / "settings.ini")
 cfg = cfg["DEFAULT"]
 
-licenses = {"apache2": ("Apache Software License 2.0", "OSI Approved :: Apache Software License")}
+# SPDX licence expressions (setuptools >= 77 deprecates licence classifiers and warns on every build).
+licenses = {"apache2": "Apache-2.0"}
 statuses = ["Planning", "Pre-Alpha", "Alpha", "Beta", "Production/Stable", "Mature", "Inactive"]
 py_versions = ["3.10", "3.11", "3.12", "3.13"]
 lic = licenses[cfg["license"]]
@@ -29,16 +30,18 @@ extras["all"] = sorted({r for k, v in extras.items() if k not in ("vllm", "cpu-v
 setuptools.setup(
     name=cfg["lib_name"],
     version=cfg["version"],
-    license=lic[0],
+    license_expression=lic,
+    license_files=["LICENSE", "s1_nb/assets/data/*/LICENSE*"],
     classifiers=[
         "Development Status :: " + str(cfg["status"]) + " - " + statuses[int(cfg["status"])],
         "Intended Audience :: " + cfg["audience"].title(),
-        "License :: " + lic[1],
         "Natural Language :: " + cfg["language"].title(),
     ]
     + ["Programming Language :: Python :: " + v for v in py_versions[py_versions.index(min_python):]],
     url=cfg["git_url"],
-    packages=setuptools.find_packages(include=["s1_nb", "s1_nb.*"]),
+    # The data folders under s1_nb/assets are namespace packages to setuptools: listing them keeps build_py from
+    # warning about data in directories that are "absent from packages".
+    packages=setuptools.find_namespace_packages(include=["s1_nb", "s1_nb.*"], exclude=["*.__pycache__"]),
     include_package_data=True,
     package_data={"s1_nb": ["assets/**/*", "assets/*"]},
     install_requires=requirements,

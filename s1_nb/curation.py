@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from fastcore.script import call_parse
 
-from .core import BENCHMARK_SPECS, benchmark_spec, shared_folder, is_correct, save_figure
+from .core import BENCHMARK_SPECS, benchmark_spec, data_path, shared_folder, is_correct, save_figure
 
 # %% auto #0
 __all__ = ['S1K_COLUMNS', 'GRADE_COLUMNS', 'read_json_rows', 'load_pool', 'check_schema', 'attach_features', 'synthetic_pool',
@@ -336,7 +336,7 @@ def _plant_copies(rows: list[dict], rng: np.random.Generator, benchmarks: dict |
 
 # %% ../nbs/01_curation.ipynb #876a9440
 _S1_BENCHMARKS = ("aime22_24", "math500", "gpqa_diamond", "livecodebench_v4")  # s1's collect_data.py test sets
-_PARTIAL_FILES = {"aime22_24": "aime24"}  # offline, only this part of a set is in ../shared
+_PARTIAL_FILES = {"aime22_24": "aime24"}  # offline, only this part of a set ships
 
 def _file_questions(f: Path) -> list[str]:
     rows = [r for _, r in read_json_rows(f)]
@@ -353,13 +353,13 @@ def _hub_questions(name: str) -> list[str]:
 
 # %% ../nbs/01_curation.ipynb #ea1ee314
 def load_benchmarks(names: Sequence[str] = _S1_BENCHMARKS,  # benchmark names (s1's test sets)
-                    shared_dir: Path | str | None = None,  # benchmarks folder (None: ../shared/data/benchmarks)
+                    shared_dir: Path | str | None = None,  # folder holding data/benchmarks (None: the shipped files)
                     *, verbose: bool = True,  # print which sets were skipped or are partial
                     hub: bool = True,  # load from the hub what is not local (when online)
                    ) -> dict[str, list[str]]:
-    "Benchmark questions by name: from ../shared/data/benchmarks when there, else from the hub when online and `hub`."
+    "Benchmark questions by name: from the local files (shipped: AIME24/25, MATH500), else the hub when online and `hub`."
     import os
-    bench_dir = Path(shared_dir) / "data/benchmarks" if shared_dir else shared_folder("data/benchmarks")
+    bench_dir = Path(shared_dir) / "data/benchmarks" if shared_dir else data_path("benchmarks")
     online = hub and os.environ.get("HF_HUB_OFFLINE", "0") in ("0", "", "false")
     local = lambda k: bench_dir / BENCHMARK_SPECS[k].local_file if bench_dir and k in BENCHMARK_SPECS and \
         BENCHMARK_SPECS[k].local_file else None
@@ -645,7 +645,7 @@ def _benchmark_index_for(decontamination: str, benchmarks: dict | None) -> _Benc
         raise ValueError(f"decontamination={decontamination!r}: choose 's1', 'precise' or None ('none' on the command line)")
     bench = {k: list(v) for k, v in (load_benchmarks() if benchmarks is None else benchmarks).items() if len(v)}
     if not bench: raise ValueError(f"decontamination={decontamination!r}: no benchmark questions to decontaminate against "
-                                   f"(s1's sets {list(_S1_BENCHMARKS)} need ../shared/data/benchmarks or the hub); pass "
+                                   f"(s1's sets {list(_S1_BENCHMARKS)} need their local files or the hub); pass "
                                    "benchmarks=, or skip the stage with decontamination=None (--decontamination none)")
     return benchmark_index(bench)
 
@@ -820,10 +820,10 @@ def grade_correctness(ds,  # the pool
 
 # %% ../nbs/01_curation.ipynb #4d98f3e8
 def _load_grading_prompt(shared_dir: Path | str | None = None) -> str:
-    "s1's grader prompt (data/grading.txt of the s1 repository), from ../shared/data/s1/grading.txt."
-    f = Path(shared_dir) / "data/s1/grading.txt" if shared_dir else shared_folder("data/s1/grading.txt")
+    "s1's grader prompt (data/grading.txt of the s1 repository), shipped as s1_nb/assets/data/s1/grading.txt."
+    f = Path(shared_dir) / "data/s1/grading.txt" if shared_dir else data_path("s1/grading.txt")
     if f is None or not f.exists():
-        raise FileNotFoundError("s1's grading prompt is not at ../shared/data/s1/grading.txt: copy data/grading.txt "
+        raise FileNotFoundError(f"s1's grading prompt is not at {f or 's1_nb/assets/data/s1/grading.txt'}: copy data/grading.txt "
                                 "from github.com/simplescaling/s1, or pass `template=` with {problem} {attempt} {solution}")
     return f.read_text()
 
@@ -875,7 +875,7 @@ def llm_judge(items: Iterable[tuple[str, str, str]],  # (problem, attempt, solut
     return out
 
 # %% ../nbs/01_curation.ipynb #4bb88175
-_MSC_FALLBACK = [  # used when ../shared/data/s1/msc.json is absent: a few top-level MSC codes
+_MSC_FALLBACK = [  # used when s1's msc.json is absent: a few top-level MSC codes
     {"code": "05", "title": "Combinatorics", "descriptions": ["Enumerative combinatorics", "Graph theory"]},
     {"code": "11", "title": "Number theory", "descriptions": ["Elementary number theory", "Primes"]},
     {"code": "51", "title": "Geometry", "descriptions": ["Euclidean geometries"]},
@@ -898,8 +898,8 @@ _MSC_EXTRA_WORDS = {  # everyday words of common problem types that the MSC desc
     "68": "program code input output prints bits algorithm"}
 
 def _load_msc(shared_dir: Path | str | None = None) -> list[dict]:
-    "s1's MSC domain list (61 codes) from ../shared/data/s1/msc.json; a built-in short list when absent."
-    f = Path(shared_dir) / "data/s1/msc.json" if shared_dir else shared_folder("data/s1/msc.json")
+    "s1's MSC domain list (61 codes), shipped as s1_nb/assets/data/s1/msc.json; a built-in short list when absent."
+    f = Path(shared_dir) / "data/s1/msc.json" if shared_dir else data_path("s1/msc.json")
     if f is None or not f.exists():
         print(f"msc.json not found: using a built-in list of {len(_MSC_FALLBACK)} MSC codes"); return _MSC_FALLBACK
     return json.loads(f.read_text())

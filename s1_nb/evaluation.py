@@ -26,7 +26,7 @@ from fastcore.meta import delegates
 from fastcore.script import call_parse
 
 from .core import (ANSWER_DELIM, BENCHMARK_SPECS, IM_END, IM_START, TINY_CONFIGS, _BenchmarkSpec, _MathAnswer,
-                        benchmark_spec, shared_folder, inference_prompt, _local_benchmark_file, math_answer, math_equal,
+                        benchmark_spec, data_path, shared_folder, inference_prompt, _local_benchmark_file, math_answer, math_equal,
                         _normalize_math_text, save_figure, _strip_latex)
 
 # %% auto #0
@@ -103,18 +103,18 @@ def _load_hub_benchmark(name: str, seed: int = 0, *, gpqa_template: str = _GPQA_
     spec = benchmark_spec(name, BENCHMARKS)
     try: ds = load_dataset(spec.hub_id, spec.config, split=spec.split)
     except Exception as e:
-        hint = _GATED_HELP if spec.gated else "Offline? Pass a local jsonl folder instead (data=...)."
+        hint = _GATED_HELP if spec.gated else "Offline? Pass a local jsonl folder or file with --data (data= in Python)."
         raise RuntimeError(f"could not load {name!r} from the hub ({spec.hub_id}): {e}\n{hint}") from e
     return _normalize_rows(list(enumerate(ds)), spec, f"hub:{spec.hub_id}", seed=seed, gpqa_template=gpqa_template)
 
 def load_benchmark(name: str,  # benchmark name (BENCHMARKS)
-                   data: Path | str | None = None,  # benchmark file or folder (None: ../shared, else the hub)
+                   data: Path | str | None = None,  # benchmark file or folder (None: the shipped file, else the hub)
                    *, n: int | None = None,  # first n problems (None: all)
                    hub: bool = False,  # read the hub when no local file
                    seed: int = 0,  # shuffles GPQA's choices
                    gpqa_template: str = _GPQA_TEMPLATE,  # GPQA prompt with {question} and {A}..{D}
                   ) -> list[dict]:
-    "Problems of benchmark `name` (the first `n`) from `data` (file/folder), ../shared, or the hub (`hub=True`)."
+    "Problems of benchmark `name` (the first `n`) from `data` (file/folder), the shipped files, or the hub (`hub=True`)."
     spec = benchmark_spec(name, BENCHMARKS)
     path = None if hub else _local_benchmark_file(name, data)
     problems = (_normalize_rows(_read_jsonl(path), spec, str(path), seed=seed, gpqa_template=gpqa_template)
@@ -907,7 +907,7 @@ def _check_data(data: Path | str | None, benchmarks: Sequence[str]):
 @delegates(eval_plan, but=["model", "benchmarks"])
 def evaluate(model: str = "tiny",  # tiny size, local folder or hub id
              benchmarks: Sequence[str] | None = None,  # names in BENCHMARKS (None: the model's default)
-             *, data: str | None = None,  # local benchmark folder or file (None: ../shared, else the hub)
+             *, data: str | None = None,  # local benchmark folder or file (None: the shipped files, else the hub)
              out: str | Path = "runs/eval",  # completions, results, metrics and plot go here; rerun to resume
              generate_fn: Callable | None = None,  # stands in for the forcing engine's generate (tests, other engines)
              **kwargs):  # eval_plan's values: n, budgets, waits, majority, engine, ...
@@ -948,7 +948,7 @@ def _eval_command(
     plain: str = None,  # run the "s1 w/o BF" setting: yes or no (toy: no; real: yes)
     engine: str = "hf",  # forcing engine: hf, vllm, vllm-harness
     tp: int = 1,  # vLLM tensor parallel size (real run: 8)
-    data: str = None,  # local benchmark folder, or the file of the one benchmark named (default: ../shared/data/benchmarks, else the hub)
+    data: str = None,  # local benchmark folder, or the file of the one benchmark named (default: the shipped files, else the hub)
     out: str = "runs/eval",  # run folder: completions, results.csv/json, metrics, plot; rerun to resume or repair
     gpqa_fallback: str = "A",  # GPQA letter graded when none is found (s1's harness: A); 'none' = graded wrong
     gpqa_prompt: str = "s1",  # GPQA prompt: s1 (the bare question, s1's harness) or instructed (simple-evals' preamble)

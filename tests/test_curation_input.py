@@ -49,7 +49,7 @@ def test_duplicates_after_s1s_normalization_are_dropped_too(pool):
     twin = pool.iloc[:5].assign(question=["  " + q.upper().replace(" ", " \t ") for q in pool.question.iloc[:5]])
     reasons = _duplicate_drops(pd.concat([pool, twin], ignore_index=True))
     assert list(reasons.index) == list(range(len(pool), len(pool) + 5))
-    assert reasons.iloc[0] == "duplicate question: the same as row 0 after s1's normalization"
+    assert reasons.iloc[0] == "duplicate question: the same as row 0 after normalization"
 
 
 def test_the_first_copy_that_passes_the_filters_is_kept(pool):
@@ -67,7 +67,7 @@ def test_the_first_copy_that_passes_the_filters_is_kept(pool):
 # --- benchmark sets ------------------------------------------------------------------------------------------------
 
 def test_no_benchmark_means_an_error_not_a_stand_in(pool, monkeypatch):
-    monkeypatch.setattr(curation, "shared_folder", lambda *a, **k: None)
+    monkeypatch.setattr(curation, "data_path", lambda *a, **k: None)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ValueError, match="no benchmark questions to decontaminate against"):
         curate(pool, n=10)
