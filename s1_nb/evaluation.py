@@ -5,6 +5,7 @@
 # %% ../nbs/05_evaluation.ipynb #eeeb4250
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import hashlib
@@ -27,14 +28,14 @@ from fastcore.script import call_parse
 
 from .core import (ANSWER_DELIM, BENCHMARK_SPECS, IM_END, IM_START, TINY_CONFIGS, _BenchmarkSpec, _MathAnswer,
                         benchmark_spec, data_path, shared_folder, inference_prompt, _local_benchmark_file, math_answer, math_equal,
-                        _normalize_math_text, save_figure, _strip_latex)
+                        _normalize_math_text, save_figure, _strip_latex, run_lock, write_atomic)
 
 # %% auto #0
 __all__ = ['BENCHMARKS', 'GRADERS', 'PAPER_FIG1_AIME24', 'load_benchmark', 'problem_prompt', 'extract_answer', 'Grader',
            'register_grader', 'Graded', 'grade_answer', 'grade', 'control', 'scaling', 'performance', 'Setting',
            'budget_settings', 'wait_settings', 'majority_setting', 'plain_setting', 'eval_plan', 'forcing_generate',
-           'majority_vote', 'model_identity', 'run_sweep', 'load_engine_model', 'method_metrics', 'style_scaling_axes',
-           'plot_scaling', 'headline_table', 'evaluate', 'eval_cli']
+           'majority_vote', 'model_identity', 'hf_batch_size', 'run_sweep', 'load_engine_model', 'method_metrics',
+           'style_scaling_axes', 'plot_scaling', 'headline_table', 'evaluate', 'eval_cli']
 
 # %% ../nbs/05_evaluation.ipynb #fdac4643
 BENCHMARKS = {n: s for n, s in BENCHMARK_SPECS.items() if s.evaluated}  # the sets `s1 eval` grades
@@ -57,26 +58,36 @@ _GPQA_INSTRUCTED_TEMPLATE = ("Answer the following multiple choice question. The
                             "ABCD. Think step by step before answering.\n\n" + _GPQA_TEMPLATE)  # simple-evals' preamble
 _GPQA_PROMPTS = {"s1": _GPQA_TEMPLATE, "instructed": _GPQA_INSTRUCTED_TEMPLATE}  # `s1 eval --gpqa_prompt`
 
+_GPQA_ORDERS = ("s1", "question")  # `s1 eval --gpqa_order`: s1's one seeded draw over the file, or a seed per question
+
 def _gpqa_problem(question: str, correct: str, incorrect: Sequence[str], key: str, seed: int = 0, *,
                  template: str = _GPQA_TEMPLATE,  # _GPQA_TEMPLATE (s1's) or _GPQA_INSTRUCTED_TEMPLATE
+                 rng: random.Random | None = None,  # s1's order: one generator drawn row by row (None: seeded by `seed`, `key`)
                 ) -> tuple[str, str]:
-    "The lettered GPQA prompt with choices shuffled by (`seed`, `key`), and the gold letter; texts kept as given."
-    choices = [correct, *incorrect]
-    order = list(range(4))
-    random.Random(f"{seed}:{key}").shuffle(order)
-    letters = dict(zip("ABCD", (choices[i] for i in order)))
-    return template.format(question=question, **letters), "ABCD"[order.index(0)]
+    "The lettered GPQA prompt with shuffled choices, and the gold letter; texts kept as given."
+    if rng is not None:  # s1's gpqa/openai/utils.py: [wrong 1-3, correct], random.shuffle, gold where the correct text lands
+        choices = [*incorrect, correct]
+        rng.shuffle(choices)
+        gold = "ABCD"[choices.index(correct)]
+    else:
+        order, given = list(range(4)), [correct, *incorrect]
+        random.Random(f"{seed}:{key}").shuffle(order)
+        choices, gold = [given[i] for i in order], "ABCD"[order.index(0)]
+    return template.format(question=question, **dict(zip("ABCD", choices))), gold
 
 # %% ../nbs/05_evaluation.ipynb #77130ee7
-def _gpqa_row(row: dict, where: str, seed: int, template: str = _GPQA_TEMPLATE) -> tuple[str, str]:
+def _gpqa_row(row: dict, where: str, seed: int, template: str = _GPQA_TEMPLATE,
+             rng: random.Random | None = None) -> tuple[str, str]:
     wrong = [row.get(f"Incorrect Answer {k}") for k in (1, 2, 3)]
     if any(w is None for w in wrong): raise ValueError(f"{where}: GPQA row needs 'Incorrect Answer 1..3'")
     return _gpqa_problem(row["Question"], row["Correct Answer"], wrong, key=str(row.get("Record ID", where)), seed=seed,
-                        template=template)
+                        template=template, rng=rng)
 
 def _normalize_rows(rows: Sequence[tuple[int, dict]], spec: _BenchmarkSpec, source: str, seed: int = 0, *,
-                   gpqa_template: str = _GPQA_TEMPLATE) -> list[dict]:
+                   gpqa_template: str = _GPQA_TEMPLATE, gpqa_order: str = "s1") -> list[dict]:
     "Rows (line/index, raw dict) of benchmark `spec` as dicts with id, problem, answer, kind, benchmark."
+    if gpqa_order not in _GPQA_ORDERS: raise ValueError(f"gpqa_order: {gpqa_order!r} is not one of {', '.join(_GPQA_ORDERS)}")
+    rng = random.Random(seed) if gpqa_order == "s1" else None  # s1: random.seed(0) once, then the rows in order
     out, missing = [], []
     for line, row in rows:
         where = f"{source}, line {line}"
@@ -85,7 +96,7 @@ def _normalize_rows(rows: Sequence[tuple[int, dict]], spec: _BenchmarkSpec, sour
             raise ValueError(f"{where}: no {spec.problem_field!r} field (the problem text)")
         raw_id = row.get(spec.id_field, line)
         gold = row.get(spec.answer_field)
-        if spec.kind == "gpqa" and gold is not None: problem, gold = _gpqa_row(row, where, seed, gpqa_template)
+        if spec.kind == "gpqa" and gold is not None: problem, gold = _gpqa_row(row, where, seed, gpqa_template, rng)
         else: problem = row[key]
         if gold is None or str(gold).strip() == "": missing.append(str(raw_id)); gold = None
         out.append(dict(id=f"{spec.name}/{raw_id}", problem=problem, answer=None if gold is None else str(gold),
@@ -97,7 +108,8 @@ def _normalize_rows(rows: Sequence[tuple[int, dict]], spec: _BenchmarkSpec, sour
     return out
 
 # %% ../nbs/05_evaluation.ipynb #adae529c
-def _load_hub_benchmark(name: str, seed: int = 0, *, gpqa_template: str = _GPQA_TEMPLATE) -> list[dict]:
+def _load_hub_benchmark(name: str, seed: int = 0, *, gpqa_template: str = _GPQA_TEMPLATE,
+                       gpqa_order: str = "s1") -> list[dict]:
     "Benchmark `name` from the Hugging Face hub (needs network; GPQA Diamond needs accepted terms and a token)."
     from datasets import load_dataset
     spec = benchmark_spec(name, BENCHMARKS)
@@ -105,20 +117,23 @@ def _load_hub_benchmark(name: str, seed: int = 0, *, gpqa_template: str = _GPQA_
     except Exception as e:
         hint = _GATED_HELP if spec.gated else "Offline? Pass a local jsonl folder or file with --data (data= in Python)."
         raise RuntimeError(f"could not load {name!r} from the hub ({spec.hub_id}): {e}\n{hint}") from e
-    return _normalize_rows(list(enumerate(ds)), spec, f"hub:{spec.hub_id}", seed=seed, gpqa_template=gpqa_template)
+    return _normalize_rows(list(enumerate(ds)), spec, f"hub:{spec.hub_id}", seed=seed, gpqa_template=gpqa_template,
+                           gpqa_order=gpqa_order)
 
 def load_benchmark(name: str,  # benchmark name (BENCHMARKS)
                    data: Path | str | None = None,  # benchmark file or folder (None: the shipped file, else the hub)
                    *, n: int | None = None,  # first n problems (None: all)
                    hub: bool = False,  # read the hub when no local file
-                   seed: int = 0,  # shuffles GPQA's choices
+                   seed: int = 0,  # shuffles GPQA's choices (s1's harness: 0)
                    gpqa_template: str = _GPQA_TEMPLATE,  # GPQA prompt with {question} and {A}..{D}
+                   gpqa_order: str = "s1",  # "s1": one draw over the file in order (s1's letters); "question": a seed per question
                   ) -> list[dict]:
     "Problems of benchmark `name` (the first `n`) from `data` (file/folder), the shipped files, or the hub (`hub=True`)."
     spec = benchmark_spec(name, BENCHMARKS)
     path = None if hub else _local_benchmark_file(name, data)
-    problems = (_normalize_rows(_read_jsonl(path), spec, str(path), seed=seed, gpqa_template=gpqa_template)
-                if path is not None else _load_hub_benchmark(name, seed=seed, gpqa_template=gpqa_template))
+    order = dict(seed=seed, gpqa_template=gpqa_template, gpqa_order=gpqa_order)
+    problems = (_normalize_rows(_read_jsonl(path), spec, str(path), **order) if path is not None
+                else _load_hub_benchmark(name, **order))
     return problems[:n] if n is not None else problems
 
 # %% ../nbs/05_evaluation.ipynb #0eabb7e5
@@ -415,9 +430,12 @@ def wait_settings(waits: Sequence[int],  # Wait counts
 def majority_setting(k: int,  # samples per problem
                      temperature: float = 1.0,  # sampling temperature (0 = greedy)
                      max_thinking_tokens: int | str | None = "auto",  # thinking cap: an int, 'auto' (what the context leaves) or None (no cap)
+                     *, think_prefix: bool = True,  # False: s1's Figure 4b baseline, a plain prompt (no prefill, no cap)
                     ) -> Setting:
     "Majority voting: k sampled generations per problem; the sweep reports maj@1, maj@2, ... maj@k."
-    return Setting("majority", k, dict(temperature=temperature, max_thinking_tokens=max_thinking_tokens), samples=k)
+    cfg = (dict(temperature=temperature, max_thinking_tokens=max_thinking_tokens) if think_prefix
+           else dict(temperature=temperature, think_prefix=False, max_thinking_tokens=None))
+    return Setting("majority", k, cfg, samples=k)
 
 def plain_setting() -> Setting:
     "The paper's 's1 w/o BF': no think prefill, no thinking cap, no forced end (s1's run without thinking arguments)."
@@ -430,6 +448,7 @@ _S1_EVAL = dict(benchmarks=["aime24", "aime25", "math500", "gpqa_diamond"], n=0,
                budgets=[500, 1000, 2000, 4000, 8000, 16000, "auto"], waits=[0, 1, 2, 4, 6], wait_budget="auto",
                majority=64, max_answer_tokens="context", plain=True, dtype="float32")  # s1's eval/commands.sh
 _DTYPES = ("float32", "bfloat16", "float16", "auto")  # `s1 eval --dtype`; "auto": the checkpoint's (bf16 for s1)
+_MAJORITY_PROMPTS = ("think", "plain")  # `s1 eval --majority_prompt`: s1's model with its prefill, or Figure 4b's baseline
 _AUTO_VALUES = ("auto", "auto-s1")  # the forcing engine's context-filling budgets (s1_nb.forcing.AUTO_BUDGETS)
 
 def _is_toy_model(model) -> bool:
@@ -446,7 +465,12 @@ def _eval_defaults(model) -> tuple[dict, str]:
 # %% ../nbs/05_evaluation.ipynb #d1e2f303
 def _count(v, low: int = 0) -> bool: return isinstance(v, int) and not isinstance(v, bool) and v >= low
 
-def _shown(v) -> str: return str(v) if isinstance(v, int) and not isinstance(v, bool) else repr(v)
+def _clip(text, n: int = 80) -> str:
+    "`text` for an error line: its first `n` characters, and its length when it is longer (a 100 KB value is not echoed)."
+    text = str(text)
+    return text if len(text) <= n else f"{text[:n]}... ({len(text)} characters)"
+
+def _shown(v) -> str: return str(v) if isinstance(v, int) and not isinstance(v, bool) else _clip(repr(v))
 
 def _once(flag: str, values: Sequence):
     seen = set()
@@ -473,21 +497,32 @@ def _check_eval_args(a: dict) -> dict:
         raise ValueError(f"--wait_budget: {_shown(cap)} is not a positive budget, 'auto' or 'none'")
     if not _count(a["majority"]): raise ValueError(f"--majority: {_shown(a['majority'])} is not a count >= 0 (0 = skip)")
     t = a["temperature"]
-    if isinstance(t, bool) or not isinstance(t, (int, float)) or not t >= 0:
-        raise ValueError(f"--temperature: {_shown(t)} is not a temperature >= 0")
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not (math.isfinite(t) and t >= 0):
+        raise ValueError(f"--temperature: {_shown(t)} is not a finite temperature >= 0")
     if a["majority"] > 1 and t == 0: raise ValueError(f"--temperature: 0 (greedy) makes all {a['majority']} majority samples the same")
     m = a["max_answer_tokens"]
     if not (_count(m, 1) or m == "context"): raise ValueError(f"--max_answer_tokens: {_shown(m)} is not a positive cap or 'context'")
-    if a["engine"] not in ("hf", "vllm", "vllm-harness"): raise ValueError(f"--engine: {a['engine']!r} is not hf, vllm or vllm-harness")
+    if a["engine"] not in ("hf", "vllm", "vllm-harness"): raise ValueError(f"--engine: {_shown(a['engine'])} is not hf, vllm or vllm-harness")
     if not _count(a["tp"], 1): raise ValueError(f"--tp: {_shown(a['tp'])} is not a count >= 1")
-    if a["gpqa_fallback"] not in (None, *"ABCD"): raise ValueError(f"--gpqa_fallback: {a['gpqa_fallback']!r} is not A-D or 'none'")
-    if a["gpqa_prompt"] not in _GPQA_PROMPTS: raise ValueError(f"--gpqa_prompt: {a['gpqa_prompt']!r} is not one of {sorted(_GPQA_PROMPTS)}")
-    if a["dtype"] not in (None, *_DTYPES): raise ValueError(f"--dtype: {a['dtype']!r} is not one of {', '.join(_DTYPES)}")
+    if a["gpqa_fallback"] not in (None, *"ABCD"): raise ValueError(f"--gpqa_fallback: {_shown(a['gpqa_fallback'])} is not A-D or 'none'")
+    if a["gpqa_prompt"] not in _GPQA_PROMPTS: raise ValueError(f"--gpqa_prompt: {_shown(a['gpqa_prompt'])} is not one of {sorted(_GPQA_PROMPTS)}")
+    if a["gpqa_order"] not in _GPQA_ORDERS: raise ValueError(f"--gpqa_order: {_shown(a['gpqa_order'])} is not one of {', '.join(_GPQA_ORDERS)}")
+    if a["majority_prompt"] not in _MAJORITY_PROMPTS:
+        raise ValueError(f"--majority_prompt: {_shown(a['majority_prompt'])} is not one of {', '.join(_MAJORITY_PROMPTS)}")
+    if a["dtype"] not in (None, *_DTYPES): raise ValueError(f"--dtype: {_shown(a['dtype'])} is not one of {', '.join(_DTYPES)}")
     if not isinstance(a["plain"], bool): raise ValueError(f"--plain: {_shown(a['plain'])} is not yes or no")
     if not (a["budgets"] or a["waits"] or a["majority"] or a["plain"]): raise ValueError("--budgets: nothing to run (no budget, Wait, majority or plain setting)")
     return a
 
 # %% ../nbs/05_evaluation.ipynb #d1e2f304
+def _check_model(model):
+    "A `--model` written as a path (`./m`, `/m`, `~/m`, `a/b/c`) must be a folder there: it is not a hub id to look up."
+    m = str(model)
+    if m in TINY_CONFIGS or not (m.startswith((".", "/", "~")) or m.count("/") > 1): return
+    p = Path(m).expanduser()
+    if not p.exists(): raise FileNotFoundError(f"--model: no model folder at {_clip(m)}")
+    if not p.is_dir(): raise ValueError(f"--model: {_clip(m)} is a file, not a model folder")
+
 def _parse_values(s: str | Sequence) -> list:
     "A comma-separated list ('500,1000,auto') as ints where possible: [500, 1000, 'auto']."
     if not isinstance(s, str): return list(s)
@@ -506,6 +541,8 @@ def eval_plan(model="tiny",  # tiny size, local folder or hub id
               tp: int = 1,  # vLLM tensor parallel size (`--tp`)
               gpqa_fallback: str | None = "A",  # GPQA letter graded when none is found; None = graded wrong
               gpqa_prompt: str = "s1",  # "s1" (the bare question) or "instructed" (simple-evals' preamble)
+              gpqa_order: str = "s1",  # GPQA letters: "s1" (s1's harness: one seeded draw over the file) or "question"
+              majority_prompt: str = "think",  # "think" (s1's prefill, the Wait cap) or "plain" (Figure 4b's baseline: no prefill, no cap)
               plain=None,  # run the "s1 w/o BF" setting (None: for a real model, not for a toy)
               dtype=None,  # model dtype (None: s1's float32 for a real model, the engine's own for a toy)
              ) -> dict:
@@ -515,11 +552,13 @@ def eval_plan(model="tiny",  # tiny size, local folder or hub id
                  majority=majority, max_answer_tokens=max_answer_tokens, plain=plain, dtype=dtype)
     a = {k: defaults[k] if v is None else v for k, v in given.items()}
     a.update({k: _parse_values(a[k]) for k in ("benchmarks", "budgets", "waits")}, temperature=temperature,
-             engine=engine, tp=tp, gpqa_fallback=gpqa_fallback, gpqa_prompt=gpqa_prompt)
+             engine=engine, tp=tp, gpqa_fallback=gpqa_fallback, gpqa_prompt=gpqa_prompt, gpqa_order=gpqa_order,
+             majority_prompt=majority_prompt)
     _check_eval_args(a)
     cap = None if a["wait_budget"] == "none" else a["wait_budget"]
     settings = budget_settings(a["budgets"]) + wait_settings(a["waits"], cap)
-    if a["majority"]: settings.append(majority_setting(a["majority"], temperature, cap))
+    if a["majority"]: settings.append(majority_setting(a["majority"], temperature, cap,
+                                                       think_prefix=a["majority_prompt"] == "think"))
     if a["plain"]: settings.append(plain_setting())
     base = dict(max_answer_tokens=None if a["max_answer_tokens"] == "context" else a["max_answer_tokens"])
     return dict(model=str(model), defaults=source, args=a, settings=settings, base=base)
@@ -532,7 +571,8 @@ def _plan_lines(plan: dict) -> list[str]:
              f"engine: {a['engine']} (tensor parallel {a['tp']})",
              "dtype: " + (a["dtype"] or "the engine's default: the checkpoint's (vLLM on a CPU: float32)"),
              f"benchmarks: {','.join(a['benchmarks'])}", f"problems per benchmark: {a['n'] or 'all'}",
-             f"gpqa: prompt {a['gpqa_prompt']}, fallback {a['gpqa_fallback']}"]
+             f"gpqa: prompt {a['gpqa_prompt']}, fallback {a['gpqa_fallback']}, order {a['gpqa_order']}",
+             f"majority prompt: {a['majority_prompt']}"]
     return lines + [f"setting {s.name}: " + json.dumps({**plan["base"], **s.config, "samples": s.samples}, sort_keys=True)
                     for s in plan["settings"]]
 
@@ -554,15 +594,25 @@ def _records(problems, outs, sample) -> list[dict]:
 def _run_setting(setting: Setting, problems: Sequence[dict], model, tokenizer=None, engine: str = "hf",
                 generate_fn: Callable | None = None, *,
                 only: set | None = None,  # (id, sample) pairs to generate; None = all
+                batch_size: int | None = None,  # prompts per engine call (None: all at once)
                 **base) -> list[dict]:
     "Generate every problem under `setting` (plus `base` ForcingConfig overrides); one record per completion."
     generate_fn = generate_fn or forcing_generate
     prompts = [problem_prompt(p, tokenizer) for p in problems]
     records = []
     def call(js, cfg):
-        outs = generate_fn([prompts[j] for j in js], model, tokenizer, engine=engine, **cfg)
-        if len(outs) != len(js):
-            raise RuntimeError(f"{setting.name}: the engine returned {len(outs)} outputs for {len(js)} prompts")
+        step = batch_size or len(js)
+        if step < len(js) and cfg.get("max_thinking_tokens") == "auto-s1":
+            raise ValueError(f"{setting.name}: 'auto-s1' takes its budget from the longest prompt of the whole batch, but "
+                             f"only {step} of {len(js)} prompts fit in memory at once: use --engine vllm")
+        outs, seed = [], cfg.get("seed", 0)
+        for o in range(0, len(js), step):  # part o.. of the batch: sequence i keeps its seed, seed + i
+            part = js[o:o + step]
+            got = generate_fn([prompts[j] for j in part], model, tokenizer, engine=engine,
+                              **(cfg if seed is None or not o else {**cfg, "seed": seed + o}))
+            if len(got) != len(part):
+                raise RuntimeError(f"{setting.name}: the engine returned {len(got)} outputs for {len(part)} prompts")
+            outs += got
         return _records([problems[j] for j in js], outs, sample)
     for sample in range(setting.samples):
         cfg = {**base, **setting.config}
@@ -663,11 +713,8 @@ def model_identity(model,  # a folder, hub id, tiny size or loaded model
 
 # %% ../nbs/05_evaluation.ipynb #c5e1a001
 def _write_jsonl(path: Path, records: Sequence[dict]):
-    "Write `records` to `path` atomically (a temporary file renamed into place)."
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for r in records: f.write(json.dumps(r) + "\n")
-    os.replace(tmp, path)
+    "Write `records` to `path` atomically (chapter 00's `write_atomic`: a temporary name of this process, renamed)."
+    write_atomic(path, "".join(json.dumps(r) + "\n" for r in records))
 
 def _outputs_header(setting: Setting, key: str, problems: Sequence[dict]) -> dict:
     "The first line of an outputs file: what it holds (setting, key, problem ids, samples, completions)."
@@ -694,10 +741,12 @@ def _read_outputs(path: Path | str, key: str | None = None) -> tuple[dict, dict]
 
 def _write_results(run_dir: Path, rows: Sequence[dict]):
     "The sweep summary as results.json and results.csv in `run_dir`."
-    (run_dir / "results.json").write_text(json.dumps(list(rows), indent=1))
+    write_atomic(run_dir / "results.json", json.dumps(list(rows), indent=1))
     if not rows: return
-    with open(run_dir / "results.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
+    def table(path):
+        with open(path, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
+    write_atomic(run_dir / "results.csv", table)
 
 # %% ../nbs/05_evaluation.ipynb #c5e1a002
 def _setting_records(s: Setting, problems, path: Path, key: str, gen: Callable, progress: bool) -> tuple[list, bool]:
@@ -725,6 +774,39 @@ def _effective(setting: Setting, base: dict) -> str:
     cfg = {k: v for k, v in {**base, **setting.config}.items() if k not in defaults or defaults[k] != v}
     return json.dumps(dict(cfg, samples=setting.samples), sort_keys=True, default=str)
 
+# %% ../nbs/05_evaluation.ipynb #b7e0a002
+def _kv_bytes_per_token(config, itemsize: int) -> int:
+    "Bytes of KV cache one token takes: keys and values of every layer's KV heads."
+    config = getattr(config, "text_config", None) or config
+    heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
+    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+    return 2 * config.num_hidden_layers * heads * head_dim * itemsize
+
+def _free_bytes(model) -> int | None:
+    "Free memory where `model` runs: the GPU's (torch.cuda.mem_get_info), else the machine's available RAM; None if unknown."
+    import torch
+    device = next(model.parameters()).device
+    if device.type == "cuda": return torch.cuda.mem_get_info(device)[0]
+    try: return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError): return None
+
+def hf_batch_size(model,  # a loaded transformers model
+                  tokenizer=None,  # its tokenizer (its context length, when the config has none)
+                  *, free_bytes: int | None = None,  # memory the batch may use (None: what is free on the model's device)
+                  share: float = 0.8,  # the part of it for the KV cache (the rest: activations, logits)
+                 ) -> int | None:
+    "How many prompts engine 'hf' may decode at once: full-context KV caches within `share` of the free memory (None: no limit known)."
+    from s1_nb.forcing import _context_length
+    context = _context_length(model, tokenizer)
+    free = _free_bytes(model) if free_bytes is None else free_bytes
+    if not context or free is None: return None
+    per_sequence = _kv_bytes_per_token(model.config, model.dtype.itemsize) * context
+    fit = int(share * free // per_sequence)
+    if fit < 1:
+        raise ValueError(f"--engine hf: one sequence of {context} tokens needs {per_sequence / 2**30:.1f} GiB of KV cache "
+                         f"and {free / 2**30:.1f} GiB is free: use --engine vllm (its paged cache holds only what is written)")
+    return fit
+
 # %% ../nbs/05_evaluation.ipynb #5b06144b
 def run_sweep(problems: Sequence[dict],  # benchmark problems (`load_benchmark`'s)
               settings: Sequence[Setting],  # what to run (`budget_settings`, ...)
@@ -735,15 +817,30 @@ def run_sweep(problems: Sequence[dict],  # benchmark problems (`load_benchmark`'
               model_id: str = "",  # what the resume key knows of the model (`model_identity`)
               generate_fn: Callable | None = None,  # stands in for the engine's generate (tests, other engines)
               progress: bool = True,  # print progress
+              batch_size: int | None = None,  # prompts per engine call (None: all; engine "hf": what memory holds, `hf_batch_size`)
+              lock: bool = True,  # hold `out` against a second run meanwhile (chapter 00's `run_lock`)
               gpqa_fallback: str | None = "A",  # GPQA letter graded when none is found (s1's harness: A); None = graded wrong
               **base,  # ForcingConfig fields for every setting
              ):
     "Run `settings` over `problems`, resuming (and repairing) from `out`; returns the summary (a DataFrame)."
     import pandas as pd
-    from tqdm.auto import tqdm
     ids = [p["id"] for p in problems]
     if len(set(ids)) != len(ids): raise ValueError(f"problem ids must be unique; {len(ids) - len(set(ids))} repeat")
     run_dir = Path(out or tempfile.mkdtemp(prefix="s1-eval-"))
+    if batch_size is None and engine == "hf" and hasattr(model, "config"): batch_size = hf_batch_size(model, tokenizer)
+    with run_lock(run_dir) if lock else contextlib.nullcontext():
+        rows, reused, shared = _sweep_settings(problems, settings, model, tokenizer, run_dir, engine, model_id, generate_fn,
+                                               progress, gpqa_fallback, batch_size, base)
+    if progress: print(f"{len(settings) - reused - shared} settings generated or repaired, {reused} read back from "
+                       f"{run_dir}, {shared} the same run as an earlier setting")
+    df = pd.DataFrame(rows)
+    df.attrs.update(run_dir=str(run_dir), reused=reused, shared=shared)
+    return df
+
+def _sweep_settings(problems, settings, model, tokenizer, run_dir: Path, engine, model_id, generate_fn, progress,
+                   gpqa_fallback, batch_size, base) -> tuple[list, int, int]:
+    "`run_sweep`'s loop, in its held run folder: the summary rows, settings read back, settings shared."
+    from tqdm.auto import tqdm
     (run_dir / "outputs").mkdir(parents=True, exist_ok=True)
     had_summary = (run_dir / "results.json").exists()  # then only a complete summary replaces it
     rows, reused, shared, made = [], 0, 0, {}  # made: effective config -> graded records (budget=auto is wait=0)
@@ -753,7 +850,7 @@ def run_sweep(problems: Sequence[dict],  # benchmark problems (`load_benchmark`'
             rows += _summarize(s, made[same]); shared += 1; continue
         key = _setting_key(s, problems, model_id, engine, base)
         gen = lambda s, only: _run_setting(s, problems, model, tokenizer, engine=engine, generate_fn=generate_fn,
-                                          only=only, **base)
+                                          only=only, batch_size=batch_size, **base)
         records, generated = _setting_records(s, problems, run_dir / "outputs" / f"{s.name}-{key}.jsonl", key, gen,
                                               progress)
         reused += not generated
@@ -761,11 +858,7 @@ def run_sweep(problems: Sequence[dict],  # benchmark problems (`load_benchmark`'
         rows += _summarize(s, made[same])
         if generated and not had_summary: _write_results(run_dir, rows)  # a readable table while a fresh run goes
     _write_results(run_dir, rows)
-    if progress: print(f"{len(settings) - reused - shared} settings generated or repaired, {reused} read back from "
-                       f"{run_dir}, {shared} the same run as an earlier setting")
-    df = pd.DataFrame(rows)
-    df.attrs.update(run_dir=str(run_dir), reused=reused, shared=shared)
-    return df
+    return rows, reused, shared
 
 # %% ../nbs/05_evaluation.ipynb #7fbabb72
 def load_engine_model(model: str,  # a tiny size, folder or hub id
@@ -899,10 +992,24 @@ def headline_table(results,  # the sweep summary (`run_sweep`'s DataFrame)
 
 # %% ../nbs/05_evaluation.ipynb #a6036df1
 def _check_data(data: Path | str | None, benchmarks: Sequence[str]):
-    "A `--data` file holds one benchmark: with several benchmarks, one file would be graded as each of them."
-    if data is not None and not Path(data).is_dir() and len(benchmarks) != 1:
+    "`--data` must be there and readable, and a file holds one benchmark: with several, it would be graded as each."
+    if data is None: return
+    if not Path(data).exists(): raise FileNotFoundError(f"--data: no such file or folder: {_clip(data)}")
+    if not os.access(data, os.R_OK): raise ValueError(f"--data: {_clip(data)} is not readable (permissions)")
+    if not Path(data).is_dir() and len(benchmarks) != 1:
         raise ValueError(f"--data: {data} is one file, but {len(benchmarks)} benchmarks are asked for "
                          f"({','.join(benchmarks)}); name the one it holds with --benchmarks, or pass a folder")
+
+_CHAT_MARKERS = (IM_START, IM_END, "<|endoftext|>")  # a problem holding one would change the turns of its prompt
+
+def _check_problems(problems: Sequence[dict]):
+    "Raise one line naming the first problem (benchmark, number, id) whose text holds a chat marker: before a model loads."
+    seen = {}
+    for p in problems:
+        seen[p["benchmark"]] = k = seen.get(p["benchmark"], 0) + 1
+        marker = next((m for m in _CHAT_MARKERS if m in p["problem"]), None)
+        if marker: raise ValueError(f"{p['benchmark']} problem {k} (id {_clip(p['id'], 40)}): its text holds the chat "
+                                    f"marker {marker!r}, which would break its prompt: {_clip(repr(p['problem']))}")
 
 @delegates(eval_plan, but=["model", "benchmarks"])
 def evaluate(model: str = "tiny",  # tiny size, local folder or hub id
@@ -915,17 +1022,20 @@ def evaluate(model: str = "tiny",  # tiny size, local folder or hub id
     plan = eval_plan(model, benchmarks, **kwargs)  # every value checked before anything loads
     a = plan["args"]
     _check_data(data, a["benchmarks"])
-    problems = [p for name in a["benchmarks"] for p in load_benchmark(name, data, n=a["n"] or None,
-                                                                      gpqa_template=_GPQA_PROMPTS[a["gpqa_prompt"]])]
-    lm, tok = load_engine_model(model, a["engine"], a["tp"], dtype=a["dtype"])
-    model_id = model_identity(model) + (f" dtype={a['dtype']}" if a["dtype"] else "")  # other dtype, other completions
-    res = run_sweep(problems, plan["settings"], lm, tokenizer=tok, out=out, engine=a["engine"], model_id=model_id, generate_fn=generate_fn,
-                    gpqa_fallback=a["gpqa_fallback"], **plan["base"])
-    out = Path(out)
+    _check_model(model)
     import pandas as pd
-    pd.DataFrame([m for b in a["benchmarks"] for m in method_metrics(res, b)]).to_csv(out / "metrics.csv", index=False)
-    headline_table(res).to_csv(out / "headlines.csv", index=False)
-    plot_scaling(res, a["benchmarks"], title=str(model), out=out / "test_time_scaling.png")
+    out = Path(out)
+    with run_lock(out):  # a second run into `out` meanwhile is refused, before it loads anything
+        problems = [p for name in a["benchmarks"] for p in load_benchmark(
+            name, data, n=a["n"] or None, gpqa_template=_GPQA_PROMPTS[a["gpqa_prompt"]], gpqa_order=a["gpqa_order"])]
+        _check_problems(problems)
+        lm, tok = load_engine_model(model, a["engine"], a["tp"], dtype=a["dtype"])
+        model_id = model_identity(model) + (f" dtype={a['dtype']}" if a["dtype"] else "")  # other dtype, other completions
+        res = run_sweep(problems, plan["settings"], lm, tokenizer=tok, out=out, engine=a["engine"], model_id=model_id,
+                        generate_fn=generate_fn, gpqa_fallback=a["gpqa_fallback"], lock=False, **plan["base"])
+        write_atomic(out / "metrics.csv", pd.DataFrame([m for b in a["benchmarks"] for m in method_metrics(res, b)]))
+        write_atomic(out / "headlines.csv", headline_table(res))
+        write_atomic(out / "test_time_scaling.png", lambda p: plot_scaling(res, a["benchmarks"], title=str(model), out=p))
     return res
 
 # %% ../nbs/05_evaluation.ipynb #e7a1c001
@@ -946,12 +1056,14 @@ def _eval_command(
     temperature: float = 1.0,  # sampling temperature for majority voting
     max_answer_tokens: str = None,  # cap on answer tokens, or 'context' = what the context leaves (toy: 16; real: context, s1's rule)
     plain: str = None,  # run the "s1 w/o BF" setting: yes or no (toy: no; real: yes)
-    engine: str = "hf",  # forcing engine: hf, vllm, vllm-harness
+    engine: str = "hf",  # forcing engine: vllm, vllm-harness, or hf (transformers: batches of what memory holds at full context; refuses when one sequence does not fit: use vllm)
     tp: int = 1,  # vLLM tensor parallel size (real run: 8)
     data: str = None,  # local benchmark folder, or the file of the one benchmark named (default: the shipped files, else the hub)
     out: str = "runs/eval",  # run folder: completions, results.csv/json, metrics, plot; rerun to resume or repair
     gpqa_fallback: str = "A",  # GPQA letter graded when none is found (s1's harness: A); 'none' = graded wrong
     gpqa_prompt: str = "s1",  # GPQA prompt: s1 (the bare question, s1's harness) or instructed (simple-evals' preamble)
+    gpqa_order: str = "s1",  # GPQA letters: s1 (s1's harness: random seeded 0 once, rows shuffled in order) or question (a seed per question)
+    majority_prompt: str = "think",  # majority voting: think (s1's prefill, the Wait cap) or plain (the paper's Figure 4b baseline: no prefill, no cap)
     dtype: str = None,  # model dtype: float32 (s1's eval, a real model's default), bfloat16 or auto (faster, half the KV memory)
     dry_run: bool = False,  # (or --dry-run) print the settings this command would run, one a line, and exit; loads nothing
 ):
@@ -960,9 +1072,12 @@ def _eval_command(
     cap = wait_budget if wait_budget is None or not wait_budget.strip().isdigit() else int(wait_budget)
     kw = dict(n=n, budgets=budgets, waits=waits, wait_budget=cap, majority=majority,
               temperature=temperature, max_answer_tokens=answer, engine=engine, tp=tp,
-              gpqa_fallback=_none(gpqa_fallback), gpqa_prompt=gpqa_prompt, plain=_yes_no(plain), dtype=dtype)
+              gpqa_fallback=_none(gpqa_fallback), gpqa_prompt=gpqa_prompt, plain=_yes_no(plain), dtype=dtype,
+              gpqa_order=gpqa_order, majority_prompt=majority_prompt)
     plan = eval_plan(model, benchmarks, **kw)
     _check_data(data, plan["args"]["benchmarks"])
+    if str(model) in TINY_CONFIGS: print(f"note: --model {model} is a tiny random model that shows the plumbing (its accuracy "
+                                         "is 0 by design); pass --model <folder or hub id> to evaluate a real one")
     if dry_run: print("\n".join(_plan_lines(plan))); return 0
     res = evaluate(model, benchmarks, data=data, out=out, **kw)
     print(res[["benchmark", "setting", "n", "accuracy", "thinking_tokens", "cut_by_budget"]].to_string(index=False))

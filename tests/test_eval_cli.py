@@ -68,7 +68,8 @@ def test_documented_real_run_commands_give_s1s_settings(where, command, capsys, 
     assert "problems per benchmark: all" in lines
     benchmarks = next(l for l in lines if l.startswith("benchmarks: ")).split(": ")[1].split(",")
     assert {"aime24", "math500", "gpqa_diamond"} <= set(benchmarks)
-    assert "gpqa: prompt s1, fallback A" in lines
+    assert "gpqa: prompt s1, fallback A, order s1" in lines  # s1's letters (random seeded 0 once, rows in order)
+    assert "majority prompt: think" in lines
 
 
 def test_a_bare_real_model_command_gets_s1s_values(capsys, monkeypatch):
@@ -121,7 +122,12 @@ def test_evaluate_gives_the_answer_what_the_context_leaves_on_a_real_model(tmp_p
     (["--wait_budget", "0"], "--wait_budget: 0 is not a positive budget"),
     (["--max_answer_tokens", "-3"], "--max_answer_tokens: '-3' is not a positive cap"),
     (["--temperature", "0"], "--temperature: 0 (greedy) makes all 4 majority samples the same"),
-    (["--temperature", "-1"], "--temperature: -1.0 is not a temperature"),
+    (["--temperature", "-1"], "--temperature: -1.0 is not a finite temperature"),
+    (["--temperature", "inf"], "--temperature: inf is not a finite temperature"),
+    (["--temperature", "nan"], "--temperature: nan is not a finite temperature"),
+    (["--majority_prompt", "chatty"], "--majority_prompt: 'chatty' is not one of think, plain"),
+    (["--gpqa_order", "random"], "--gpqa_order: 'random' is not one of s1, question"),
+    (["--engine", "x" * 100_000], "--engine: 'xxx"),
     (["--tp", "0"], "--tp: 0 is not a count >= 1"),
     (["--engine", "jax"], "--engine: 'jax' is not hf, vllm or vllm-harness"),
     (["--gpqa_fallback", "E"], "--gpqa_fallback: 'E' is not A-D"),
@@ -184,7 +190,7 @@ def test_a_real_run_loads_the_model_in_s1s_float32_unless_told(capsys, monkeypat
 
 
 @pytest.mark.parametrize("engine", ["hf", "vllm"])
-def test_the_dtype_reaches_the_engine_loader(engine, monkeypatch):
+def test_the_dtype_reaches_the_engine_loader(engine, monkeypatch, tmp_path):
     import sys, types
     from s1_nb import core
     seen = {}
@@ -196,7 +202,8 @@ def test_the_dtype_reaches_the_engine_loader(engine, monkeypatch):
     seen.clear()
     monkeypatch.setattr(ev, "load_engine_model", lambda *a, **kw: seen.update(kw) or pytest.skip("loaded"))
     monkeypatch.setattr(ev, "load_benchmark", lambda *a, **kw: [])
-    with pytest.raises(pytest.skip.Exception): ev.evaluate("simplescaling/s1.1-32B", ["aime24"], engine=engine)
+    with pytest.raises(pytest.skip.Exception):
+        ev.evaluate("simplescaling/s1.1-32B", ["aime24"], engine=engine, out=tmp_path / engine)
     assert seen["dtype"] == "float32"
 
 
@@ -221,3 +228,68 @@ def test_flags_and_library_share_one_name_per_concept():
     assert {"n", "majority", "tp"} <= params(ev.eval_plan) and {"data", "out"} <= params(ev.evaluate)
     assert "n" in params(ev.load_benchmark) and "out" in params(ev.run_sweep)
     assert "tp" in params(ev.load_engine_model)
+
+
+def test_a_huge_bad_value_is_not_echoed_whole(monkeypatch):
+    monkeypatch.setattr("sys.argv", ["s1 eval", "--engine", "x" * 100_000])
+    with pytest.raises(ValueError) as e: ev.eval_cli()
+    assert len(str(e.value)) < 300 and "100002 characters" in str(e.value)
+
+
+def test_majority_can_be_s1s_plain_baseline(capsys, monkeypatch):
+    "s1's Figure 4b majority run (commands.sh, 'Majority'): Qwen2.5-32B-Instruct, no think prefill, no thinking cap."
+    got = settings_of(dry_run(capsys, monkeypatch, ["--model", "Qwen/Qwen2.5-32B-Instruct", "--majority_prompt", "plain",
+                                                    "--dry-run"]))
+    assert got["majority=64"] == dict(temperature=1.0, think_prefix=False, max_thinking_tokens=None,
+                                      max_answer_tokens=None, samples=64)
+    assert got["budget=500"]["max_thinking_tokens"] == 500  # the other settings are untouched
+    think = ev.eval_plan("org/real")["settings"]
+    assert [s.config for s in think if s.method == "majority"] == [dict(temperature=1.0, max_thinking_tokens="auto")]
+
+
+def test_majority_plain_baseline_reaches_the_engine_without_the_prefill(tmp_path, monkeypatch):
+    data = tmp_path / "aime24.jsonl"
+    data.write_text(json.dumps(dict(id=1, problem="What is 1 + 1?", answer="2")) + "\n")
+    monkeypatch.setattr(ev, "load_engine_model", lambda *a, **kw: (None, None))
+    seen = []
+    class Out:
+        text, thinking_tokens, answer_tokens, waits, cut_by_budget = "Answer: 2", 0, 2, 0, False
+    def fake(prompts, model, tokenizer, **cfg):
+        seen.append(cfg); return [Out() for _ in prompts]
+    ev.evaluate("org/real", ["aime24"], budgets=[], waits=[], majority=2, plain=False, majority_prompt="plain",
+                data=str(data), out=tmp_path / "run", generate_fn=fake)
+    assert [(c["think_prefix"], c["max_thinking_tokens"], c["temperature"]) for c in seen] == [(False, None, 1.0)] * 2
+
+
+def test_a_missing_data_path_is_named_not_miscounted(tmp_path, capsys):
+    from s1_nb.cli import main
+    missing = tmp_path / "aime.jsonl.gz"
+    for argv in (["--data", str(missing)], ["--data", str(missing), "--benchmarks", "aime24"]):
+        assert main(["eval", *argv, "--out", str(tmp_path / "r"), "--dry-run"]) == 2
+        err = capsys.readouterr().err
+        assert f"--data: no such file or folder: {missing}" in err and "benchmarks are asked" not in err, err
+
+
+def test_a_mistyped_model_path_is_not_a_hub_lookup(tmp_path, capsys, monkeypatch):
+    from s1_nb.cli import main
+    monkeypatch.setattr(ev, "load_engine_model", lambda *a, **kw: pytest.fail("loaded"))
+    assert main(["eval", "--model", str(tmp_path / "my-model.gz"), "--out", str(tmp_path / "r")]) == 2
+    assert f"--model: no model folder at {tmp_path / 'my-model.gz'}" in capsys.readouterr().err
+
+
+def test_the_random_default_model_says_so(tmp_path, capsys, monkeypatch):
+    import pandas as pd
+    row = dict(benchmark="aime24", setting="budget=16", n=1, accuracy=0.0, thinking_tokens=16, cut_by_budget=1.0)
+    monkeypatch.setattr(ev, "evaluate", lambda *a, **kw: pd.DataFrame([row]))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", ["s1 eval"])
+    ev.eval_cli()
+    out = capsys.readouterr().out
+    assert "tiny random model" in out and "--model" in out
+
+
+def test_help_says_how_the_hf_engine_keeps_within_memory(capsys, monkeypatch):
+    monkeypatch.setattr("sys.argv", ["s1 eval", "--help"])
+    with pytest.raises(SystemExit): ev.eval_cli()
+    text = " ".join(capsys.readouterr().out.split())
+    assert "what memory holds" in text and "use vllm" in text

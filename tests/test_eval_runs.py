@@ -221,3 +221,80 @@ def test_settings_the_engine_cannot_tell_apart_are_generated_once(tmp_path):
     assert res.iloc[0][cols].equals(res.iloc[1][cols])
     sweep(tmp_path, budget_settings([8]) + wait_settings([0, 1], 8), engine)
     assert len(engine.calls) == 3  # budget=8 and wait=1; wait=0 under cap 8 is budget=8
+
+
+def test_a_batch_split_by_memory_gives_the_same_records(tmp_path):
+    settings = budget_settings([8]) + [majority_setting(2, 1.0, 8)]
+    whole, split = Engine(), Engine()
+    a = sweep(tmp_path / "whole", settings, whole)
+    b = sweep(tmp_path / "split", settings, split, batch_size=2)
+    assert [n for n, _ in whole.calls] == [5, 5, 5] and [n for n, _ in split.calls] == [2, 2, 1] * 3
+    assert [c.get("seed", 0) for n, c in split.calls[3:]] == [0, 2, 4, 5, 7, 9]  # each part seeded where it stands
+    assert a.to_dict("records") == b.to_dict("records")
+    read = lambda d, name: [json.loads(l) for l in outputs_file(d, name).read_text().splitlines()[1:]]
+    assert read(tmp_path / "whole", "majority=2") == read(tmp_path / "split", "majority=2")
+    with pytest.raises(ValueError, match="'auto-s1' takes its budget from the longest prompt.*use --engine vllm"):
+        sweep(tmp_path / "s1", budget_settings(["auto-s1"]), Engine(), batch_size=2)
+
+
+def test_the_hf_engine_batches_by_what_memory_holds(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+    from s1_nb import evaluation as ev
+    config = SimpleNamespace(num_hidden_layers=64, num_key_value_heads=8, num_attention_heads=40, hidden_size=5120,
+                             head_dim=128, max_position_embeddings=32768)  # Qwen2.5-32B
+    qwen32b = SimpleNamespace(config=config, dtype=SimpleNamespace(itemsize=2))
+    per_sequence = 2 * 64 * 8 * 128 * 2 * 32768  # keys and values, bf16, the whole context: 8 GiB
+    assert ev.hf_batch_size(qwen32b, free_bytes=10 * per_sequence) == 8  # 80% of the free memory
+    with pytest.raises(ValueError, match=r"8\.0 GiB of KV cache and 4\.0 GiB is free: use --engine vllm"):
+        ev.hf_batch_size(qwen32b, free_bytes=per_sequence // 2)
+    engine = Engine()
+    monkeypatch.setattr(ev, "_free_bytes", lambda model: 3 * per_sequence)  # room for 2 full-context sequences
+    run_sweep(PROBLEMS, budget_settings([8]), qwen32b, out=tmp_path, generate_fn=engine, progress=False, engine="hf")
+    assert [n for n, _ in engine.calls] == [2, 2, 1]
+    monkeypatch.setattr(ev, "_free_bytes", lambda model: per_sequence // 2)
+    with pytest.raises(ValueError, match="use --engine vllm"):
+        run_sweep(PROBLEMS, budget_settings([16]), qwen32b, out=tmp_path, generate_fn=Engine(), progress=False)
+
+
+def test_a_second_run_into_the_same_folder_is_refused(tmp_path, capsys, monkeypatch):
+    from s1_nb import evaluation as ev
+    from s1_nb.cli import main
+    from s1_nb.core import run_lock
+    data = tmp_path / "aime24.jsonl"
+    data.write_text(json.dumps(dict(id=1, problem="What is 1 + 1?", answer="2")) + "\n")
+    monkeypatch.setattr(ev, "load_engine_model", lambda *a, **kw: pytest.fail("the second run loaded the model"))
+    with run_lock(tmp_path / "run"):  # a first run holds the folder
+        with pytest.raises(ValueError, match="in use by another run"):
+            ev.evaluate("org/real", ["aime24"], data=str(data), out=tmp_path / "run")
+        with pytest.raises(ValueError, match="in use by another run"): sweep(tmp_path / "run", budget_settings([8]), Engine())
+        assert main(["eval", "--model", "org/real", "--benchmarks", "aime24", "--data", str(data),
+                     "--out", str(tmp_path / "run")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "in use by another run" in err
+    sweep(tmp_path / "run", budget_settings([8]), Engine())  # released: the next run goes ahead
+
+
+def test_outputs_are_written_under_a_temporary_name_of_their_own(tmp_path):
+    from s1_nb.evaluation import _write_jsonl
+    path = tmp_path / "budget=8-abc.jsonl"
+    (tmp_path / "budget=8-abc.jsonl.tmp").mkdir()  # another writer's temporary file at the old shared name
+    _write_jsonl(path, [dict(a=1), dict(b=2)])
+    assert [json.loads(l) for l in path.read_text().splitlines()] == [dict(a=1), dict(b=2)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["budget=8-abc.jsonl", "budget=8-abc.jsonl.tmp"]
+
+
+def test_a_problem_with_a_chat_marker_is_named_before_the_model_loads(tmp_path, capsys, monkeypatch):
+    from s1_nb import evaluation as ev
+    from s1_nb.cli import main
+    rows = [dict(id=1, problem="What is 1 + 1?", answer="2"),
+            dict(id=7, problem="Begin <|im_start|>think " + "x" * 100_000, answer="3")]
+    data = tmp_path / "aime24.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    monkeypatch.setattr(ev, "load_engine_model", lambda *a, **kw: pytest.fail("loaded before the problems were checked"))
+    with pytest.raises(ValueError) as e: ev.evaluate("org/real", ["aime24"], data=str(data), out=tmp_path / "r")
+    msg = str(e.value)
+    assert msg.startswith("aime24 problem 2 (id aime24/7): its text holds the chat marker '<|im_start|>'"), msg
+    assert len(msg) < 400 and "characters)" in msg  # the 100 KB question is not echoed whole
+    assert main(["eval", "--model", "org/real", "--benchmarks", "aime24", "--data", str(data),
+                 "--out", str(tmp_path / "r")]) == 2
+    assert "aime24 problem 2" in capsys.readouterr().err

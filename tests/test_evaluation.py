@@ -530,3 +530,39 @@ def test_the_answer_after_answer_colon_may_start_on_a_later_line_as_in_s1():
     assert extract_answer(DONE + "Answer:\n7\nbecause 3 + 4 = 7") == ("7", "Answer:")
     assert extract_answer(DONE + "Answer: 5\nWait, final answer: 6") == ("6", "Answer:")  # the last `answer:`
     assert extract_answer(DONE + "Answer: Here it is:")[0] is None
+
+
+def s1_process_docs(docs: list[dict]) -> list[dict]:
+    """s1's own code, copied from simplescaling/s1 eval/lm-evaluation-harness/lm_eval/tasks/gpqa/openai/utils.py
+    (`process_docs`), run as its harness runs it: `random.seed(0)` once (evaluator.py, random_seed=0), then the rows
+    in dataset order."""
+    import random
+    random.seed(0)
+    out = []
+    for doc in docs:
+        choices = [doc["Incorrect Answer 1"], doc["Incorrect Answer 2"], doc["Incorrect Answer 3"], doc["Correct Answer"]]
+        random.shuffle(choices)
+        correct_answer_index = choices.index(doc["Correct Answer"])
+        out.append({"choice1": choices[0], "choice2": choices[1], "choice3": choices[2], "choice4": choices[3],
+                    "answer": f"{chr(65 + correct_answer_index)}"})
+    return out
+
+
+def test_gpqa_letters_are_s1s_by_default(tmp_path):
+    rows = [{"Record ID": f"rec{i}", "Question": f"Which is right, {i}?", "Correct Answer": f"right {i}",
+             "Incorrect Answer 1": f"wrong a{i}", "Incorrect Answer 2": f"wrong b{i}", "Incorrect Answer 3": f"wrong c{i}"}
+            for i in range(12)]
+    (tmp_path / "gpqa_diamond.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    ours = load_benchmark("gpqa_diamond", tmp_path)
+    for row, s1, p in zip(rows, s1_process_docs(rows), ours, strict=True):
+        assert p["answer"] == s1["answer"]
+        assert p["problem"] == "{Question}\n\nA) {choice1}\nB) {choice2}\nC) {choice3}\nD) {choice4}".format(
+            Question=row["Question"], **{k: v for k, v in s1.items() if k.startswith("choice")})
+    assert load_benchmark("gpqa_diamond", tmp_path, n=3) == ours[:3]  # the first n keep their letters
+    per_question = load_benchmark("gpqa_diamond", tmp_path, gpqa_order="question")
+    assert per_question != ours and per_question[1:] != ours[1:]
+    assert load_benchmark("gpqa_diamond", tmp_path, gpqa_order="question")[1:] == per_question[1:]
+    (tmp_path / "gpqa_diamond.jsonl").write_text("\n".join(json.dumps(r) for r in rows[1:]))  # a row dropped:
+    assert load_benchmark("gpqa_diamond", tmp_path, gpqa_order="question") == per_question[1:]  # the others stay
+    with pytest.raises(ValueError, match="gpqa_order: 'shuffled' is not one of s1, question"):
+        load_benchmark("gpqa_diamond", tmp_path, gpqa_order="shuffled")
