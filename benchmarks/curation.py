@@ -2,9 +2,11 @@
 
     python benchmarks/curation.py [--rows 59000] [--trace-scale 0.05] [--length-rows 5000] [--loop-rows 2000] [--rounds 3]
     python benchmarks/curation.py --only decontamination   # both decontamination modes: seconds, copies caught
+    python benchmarks/curation.py --only adversarial       # crafted long rows through every regex on pool text: s per MB
 
 
-Targets: every stage except length featurization < 10 s for 59K rows;
+Targets: every stage except length featurization < 10 s for 59K rows; crafted rows (`--only adversarial`) run in
+linear time: the seconds per MB of a 1 MB row are within 3x of those of a 64 KB row;
 length featurization >= 0.8 x the raw `encode_batch` throughput of the same fast tokenizer on the same texts, and
 >= 5x a row-by-row loop. Prints a table and writes benchmarks/results/curation.json.
 """
@@ -31,10 +33,11 @@ def main():
     ap.add_argument("--num-proc", type=int, default=2, help="processes for the datasets.map variant")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (best of each is kept)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--only", choices=["all", "decontamination"], default="all")
+    ap.add_argument("--only", choices=["all", "decontamination", "adversarial"], default="all")
     ap.add_argument("--out", default=None, help="default: benchmarks/results/curation[_decontamination].json")
     args = ap.parse_args()
     if args.only == "decontamination": return decontamination(args)
+    if args.only == "adversarial": return adversarial(args)
     args.out = args.out or str(Path(__file__).parent / "results" / "curation.json")
 
     import datasets
@@ -145,6 +148,43 @@ def decontamination(args):
         print(f"{mode:8s} {res[mode]['seconds']:6.2f} s  copies caught {res[mode]['copies_caught']} of "
               f"{res['planted_copies']}  other drops {res[mode]['other_drops']} (of {len(survivors):,} rows)")
     out = Path(args.out or Path(__file__).parent / "results" / "curation_decontamination.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=1, default=float))
+    print(f"wrote {out}")
+
+
+_CRAFTED = {  # name -> one unit of a row repeated to the size asked (each defeats a naive regex differently)
+    "bold markers '** '": "** ", "bold run, no close": "**" + "a" * 64, "p-numbering 'p1'": "p1", "digits '1'": "1",
+    "asterisks '*'": "*", "[asy without close": "[as", "spaces": " ", "zero-width spaces": "\u200b ",
+}
+
+
+def adversarial(args):
+    "Every regex and normaliser that runs on pool text, on crafted rows of 64 KB and 1 MB: seconds per MB, and their ratio."
+    import pandas as pd
+    from s1_nb.curation import _duplicate_drops, benchmark_index, decontaminate, quality_format, words
+    index = benchmark_index({"b": ["Find the number of ordered pairs of positive integers such that a+b=1000."]},
+                            skeleton=True)
+    def run(text):
+        df = pd.DataFrame({"question": [text], "source_type": ["x"]})
+        t = time.perf_counter()
+        quality_format(df); _duplicate_drops(df); words(text, skeleton=True)
+        decontaminate(df, index, "s1"); decontaminate(df, index, "precise")
+        return time.perf_counter() - t
+    res, worst = dict(machine=dict(cpus=os.cpu_count(), load_avg_start=os.getloadavg()[0])), 0.0
+    print(f"{'row':28s} {'64 KB: s/MB':>12s} {'1 MB: s/MB':>11s} {'ratio':>6s}")
+    for name, unit in _CRAFTED.items():
+        per_mb = {}
+        for size in (64 * 2**10, 2**20):
+            text = (unit * (size // len(unit) + 1))[:size]
+            per_mb[size] = min(run(text) for _ in range(args.rounds)) / (size / 2**20)
+        ratio = per_mb[2**20] / per_mb[64 * 2**10]
+        worst = max(worst, ratio)
+        res[name] = dict(s_per_mb_64k=per_mb[64 * 2**10], s_per_mb_1m=per_mb[2**20], ratio=ratio)
+        print(f"{name:28s} {per_mb[64 * 2**10]:12.3f} {per_mb[2**20]:11.3f} {ratio:6.2f}")
+    res["worst_ratio"], res["goal_met"] = worst, worst <= 3
+    print(f"worst ratio 1 MB / 64 KB seconds per MB: {worst:.2f} (goal <= 3: linear)")
+    out = Path(args.out or Path(__file__).parent / "results" / "curation_adversarial.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=1, default=float))
     print(f"wrote {out}")

@@ -19,13 +19,15 @@ import pandas as pd
 from fastcore.script import call_parse
 
 from .core import BENCHMARK_SPECS, benchmark_spec, data_path, shared_folder, is_correct, save_figure
+from .core import publish_files, run_lock, write_atomic
 
 # %% auto #0
-__all__ = ['S1K_COLUMNS', 'GRADE_COLUMNS', 'read_json_rows', 'load_pool', 'check_schema', 'attach_features', 'synthetic_pool',
-           'load_benchmarks', 'quality_missing', 'quality_format', 'difficulty', 'words', 'benchmark_index',
-           'decontaminate', 'diversity_sample', 'selection_hash', 'Funnel', 'CurationError', 'curate', 'save_s1k',
-           'plot_funnel', 'plot_domains', 'plot_lengths', 'thinking_lengths', 'grade_correctness', 'grading_prompt',
-           'parse_verdict', 'llm_judge', 'domain_classifier', 'classify_domains', 'featurize_pool', 'curate_cli']
+__all__ = ['S1K_COLUMNS', 'GRADE_COLUMNS', 'read_json_rows', 'looks_local', 'load_pool', 'SchemaError', 'check_schema',
+           'attach_features', 'synthetic_pool', 'load_benchmarks', 'quality_missing', 'quality_format', 'difficulty',
+           'normalize_text', 'words', 'benchmark_index', 'decontaminate', 'diversity_sample', 'selection_hash',
+           'Funnel', 'CurationError', 'curate', 'save_s1k', 'plot_funnel', 'plot_domains', 'plot_lengths',
+           'thinking_lengths', 'grade_correctness', 'grading_prompt', 'parse_verdict', 'llm_judge', 'domain_classifier',
+           'classify_domains', 'featurize_pool', 'curate_cli']
 
 # %% ../nbs/01_curation.ipynb #9892d03a
 _POOL_HUB_ID = "simplescaling/data_ablation_full59K"
@@ -96,6 +98,13 @@ def read_json_rows(path: Path | str,  # a .jsonl or .json file
     return rows
 
 # %% ../nbs/01_curation.ipynb #0fe40da6
+def looks_local(source: str | Path,  # a --pool or --data argument
+               ) -> bool:
+    "Is `source` meant as a local file (a file suffix such as .jsonl.gz, a path with folders, ./ or ~) rather than a hub id?"
+    s = str(source)
+    return (isinstance(source, Path) or s.startswith((".", "/", "~")) or s.count("/") > 1
+            or Path(s).suffix[1:].isalpha())
+
 def load_pool(source,  # hub id, .parquet/.jsonl/.json file, Dataset or DataFrame
               split: str = "train",  # split of a hub dataset
               traces: str = "gemini",  # s1K-1.1's traces to use: gemini or deepseek
@@ -107,14 +116,20 @@ def load_pool(source,  # hub id, .parquet/.jsonl/.json file, Dataset or DataFram
     elif isinstance(source, Dataset): df = source.to_pandas()
     else:
         p = Path(str(source))
-        if p.suffix in (".parquet", ".jsonl", ".json") and not p.exists(): raise FileNotFoundError(f"pool file {p} does not exist")
+        if looks_local(source) and not p.exists(): raise FileNotFoundError(f"pool file {p} does not exist")
         if p.suffix == ".parquet": df = pd.read_parquet(p)
-        elif p.suffix in (".jsonl", ".json"): df = pd.DataFrame([r for _, r in read_json_rows(p)])
+        elif p.suffix in (".jsonl", ".json"):
+            rows = read_json_rows(p)
+            df = pd.DataFrame([r for _, r in rows])
+            df.attrs.update(file=str(p), lines=[i for i, _ in rows], unit="row" if p.suffix == ".json" else "line")
         elif p.exists(): raise ValueError(f"cannot read pool file {p}: use .parquet, .jsonl or .json")
         else:
             from datasets import load_dataset
             df = load_dataset(str(source), split=split, **load_kwargs).to_pandas()
-    return _to_pool_schema(df.reset_index(drop=True), traces)
+    attrs = dict(df.attrs)
+    df = _to_pool_schema(df.reset_index(drop=True), traces)
+    df.attrs.update(attrs)
+    return df
 
 # %% ../nbs/01_curation.ipynb #226f5fca
 def _is_str(x) -> bool: return isinstance(x, str)
@@ -134,6 +149,16 @@ def _bad_rows(col: pd.Series, check: Callable) -> list:
         return col.index[col < 0].tolist()
     return [i for i, x in col.items() if x is not None and not (isinstance(x, float) and np.isnan(x)) and not check(x)]
 
+class SchemaError(TypeError, ValueError):
+    "A pool with a wrong type in a column (a ValueError too: bad input, exit status 2 on the command line)."
+
+def _where(df: pd.DataFrame, rows: list) -> str:
+    "Rows named as the reader can find them: `file, line N` for a JSON file `load_pool` read, else the row labels."
+    lines, file = df.attrs.get("lines"), df.attrs.get("file")
+    if lines is None or len(lines) != len(df): return f"rows {rows[:5]}{' ...' if len(rows) > 5 else ''}"
+    pos = df.index.get_indexer(rows[:5])
+    return f"{file}, {df.attrs.get('unit', 'line')}s {[lines[i] for i in pos]}{' ...' if len(rows) > 5 else ''}"
+
 def check_schema(df: pd.DataFrame,  # the table to check
                  columns: Sequence[str] = tuple(_COLUMN_TYPES),  # columns that must be there, with their types
                 ) -> None:
@@ -146,19 +171,21 @@ def check_schema(df: pd.DataFrame,  # the table to check
     for c in columns:
         check, want = _COLUMN_TYPES[c]
         bad = _bad_rows(df[c], check)
-        if bad: errors.append(f"column {c!r} must hold {want}: rows {bad[:5]}{' ...' if len(bad) > 5 else ''} "
+        if bad: errors.append(f"column {c!r} must hold {want}: {_where(df, bad)} "
                               f"({len(bad)} rows) hold {type(df[c][bad[0]]).__name__} e.g. {str(df[c][bad[0]])[:40]!r}")
-    if errors: raise TypeError("pool has wrong types:\n  " + "\n  ".join(errors))
+    if errors: raise SchemaError("pool has wrong types: " + "; ".join(errors))
 
 # %% ../nbs/01_curation.ipynb #073679d5
 def _validation_drops(df: pd.DataFrame) -> pd.Series:
-    "Reasons (indexed by row) to drop rows with a None/empty question or an empty thinking trace."
+    "Reasons (indexed by row) to drop rows with a None/empty question, an empty thinking trace or an infinite length."
     q = df["question"]
     no_q = q.isna()
     empty_q = ~no_q & (q.fillna("").str.strip() == "")
     empty_t = pd.Series([t is not None and not (isinstance(t, float)) and "".join(t).strip() == ""
                          for t in df["thinking_trajectories"]], index=df.index)
     reasons = pd.Series(None, index=df.index, dtype=object)
+    if "gemini_length" in df.columns:  # inf would win every longest-first draw
+        reasons[[isinstance(x, (float, np.floating)) and np.isinf(x) for x in df["gemini_length"]]] = "gemini_length is infinite"
     reasons[empty_t] = "empty thinking trace"
     reasons[empty_q] = "empty question"
     reasons[no_q] = "question is None"
@@ -392,12 +419,21 @@ def quality_missing(df: pd.DataFrame,  # the pool
 _FORMAT_RULES = {  # reason -> regex on the question (s1's drop_weird_string_patterns)
     "[asy] figure": re.escape("[asy]"), "![Image] link": re.escape("![Image]"),
     "p{i}. numbering": r"p[1-9]\d{0,2}\.", "bold number": r"\*\*(?=.*\d)[^\s\]]*\*\*"}
+_BOLD_RUN, _DIGIT = re.compile(r"\*\*[^\s\]]*\*\*"), re.compile(r"\d")
+
+def _bold_number(text: str) -> bool:
+    "s1's bold-number rule in linear time: the first bold run of a line, with a digit after its opening `**` on that line."
+    for line in text.split("\n"):  # the rule's lookahead `.*` stops at a newline, and so does the run
+        m = _BOLD_RUN.search(line)  # a later run on the line has fewer characters after it: the first decides
+        if m and _DIGIT.search(line, m.start() + 2): return True
+    return False
 
 def quality_format(df: pd.DataFrame,  # the pool
                   ) -> pd.Series:
     "Reasons (indexed by row) to drop questions with formatting problems; AIME keeps `[asy]` (s1's rule)."
     q = df["question"]
-    hits = pd.DataFrame({name: q.str.contains(rx, regex=True) for name, rx in _FORMAT_RULES.items()})
+    hits = pd.DataFrame({name: q.map(lambda t: isinstance(t, str) and _bold_number(t)).astype(bool) if name == "bold number" else q.str.contains(rx, regex=True)
+                         for name, rx in _FORMAT_RULES.items()})
     exempt = hits["[asy] figure"] & df["source_type"].str.contains("AIME", regex=False)
     bad = hits.any(axis=1) & ~exempt
     names = np.array(list(_FORMAT_RULES))
@@ -413,10 +449,34 @@ def difficulty(df: pd.DataFrame,  # the pool with isqwen7bcorrect/isqwen32bcorre
     return pd.Series(["too easy: solved by " + w for w in who], index=df.index[bad], dtype=object)
 
 # %% ../nbs/01_curation.ipynb #8c792963
+import functools
+import unicodedata
+
+@functools.cache
+def _skeleton_table() -> dict:
+    "Look-alike letters (Unicode's confusables, as TR39's skeleton uses them) -> their ASCII prototype; ASCII maps to itself."
+    from confusable_homoglyphs.confusables import confusables_data
+    table = {}
+    for ch, glyphs in confusables_data.items():
+        if len(ch) != 1 or ch.isascii(): continue
+        ascii_ = [g["c"] for g in glyphs if len(g["c"]) == 1 and g["c"].isascii() and g["c"].isprintable()]
+        if ascii_: table[ord(ch)] = min(ascii_, key=lambda c: (not c.isalpha(), not c.isdigit(), c)).lower()
+    return table
+
+def normalize_text(text: str,  # a question
+                   *, skeleton: bool = False,  # also map look-alike letters (Cyrillic а, Greek ο...) to their ASCII prototype
+                  ) -> str:
+    "The text dedup and decontamination compare: Unicode NFKC, format characters (zero-width, bidi marks) dropped, case folded, whitespace collapsed."
+    t = text if text.isascii() else "".join(c for c in unicodedata.normalize("NFKC", text) if unicodedata.category(c) != "Cf")
+    t = t.casefold()
+    if skeleton and not t.isascii(): t = t.translate(_skeleton_table())
+    return " ".join(t.split())
+
 def words(text: str,  # a question
+          *, skeleton: bool = False,  # map look-alike letters to one skeleton (`normalize_text`)
          ) -> list[str]:
-    "s1's normalization for decontamination: lowercase, strip, split on whitespace."
-    return text.lower().strip().split()
+    "s1's normalization for decontamination (lowercase, strip, split on whitespace) after `normalize_text`: ASCII text splits as in s1."
+    return normalize_text(text, skeleton=skeleton).split()
 
 def _ngrams(ws: Sequence[str], n: int = 8) -> set[tuple[str, ...]]:
     "The set of word n-grams of `ws`."
@@ -431,21 +491,23 @@ class _BenchmarkIndex:
     boilerplate: frozenset  # n-grams found in >= boilerplate_min benchmark questions
     questions: dict = field(default_factory=dict)  # (benchmark, item) -> normalized words
     short: dict = field(default_factory=dict)  # word 4-gram -> list of (benchmark, item), for short questions
+    skeleton: bool = False  # words were mapped to their look-alike skeleton (`normalize_text`)
 
 def benchmark_index(benchmarks: dict[str, Sequence[str]],  # benchmark name -> questions
                     n: int = 8,  # n-gram length in words (s1: 8)
                     boilerplate_min: int = 2,  # questions an n-gram must appear in to be boilerplate
+                    *, skeleton: bool = False,  # map look-alike letters to one skeleton (the precise mode's index)
                    ) -> _BenchmarkIndex:
     "Index the word n-grams of `benchmarks` (name -> questions); mark n-grams shared by many questions as boilerplate."
     sources, short, exact, qs_words = defaultdict(list), defaultdict(list), {}, {}
     for name, qs in benchmarks.items():
         for i, q in enumerate(qs):
-            ws = qs_words[(name, i)] = words(q)
+            ws = qs_words[(name, i)] = words(q, skeleton=skeleton)
             exact[" ".join(ws)] = (name, i)
             for g in _ngrams(ws, n): sources[g].append((name, i))
             for g in _ngrams(ws, 4): short[g].append((name, i))
     boiler = frozenset(g for g, s in sources.items() if len(set(s)) >= boilerplate_min)
-    return _BenchmarkIndex(n, dict(sources), exact, boiler, qs_words, dict(short))
+    return _BenchmarkIndex(n, dict(sources), exact, boiler, qs_words, dict(short), skeleton)
 
 _WHOLE_QUESTION = "<whole question>"
 
@@ -454,7 +516,7 @@ def _contamination_matches(questions: pd.Series, index: _BenchmarkIndex) -> pd.D
     "Every (row, benchmark, item, n-gram, boilerplate?) where a question shares an n-gram with a benchmark question."
     keys, out = index.sources.keys(), []
     for row, q in questions.items():
-        ws = words(q)
+        ws = words(q, skeleton=index.skeleton)
         grams = zip(*(ws[i:] for i in range(index.n)))
         if keys.isdisjoint(grams) and " ".join(ws) not in index.exact: continue
         for g in sorted(_ngrams(ws, index.n) & keys):
@@ -511,14 +573,14 @@ def decontaminate(df: pd.DataFrame,  # the pool
 
 def _precise(df: pd.DataFrame, index: _BenchmarkIndex, min_shared: int, min_coverage: float, pool_common: int) -> pd.Series:
     "Drop exact copies, and questions whose non-boilerplate words are mostly copied from one benchmark question."
-    norm = {row: words(q) for row, q in df["question"].items()}
+    norm = {row: words(q, skeleton=index.skeleton) for row, q in df["question"].items()}
     seen = Counter(g for ws in norm.values() for g in _ngrams(ws, index.n) if g in index.sources)
     boiler = index.boilerplate | {g for g, k in seen.items() if k >= pool_common}
     reasons = {}
     for row, ws in norm.items():
         if " ".join(ws) in index.exact:
             b, i = index.exact[" ".join(ws)]
-            reasons[row] = f"contaminated: the same question as {b}#{i} after s1's normalization"; continue
+            reasons[row] = f"contaminated: the same question as {b}#{i} after normalization"; continue
         q = _masked(ws, boiler, index.n, "q")
         scored = [(_copy_score(q, _masked(index.questions[it], boiler, index.n, "b")), it)
                   for it in _candidates(ws, index, boiler)]
@@ -529,12 +591,12 @@ def _precise(df: pd.DataFrame, index: _BenchmarkIndex, min_shared: int, min_cove
 
 # %% ../nbs/01_curation.ipynb #c3d1e5a8
 def _duplicate_drops(df: pd.DataFrame) -> pd.Series:
-    "Reasons (indexed by row) to drop a question seen before: the same text, or the same after s1's normalization."
+    "Reasons (indexed by row) to drop a question seen before: the same text, or the same after `normalize_text`."
     first, first_norm, reasons = {}, {}, {}
     for row, q in df["question"].items():
         key = " ".join(words(q))
         if q in first: reasons[row] = f"duplicate question: the same text as row {first[q]}"
-        elif key in first_norm: reasons[row] = f"duplicate question: the same as row {first_norm[key]} after s1's normalization"
+        elif key in first_norm: reasons[row] = f"duplicate question: the same as row {first_norm[key]} after normalization"
         else: first[q], first_norm[key] = row, row
     return pd.Series(reasons, dtype=object)
 
@@ -647,7 +709,7 @@ def _benchmark_index_for(decontamination: str, benchmarks: dict | None) -> _Benc
     if not bench: raise ValueError(f"decontamination={decontamination!r}: no benchmark questions to decontaminate against "
                                    f"(s1's sets {list(_S1_BENCHMARKS)} need their local files or the hub); pass "
                                    "benchmarks=, or skip the stage with decontamination=None (--decontamination none)")
-    return benchmark_index(bench)
+    return benchmark_index(bench, skeleton=decontamination == "precise")
 
 # %% ../nbs/01_curation.ipynb #c5884d51
 def _stages(decontamination: str | None, benchmarks: dict | None, min_shared: int = 3) -> list[tuple[str, Callable]]:
@@ -737,9 +799,7 @@ def save_s1k(ds,  # the curated dataset
              path: Path | str,  # parquet file to write
             ) -> Path:
     "Write a curated dataset as parquet; `datasets.load_dataset('parquet', data_files=path)` reads it back."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    ds.to_parquet(str(path))
-    return path
+    return write_atomic(path, ds)  # a crash mid-write leaves the old file whole
 
 # %% ../nbs/01_curation.ipynb #810a23e5
 def _save(fig, out_dir, name: str):
@@ -990,9 +1050,10 @@ def _pool_source(pool: str, seed: int = 0):
     if not size.isdigit() or int(size) < 1: raise ValueError(f"--pool {pool!r}: write synthetic:N with N a positive number of rows")
     return synthetic_pool(int(size), seed=seed)
 
-def _write_funnel(funnel: Funnel, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    funnel.table.to_csv(out / "funnel.csv", index=False); funnel.drops.to_csv(out / "drops.csv", index=False)
+_RUN_FILES = ("s1k.parquet", "funnel.csv", "drops.csv")  # what one `s1 curate` run writes
+
+def _funnel_files(funnel: Funnel) -> dict:
+    return {"funnel.csv": funnel.table, "drops.csv": funnel.drops}
 
 # %% ../nbs/01_curation.ipynb #5fe1e042
 @call_parse
@@ -1010,17 +1071,20 @@ def curate_cli(
     if decontamination not in ("s1", "precise", "none"):
         raise ValueError(f"--decontamination {decontamination!r}: choose s1, precise or none")
     if diversity not in ("paper", "repo"): raise ValueError(f"--diversity {diversity!r}: choose paper or repo")
-    source = attach_features(_pool_source(pool, seed), features) if features else _pool_source(pool, seed)
-    bench = None
-    if decontamination != "none" and isinstance(source, pd.DataFrame) and pool.startswith("synthetic"):
-        bench = load_benchmarks(hub=False, verbose=False)  # the sets synthetic_pool planted its copies from
-        if not bench: print("synthetic pool: decontaminating against the built-in stand-in questions"); bench = _FALLBACK_BENCHMARKS
     out = Path(out)
-    try: ds, funnel = curate(source, n=n, seed=seed, diversity=diversity, benchmarks=bench,
-                             decontamination=None if decontamination == "none" else decontamination)
-    except CurationError as e:
-        _write_funnel(e.funnel, out)
-        raise ValueError(f"--n {n}: {e} (what each stage dropped is in {out}/funnel.csv and {out}/drops.csv)") from None
-    save_s1k(ds, out / "s1k.parquet")
-    _write_funnel(funnel, out)
+    with run_lock(out):  # a second run into the same folder is refused; every file is swapped in whole
+        source = attach_features(_pool_source(pool, seed), features) if features else _pool_source(pool, seed)
+        bench = None
+        if decontamination != "none" and isinstance(source, pd.DataFrame) and pool.startswith("synthetic"):
+            bench = load_benchmarks(hub=False, verbose=False)  # the sets synthetic_pool planted its copies from
+            if not bench: print("synthetic pool: decontaminating against the built-in stand-in questions"); bench = _FALLBACK_BENCHMARKS
+        try: ds, funnel = curate(source, n=n, seed=seed, diversity=diversity, benchmarks=bench,
+                                 decontamination=None if decontamination == "none" else decontamination)
+        except CurationError as e:
+            if (out / "s1k.parquet").exists():  # the previous run stays whole: this one's funnel is shown, not mixed in
+                print(e.funnel)
+                raise ValueError(f"--n {n}: {e} (the funnel is above; the previous run in {out} is unchanged)") from None
+            publish_files(out, _funnel_files(e.funnel), stale=_RUN_FILES)
+            raise ValueError(f"--n {n}: {e} (what each stage dropped is in {out}/funnel.csv and {out}/drops.csv)") from None
+        publish_files(out, {"s1k.parquet": ds, **_funnel_files(funnel)})
     print(funnel, f"\nwrote {len(ds)} rows and {len(funnel.drops):,} drop reasons to {out}/")
