@@ -46,6 +46,11 @@ _GATED_HELP = ("GPQA Diamond is gated on the Hugging Face hub: log in at https:/
 
 
 # %% ../nbs/05_evaluation.ipynb #12b0dd9e
+def _clip(text, n: int = 80) -> str:
+    "`text` for an error line: its first `n` characters, and its length when it is longer (a 100 KB value is not echoed)."
+    text = str(text)
+    return text if len(text) <= n else f"{text[:n]}... ({len(text)} characters)"
+
 def _read_jsonl(path: Path | str) -> list[tuple[int, dict]]:
     "The rows of a jsonl (or .json) file as (line number, dict): chapter 01's `read_json_rows`, bad lines named."
     from s1_nb.curation import read_json_rows  # one reader for pools, training data and benchmarks
@@ -86,7 +91,7 @@ def _gpqa_row(row: dict, where: str, seed: int, template: str = _GPQA_TEMPLATE,
 def _normalize_rows(rows: Sequence[tuple[int, dict]], spec: _BenchmarkSpec, source: str, seed: int = 0, *,
                    gpqa_template: str = _GPQA_TEMPLATE, gpqa_order: str = "s1") -> list[dict]:
     "Rows (line/index, raw dict) of benchmark `spec` as dicts with id, problem, answer, kind, benchmark."
-    if gpqa_order not in _GPQA_ORDERS: raise ValueError(f"gpqa_order: {gpqa_order!r} is not one of {', '.join(_GPQA_ORDERS)}")
+    if gpqa_order not in _GPQA_ORDERS: raise ValueError(f"gpqa_order: {_clip(repr(gpqa_order))} is not one of {', '.join(_GPQA_ORDERS)}")
     rng = random.Random(seed) if gpqa_order == "s1" else None  # s1: random.seed(0) once, then the rows in order
     out, missing = [], []
     for line, row in rows:
@@ -102,7 +107,7 @@ def _normalize_rows(rows: Sequence[tuple[int, dict]], spec: _BenchmarkSpec, sour
         out.append(dict(id=f"{spec.name}/{raw_id}", problem=problem, answer=None if gold is None else str(gold),
                         kind=spec.kind, benchmark=spec.name))
     if missing:
-        ids = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+        ids = ", ".join(_clip(i, 40) for i in missing[:5]) + (" ..." if len(missing) > 5 else "")
         warnings.warn(f"{source}: {len(missing)} of {len(out)} rows have no {spec.answer_field!r} field (ids {ids}); "
                       "they are kept and graded wrong")
     return out
@@ -312,11 +317,11 @@ def grade_answer(extracted: str,  # the extracted answer string
     g = GRADERS[kind]
     try:
         several = g.ambiguous(extracted) if g.ambiguous and extracted is not None else None
-        if several: return Graded(False, extracted, f"names more than one answer: {several}")
+        if several: return Graded(False, extracted, f"names more than one answer: {_clip(several)}")
         gold_value, pred_value = g.normalize(gold), g.normalize(extracted)
-        if gold_value is None: return Graded(False, extracted, f"could not read the gold {str(gold)!r} as {g.what}")
+        if gold_value is None: return Graded(False, extracted, f"could not read the gold {_clip(repr(str(gold)))} as {g.what}")
         if pred_value is None:
-            why = f"could not read {extracted!r} as {g.what}"
+            why = f"could not read {_clip(repr(extracted))} as {g.what}"
             if kind == "gpqa" and gpqa_fallback: return _default_choice(gold, gpqa_fallback, why)
             return Graded(False, extracted, why)
         ok = bool(g.equal(gold_value, pred_value))
@@ -465,11 +470,6 @@ def _eval_defaults(model) -> tuple[dict, str]:
 # %% ../nbs/05_evaluation.ipynb #d1e2f303
 def _count(v, low: int = 0) -> bool: return isinstance(v, int) and not isinstance(v, bool) and v >= low
 
-def _clip(text, n: int = 80) -> str:
-    "`text` for an error line: its first `n` characters, and its length when it is longer (a 100 KB value is not echoed)."
-    text = str(text)
-    return text if len(text) <= n else f"{text[:n]}... ({len(text)} characters)"
-
 def _shown(v) -> str: return str(v) if isinstance(v, int) and not isinstance(v, bool) else _clip(repr(v))
 
 def _once(flag: str, values: Sequence):
@@ -483,7 +483,7 @@ def _check_eval_args(a: dict) -> dict:
     "Raise a ValueError naming the flag for the first bad value of a run's arguments `a` (as `eval_plan` fills them)."
     if not a["benchmarks"]: raise ValueError("--benchmarks: no benchmark given")
     for b in a["benchmarks"]:
-        if b not in BENCHMARKS: raise ValueError(f"--benchmarks: unknown benchmark {b!r}; choose from {sorted(BENCHMARKS)}")
+        if b not in BENCHMARKS: raise ValueError(f"--benchmarks: unknown benchmark {_shown(b)}; choose from {sorted(BENCHMARKS)}")
     _once("--benchmarks", a["benchmarks"])
     if not _count(a["n"]): raise ValueError(f"--n: {_shown(a['n'])} is not a count >= 0 (0 = all)")
     for b in a["budgets"]:

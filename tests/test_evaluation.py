@@ -566,3 +566,11 @@ def test_gpqa_letters_are_s1s_by_default(tmp_path):
     assert load_benchmark("gpqa_diamond", tmp_path, gpqa_order="question") == per_question[1:]  # the others stay
     with pytest.raises(ValueError, match="gpqa_order: 'shuffled' is not one of s1, question"):
         load_benchmark("gpqa_diamond", tmp_path, gpqa_order="shuffled")
+
+
+def test_a_huge_unreadable_answer_is_not_echoed_whole_in_its_reason():
+    from s1_nb.evaluation import grade
+    huge = "x" * 100_000
+    for gold, kind in (("5", "aime"), ("B", "gpqa")):
+        g = grade(DONE + "Answer: " + huge, gold, kind, gpqa_fallback=None)
+        assert not g.correct and len(g.reason) < 200 and "100002 characters" in g.reason, g.reason[:200]
