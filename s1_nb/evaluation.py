@@ -507,6 +507,7 @@ def _check_eval_args(a: dict) -> dict:
     if a["gpqa_fallback"] not in (None, *"ABCD"): raise ValueError(f"--gpqa_fallback: {_shown(a['gpqa_fallback'])} is not A-D or 'none'")
     if a["gpqa_prompt"] not in _GPQA_PROMPTS: raise ValueError(f"--gpqa_prompt: {_shown(a['gpqa_prompt'])} is not one of {sorted(_GPQA_PROMPTS)}")
     if a["gpqa_order"] not in _GPQA_ORDERS: raise ValueError(f"--gpqa_order: {_shown(a['gpqa_order'])} is not one of {', '.join(_GPQA_ORDERS)}")
+    if not _count(a["gpqa_seed"]): raise ValueError(f"--gpqa_seed: {_shown(a['gpqa_seed'])} is not a seed >= 0")
     if a["majority_prompt"] not in _MAJORITY_PROMPTS:
         raise ValueError(f"--majority_prompt: {_shown(a['majority_prompt'])} is not one of {', '.join(_MAJORITY_PROMPTS)}")
     if a["dtype"] not in (None, *_DTYPES): raise ValueError(f"--dtype: {_shown(a['dtype'])} is not one of {', '.join(_DTYPES)}")
@@ -542,6 +543,7 @@ def eval_plan(model="tiny",  # tiny size, local folder or hub id
               gpqa_fallback: str | None = "A",  # GPQA letter graded when none is found; None = graded wrong
               gpqa_prompt: str = "s1",  # "s1" (the bare question) or "instructed" (simple-evals' preamble)
               gpqa_order: str = "s1",  # GPQA letters: "s1" (s1's harness: one seeded draw over the file) or "question"
+              gpqa_seed: int = 0,  # the seed of GPQA's shuffle (s1's harness: 0)
               majority_prompt: str = "think",  # "think" (s1's prefill, the Wait cap) or "plain" (Figure 4b's baseline: no prefill, no cap)
               plain=None,  # run the "s1 w/o BF" setting (None: for a real model, not for a toy)
               dtype=None,  # model dtype (None: s1's float32 for a real model, the engine's own for a toy)
@@ -553,7 +555,7 @@ def eval_plan(model="tiny",  # tiny size, local folder or hub id
     a = {k: defaults[k] if v is None else v for k, v in given.items()}
     a.update({k: _parse_values(a[k]) for k in ("benchmarks", "budgets", "waits")}, temperature=temperature,
              engine=engine, tp=tp, gpqa_fallback=gpqa_fallback, gpqa_prompt=gpqa_prompt, gpqa_order=gpqa_order,
-             majority_prompt=majority_prompt)
+             gpqa_seed=gpqa_seed, majority_prompt=majority_prompt)
     _check_eval_args(a)
     cap = None if a["wait_budget"] == "none" else a["wait_budget"]
     settings = budget_settings(a["budgets"]) + wait_settings(a["waits"], cap)
@@ -571,7 +573,7 @@ def _plan_lines(plan: dict) -> list[str]:
              f"engine: {a['engine']} (tensor parallel {a['tp']})",
              "dtype: " + (a["dtype"] or "the engine's default: the checkpoint's (vLLM on a CPU: float32)"),
              f"benchmarks: {','.join(a['benchmarks'])}", f"problems per benchmark: {a['n'] or 'all'}",
-             f"gpqa: prompt {a['gpqa_prompt']}, fallback {a['gpqa_fallback']}, order {a['gpqa_order']}",
+             f"gpqa: prompt {a['gpqa_prompt']}, fallback {a['gpqa_fallback']}, order {a['gpqa_order']}, seed {a['gpqa_seed']}",
              f"majority prompt: {a['majority_prompt']}"]
     return lines + [f"setting {s.name}: " + json.dumps({**plan["base"], **s.config, "samples": s.samples}, sort_keys=True)
                     for s in plan["settings"]]
@@ -1027,7 +1029,8 @@ def evaluate(model: str = "tiny",  # tiny size, local folder or hub id
     out = Path(out)
     with run_lock(out):  # a second run into `out` meanwhile is refused, before it loads anything
         problems = [p for name in a["benchmarks"] for p in load_benchmark(
-            name, data, n=a["n"] or None, gpqa_template=_GPQA_PROMPTS[a["gpqa_prompt"]], gpqa_order=a["gpqa_order"])]
+            name, data, n=a["n"] or None, gpqa_template=_GPQA_PROMPTS[a["gpqa_prompt"]], gpqa_order=a["gpqa_order"],
+            seed=a["gpqa_seed"])]
         _check_problems(problems)
         lm, tok = load_engine_model(model, a["engine"], a["tp"], dtype=a["dtype"])
         model_id = model_identity(model) + (f" dtype={a['dtype']}" if a["dtype"] else "")  # other dtype, other completions
@@ -1063,6 +1066,7 @@ def _eval_command(
     gpqa_fallback: str = "A",  # GPQA letter graded when none is found (s1's harness: A); 'none' = graded wrong
     gpqa_prompt: str = "s1",  # GPQA prompt: s1 (the bare question, s1's harness) or instructed (simple-evals' preamble)
     gpqa_order: str = "s1",  # GPQA letters: s1 (s1's harness: random seeded 0 once, rows shuffled in order) or question (a seed per question)
+    gpqa_seed: int = 0,  # the seed of GPQA's shuffle (s1's harness: 0; see chapter 05 on vLLM's reseed to 1234)
     majority_prompt: str = "think",  # majority voting: think (s1's prefill, the Wait cap) or plain (the paper's Figure 4b baseline: no prefill, no cap)
     dtype: str = None,  # model dtype: float32 (s1's eval, a real model's default), bfloat16 or auto (faster, half the KV memory)
     dry_run: bool = False,  # (or --dry-run) print the settings this command would run, one a line, and exit; loads nothing
@@ -1073,7 +1077,7 @@ def _eval_command(
     kw = dict(n=n, budgets=budgets, waits=waits, wait_budget=cap, majority=majority,
               temperature=temperature, max_answer_tokens=answer, engine=engine, tp=tp,
               gpqa_fallback=_none(gpqa_fallback), gpqa_prompt=gpqa_prompt, plain=_yes_no(plain), dtype=dtype,
-              gpqa_order=gpqa_order, majority_prompt=majority_prompt)
+              gpqa_order=gpqa_order, gpqa_seed=gpqa_seed, majority_prompt=majority_prompt)
     plan = eval_plan(model, benchmarks, **kw)
     _check_data(data, plan["args"]["benchmarks"])
     if str(model) in TINY_CONFIGS: print(f"note: --model {model} is a tiny random model that shows the plumbing (its accuracy "

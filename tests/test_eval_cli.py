@@ -68,7 +68,7 @@ def test_documented_real_run_commands_give_s1s_settings(where, command, capsys, 
     assert "problems per benchmark: all" in lines
     benchmarks = next(l for l in lines if l.startswith("benchmarks: ")).split(": ")[1].split(",")
     assert {"aime24", "math500", "gpqa_diamond"} <= set(benchmarks)
-    assert "gpqa: prompt s1, fallback A, order s1" in lines  # s1's letters (random seeded 0 once, rows in order)
+    assert "gpqa: prompt s1, fallback A, order s1, seed 0" in lines  # s1's letters (random seeded 0 once, rows in order)
     assert "majority prompt: think" in lines
 
 
@@ -127,6 +127,7 @@ def test_evaluate_gives_the_answer_what_the_context_leaves_on_a_real_model(tmp_p
     (["--temperature", "nan"], "--temperature: nan is not a finite temperature"),
     (["--majority_prompt", "chatty"], "--majority_prompt: 'chatty' is not one of think, plain"),
     (["--gpqa_order", "random"], "--gpqa_order: 'random' is not one of s1, question"),
+    (["--gpqa_seed", "-1"], "--gpqa_seed: -1 is not a seed >= 0"),
     (["--engine", "x" * 100_000], "--engine: 'xxx"),
     (["--tp", "0"], "--tp: 0 is not a count >= 1"),
     (["--engine", "jax"], "--engine: 'jax' is not hf, vllm or vllm-harness"),
@@ -293,3 +294,12 @@ def test_help_says_how_the_hf_engine_keeps_within_memory(capsys, monkeypatch):
     with pytest.raises(SystemExit): ev.eval_cli()
     text = " ".join(capsys.readouterr().out.split())
     assert "what memory holds" in text and "use vllm" in text
+
+
+def test_the_gpqa_seed_reaches_the_loader(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setattr(ev, "load_benchmark", lambda name, data, **kw: seen.append(kw) or [])
+    monkeypatch.setattr(ev, "load_engine_model", lambda *a, **kw: pytest.skip("loaded"))
+    with pytest.raises(pytest.skip.Exception):
+        ev.evaluate("org/real", ["gpqa_diamond"], gpqa_seed=1234, gpqa_order="s1", out=tmp_path / "r")
+    assert (seen[0]["seed"], seen[0]["gpqa_order"]) == (1234, "s1")
