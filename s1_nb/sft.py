@@ -5,10 +5,12 @@
 # %% ../nbs/02_sft.ipynb #57fe3778
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import random
+import shutil
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
@@ -17,14 +19,14 @@ from fastcore.meta import delegates
 
 from .core import (ANSWER_DELIM, IM_END, IM_START, S1_CHAT_TEMPLATE, S1_PAD_TOKEN, THINK_DELIM, TINY_CONFIGS,
                         cached_folder, shared_folder, load_model, load_tokenizer, resolve_model, _s1_messages,
-                        training_text, with_s1_chat_template)
+                        training_text, with_s1_chat_template, run_lock, write_atomic)
 
 # %% auto #0
 __all__ = ['QWEN25_SHAPES', 'GB', 'check_rows', 'chat_rows', 'toy_s1k', 'load_rows', 'sft_tokenizer', 'trl_prepared',
            'length_report', 'fit_to_block', 'S1Recipe', 'grad_accum_steps', 'world_size', 'sft_config',
            'data_block_size', 'LoraSpec', 'merge_and_save', 'train_steps', 'pretrained_tiny_folder', 'load_dtype',
            'sft_trainer', 'train_sft', 'sft_summary', 'show_loss_mask', 'ModelShape', 'model_shape', 'SFTPlan',
-           'train_hours', 'plan_sft', 'shard_fsdp2', 'pad_share', 'sft_cli']
+           'train_hours', 'plan_sft', 'shard_fsdp2', 'pad_share', 'cpu_threads', 'sft_cli']
 
 # %% ../nbs/02_sft.ipynb #52d74fab
 _TRACE_COLUMNS = {  # traces option -> (thinking column, attempt column)
@@ -116,7 +118,11 @@ def load_rows(data,  # list of dicts, Dataset, jsonl/json/parquet file or hub id
     if isinstance(data, (list, tuple)): return list(data)
     if hasattr(data, "to_list"): return data.to_list()
     from datasets import load_dataset
+    from s1_nb.curation import looks_local
     p = Path(data)
+    if p.suffix not in (".jsonl", ".json", ".parquet") and looks_local(data):  # not a hub id: a file of another kind
+        if not p.exists(): raise FileNotFoundError(f"no data file at {p}")
+        raise ValueError(f"cannot read data file {p}: use .jsonl, .json or .parquet")
     if p.suffix in (".jsonl", ".json", ".parquet"):
         if not p.exists(): raise FileNotFoundError(f"no data file at {p}")
         if p.suffix != ".parquet": return _json_rows(p)  # as written: datasets would coerce mixed types per column
@@ -432,6 +438,14 @@ def _s1_trainer_class():
             self.loss_is_scaled_for_ga = False if loss_weighting == "example" else None
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            out = self._s1_loss(model, inputs, return_outputs, num_items_in_batch)
+            loss = out[0] if return_outputs else out
+            if model.training and not torch.isfinite(loss.detach()).all():  # diverged: stop before anything is saved
+                raise FloatingPointError(f"the training loss became {loss.item()} at step {self.state.global_step}: lower "
+                                         "the learning rate (or check the data); nothing was saved as the model")
+            return out
+
+        def _s1_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             if self.loss_weighting == "token" or not model.training:
                 return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
             n = inputs["input_ids"].shape[0]
@@ -553,11 +567,29 @@ def sft_trainer(model,  # tiny size, folder, hub id, or a model object (then pas
     return trainer, dict(method=method, rows=len(rows), counts=counts, lengths=str(report))
 
 # %% ../nbs/02_sft.ipynb #b9a20533
+def _check_finite_weights(model, step: int) -> None:
+    "Raise if any weight of `model` is NaN or infinite (a run that diverged must not be saved as the model)."
+    import torch
+    bad = [n for n, w in model.named_parameters() if not torch.isfinite(w.detach()).all()]
+    if bad: raise FloatingPointError(f"after step {step}, {len(bad)} weight tensor(s) hold NaN or inf (first: {bad[0]}): "
+                                     "lower the learning rate; nothing was saved as the model")
+
+def _swap_folder(new: Path, final: Path) -> None:
+    "Put the folder `new` where `final` is, removing the old one (no file of an older model survives beside the new)."
+    old = final.with_name(f".{final.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists(): os.replace(final, old)
+    os.replace(new, final)
+    shutil.rmtree(old, ignore_errors=True)
+
 def _save_trained(trainer, info: dict, out: str | Path, save_dtype: str | None = None) -> Path:
     "Save the trained model as a plain folder `out/model` (LoRA merged, FSDP gathered, in `save_dtype`) and `sft_summary.json`."
     out, acc = Path(out), trainer.accelerator
     if getattr(trainer, "is_fsdp_enabled", False): acc.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
-    path = out / "model"
+    else: _check_finite_weights(trainer.model, trainer.state.global_step)
+    final, path = out / "model", out / ".model.tmp"  # built beside the old model, then swapped in whole
+    if acc.is_main_process: shutil.rmtree(path, ignore_errors=True)
+    acc.wait_for_everyone()
     if info["method"] == "lora":
         if acc.is_main_process: merge_and_save(trainer.model, trainer.processing_class, path, dtype=save_dtype)
     else:
@@ -568,9 +600,10 @@ def _save_trained(trainer, info: dict, out: str | Path, save_dtype: str | None =
         hist = trainer.state.log_history
         summary = dict(info, global_step=trainer.state.global_step, world_size=acc.num_processes, save_dtype=save_dtype,
                        loss=[(h["step"], h["loss"]) for h in hist if "loss" in h])
-        (out / "sft_summary.json").write_text(json.dumps(summary, indent=1))
+        _swap_folder(path, final)
+        write_atomic(out / "sft_summary.json", summary)
     acc.wait_for_everyone()
-    return path
+    return final
 
 @delegates(sft_trainer)
 def train_sft(model,  # a tiny size, folder or hub id, or a loaded model
@@ -939,6 +972,24 @@ def _measure_throughput(model, rows: Sequence[dict], mode: str = "padded", batch
 # %% ../nbs/02_sft.ipynb #d4e7977f
 from fastcore.script import call_parse
 
+def cpu_threads(threads: int = 0,  # threads asked for (--threads); 0: the default
+               ) -> int:
+    "Torch CPU threads: `threads`, else $OMP_NUM_THREADS, else half the cores this process may use, at most 4 (a shared laptop stays usable)."
+    if threads < 0: raise ValueError(f"--threads: {threads} is negative (0 = the default)")
+    if threads: return threads
+    if os.environ.get("OMP_NUM_THREADS", "").isdigit() and int(os.environ["OMP_NUM_THREADS"]) > 0: return int(os.environ["OMP_NUM_THREADS"])
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(4, cores // 2))
+
+def _check_model_source(model: str, flag: str = "--model") -> None:
+    "Refuse a model argument (`flag`) that names a missing local path or a folder that holds no model, before anything loads."
+    from s1_nb.curation import looks_local
+    p = Path(model)
+    if p.is_dir() and not (p / "config.json").exists():
+        raise ValueError(f"{flag} {model}: the folder holds no model (no config.json; a model folder has config.json, "
+                         "the weights and the tokenizer files)")
+    if not p.exists() and model not in TINY_CONFIGS and looks_local(model): raise FileNotFoundError(f"{flag}: no folder at {model}")
+
 def _rank0() -> bool: return int(os.environ.get("RANK", 0)) == 0
 
 def _resume_point(out: str | Path, resume: bool, save_steps: int) -> str | None:
@@ -950,6 +1001,7 @@ def _resume_point(out: str | Path, resume: bool, save_steps: int) -> str | None:
     return p
 
 def _check_flags(max_steps: int, save_steps: int, block_size: int, learning_rate: float):
+    if not math.isfinite(learning_rate): raise ValueError(f"--learning_rate: {learning_rate} is not a finite number")
     if max_steps == 0 or max_steps < -1: raise ValueError(f"--max_steps: {max_steps} is neither -1 (the recipe's epochs) nor a positive count")
     if save_steps < 0: raise ValueError(f"--save_steps: {save_steps} is negative (0 = only the final model)")
     if block_size < 0: raise ValueError(f"--block_size: {block_size} is negative (0 = the recipe's)")
@@ -972,9 +1024,12 @@ def sft_cli(
     save_dtype: str = "",  # dtype of the saved model: '' = the recipe's (bfloat16 with --gpu, as s1 released; float32 on CPU)
     loss_weighting: str = "example",  # example (s1: every example weighs the same) or token (every token does)
     gpu: bool = False,  # the paper's recipe (bf16, batch 16) on the GPUs; default is the CPU-sized one on the CPU
+    threads: int = 0,  # CPU threads for torch (0: $OMP_NUM_THREADS, else half the cores, at most 4)
 ):
     "Fine-tune a model on s1K-format data with the s1 recipe (run under accelerate/torchrun to go multi-process)."
     _check_flags(max_steps, save_steps, block_size, learning_rate)
+    _check_model_source(model)
+    n_threads = cpu_threads(threads)
     rows = _checked_rows(data or None, traces)
     if gpu and not block_size:
         block_size = data_block_size(list(rows[0]), traces)
@@ -985,6 +1040,10 @@ def sft_cli(
     kw = dict(max_steps=max_steps) | (dict(save_steps=save_steps) if save_steps else {})
     if not gpu and _torch_cuda() and _rank0():
         print("note: a GPU is present but --gpu is not set: training the CPU-sized recipe on the CPU")
-    path = train_sft(model, rows, out, recipe=r, method=method, traces=traces,
-                     resume_from_checkpoint=_resume_point(out, resume, save_steps), use_cpu=not gpu, **kw)
+    if not gpu:
+        import torch
+        torch.set_num_threads(n_threads)
+    with run_lock(out) if _rank0() else contextlib.nullcontext():  # one run per folder (rank 0 holds it for all)
+        path = train_sft(model, rows, out, recipe=r, method=method, traces=traces,
+                         resume_from_checkpoint=_resume_point(out, resume, save_steps), use_cpu=not gpu, **kw)
     if _rank0(): print(f"saved {path}")
