@@ -518,11 +518,13 @@ def _check_eval_args(a: dict) -> dict:
 # %% ../nbs/05_evaluation.ipynb #d1e2f304
 def _check_model(model):
     "A `--model` written as a path (`./m`, `/m`, `~/m`, `a/b/c`) must be a folder there: it is not a hub id to look up."
-    m = str(model)
-    if m in TINY_CONFIGS or not (m.startswith((".", "/", "~")) or m.count("/") > 1): return
-    p = Path(m).expanduser()
+    m, p = str(model), Path(str(model)).expanduser()
+    if m in TINY_CONFIGS: return
+    if p.is_dir() and not (p / "config.json").is_file():
+        raise ValueError(f"--model: {_clip(m)} holds no config.json: it is not a model folder")
+    if p.is_dir() or not (m.startswith((".", "/", "~")) or m.count("/") > 1): return  # a model folder, or a hub id
     if not p.exists(): raise FileNotFoundError(f"--model: no model folder at {_clip(m)}")
-    if not p.is_dir(): raise ValueError(f"--model: {_clip(m)} is a file, not a model folder")
+    raise ValueError(f"--model: {_clip(m)} is a file, not a model folder")
 
 def _parse_values(s: str | Sequence) -> list:
     "A comma-separated list ('500,1000,auto') as ints where possible: [500, 1000, 'auto']."

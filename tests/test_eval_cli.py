@@ -276,6 +276,10 @@ def test_a_mistyped_model_path_is_not_a_hub_lookup(tmp_path, capsys, monkeypatch
     monkeypatch.setattr(ev, "load_engine_model", lambda *a, **kw: pytest.fail("loaded"))
     assert main(["eval", "--model", str(tmp_path / "my-model.gz"), "--out", str(tmp_path / "r")]) == 2
     assert f"--model: no model folder at {tmp_path / 'my-model.gz'}" in capsys.readouterr().err
+    (tmp_path / "not-a-model").mkdir()
+    (tmp_path / "not-a-model" / "notes.txt").write_text("x")
+    assert main(["eval", "--model", str(tmp_path / "not-a-model"), "--out", str(tmp_path / "r")]) == 2
+    assert "holds no config.json: it is not a model folder" in capsys.readouterr().err
 
 
 def test_the_random_default_model_says_so(tmp_path, capsys, monkeypatch):
