@@ -10,7 +10,7 @@ from typing import Sequence
 
 # %% auto #0
 __all__ = ['fake_vllm_config', 'fake_processor', 'forcing_params', 'greedy_step', 'drive_state', 'drive_processor',
-           'FakeV2Runner', 'v2_context']
+           'FakeV2Runner', 'v2_context', 'run_v2']
 
 # %% ../nbs/98_testing.ipynb #66ab2b08
 def fake_vllm_config(path,  # the model folder (its tokenizer is loaded)
@@ -111,13 +111,14 @@ class FakeV2Runner:
         import torch
         self.state = SimpleNamespace(all_token_ids=SimpleNamespace(gpu=torch.zeros(slots, max_len, dtype=torch.int32)),
                                      total_len=SimpleNamespace(gpu=torch.zeros(slots, dtype=torch.int32)),
-                                     prompt_len=SimpleNamespace(np=torch.zeros(slots, dtype=torch.int32).numpy()))
+                                     prompt_len=SimpleNamespace(np=torch.zeros(slots, dtype=torch.int32).numpy()),
+                                     prefill_len=SimpleNamespace(np=torch.zeros(slots, dtype=torch.int32).numpy()))
 
     def add(self, slot: int, prompt: Sequence[int], output: Sequence[int] = ()):
         "A request enters `slot` with `prompt` (and the `output` it had before a preemption)."
         import torch
         ids = list(prompt) + list(output)
-        self.state.prompt_len.np[slot] = len(prompt)
+        self.state.prompt_len.np[slot] = len(prompt); self.state.prefill_len.np[slot] = len(ids)
         self.state.all_token_ids.gpu[slot, :len(ids)] = torch.tensor(ids)
         self.state.total_len.gpu[slot] = len(ids)
 
@@ -131,3 +132,59 @@ def v2_context(slots: Sequence[int],  # the slot of each batch row
     "The `ctx` of a V2 `apply` whose batch rows hold the requests of `slots`, in that order."
     import numpy as np, torch
     return SimpleNamespace(idx_mapping_np=np.array(slots), expanded_idx_mapping=torch.tensor(slots))
+
+# %% ../nbs/98_testing.ipynb #5e0c1a2c
+def run_v2(path,  # the model folder (its tokenizer)
+           requests: Sequence[tuple],  # (prompt ids, SamplingParams) per request
+           next_logits,  # the "model": a list of id lists -> `[n, vocab]` logits for the token after each
+           *, slots: int = 8,  # request slots
+           chunk: int | None = None,  # prefill chunk size (None: a whole prompt in one step)
+           preempt: dict | None = None,  # step -> request indices preempted at that step
+           max_len: int = 256,  # the context
+           steps: int = 500,  # at most
+          ) -> list:
+    """Run `requests` through a V2 `BudgetForcingLogitsProcessor` as vLLM 0.32's model runner V2 drives it, sampling
+    greedily or from a generator per request (its seed). Modelled on vLLM 0.32: a preempted request loses its slot
+    (`Scheduler._preempt_request`, `GPUModelRunner.finish_requests`) and is sent again as a new request with a
+    pickled copy of its params (the multiprocess executor) and prompt + output as its prefill
+    (`Scheduler.schedule`: `scheduled_new_reqs.extend(scheduled_resumed_reqs)`, `RequestState.add_request`); a
+    prefill longer than `chunk` takes several steps, each with a logits row whose token is thrown away; batch rows
+    change order every step. Returns (output ids, final state) per request."""
+    import pickle, torch
+    from s1_nb.vllm_forcing import BudgetForcingLogitsProcessor
+    runner = FakeV2Runner(slots, max_len)
+    proc = BudgetForcingLogitsProcessor(fake_vllm_config(path, max_model_len=max_len, max_num_seqs=slots), runner.state)
+    eos = proc.forcing_ids("").stops
+    reqs = [SimpleNamespace(prompt=list(p), params=sp, out=[], slot=None, fill=0, done=0, state=None,
+                            gen=torch.Generator().manual_seed(sp.seed or 0)) for p, sp in requests]
+    waiting, running, free = list(range(len(reqs))), [], list(range(slots))[::-1]
+    for step in range(steps):
+        for r in (preempt or {}).get(step, ()):
+            if r in running: running.remove(r); free.append(reqs[r].slot); waiting.insert(0, r)
+        while waiting and free:
+            q = reqs[waiting.pop(0)]; q.slot = free.pop()
+            runner.add(q.slot, q.prompt, q.out); q.fill, q.done = len(q.prompt) + len(q.out), 0
+            proc.add_request(q.slot, pickle.loads(pickle.dumps(q.params)))
+            running.append(reqs.index(q))
+        proc.apply_staged_writes()
+        if not running: break
+        order = list(running) if step % 2 else running[::-1]
+        seen = []
+        for r in order:
+            q = reqs[r]
+            q.done = min(q.fill, q.done + (chunk or q.fill)) if q.done < q.fill else q.done + 1
+            seen.append((q.prompt + q.out)[:q.done])
+        logits = proc.apply(next_logits(seen), v2_context([reqs[r].slot for r in order]))
+        for i, r in enumerate(order):
+            q = reqs[r]
+            if q.done < q.fill: continue  # a prefill chunk: its token is thrown away
+            t = q.params.temperature
+            tok = int(logits[i].argmax()) if t <= 0 else int(torch.multinomial(torch.softmax(logits[i] / t, -1), 1,
+                                                                                 generator=q.gen))
+            q.out.append(tok); runner.append(q.slot, tok); q.state = proc.slots.get(q.slot)
+            if [tok] in eos or len(q.out) >= q.params.max_tokens:
+                running.remove(r); free.append(q.slot)
+    for q in reqs:
+        if q.state is not None: q.state.catch_up(q.out)
+    return [(q.out, q.state) for q in reqs]
+

@@ -43,8 +43,8 @@ logger = logging.getLogger(__name__)
 __all__ = ['KINDS', 'FORCING_ARGS', 'PROCESSOR_FQCN', 'MIDDLEWARE', 'vllm_tiny_model_folder', 'on_cpu', 'load_vllm',
            'vllm_harness_engine', 'RequestForcing', 'sampler_probs_batch', 'sampler_probs', 'force_rows',
            'decide_batch', 'parse_forcing_args', 'check_room', 'forcing_args', 'BudgetForcingLogitsProcessorV1',
-           'BudgetForcingLogitsProcessorV2', 'BudgetForcingLogitsProcessor', 'check_forcing_llm', 'vllm_engine',
-           'serve_command', 'forcing_request', 'reject_boolean_forcing_args']
+           'request_key', 'BudgetForcingLogitsProcessorV2', 'BudgetForcingLogitsProcessor', 'check_forcing_llm',
+           'vllm_engine', 'serve_command', 'forcing_request', 'reject_boolean_forcing_args']
 
 # %% ../nbs/04_vllm_forcing.ipynb #b8246c86
 def end_corpus(n: int = 64,  # transcripts
@@ -280,16 +280,17 @@ class RequestForcing:
     answer_tokens: int = 0
     waits: int = 0
     cut_by_budget: bool = False
-    ban_next: bool = False  # right after a Wait: the next token may not start an end (s1's min_tokens=1)
+    ban_next: bool = False  # the next token may not start an end (s1's min_tokens=1): the first one, and right after a Wait
     live: list[int] = field(default_factory=list, repr=False)  # vLLM's running output ids of the request
     params: object = field(default=None, repr=False)  # the request's SamplingParams (its identity across re-adds)
     rules: ForcingRules = field(default=None, repr=False)
     _gen: object = field(default=None, repr=False)
-    _gen_start: object = field(default=None, repr=False)  # the generator's state before its first draw
     _cands: list = field(default_factory=list, repr=False)  # this step's end attempts to check (`pre` -> `post`)
     _last: list = field(default_factory=list, repr=False)  # their last ids (`end_candidates`)
     _ends: tuple | None = field(default=None, repr=False)  # the end attempts: (one-token ones, longer ones, last ids)
     _draw_buf: list = field(default_factory=list, repr=False)  # the generator's next uniforms, drawn 64 at a time
+    _seen: int = field(default=-1, repr=False)  # len(out) at the last decision (`settle`)
+    _undo: tuple | None = field(default=None, repr=False)  # what the last decision changed (`_save`), until a token comes
 
     def __post_init__(self):
         if self.rules is None:
@@ -328,14 +329,30 @@ def catch_up(self: RequestForcing, ids: Sequence[int] | None = None):
 
 # %% ../nbs/04_vllm_forcing.ipynb #97a2b792
 @patch
+def _save(self: RequestForcing):
+    "Remember what a decision is about to change (once per step), so `settle` can undo it."
+    if self._undo is None:
+        self._undo = (self.queue, self.queue_kind, self.waits, self.cut_by_budget, self.thinking_tokens,
+                      self.kinds[-len(self.ids.end):], [])
+
+@patch
 def _rewind(self: RequestForcing):
-    "Undo decisions taken before the first token: with chunked prefill vLLM also calls `apply` on a prompt chunk."
-    self.queue, self.queue_kind, self.waits, self.cut_by_budget = [], "", 0, False
-    if self._gen_start is not None: self._gen.set_state(self._gen_start); self._draw_buf = []
+    "Undo the last decision (its queue, counts and random draws): its row's token was thrown away."
+    if self._undo is None: return
+    self.queue, self.queue_kind, self.waits, self.cut_by_budget, self.thinking_tokens, tail, drawn = self._undo
+    if tail: self.kinds[-len(tail):] = tail
+    self._draw_buf.extend(reversed(drawn)); self._undo = None
+
+@patch
+def settle(self: RequestForcing):
+    """Start a step: if no token came since the last decision, that row was a prefill chunk whose token vLLM threw
+    away (chunked prefill, of a new prompt or of a resumed request's prompt and output): undo that decision."""
+    if len(self.out) == self._seen: self._rewind()
+    self._seen, self._undo = len(self.out), None
 
 @patch
 def _start(self: RequestForcing, ids: Sequence[int], kind: str) -> int:
-    self.queue, self.queue_kind = list(ids), kind
+    self._save(); self.queue, self.queue_kind = list(ids), kind
     return self.queue[0]
 
 @patch
@@ -351,7 +368,6 @@ def _draws(self: RequestForcing):
         self._gen = torch.Generator()
         if self.seed is None: self._gen.seed()  # a random seed: unseeded requests do not share their draws
         else: self._gen.manual_seed(self.seed)
-        self._gen_start = self._gen.get_state()
     return self._gen
 
 @patch
@@ -360,6 +376,7 @@ def _uniform(self: RequestForcing) -> float:
     if not self._draw_buf:
         import torch
         self._draw_buf = torch.rand(64, generator=self._draws()).tolist()[::-1]
+    self._save(); self._undo[6].append(self._draw_buf[-1])
     return self._draw_buf.pop()
 
 @patch
@@ -378,13 +395,13 @@ def end_candidates(self: RequestForcing) -> list[int]:
 def pre(self: RequestForcing, row, top: int | None = None):
     """The first half of a step: the id to force, None (nothing to decide: the sampler chooses), or True: an end
     attempt is possible, `post` decides it. The ban right after a Wait is written into `row` in place."""
-    if not self.out: self._rewind()  # still at the prompt: an earlier step may have been a discarded prefill chunk
+    self.settle()  # the last step's row may have been a discarded prefill chunk
     if self.queue: return self.queue[0]
     if self.phase == "done": return self.eos
     if self.phase == "answer":
         return self._start([self.eos], "stop") if self.rules.answer_spent(self.answer_tokens, len(self.out)) else None
     if self.rules.budget_spent(self.thinking_tokens):
-        self.cut_by_budget = True
+        self._save(); self.cut_by_budget = True
         return self._start(self.rules.forced_end(self.out[-1] if self.out else -1), "forced_end")
     if self.ban_next and self.temperature > 0: self._mask(row, self.ids.banned_first)
     elif self.ban_next and (top is None or top in self.ids.banned_first):  # greedy: only if it was the argmax
@@ -416,7 +433,7 @@ def post(self: RequestForcing, row, probs: Sequence[float] | None = None) -> int
         cands = [s for s in cands if s[-1] == tok]
     seq = max(cands, key=len)
     act = self.rules.on_end_attempt(self.thinking_tokens, self.waits)
-    self.waits += self.rules.counts_wait(act)
+    self._save(); self.waits += self.rules.counts_wait(act)
     if act == "wait": return self._start(self.ids.wait, "wait")
     if act in ("ignore", "floor"):  # nothing appended: the end suppressed
         self._mask(row, sorted({seq[-1], *self.ids.banned_first}))
@@ -539,6 +556,7 @@ def decide_batch(logits,  # the step's `[rows, vocab]` logits, edited in place (
     batched probability computation (one transfer) for the sampled rows that may end, masks written in one go, no
     tensor made per row; returns the (row, id) pairs to force."""
     forced, pending, bans = [], [], ([], [])
+    for st in states.values(): st.settle()
     tops = _greedy_tops(logits, states, bans)
     for i, st in states.items():
         row = _Row(logits, i, bans)
@@ -550,7 +568,7 @@ def decide_batch(logits,  # the step's `[rows, vocab]` logits, edited in place (
     for i, st, row in pending:
         pr = probs.get(i)
         if pr is not None and st._draw_buf and st._draw_buf[-1] >= _total(pr):  # `post`'s usual step: no end drawn
-            st._draw_buf.pop(); bans[0].extend([i] * len(st._last)); bans[1].extend(st._last)
+            st._save(); st._undo[6].append(st._draw_buf.pop()); bans[0].extend([i] * len(st._last)); bans[1].extend(st._last)
             continue
         r = st.post(row, pr)
         if r is not None: forced.append((i, r))
@@ -625,7 +643,7 @@ class ForcingStates:
 
     def setup(self, vllm_config):
         self.model_config = vllm_config.model_config
-        self.parked: dict[int, RequestForcing] = {}  # id(SamplingParams) -> state of a request out of the batch
+        self.parked: dict = {}  # states of requests out of the batch: V1 id(SamplingParams) -> state, V2 key -> states
         self.max_parked = 4 * (getattr(vllm_config.scheduler_config, "max_num_seqs", None) or 256)
         self._tokenizer, self._ids = None, {}
 
@@ -686,8 +704,13 @@ class BudgetForcingLogitsProcessorV1(ForcingStates, LogitsProcessor):
     def is_argmax_invariant(self) -> bool: return False
 
     def update_state(self, batch_update) -> None:
-        if batch_update: self.park(batch_update)
+        if not batch_update: return
+        before = list(self.requests.values())
+        self.park(batch_update)
         process_dict_updates(self.requests, batch_update, self.new_state)
+        left = {id(st) for st in self.requests.values()}  # a row emptied by a move (`condense`) is in no `removed`
+        for st in before:
+            if id(st) not in left: self._park(st)
 
     def apply(self, logits):
         if not self.requests: return logits
@@ -721,35 +744,50 @@ def park(self: BudgetForcingLogitsProcessorV1, batch_update) -> None:
     "Keep the states of rows leaving the batch (removed, or reused by an added request) until they come back."
     for row in {*batch_update.removed, *(a[0] for a in batch_update.added)}:
         st = self.requests.get(row)
-        if st is not None: self.parked.pop(id(st.params), None); self.parked[id(st.params)] = st
+        if st is not None: self._park(st)
+
+@patch
+def _park(self: BudgetForcingLogitsProcessorV1, st: RequestForcing):
+    self.parked.pop(id(st.params), None); self.parked[id(st.params)] = st
     while len(self.parked) > self.max_parked: del self.parked[next(iter(self.parked))]  # finished ones, oldest first
 
 # %% ../nbs/04_vllm_forcing.ipynb #f4a5b6c7
+def request_key(params, prompt_ids: Sequence[int]) -> str:
+    """What identifies a request across a preemption in model runner V2, from what vLLM keeps: its settings (`s1_`
+    extra_args, seed, sampling) and its prompt ids. The params arrive as a new, unpickled object (`--tp > 1`)."""
+    import hashlib
+    xa = sorted((k, v) for k, v in (params.extra_args or {}).items() if k.startswith("s1_"))
+    who = (xa, params.seed, params.temperature, params.top_p, params.top_k, params.min_p, params.max_tokens)
+    return hashlib.blake2b(repr((who, list(prompt_ids))).encode(), digest_size=16).hexdigest()
+
 class BudgetForcingLogitsProcessorV2(ForcingStates, LogitsProcessorV2):
     """The same budget forcing for vLLM's model runner V2 (the default on CUDA in vLLM 0.31-0.33), over the same
     states and decisions. V2 keys requests by slot (`add_request`), keeps the tokens on the device
     (`req_states.all_token_ids`, valid up to `total_len`) and calls `apply(logits, ctx)` once per step, after the
-    penalties and before temperature and top-p."""
+    penalties and before temperature and top-p. A preempted request comes back as a new one, in a new slot, with
+    a copy of its params and its output so far (`prefill_len` > `prompt_len`): its parked state is found by
+    `request_key` and the output it had."""
 
     def __init__(self, vllm_config, req_states):
         self.setup(vllm_config)
         self.req_states = req_states
         self.slots: dict[int, RequestForcing] = {}  # request slot -> state
+        self.pending: dict[int, tuple] = {}  # slot -> (params, settings) of a request added, its tokens not yet read
 
     def add_request(self, req_idx: int, params) -> bool:
-        "A request entering slot `req_idx` (a new one, or one resumed after preemption: the same SamplingParams)."
-        self.slots.pop(req_idx, None)
+        "A request entering slot `req_idx` (new, or resumed after a preemption): its state is found once its ids are on the device."
+        self.slots.pop(req_idx, None); self.pending.pop(req_idx, None)
         s = parse_forcing_args(params.extra_args)
         if s is None: return False
-        st = self.parked.pop(id(params), None)
-        if st is None or st.params is not params:
-            st = self.fresh_state(params, s, None, n=int(self.req_states.prompt_len.np[req_idx]))
-        self.slots[req_idx] = st
-        self.parked[id(params)] = st  # kept for a resumption; the oldest finished ones dropped first
-        while len(self.parked) > self.max_parked: del self.parked[next(iter(self.parked))]
+        self.pending[req_idx] = (params, s)
         return True
 
+    def apply_staged_writes(self) -> None:
+        "vLLM calls this after writing the added requests' ids to the device: find their states."
+        if self.pending: self.resolve()
+
     def apply(self, logits, ctx):
+        if self.pending: self.resolve()
         if not self.slots: return logits
         slots = ctx.idx_mapping_np.tolist()  # batch position -> slot
         if len(slots) != logits.shape[0]:
@@ -760,7 +798,47 @@ class BudgetForcingLogitsProcessorV2(ForcingStates, LogitsProcessorV2):
         forced = decide_batch(logits, {row: st for row, (_, st) in rows.items()})
         return force_rows(logits, [r for r, _ in forced], [t for _, t in forced])
 
+
 # %% ../nbs/04_vllm_forcing.ipynb #4666f25c
+@patch
+def resolve(self: BudgetForcingLogitsProcessorV2):
+    """The state of each request added since the last step, in the order added: a new one (output empty) gets a
+    fresh state; a resumed one the parked state of its `request_key` whose tokens are a prefix of its output."""
+    rs, todo, self.pending = self.req_states, self.pending, {}
+    for slot, (params, s) in todo.items():
+        n, m = int(rs.prompt_len.np[slot]), int(rs.prefill_len.np[slot])
+        ids = rs.all_token_ids.gpu[slot, :m].tolist()
+        key, had = request_key(params, ids[:n]), ids[n:]
+        st = self.resumed(key, had) if had else None
+        if st is None:
+            if had: logger.warning("budget forcing: no state kept for a resumed request, replaying its tokens")
+            st = self.fresh_state(params, s, ids[:n])
+            self.parked.setdefault(key, []).append(st)  # kept for a resumption; the oldest dropped first
+            while sum(map(len, self.parked.values())) > self.max_parked:
+                first = next(iter(self.parked)); self.parked[first].pop(0)
+                if not self.parked[first]: del self.parked[first]
+        self.slots[slot] = st
+
+@patch
+def resumed(self: BudgetForcingLogitsProcessorV2, key: str, had: list[int]) -> RequestForcing | None:
+    "The parked state for `key` that saw the most of `had` (a copy if another slot holds it: an identical request)."
+    fits = [st for st in self.parked.get(key, []) if len(st.out) <= len(had) and st.out == had[:len(st.out)]]
+    if not fits: return None
+    st = max(fits, key=lambda s: len(s.out))
+    if not any(other is st for other in self.slots.values()): return st
+    st = _copy_state(st)  # the old slot (freed by vLLM, not yet reused) or an identical request holds it
+    self.parked[key].append(st)
+    return st
+
+def _copy_state(st: RequestForcing) -> RequestForcing:
+    "An independent copy of `st` (its lists and its random generator)."
+    import copy, torch
+    c = copy.copy(st)
+    for f in ("out", "kinds", "queue", "_draw_buf", "_cands", "_last"): setattr(c, f, list(getattr(st, f)))
+    c.live = []
+    if st._gen is not None: c._gen = torch.Generator(); c._gen.set_state(st._gen.get_state())
+    return c
+
 @patch
 def catch_up(self: BudgetForcingLogitsProcessorV2, rows: dict[int, tuple[int, RequestForcing]]):
     "Feed each state the tokens its slot gained since the last step: two reads from the device for the batch."
@@ -810,7 +888,7 @@ def collect_traces(worker, traces: Sequence[str]) -> dict[str, bytes]:
     import pickle
     from dataclasses import replace
     got = {t: WORKER_TRACES.pop(t) for t in traces if t in WORKER_TRACES}
-    return {t: pickle.dumps(replace(st, ids=None, rules=None, _gen=None, _gen_start=None, params=None, live=[],
+    return {t: pickle.dumps(replace(st, ids=None, rules=None, _gen=None, params=None, live=[],
                                     _draw_buf=[])) for t, st in got.items()}  # the ids travel once: the caller has them
 
 def gather_traces(llm, traces: Sequence[str], fids: ForcingIds) -> dict[str, RequestForcing]:

@@ -126,7 +126,9 @@ def test_async_placeholder_is_never_observed(tiny_path, temperature):
 
 @pytest.mark.parametrize("placeholder", [False, True])
 def test_request_removed_and_readded_keeps_its_state(tiny_path, placeholder):
-    "vLLM removes an unscheduled request and re-adds it with its output list: the parked state continues."
+    """vLLM removes an unscheduled request and re-adds it with its output list: the parked state continues. V1's runner
+    re-adds its cached request state, the same SamplingParams object (vllm/v1/worker/gpu_model_runner.py
+    `_update_states`: `reqs_to_add.append(req_state)`); V2's pickled copies: tests/test_vllm_preemption.py."""
     pytest.importorskip("vllm")
     tok = load_tokenizer(tiny_path)
     fids = forcing_ids(tok)

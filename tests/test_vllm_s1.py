@@ -1,6 +1,7 @@
 """Budget forcing in vLLM as s1 does it (s1_nb.vllm_forcing): the shared decision core, settings checked by chapter
 03's rules, the room check, booleans refused over HTTP, the checkpoint's eos, model runner V2 (fakes), tensor
 parallelism, the batched step, GPU defaults."""
+import pickle
 import json
 import subprocess
 import sys
@@ -147,6 +148,7 @@ def test_v2_runs_like_v1(tiny_path, temperature):
     runner.add(3, [1, 2]); runner.add(1, [1, 2, 3])
     assert v2.add_request(3, p[0]) and v2.add_request(1, p[1])
     assert not v2.add_request(2, forcing_params().__class__(max_tokens=5))  # a plain request: not ours
+    v2.apply_staged_writes()  # vLLM: after the ids are on the device
     g, outs2, slot = torch.Generator().manual_seed(9), [[], []], {0: 3, 1: 1}
     for i in range(25):
         flip = i % 2 == 1
@@ -154,15 +156,17 @@ def test_v2_runs_like_v1(tiny_path, temperature):
         rows = v2.apply(lg.clone(), v2_context([slot[1], slot[0]] if flip else [slot[0], slot[1]]))
         toks = draw(rows.flip(0) if flip else rows, g)
         for r in (0, 1): outs2[r].append(toks[r]); runner.append(slot[r], toks[r])
-        if i == 10:  # request 1 preempted, then resumed in slot 0 with its output so far: the same state goes on
+        if i == 10:  # request 1 preempted, then resumed in slot 0 with its output so far and a copy of its params
             before = v2.slots[1]
             runner.add(0, [1, 2, 3], outs2[1])
-            assert v2.add_request(0, p[1]) and v2.slots[0] is before
+            assert v2.add_request(0, pickle.loads(pickle.dumps(p[1])))
+            v2.apply_staged_writes()
+            assert (v2.slots[0].out, v2.slots[0].waits, v2.slots[0].kinds) == (before.out, before.waits, before.kinds)
             slot[1] = 0
     assert outs2 == outs1
     assert v2.slots[3].waits >= 1 and v2.slots[3].out == outs1[0][:len(v2.slots[3].out)]
     fresh = forcing_params(temperature, seed=5)
-    runner.add(3, [1]); v2.add_request(3, fresh)
+    runner.add(3, [1]); v2.add_request(3, fresh); v2.apply_staged_writes()
     assert v2.slots[3].out == [] and v2.slots[3].params is fresh
 
 
