@@ -16,7 +16,7 @@ from fastcore.script import call_parse
 
 from .core import (ANSWER_DELIM, FINAL_ANSWER, FORCED_END, IM_END, IM_START, S1_CHAT_TEMPLATE, S1_PAD_TOKEN,
                         SYSTEM_PROMPT, THINK_DELIM, WAIT, inference_prompt, laptop_assets_folder,
-                        laptop_folder, save_figure)
+                        laptop_folder, publish_files, run_lock, save_figure, write_atomic)
 
 # %% auto #0
 __all__ = ['LETTERS', 'DEFAULT_TASK', 'MAX_COUNT', 'LAPTOP_MODEL', 'EVAL_SEED', 'TYPED_WORDS', 'demo', 'task_word', 'check_line',
@@ -162,18 +162,23 @@ def normalize_laptop_question(question: str,  # a question as typed
     m = _QUESTION.fullmatch(str(question).strip())
     return f"How many {m.group(1).lower()} in {m.group(2).lower()}?" if m else str(question)
 
+def _clip(text: str, limit: int = 60) -> str:
+    "`text` as a quoted repr, cut to `limit` characters with its full length said (an error line never echoes a whole file)."
+    text = str(text)
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text):,} characters)"
+
 def laptop_question_problem(question: str,  # a question as typed
                            ) -> str | None:
     "Why the laptop model cannot answer `question` (a one-line message), or None if it can (after `normalize_laptop_question`)."
     if not str(question).strip(): return f"type a question of the form '{_QUESTION_FORM}', e.g. 'How many r in raspberry?'"
     m = _QUESTION.fullmatch(normalize_laptop_question(question))
-    if not m: return f"this model only answers '{_QUESTION_FORM}' (one letter a-z, one word), not {str(question)[:60]!r}"
+    if not m: return f"this model only answers '{_QUESTION_FORM}' (one letter a-z, one word), not {_clip(question)}"
     letter, word = m.group(1), m.group(2)
     lo, hi = DEFAULT_TASK["min_len"], DEFAULT_TASK["max_len"]
-    if len(letter) != 1 or letter not in LETTERS: return f"{letter!r} is not one letter a-z: ask about one letter"
+    if len(letter) != 1 or letter not in LETTERS: return f"{_clip(letter)} is not one letter a-z: ask about one letter"
     if not word or any(c not in LETTERS for c in word):
-        return f"{word!r} is not one word of letters a-z (no spaces, digits, hyphens or accents)"
-    if not lo <= len(word) <= hi: return f"{word!r} has {len(word)} letters; this model was trained on words of {lo} to {hi}"
+        return f"{_clip(word)} is not one word of letters a-z (no spaces, digits, hyphens or accents)"
+    if not lo <= len(word) <= hi: return f"{_clip(word)} has {len(word)} letters; this model was trained on words of {lo} to {hi}"
     if word in _RESERVED_WORDS: return f"{word!r} is a word of the chat format (one token here), so the model cannot spell it"
     if word.count(letter) > MAX_COUNT:
         return f"{word!r} has more than {MAX_COUNT} {letter!r}; this model was trained to count up to {MAX_COUNT}"
@@ -291,7 +296,7 @@ def train_stage(rows: list[dict],  # text rows (`{"text"}`: loss on every token)
     trainer.train()
     path = Path(out_dir) / "model"
     trainer.save_model(str(path)); tok.save_pretrained(path)
-    (Path(out_dir) / "train_log.json").write_text(json.dumps(trainer.state.log_history, indent=1))
+    write_atomic(Path(out_dir) / "train_log.json", trainer.state.log_history)
     return path
 
 # %% ../nbs/06_laptop_s1.ipynb #038fcaea
@@ -401,7 +406,7 @@ def train_laptop(out_dir: Path | str,  # the seed's run folder: pretrain/, base/
     info = dict(seed=seed, base=str(base), s1=str(s1), base_seconds=round(t1 - t0, 1), s1_seconds=round(t2 - t1, 1),
                 base_cpu_seconds=round(c1 - c0, 1), s1_cpu_seconds=round(c2 - c1, 1),
                 base_steps=base_steps, base_rows=base_rows, pretrain_steps=pretrain_steps, s1_rows=len(s1k), funnel=funnel.table.to_dict("records"))
-    (out / "train_info.json").write_text(json.dumps(info, indent=1, default=str))
+    write_atomic(out / "train_info.json", info)  # written last: its presence means the seed's models are whole
     return info
 
 # %% ../nbs/06_laptop_s1.ipynb #c5a9f5f3
@@ -586,8 +591,7 @@ def _cached_rows(path: Path, key: dict, make) -> list[dict]:
     "The rows `make()` returns, read back from the json file `path` when they were made with the same `key`."
     if path.exists() and (old := json.loads(path.read_text())).get("key") == key: return old["rows"]
     rows = make()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(dict(key=key, rows=rows), indent=1, default=str))
+    write_atomic(path, dict(key=key, rows=rows))
     return rows
 
 def _cached_groups(path: Path, model, tokenizer, n_eval: int) -> list[dict]:
@@ -620,6 +624,13 @@ def _whole_numbers(text: str, flag: str) -> list[int]:
     if not values or min(values) < 0: raise ValueError(f"--{flag}: {text!r} needs whole numbers >= 0")
     return values
 
+def _seed_list(text: str) -> list[int]:
+    "`--seeds 0,1,2`: distinct whole numbers >= 0 (a repeated seed would report one model as two), or a one-line error."
+    seeds = _whole_numbers(text, "seeds")
+    if len(set(seeds)) < len(seeds):
+        raise ValueError(f"--seeds: {text!r} repeats seed {next(s for s in seeds if seeds.count(s) > 1)}: each seed is one model")
+    return seeds
+
 def _ask_question(question: str,  # e.g. "How many s in mississippi?"
                   waits: str,  # comma-separated Wait counts, e.g. "0,1,2,4"
                   *, checkpoint: str = "",  # a model folder instead of the shipped one
@@ -627,7 +638,9 @@ def _ask_question(question: str,  # e.g. "How many s in mississippi?"
                  ) -> list[dict]:
     "`s1 demo --question`: refuse a bad question or Wait list, then print the model's trace at each Wait count."
     from s1_nb.core import load_model
+    from s1_nb.sft import _check_model_source
     wait_list = _whole_numbers(waits, "waits")
+    if checkpoint: _check_model_source(checkpoint, "--checkpoint")
     laptop_question(question)  # refuse before loading anything
     model, tok = load_model(Path(checkpoint) if checkpoint else laptop_folder(stage))
     rows = ask_laptop(question, model, tok, waits=wait_list)
@@ -667,18 +680,16 @@ def _write_demo_results(run: Path, results: dict, headlines: list[dict],  # the 
                        ):
     "Write `results.json`, `results.md` and `test_time_scaling.png` into `run`, and print the table."
     sweeps = {str(s): r.drop(columns=["failures"], errors="ignore").to_dict("records") for s, r in results.items()}
-    (run / "results.json").write_text(json.dumps(dict(model=stage, n_eval=n_eval, headlines=headlines, sweeps=sweeps,
-                                                      groups=groups), indent=1, default=str))
     md = _results_markdown(headlines) + ("\n\n" + _groups_markdown(groups) if groups else "")
-    (run / "results.md").write_text(md + "\n")
-    plot_seeds(results, out=run / "test_time_scaling.png")
+    publish_files(run, {"results.json": dict(model=stage, n_eval=n_eval, headlines=headlines, sweeps=sweeps, groups=groups),
+                        "results.md": md + "\n", "test_time_scaling.png": lambda p: plot_seeds(results, out=p)})
     print(md); print(f"\nwrote {run / 'results.md'}, {run / 'results.json'}, {run / 'test_time_scaling.png'}")
 
 # %% ../nbs/06_laptop_s1.ipynb #726f81a8
 def run_demo(
     out: str = "runs/laptop-s1",  # run folder: results table, plots, sweeps (and models with --train)
     *, train: bool = False,  # retrain from scratch (about 15 min per seed) instead of using the shipped checkpoint
-    seeds: str = "0",  # comma-separated seeds to train with --train, e.g. 0,1,2
+    seeds: str = "",  # with --train: comma-separated distinct seeds, e.g. 0,1,2 (default 0)
     n_eval: int = 200,  # held-out questions per setting
     stage: str = "base",  # which model to evaluate: "base" (the shipped demo model) or "s1" (after the s1 stage)
     base_steps: int = 5000,  # base-stage optimizer steps (batch 16)
@@ -688,20 +699,30 @@ def run_demo(
     ship: bool = False,  # with --train: copy seed 0's models and the results into the package (maintainers)
     question: str = "",  # ask the model this one question instead, e.g. "How many s in mississippi?"
     waits: str = "0,1,2,4",  # with --question: the Wait counts to show
+    threads: int = 0,  # CPU threads for torch (0: $OMP_NUM_THREADS, else half the cores, at most 4: a shared laptop stays usable)
 ):
     "s1 on a laptop: train (or load) the tiny model, sweep budget forcing, write the results table and plots to --out."
+    import torch
+    from s1_nb.sft import _check_model_source, cpu_threads
     if stage not in ("base", "s1"): raise ValueError(f"--stage must be 'base' or 's1', not {stage!r}")
+    torch.set_num_threads(cpu_threads(threads))  # every torch thread on a shared machine runs many times slower
     if question: return _ask_question(question, waits, checkpoint=checkpoint, stage=stage)
-    run = Path(out); run.mkdir(parents=True, exist_ok=True)
-    seed_list = [int(s) for s in str(seeds).split(",") if s.strip()] if train else [0]
+    if seeds and checkpoint: raise ValueError("--seeds trains one model per seed; --checkpoint evaluates one given model: pass one of them")
+    if seeds and not train: raise ValueError("--seeds needs --train (without it the shipped model, seed 0, is evaluated)")
+    if checkpoint: _check_model_source(checkpoint, "--checkpoint")
+    for flag, v in dict(n_eval=n_eval, base_steps=base_steps, base_rows=base_rows, pretrain_steps=pretrain_steps).items():
+        if v < 1: raise ValueError(f"--{flag}: {v} is not a whole number >= 1")
+    seed_list = _seed_list(seeds or "0")
+    run = Path(out)
     recipe = dict(base_rows=base_rows, base_steps=base_steps, pretrain_steps=pretrain_steps)
     results, headlines, groups = {}, [], {}
-    for s in seed_list:
-        path, info = _seed_model_path(run, s, checkpoint=checkpoint, train=train, stage=stage, **recipe)
-        results[s], h, g = _eval_seed(run, s, path, info=info, n_eval=n_eval, train=train)
-        if g is not None: groups[str(s)] = g
-        headlines.append(h)
-    _write_demo_results(run, results, headlines, groups=groups, stage=stage, n_eval=n_eval)
+    with run_lock(run):  # one demo per run folder; its results are swapped in whole at the end
+        for s in seed_list:
+            path, info = _seed_model_path(run, s, checkpoint=checkpoint, train=train, stage=stage, **recipe)
+            results[s], h, g = _eval_seed(run, s, path, info=info, n_eval=n_eval, train=train)
+            if g is not None: groups[str(s)] = g
+            headlines.append(h)
+        _write_demo_results(run, results, headlines, groups=groups, stage=stage, n_eval=n_eval)
     if ship and train: print("shipped to", _ship_run(run, seed=seed_list[0]))
     return headlines
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from fastcore.script import call_parse
 
-from .core import laptop_folder, load_model, save_figure
-from .laptop import (_cached_rows, _whole_numbers, laptop_settings, laptop_tokenizer, letter_count_pool,
+from .core import laptop_folder, load_model, publish_files, run_lock, save_figure, write_atomic
+from .laptop import (_cached_rows, _seed_list, _whole_numbers, laptop_settings, laptop_tokenizer, letter_count_pool,
                      letter_problems, train_laptop, train_s1_stage)
 
 # %% auto #0
@@ -331,8 +331,9 @@ def _train_once(folder: Path, base, rows: list[dict], seed: int, epochs: float, 
     done = folder / "rows.json"
     if (folder / "model" / "config.json").exists() and done.exists() and json.loads(done.read_text())["key"] == key:
         return folder / "model"
+    done.unlink(missing_ok=True)  # a run cut off after the model is swapped must not pass for the old rows' model
     path = train_s1_stage(base, rows, folder, epochs=epochs, seed=seed, progress=progress)
-    done.write_text(json.dumps(dict(key=key, rows=len(rows), stats=selection_stats(rows))))
+    write_atomic(done, dict(key=key, rows=len(rows), stats=selection_stats(rows)))
     return path
 
 def seed_base(out: Path | str,  # the seed's folder
@@ -421,24 +422,32 @@ def run_paper(out: str = "runs/paper",  # run folder: one folder per seed (model
               max_samples: int = 64,  # rejection sampling: samples per question before giving up
               ship: bool = False,  # copy results.json into the package (the chapter reads it; maintainers)
               progress: bool = True,  # show training progress bars
+              threads: int = 0,  # CPU threads for torch (0: $OMP_NUM_THREADS, else half the cores, at most 4)
              ) -> dict:
     "The paper in miniature: train and sweep every argument for each seed, write the tables and Figure 4 to `out`."
     import shutil
     from s1_nb.core import laptop_assets_folder
-    seed_list = _whole_numbers(seeds, "seeds")
+    import math
+    import torch
+    from s1_nb.sft import cpu_threads
+    seed_list = _seed_list(seeds)
     if n_eval < 1 or s1_rows < 1 or pool_rows < s1_rows:
         raise ValueError(f"need n_eval >= 1 and pool_rows >= s1_rows >= 1, got n_eval={n_eval}, s1_rows={s1_rows}, pool_rows={pool_rows}")
+    if not (isinstance(epochs, (int, float)) and math.isfinite(epochs) and epochs > 0):
+        raise ValueError(f"--epochs: {epochs} is not a finite number > 0")
+    if max_samples < 1: raise ValueError(f"--max_samples: {max_samples} is not a whole number >= 1")
+    torch.set_num_threads(cpu_threads(threads))  # every torch thread on a shared machine runs many times slower
     run, by_seed = Path(out), {}
-    for s in seed_list:  # models and sweeps already in the run folder are reused
-        trained = train_arguments(run / f"seed{s}", s, pool_rows=pool_rows, s1_rows=s1_rows, epochs=epochs, progress=progress)
-        by_seed[str(s)] = dict(**evaluate_arguments(trained, run / f"seed{s}", n_eval, max_samples=max_samples),
-                               selections=trained["selections"], units=trained["units"], train_steps=trained["steps"])
-    results = dict(n_eval=n_eval, pool_rows=pool_rows, s1_rows=s1_rows, epochs=epochs, max_samples=max_samples,
-                   seeds=by_seed)
-    (run / "results.json").write_text(json.dumps(results, indent=1, default=str))
-    md = paper_markdown(results)
-    (run / "results.md").write_text(md + "\n")
-    plot_scaling({s: r["fig4"] for s, r in by_seed.items()}, out=run / "scaling.png")
+    with run_lock(run):  # one run per folder; its tables are swapped in whole at the end
+        for s in seed_list:  # models and sweeps already in the run folder are reused
+            trained = train_arguments(run / f"seed{s}", s, pool_rows=pool_rows, s1_rows=s1_rows, epochs=epochs, progress=progress)
+            by_seed[str(s)] = dict(**evaluate_arguments(trained, run / f"seed{s}", n_eval, max_samples=max_samples),
+                                   selections=trained["selections"], units=trained["units"], train_steps=trained["steps"])
+        results = dict(n_eval=n_eval, pool_rows=pool_rows, s1_rows=s1_rows, epochs=epochs, max_samples=max_samples,
+                       seeds=by_seed)
+        md = paper_markdown(results)
+        publish_files(run, {"results.json": results, "results.md": md + "\n",
+                            "scaling.png": lambda p: plot_scaling({s: r["fig4"] for s, r in by_seed.items()}, out=p)})
     print(md); print(f"\nwrote {run / 'results.md'}, {run / 'results.json'}, {run / 'scaling.png'}")
     if ship: print("shipped to", shutil.copy2(run / "results.json", laptop_assets_folder() / "paper.json"))
     return results
