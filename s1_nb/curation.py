@@ -1068,6 +1068,7 @@ def curate_cli(
 ):
     "Curate an s1K-style selection from a pool; write the dataset, the funnel and every dropped row with its reason."
     if n < 1: raise ValueError(f"--n must be at least 1, got {n}")
+    if seed < 0: raise ValueError(f"--seed must be a whole number >= 0, got {seed}")
     if decontamination not in ("s1", "precise", "none"):
         raise ValueError(f"--decontamination {decontamination!r}: choose s1, precise or none")
     if diversity not in ("paper", "repo"): raise ValueError(f"--diversity {diversity!r}: choose paper or repo")

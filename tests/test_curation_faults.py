@@ -161,3 +161,8 @@ def test_an_infinite_length_is_dropped_with_its_reason_not_drawn_first(tmp_path)
     ds, f = curate(str(p), n=10, decontamination=None)
     dropped = f.drops[f.drops.reason == "gemini_length is infinite"]
     assert sorted(dropped.row) == [0, 1, 2]
+
+
+def test_a_negative_seed_is_refused_in_one_line(tmp_path, capsys):
+    assert curate_main(tmp_path / "run", "--seed=-1") == 2
+    assert "--seed must be a whole number >= 0, got -1" in one_error_line(capsys)
