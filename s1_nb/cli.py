@@ -58,15 +58,18 @@ def run_notebooks(out: Path | str | None,  # run folder: the executed copies and
         run_dir = Path(out).resolve()  # the chapters run in nbs/: a relative folder would land there
         run_dir.mkdir(parents=True, exist_ok=True)
     results = []
-    for nb in chapters:
-        t0, ok, err = time.time(), True, ""
-        params = None if inplace else dict(out_dir=str(run_dir / "figures" / nb.stem), **(parameters or {}))
-        try: pm.execute_notebook(str(nb), str(nb if inplace else run_dir / nb.name), cwd=str(nb.parent),
-                                 parameters=params, kernel_name=kernel_name, progress_bar=True)
-        except pm.PapermillExecutionError as e: ok, err = False, f"cell {e.cell_index}: {e.ename}: {e.evalue}"
-        if inplace: commit_ready(nb, stamp=ok)  # a failed run leaves no stamps: every cell shows as stale
-        results.append(dict(notebook=nb.name, seconds=round(time.time() - t0, 1), ok=ok, error=err))
-        print(f"{'ok ' if ok else 'FAIL'} {nb.name} ({results[-1]['seconds']} s) {err}")
+    from contextlib import nullcontext
+    from s1_nb.core import run_lock
+    with nullcontext() if inplace else run_lock(run_dir):  # two runs into one folder would overwrite each other's copies
+        for nb in chapters:
+            t0, ok, err = time.time(), True, ""
+            params = None if inplace else dict(out_dir=str(run_dir / "figures" / nb.stem), **(parameters or {}))
+            try: pm.execute_notebook(str(nb), str(nb if inplace else run_dir / nb.name), cwd=str(nb.parent),
+                                     parameters=params, kernel_name=kernel_name, progress_bar=True)
+            except pm.PapermillExecutionError as e: ok, err = False, f"cell {e.cell_index}: {e.ename}: {e.evalue}"
+            if inplace: commit_ready(nb, stamp=ok)  # a failed run leaves no stamps: every cell shows as stale
+            results.append(dict(notebook=nb.name, seconds=round(time.time() - t0, 1), ok=ok, error=err))
+            print(f"{'ok ' if ok else 'FAIL'} {nb.name} ({results[-1]['seconds']} s) {err}")
     return results
 
 # %% ../nbs/99_cli.ipynb #237e16a5

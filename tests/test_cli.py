@@ -98,3 +98,12 @@ def test_a_failed_inplace_run_leaves_every_cell_stale(tmp_path, kernel_name, mon
     assert [r["ok"] for r in run_notebooks(None, nbs, kernel_name=kernel_name, inplace=True)] == [False]
     problems = stale_cells(json.loads(path.read_text()))
     assert len([p for p in problems if "not executed" in p]) == 3 and any("error output ValueError: broken" in p for p in problems)
+
+
+def test_a_second_notebooks_run_into_the_same_folder_is_refused(tmp_path):
+    from s1_nb.cli import run_notebooks
+    from s1_nb.core import run_lock
+    with run_lock(tmp_path / "run"):
+        with pytest.raises(ValueError, match="is in use by another run"):
+            run_notebooks(tmp_path / "run", only="00_core")
+    assert not (tmp_path / "run" / "00_core.ipynb").exists()
