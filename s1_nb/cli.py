@@ -134,7 +134,7 @@ COMMANDS = {  # command -> (module, function)
     "eval": ("s1_nb.evaluation", "eval_cli"),
     "demo": ("s1_nb.laptop", "demo"),
     "paper": ("s1_nb.paper", "paper"),
-    "workshop": ("s1_nb.workshop", "workshop"),
+    "workshop": ("s1_nb.workshop", "workshop_cli"),
 }
 USAGE_ERRORS = (ValueError, FileNotFoundError)  # bad arguments or input: exit status 2
 

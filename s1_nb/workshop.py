@@ -5,10 +5,12 @@
 # %% ../nbs/08_workshop.ipynb #7b87dde1
 from __future__ import annotations
 
+import functools
 import html
 import importlib.util
 import os
 import re
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -17,16 +19,17 @@ from typing import Callable, Sequence
 
 from fastcore.script import call_parse
 
-from .core import WAIT, inference_prompt, load_laptop
+from .core import ANSWER_DELIM, WAIT, inference_prompt, load_laptop
 from .forcing import _STYLE, generate, render_trace_html
 from .laptop import (DEFAULT_TASK, MAX_COUNT, check_line, laptop_answer, laptop_question_problem,
                           laptop_settings, letter_problems, normalize_laptop_question, typed_problems)
 
 # %% auto #0
-__all__ = ['in_voila', 'pass_room', 'waits_budget', 'legend_html', 'waits_note', 'message_html', 'run_html', 'question_message',
-           'ask_html', 'forcing_panel', 'compare_panel', 'sweep_settings', 'sweep_results', 'figure_output',
-           'plot_sweep', 'sweep_panel', 'copy_slips', 'failing_word', 'workshop_notebook', 'voila_command',
-           'workshop_env', 'bind_note', 'workshop']
+__all__ = ['READING_GUIDE', 'ROOM_QUESTIONS', 'TOKEN_ENV', 'in_voila', 'pass_room', 'waits_budget', 'legend_html', 'waits_note',
+           'message_html', 'learner_trace_html', 'run_html', 'question_message', 'ask_html', 'forcing_panel',
+           'compare_panel', 'sweep_settings', 'sweep_results', 'figure_output', 'plot_sweep', 'sweep_panel',
+           'copy_slips', 'failing_word', 'learner_page', 'workshop_notebook', 'learner_notebook', 'voila_command',
+           'workshop_env', 'bind_note', 'workshop', 'workshop_cli']
 
 # %% ../nbs/08_workshop.ipynb #92799614
 def in_voila() -> bool:
@@ -72,16 +75,31 @@ def message_html(text: str,  # the message (escaped here)
     return f'<div class="s1-message" style="padding:6px"><b>{html.escape(text)}</b></div>'
 
 # %% ../nbs/08_workshop.ipynb #83ca25f7
+_END_MARK = "⏹ end of thinking "  # what the room sees in place of s1's "<|im_start|>answer"
+
+def learner_trace_html(out,  # a `ForcedOutput` of `generate`
+                      ) -> str:
+    "A trace for the room: its lines as lines (no ↵, no chat markup), forced text highlighted, token counts below."
+    spans = []
+    for i, s in enumerate(out.segments):
+        text = s.text.replace(ANSWER_DELIM, _END_MARK)
+        text = html.escape(text.lstrip("\n") if i == 0 else text).replace("\n", "<br>")
+        cls, style = (("forced" if s.forced else "model-end") + f" {s.kind}", f' style="{_STYLE[s.kind]}"') if s.kind in _STYLE else (s.kind, "")
+        spans.append(f'<span class="{cls}"{style} title="{s.kind}: {s.num_tokens} tokens">{text}</span>')
+    counts = (f"{out.thinking_tokens} thinking tokens, {out.waits} wait{'s' if out.waits != 1 else ''} inserted, "
+              f"{out.answer_tokens} answer tokens" + (", cut by the budget" if out.cut_by_budget else ""))
+    return f'<div style="font-family:monospace">{"".join(spans)}</div><div style="color:#555;margin-top:4px">{counts}</div>'
+
 def run_html(out,  # a `ForcedOutput` of `generate`
              asked: int,  # the Waits asked for
              *, answer: Callable = laptop_answer,  # reads the answer of `out` (None: unreadable)
             ) -> str:
-    "One run for the room: the answer in large type, what became of the Waits, the trace, the colour key."
+    "One run for the room: the answer in large type, what became of the Waits, the colour key, the trace."
     a = answer(out)
     head = (f'<div class="s1-answer" style="font-size:1.6em">answer: <b>{"?" if a is None else html.escape(str(a))}</b>'
             f' <span class="s1-waits" style="font-size:0.6em;color:#555">{html.escape(waits_note(out, asked))}, '
             f'{out.thinking_tokens} thinking tokens</span></div>')
-    return head + f'<div class="s1-trace">{render_trace_html(out)}</div><div style="margin-top:6px">{legend_html()}</div>'
+    return head + f'<div class="s1-key" style="margin:4px 0">{legend_html()}</div><div class="s1-trace">{learner_trace_html(out)}</div>'
 
 def question_message(question: str,  # what the learner typed
                      check_question: Callable[[str], str | None] | None = laptop_question_problem,  # a message for a question the model cannot take, else None
@@ -255,33 +273,78 @@ def failing_word(model,  # an HF model (the laptop model)
                     max_thinking_tokens=waits_budget(waits, tokenizer), max_answer_tokens=12)
     return next(((p, o) for p, o in zip(problems, outs) if laptop_answer(o) != int(p["answer"])), None)
 
+# %% ../nbs/08_workshop.ipynb #a1b2c3d1
+READING_GUIDE = ("Each line is one pass: the quick guess, then after every Wait the model copies the word letter by "
+                 "letter and counts the hits.", "Yellow: a Wait the engine forced. Red: the budget ran out and the "
+                 "engine ended the thinking. Grey: the model ended it itself.")
+ROOM_QUESTIONS = ("The model stopped after a guess. What did one forced Wait buy it?",
+                  "Set 3 Waits and lower the budget until it says 'budget reached'. How many tokens is one pass?",
+                  "Type your own words. Which need more Waits? Can you predict it from the number of hits?",
+                  "Side by side: is the better answer worth the extra tokens? When is it not?",
+                  "Before you click the sweep: where will the curve flatten, and why?")
+
+def learner_page(question: str = "How many r in raspberry?",  # the question the panels open with
+                 *, stage: str = "base",  # the laptop model: "base" or "s1"
+                 max_waits: int = 6,  # the Waits slider's end
+                 n_sweep: int = 200,  # held-out questions of the sweep
+                ):
+    "The page a learner gets: the forcing panel with how to read a trace beside it, the questions for the room, the side-by-side, the sweep."
+    import ipywidgets as w
+    model, tok = load_laptop(stage)
+    guide = w.HTML('<div class="s1-guide" style="max-width:300px;padding:0 12px"><b>How to read a trace</b><br>'
+                   + "<br>".join(html.escape(l) for l in READING_GUIDE) + f'<div style="margin-top:6px">{legend_html()}</div></div>')
+    questions = w.HTML('<div class="s1-questions"><b>Questions for the room</b><ol>'
+                       + "".join(f"<li>{html.escape(q)}</li>" for q in ROOM_QUESTIONS) + "</ol></div>")
+    return w.VBox([w.HBox([forcing_panel(model, tok, question, max_waits=max_waits), guide]), questions,
+                   compare_panel(model, tok, question, max_waits=max_waits), sweep_panel(model, tok, n=n_sweep)]
+                 ).add_class("s1-learner-page")
+
 # %% ../nbs/08_workshop.ipynb #50de8c96
 def workshop_notebook() -> Path:
-    "This chapter's notebook in a clone of the repository (what `s1 workshop` serves by default)."
-    nb = Path(__file__).resolve().parents[1] / "nbs" / "08_workshop.ipynb"
+    "This chapter's notebook in a clone of the repository (serve it with `s1 workshop --notebook`)."
+    import s1_nb
+    nb = Path(s1_nb.__file__).resolve().parents[1] / "nbs" / "08_workshop.ipynb"
     if not nb.exists(): raise FileNotFoundError(f"--notebook: no workshop notebook at {nb}; clone the repository or pass --notebook")
     return nb
 
+def learner_notebook() -> Path:
+    "The learner's app that `s1 workshop` serves: one cell showing `learner_page()`, shipped with the package."
+    import s1_nb
+    return Path(s1_nb.__file__).resolve().parent / "assets" / "workshop" / "learner.ipynb"
+
+def _whole(name: str, v, low: int, high: int | None = None):
+    if isinstance(v, bool) or not isinstance(v, int) or v < low or (high is not None and v > high):
+        raise ValueError(f"{name}: {v!r} is not a whole number from {low}" + (f" to {high}" if high is not None else " up"))
+
 def voila_command(notebook: Path | str,  # the notebook to serve
-                  *, port: int = 8866,  # the port
+                  *, port: int = 8866,  # the port (1-65535)
                   ip: str = "127.0.0.1",  # the address to bind (0.0.0.0: every interface)
-                  cull_idle: int = 600,  # seconds before an idle kernel is shut down (0: never)
-                  cull_interval: int = 60,  # seconds between checks for idle kernels
-                  token: str = "",  # a secret learners must add to the URL (?token=...); "" = none
+                  cull_idle: int = 60,  # seconds before a kernel with no page connected is shut down (0: never)
+                  cull_interval: int = 10,  # seconds between checks for such kernels
+                  pool: int = 2,  # kernels kept ready with the notebook already run (0: none, each page runs it)
+                  max_kernels: int = 30,  # the most kernels at once, preheated ones included
+                  token: bool = False,  # require the token Voilà reads from $JUPYTER_TOKEN_FILE (see `workshop_env`)
                   python: str | None = None,  # the interpreter (None: this one)
                  ) -> list[str]:
-    "The command line that serves `notebook` as a Voilà app (no browser opened), idle kernels culled."
-    for name, v, low in (("--port", port, 1), ("--cull_idle", cull_idle, 0), ("--cull_interval", cull_interval, 1)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < low: raise ValueError(f"{name}: {v!r} is not a whole number >= {low}")
-    return [python or sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--Voila.ip={ip}", f"--port={port}",
-            f"--MappingKernelManager.cull_idle_timeout={cull_idle}", f"--MappingKernelManager.cull_interval={cull_interval}",
-            "--VoilaConfiguration.show_tracebacks=False"] + ([f"--Voila.token={token}"] if token else [])
+    "The command line that serves `notebook` as a Voilà app: kernels preheated, capped, and freed when their page is gone."
+    _whole("--port", port, 1, 65535); _whole("--cull_idle", cull_idle, 0); _whole("--cull_interval", cull_interval, 1)
+    _whole("--pool", pool, 0); _whole("--max_kernels", max_kernels, pool + 1)
+    cmd = [python or sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--Voila.ip={ip}", f"--port={port}",
+           "--VoilaConfiguration.multi_kernel_manager_class=s1_nb.workshop.RoomKernelManager",
+           f"--RoomKernelManager.max_kernels={max_kernels}", "--Voila.identity_provider_class=s1_nb.workshop.RoomIdentityProvider",
+           f"--MappingKernelManager.cull_idle_timeout={cull_idle}", f"--MappingKernelManager.cull_interval={cull_interval}",
+           "--MappingKernelManager.cull_connected=False", "--VoilaConfiguration.show_tracebacks=False"]
+    if pool: cmd += ["--VoilaConfiguration.preheat_kernel=True", f"--VoilaConfiguration.default_pool_size={pool}"]
+    return cmd + (["--Voila.auto_token=True"] if token else [])
 
 def workshop_env(env: dict | None = None,  # the environment to start from (None: this process's)
+                 *, token_file: Path | str | None = None,  # a file holding the learners' token (None: no token)
                 ) -> dict:
-    "The Voilà server's environment, inherited by every kernel: one torch thread each, no hub access."
+    "The Voilà server's environment, inherited by every kernel: one torch thread each, no hub access, the token's file."
     env = dict(os.environ if env is None else env)
     env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false", HF_HUB_OFFLINE="1")
+    env.pop("JUPYTER_TOKEN", None); env.pop("JUPYTER_TOKEN_FILE", None)
+    if token_file: env["JUPYTER_TOKEN_FILE"] = str(token_file)
     return env
 
 # %% ../nbs/08_workshop.ipynb #88b6908d
@@ -293,27 +356,103 @@ def bind_note(ip: str,  # the address bound
     "What the leader needs to know about the address: loopback only, or what a public bind needs."
     if ip in _LOOPBACK:
         return (f"Serving on http://{ip}:{port}/ (this machine only). For a room: put a reverse proxy with TLS and a "
-                "login (or --token) in front, or bind --ip 0.0.0.0 on a trusted network only, with --token <secret>.")
+                f"login in front, or bind --ip 0.0.0.0 on a trusted network only (a token is then required: ${TOKEN_ENV}).")
     return (f"Serving on {ip}:{port}: anyone who reaches this port gets a Python kernel on this machine. Use a private "
-            "network, a token (--token <secret>; learners open the URL with ?token=<secret>) and preferably a "
+            f"network, a token (${TOKEN_ENV}, else generated; learners open the URL with ?token=<secret>) and preferably a "
             "reverse proxy with TLS in front.")
+
+TOKEN_ENV = "S1_WORKSHOP_TOKEN"  # the learners' token, read from the environment (never from a command line)
 
 @call_parse
 def workshop(
-    port: int = 8866,  # the port to serve on
-    ip: str = "127.0.0.1",  # the address to bind; 0.0.0.0 serves every interface (see the printed note)
-    notebook: str = "",  # the notebook to serve (default: the workshop chapter, nbs/08_workshop.ipynb)
-    cull_idle: int = 600,  # seconds before an idle learner's kernel is shut down (0: never)
-    token: str = "",  # a secret learners add to the URL (?token=...); wanted with --ip 0.0.0.0
-    dry_run: bool = False,  # print the command and exit
+    port: int = 8866,  # the port to serve on (1-65535)
+    ip: str = "127.0.0.1",  # the address to bind; any other than loopback needs a token ($S1_WORKSHOP_TOKEN, else one is generated)
+    notebook: str = "",  # the notebook to serve (default: the learner's page; the whole chapter: nbs/08_workshop.ipynb)
+    pool: int = 2,  # kernels kept ready with the page already run, so it opens in about a second (0: none)
+    max_kernels: int = 30,  # the most kernels at once (about 650 MiB each), preheated ones included
+    cull_idle: int = 60,  # seconds before a kernel whose page is closed is shut down (0: never)
+    dry_run: bool = False,  # (or --dry-run) print the command and exit
 ):
-    "Serve the workshop notebook as a Voilà app, one kernel per learner, idle kernels culled."
-    nb = Path(notebook) if notebook else workshop_notebook()
+    "Serve the workshop's learner page with Voilà: a kernel per learner, preheated, capped, freed when the page closes."
+    nb = Path(notebook) if notebook else learner_notebook()
     if not nb.exists(): raise FileNotFoundError(f"--notebook: no notebook at {nb}")
-    cmd = voila_command(nb, port=port, ip=ip, cull_idle=cull_idle, token=token)
-    print(" ".join(c if not c.startswith("--Voila.token=") else "--Voila.token=<secret>" for c in cmd))
+    token, made = os.environ.get(TOKEN_ENV, ""), False
+    if not token and ip not in _LOOPBACK: token, made = secrets.token_urlsafe(16), True
+    cmd = voila_command(nb, port=port, ip=ip, cull_idle=cull_idle, pool=pool, max_kernels=max_kernels, token=bool(token))
+    print(" ".join(cmd))
     print(bind_note(ip, port))
+    if token: print(f"Learners open http://<this machine>:{port}/?token={token}"
+                    + (f" (generated for this run; set {TOKEN_ENV} to choose one)" if made else f" (from ${TOKEN_ENV})"))
     if dry_run: return cmd
     if importlib.util.find_spec("voila") is None:
         raise ModuleNotFoundError("the voila package is not installed: pip install 'voila>=0.5.13,<0.6'")
-    return subprocess.call(cmd, env=workshop_env())
+    with tempfile.TemporaryDirectory() as d:  # the token reaches Voilà in a file only this user can read
+        tf = Path(d) / "token"
+        if token: tf.touch(mode=0o600); tf.write_text(token)
+        return subprocess.call(cmd, env=workshop_env(token_file=tf if token else None))
+
+def _underscored(arg: str) -> str:
+    "A long option with dashes in its name (`--dry-run`) spelled as the parser knows it (`--dry_run`)."
+    if not arg.startswith("--"): return arg
+    name, eq, value = arg.partition("=")
+    return "--" + name[2:].replace("-", "_") + eq + value
+
+def workshop_cli(**kwargs):  # the flags of `s1 workshop`, by name (none: read from sys.argv)
+    "Serve the workshop's learner page with Voilà: a kernel per learner, preheated, capped, freed when the page closes."
+    if kwargs: return workshop(**kwargs)
+    sys.argv = [sys.argv[0], *map(_underscored, sys.argv[1:])]
+    return workshop()  # parses sys.argv (--dry-run and --dry_run alike)
+
+# %% ../nbs/08_workshop.ipynb #a1b2c3d4
+_LOGIN_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>s1 workshop: open the link you were given</title></head>
+<body style="font-family:sans-serif;max-width:640px;margin:3em auto;line-height:1.5">
+<h2>This workshop page needs its link</h2><p class="s1-login">{message}Open the exact link your workshop leader gave you (it
+ends in <code>?token=...</code>), or paste the token here.</p>
+<form method="post" action="{action}">{xsrf}<input type="password" name="password" autofocus> <button type="submit">Open</button></form>
+</body></html>"""
+
+@functools.cache
+def _room_classes() -> dict:
+    "The Voilà server's classes for a room, built on first use: `RoomKernelManager`, `RoomLoginHandler`, `RoomIdentityProvider`."
+    from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+    from tornado import web
+    import time
+    from traitlets import Int
+    from voila.voila_identity_provider import VoilaIdentityProvider, VoilaLoginHandler
+
+    class RoomKernelManager(AsyncMappingKernelManager):
+        "Kernels for a room: at most `max_kernels` (preheated ones included; past it, 503 'the room is full'); one without a page is culled."
+        max_kernels = Int(30, config=True, help="The most kernels alive at once.")
+        async def start_kernel(self, *args, **kwargs):
+            if len(self.list_kernel_ids()) >= self.max_kernels:
+                raise web.HTTPError(503, f"the room is full: {self.max_kernels} kernels are running (about 650 MiB "
+                                         "each); close another tab, or wait a minute for closed pages to be freed")
+            return await super().start_kernel(*args, **kwargs)
+        async def cull_kernel_if_idle(self, kernel_id: str):
+            # A kernel leaving the pool was idle since it ran the page: give its learner's page a whole
+            # cull_idle_timeout to connect, counted from the first check that finds it without one.
+            waiting = self.__dict__.setdefault("_unconnected_since", {})
+            if self._kernel_connections.get(kernel_id, 0): waiting.pop(kernel_id, None); return
+            if time.monotonic() - waiting.setdefault(kernel_id, time.monotonic()) < self.cull_idle_timeout: return
+            waiting.pop(kernel_id, None)
+            return await super().cull_kernel_if_idle(kernel_id)
+
+    class RoomLoginHandler(VoilaLoginHandler):
+        "The page a learner without the right token gets: what to do, in one sentence, and a box for the token."
+        def _render(self, message=None):
+            wrong = message or self.get_argument("token", "") or "token" in self.get_argument("next", "")
+            self.write(_LOGIN_PAGE.format(message="That token is not this workshop&#x27;s. " if wrong else "",
+                                          xsrf=self.xsrf_form_html(), action=html.escape(self.request.uri, quote=True)))
+
+    class RoomIdentityProvider(VoilaIdentityProvider):
+        "Voilà's identity provider with `RoomLoginHandler` as its login page."
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.login_handler_class = RoomLoginHandler
+
+    return dict(RoomKernelManager=RoomKernelManager, RoomLoginHandler=RoomLoginHandler, RoomIdentityProvider=RoomIdentityProvider)
+
+def __getattr__(name: str):
+    "`s1_nb.workshop.RoomKernelManager` and the other room classes, as Voilà's configuration names them."
+    if name.startswith("Room") and name in (room := _room_classes()): return room[name]
+    raise AttributeError(f"module 's1_nb.workshop' has no attribute {name!r}")

@@ -127,17 +127,23 @@ def voila_skip_reason() -> str | None:
 
 
 @contextmanager
-def voila_app(notebook: Path, log_path: Path, timeout: float = 120):
-    """Serve `notebook` with `s1_nb.workshop.voila_command` (its environment: `workshop_env`) on a free loopback
-    port; yield `(base_url, process)`. Stopped on exit; the server log (kernel output included) goes to `log_path`."""
+def voila_app(notebook: Path, log_path: Path, timeout: float = 120, token: str = "", **options):
+    """Serve `notebook` with `s1_nb.workshop.voila_command` (its environment: `workshop_env`; `options`: more of
+    voila_command's, e.g. pool, cull_idle) on a free loopback port, with `token` required when given (through a token
+    file, as `s1 workshop` does); yield `(base_url, process)`. Stopped on exit; the server log (kernel output
+    included) goes to `log_path`."""
     from s1_nb.workshop import voila_command, workshop_env
     port = free_port()
     log = open(log_path, "w")
     root = log_path.parent
-    env = dict(workshop_env(), JUPYTER_CONFIG_DIR=str(root / ".jupyter-config"),
+    token_file = None
+    if token:
+        token_file = root / ".voila-token"
+        token_file.write_text(token)
+    env = dict(workshop_env(token_file=token_file), JUPYTER_CONFIG_DIR=str(root / ".jupyter-config"),
                JUPYTER_RUNTIME_DIR=str(root / ".jupyter-runtime"))
-    proc = subprocess.Popen(voila_command(notebook, port=port), stdout=log, stderr=subprocess.STDOUT, env=env,
-                            cwd=notebook.parent)
+    proc = subprocess.Popen(voila_command(notebook, port=port, token=bool(token), **options), stdout=log,
+                            stderr=subprocess.STDOUT, env=env, cwd=notebook.parent)
     base = f"http://127.0.0.1:{port}"
     def up():  # the port accepts connections (a GET of the page would start a kernel)
         with socket.create_connection(("127.0.0.1", port), timeout=5): return True

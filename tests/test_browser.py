@@ -131,38 +131,94 @@ def test_workshop_panels_in_jupyterlab(tmp_path, expected):
         raise
 
 
-def test_voila_serves_the_workshop(tmp_path, expected):
-    if why := voila_skip_reason(): pytest.skip(why)
-    from playwright.sync_api import expect, sync_playwright
+def _kernels(proc):
+    "The live kernel processes of the server `proc` (one just shut down may linger a moment as a zombie)."
     import psutil
-    log = tmp_path / "voila.log"
+    live = []
+    for c in psutil.Process(proc.pid).children(recursive=True):
+        try:
+            if c.status() != psutil.STATUS_ZOMBIE and "ipykernel" in " ".join(c.cmdline()): live.append(c)
+        except psutil.Error: pass  # gone meanwhile
+    return live
+
+
+def _wait_for(what, test, timeout: float, every: float = 1.0):
+    "Poll `test()` until it is true; the seconds it took; a failure naming `what` after `timeout` s."
+    t0 = time.time()
+    while not test():
+        if time.time() - t0 > timeout: pytest.fail(f"{what}: not after {timeout:.0f} s")
+        time.sleep(every)
+    return time.time() - t0
+
+
+LEARNERS = 3  # pages at once: what a shared 2-core machine holds next to the preheated kernels
+POOL, CULL = 2, 20  # preheated kernels; seconds a kernel with no page is given before it is culled (the room: 60)
+
+
+def test_voila_room(tmp_path, expected):
+    """The learner's page as `s1 workshop` serves it: preheated kernels, several learners at once (the time to usable
+    panels printed), a trace without raw markup, a wrong token's page, and closed or reloaded pages freeing their
+    kernels."""
+    if why := voila_skip_reason(): pytest.skip(why)
+    import urllib.request
+    from playwright.sync_api import expect, sync_playwright
+    from s1_nb.workshop import learner_notebook
+    log, token = tmp_path / "voila.log", "room-secret"
     expected(QUESTION, 1)
-    page = None
+    pages = []
     try:
-        with voila_app(REPO / "nbs" / "08_workshop.ipynb", log) as (base, proc), sync_playwright() as p:
+        with voila_app(learner_notebook(), log, token=token, pool=POOL, cull_idle=CULL, cull_interval=1,
+                       max_kernels=LEARNERS + POOL + 2) as (base, proc), sync_playwright() as p:
+            assert token not in " ".join(" ".join(k.cmdline()) for k in [__import__("psutil").Process(proc.pid)] + _kernels(proc))
+            # the pool: kernels that already ran the page (the model loaded, the panels built)
+            warm = _wait_for("the preheated kernels", lambda: len(ks := _kernels(proc)) == POOL and  # the page run: idle
+                             all(k.memory_info().rss > 300 * 2**20 and k.cpu_percent(0.5) < 10 for k in ks), 4 * TIMEOUT_MS / 1000)
+            print(f"\n{POOL} preheated kernels ready {warm:.0f} s after the server started answering")
+            with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(base + "/?token=wrong", timeout=30) as r:
+                assert "That token is not this workshop" in r.read().decode()  # not Jupyter's generic login
             browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
             try:
-                page = browser.new_page(viewport=dict(width=1400, height=1400))
-                page.set_default_timeout(2 * TIMEOUT_MS)
                 expect.set_options(timeout=2 * TIMEOUT_MS)
                 t0 = time.time()
-                page.goto(base + "/", timeout=4 * TIMEOUT_MS)  # the page comes once the kernel ran the notebook
+                for _ in range(LEARNERS):  # the learners arrive together
+                    page = browser.new_page(viewport=dict(width=1400, height=1000))
+                    page.set_default_timeout(2 * TIMEOUT_MS)
+                    page.goto(f"{base}/?token={token}", wait_until="commit")
+                    pages.append(page)
+                usable = []
+                for page in pages:  # usable: the first trace is there, i.e. the kernel answers the panel
+                    expect(page.locator(".s1-forcing-panel .s1-trace")).to_have_count(1)
+                    usable.append(time.time() - t0)
+                print(f"{LEARNERS} learners at once, panels usable after " + ", ".join(f"{u:.1f}" for u in usable) + " s")
+                page = pages[0]
                 panel = page.locator(".s1-forcing-panel")
-                expect(panel).to_have_count(1)
-                print(f"Voilà page with the panels up after {time.time() - t0:.0f} s")
                 trace = panel.locator(".widget-html-content")
                 expect(trace).to_have_text(expected(QUESTION, 0))
                 panel.locator(".noUi-handle").first.focus()
                 page.keyboard.press("ArrowRight")
                 expect(trace).to_have_text(expected(QUESTION, 1))
+                text = trace.inner_text()
+                assert "↵" not in text and "<|im_start|>" not in text and "end of thinking" in text
+                expect(panel.locator(".s1-key")).to_be_visible()
+                expect(page.locator(".s1-guide")).to_contain_text("How to read a trace")
+                expect(page.locator(".s1-questions li")).to_have_count(5)
                 expect(page.locator(".s1-compare-panel")).to_have_count(1)
                 expect(page.locator(".s1-sweep-panel button")).to_have_count(1)
-                kernels = [c for c in psutil.Process(proc.pid).children(recursive=True) if "ipykernel" in " ".join(c.cmdline())]
-                assert len(kernels) == 1 and kernels[0].environ().get("OMP_NUM_THREADS") == "1"
-                print(f"Voilà kernel with the workshop up: {kernels[0].memory_info().rss / 2**20:.0f} MiB resident")
+                _wait_for("the pool refilled", lambda: len(_kernels(proc)) == LEARNERS + POOL, 2 * TIMEOUT_MS / 1000)
+                mib = sorted(k.memory_info().rss / 2**20 for k in _kernels(proc))
+                assert all(k.environ().get("OMP_NUM_THREADS") == "1" for k in _kernels(proc))
+                print(f"kernel memory, resident: {mib[0]:.0f}-{mib[-1]:.0f} MiB each ({len(mib)} kernels: "
+                      f"{LEARNERS} learners, {POOL} preheated)")
+                # a reload and closed tabs: the kernels they held are freed within the cull time
+                pages[0].reload(wait_until="commit")
+                expect(pages[0].locator(".s1-forcing-panel .s1-trace")).to_have_count(1)
+                for page in pages[1:]: page.close()
+                freed = _wait_for("kernels freed after close/reload", lambda: len(_kernels(proc)) == 1 + POOL,
+                                  CULL + 2 * TIMEOUT_MS / 1000)
+                print(f"{LEARNERS - 1} tabs closed and 1 reloaded: back to {1 + POOL} kernels after {freed:.0f} s "
+                      f"(cull after {CULL} s)")
             except BaseException:
-                save_failure(page, log, "workshop_voila")
-                page = None
+                save_failure(pages[0] if pages else None, log, "workshop_voila")
                 raise
             finally:
                 browser.close()

@@ -151,27 +151,72 @@ def test_copy_slips_reads_the_passes(laptop):
 
 
 def test_voila_command_line():
-    cmd = ws.voila_command("nbs/08_workshop.ipynb", port=9000, cull_idle=300)
+    cmd = ws.voila_command("nbs/08_workshop.ipynb", port=9000, cull_idle=30, pool=3, max_kernels=12)
     assert cmd[1:4] == ["-m", "voila", "nbs/08_workshop.ipynb"]
-    for flag in ("--no-browser", "--Voila.ip=127.0.0.1", "--port=9000", "--MappingKernelManager.cull_idle_timeout=300",
-                 "--MappingKernelManager.cull_interval=60"):
+    for flag in ("--no-browser", "--Voila.ip=127.0.0.1", "--port=9000", "--MappingKernelManager.cull_idle_timeout=30",
+                 "--MappingKernelManager.cull_interval=10", "--MappingKernelManager.cull_connected=False",
+                 "--VoilaConfiguration.preheat_kernel=True", "--VoilaConfiguration.default_pool_size=3",
+                 "--VoilaConfiguration.multi_kernel_manager_class=s1_nb.workshop.RoomKernelManager",
+                 "--RoomKernelManager.max_kernels=12", "--Voila.identity_provider_class=s1_nb.workshop.RoomIdentityProvider"):
         assert flag in cmd
+    assert not any("preheat" in c for c in ws.voila_command("x.ipynb", pool=0))
     assert "--Voila.ip=0.0.0.0" in ws.voila_command("x.ipynb", ip="0.0.0.0")
-    for bad in (dict(port=-1), dict(cull_idle=-5), dict(port=True)):
+    for bad in (dict(port=-1), dict(port=70000), dict(cull_idle=-5), dict(port=True), dict(pool=-1),
+                dict(pool=4, max_kernels=4)):
         with pytest.raises(ValueError, match="--"): ws.voila_command("x.ipynb", **bad)
     assert not [c for c in cmd if "token" in c]
-    assert ws.voila_command("x.ipynb", token="s3cret")[-1] == "--Voila.token=s3cret"
-    env = ws.workshop_env({"OMP_NUM_THREADS": "16", "PATH": "/bin"})
+    assert ws.voila_command("x.ipynb", token=True)[-1] == "--Voila.auto_token=True"  # the token itself: from a file
+    env = ws.workshop_env({"OMP_NUM_THREADS": "16", "PATH": "/bin", "JUPYTER_TOKEN": "stray"}, token_file="/t/f")
     assert env["OMP_NUM_THREADS"] == "1" and env["PATH"] == "/bin"
+    assert env["JUPYTER_TOKEN_FILE"] == "/t/f" and "JUPYTER_TOKEN" not in env
 
 
 def test_workshop_command(capsys, monkeypatch, tmp_path):
+    monkeypatch.delenv(ws.TOKEN_ENV, raising=False)
     cmd = ws.workshop(dry_run=True)
     out = capsys.readouterr().out
-    assert cmd[3].endswith("08_workshop.ipynb") and "127.0.0.1:8866" in out and "proxy" in out
-    cmd = ws.workshop(ip="0.0.0.0", token="s3cret", dry_run=True)
+    assert cmd[3] == str(ws.learner_notebook()) and "127.0.0.1:8866" in out and "proxy" in out and "token" not in cmd[-1]
+    cmd = ws.workshop(ip="0.0.0.0", dry_run=True)  # a public bind without a token gets one, printed for the leader
     out = capsys.readouterr().out
-    assert "token" in out and "s3cret" not in out and cmd[-1] == "--Voila.token=s3cret"  # the secret is not printed
+    token = re.search(r"\?token=(\S+) \(generated", out).group(1)
+    assert len(token) >= 16 and cmd[-1] == "--Voila.auto_token=True" and not any(token in c for c in cmd)
+    monkeypatch.setenv(ws.TOKEN_ENV, "s3cret")
+    cmd = ws.workshop(ip="0.0.0.0", dry_run=True)
+    assert "?token=s3cret (from $S1_WORKSHOP_TOKEN)" in capsys.readouterr().out and not any("s3cret" in c for c in cmd)
     with pytest.raises(FileNotFoundError, match="--notebook"): ws.workshop(notebook=str(tmp_path / "none.ipynb"))
+    with pytest.raises(ValueError, match="--port: 70000"): ws.workshop(port=70000, dry_run=True)
     monkeypatch.setattr(ws.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ModuleNotFoundError, match="voila"): ws.workshop(port=8866)  # (no arguments: it reads sys.argv)
+
+
+def test_s1_workshop_on_the_command_line(capsys, monkeypatch):
+    from s1_nb.cli import main
+    monkeypatch.delenv(ws.TOKEN_ENV, raising=False)
+    for spelling in ("--dry-run", "--dry_run"):
+        assert main(["workshop", spelling]) == 0
+        assert "voila" in capsys.readouterr().out
+    assert main(["workshop", "--dry-run", "--port", "70000"]) == 2
+    assert "--port: 70000 is not a whole number from 1 to 65535" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e: main(["workshop", "--token", "s3cret"])  # a token never goes on a command line
+    assert e.value.code == 2
+
+
+def test_the_learner_page(laptop):
+    page = ws.learner_page(QUESTION, n_sweep=10)
+    (forcing, guide), questions, compare, sweep = page.children[0].children, *page.children[1:]
+    assert "s1-forcing-panel" in forcing._dom_classes and "How to read a trace" in guide.value
+    assert questions.value.count("<li>") == len(ws.ROOM_QUESTIONS)
+    assert "s1-compare-panel" in compare._dom_classes and "s1-sweep-panel" in sweep._dom_classes
+    forcing.waits.value = 2
+    shown = forcing.view.value
+    assert shown.index('class="s1-key"') < shown.index('class="s1-trace"')  # the colour key above the trace
+    assert "↵" not in shown and "&lt;|im_start|&gt;" not in shown and "end of thinking" in shown
+    assert shown.count('class="forced wait"') == 2
+
+
+def test_the_room_caps_its_kernels():
+    import asyncio
+    from tornado import web
+    km = ws.RoomKernelManager(max_kernels=0)  # no kernel may start: refused before anything is launched
+    with pytest.raises(web.HTTPError) as e: asyncio.run(km.start_kernel())
+    assert e.value.status_code == 503 and "the room is full" in e.value.log_message
