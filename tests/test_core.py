@@ -1,5 +1,6 @@
 """Edge cases and bad input for s1_nb.core (the happy path is checked inside nbs/00_core.ipynb)."""
 import copy
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +128,38 @@ def test_public_api_fits_a_screen_and_reads_like_fastcore(name):
         docs = docments(f)
         undocumented = [p.name for p in params if not docs.get(p.name) and p.kind != p.VAR_KEYWORD]  # docments skips **kw
         assert not undocumented, f"{name}.{n}: no docments comment on {undocumented}"
+
+
+def test_shipped_data_comes_first_and_shared_is_an_optional_fallback(monkeypatch, tmp_path):
+    import s1_nb
+    from s1_nb.core import _local_benchmark_file, data_path, shared_folder
+    assets = Path(s1_nb.__file__).resolve().parent / "assets" / "data"
+    for sub in ("benchmarks/math500.jsonl", "s1/msc.json", "s1/grading.txt", "qwen2.5-tokenizer"):
+        assert data_path(sub) == assets / sub
+    assert _local_benchmark_file("aime24") == assets / "benchmarks" / "aime24_nofigures.jsonl"
+    (tmp_path / "S1_METHOD.md").write_text("")
+    (tmp_path / "data" / "s1").mkdir(parents=True)
+    (tmp_path / "data" / "s1" / "msc.json").write_text("[]")
+    (tmp_path / "data" / "extra.jsonl").write_text("")
+    monkeypatch.setenv("S1_SHARED", str(tmp_path))
+    assert data_path("extra.jsonl") == tmp_path / "data" / "extra.jsonl"  # what does not ship: from shared/
+    assert data_path("s1/msc.json") == assets / "s1" / "msc.json"  # what ships: never shadowed
+    monkeypatch.setenv("S1_SHARED", "")  # set but empty: no shared folder, not even one beside the checkout
+    assert shared_folder() is None and data_path("extra.jsonl") is None
+    assert data_path("benchmarks/math500.jsonl") == assets / "benchmarks" / "math500.jsonl"
+
+
+def test_the_real_tokenizer_loads_from_the_shipped_files_alone():
+    from transformers import AutoTokenizer
+    from s1_nb.core import data_path
+    files = sorted(f.name for f in data_path("qwen2.5-tokenizer").iterdir())
+    assert files == ["LICENSE", "SOURCE.txt", "config.json", "merges.txt", "tokenizer_config.json", "vocab.json"]
+    tok = AutoTokenizer.from_pretrained(data_path("qwen2.5-tokenizer"))
+    assert len(tok) == 151665 and tok.eos_token == "<|im_end|>"
+
+
+def test_the_offline_hint_names_the_command_line_flag(monkeypatch):
+    from s1_nb.evaluation import load_benchmark
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1"); monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    with pytest.raises(RuntimeError, match="--data") as e: load_benchmark("aime25", hub=True)
+    assert "data=..." not in str(e.value)
