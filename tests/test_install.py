@@ -157,3 +157,4 @@ def test_wheel_ships_the_data_and_builds_without_setuptools_warnings(tmp_path):
                      "s1": ["msc.json", "grading.txt"]}.items():
         for f in files + ["SOURCE.txt", "LICENSE"]:
             assert f"s1_nb/assets/data/{d}/{f}" in names, (d, f)
+    assert "s1_nb/assets/workshop/learner.ipynb" in names  # the page `s1 workshop` serves
