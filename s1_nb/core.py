@@ -22,11 +22,10 @@ from typing import Any, Callable, Iterator, Sequence
 # %% auto #0
 __all__ = ['IM_START', 'IM_END', 'SYSTEM_PROMPT', 'THINK_DELIM', 'ANSWER_DELIM', 'FINAL_ANSWER', 'FORCED_END', 'WAIT',
            'S1_PAD_TOKEN', 'S1_CHAT_TEMPLATE', 'TINY_CONFIGS', 'BENCHMARK_SPECS', 'check_parameters', 'write_atomic',
-           'publish_files', 'fresh_folder', 'run_lock', 'answer_text', 'training_text', 'with_s1_chat_template',
-           'inference_prompt', 'split_completion', 'token_ids', 's1_tokens', 'shared_folder', 'data_path',
-           'tiny_corpus', 'tiny_tokenizer', 'cached_folder', 'tiny_model_folder', 'resolve_model', 'load_tokenizer',
-           'load_model', 'laptop_assets_folder', 'laptop_folder', 'load_laptop', 'benchmark_spec', 'is_correct',
-           'math_answer', 'math_equal', 'save_figure']
+           'run_lock', 'answer_text', 'training_text', 'with_s1_chat_template', 'inference_prompt', 'split_completion',
+           'token_ids', 's1_tokens', 'shared_folder', 'data_path', 'tiny_corpus', 'tiny_tokenizer', 'cached_folder',
+           'tiny_model_folder', 'resolve_model', 'load_tokenizer', 'load_model', 'laptop_assets_folder',
+           'laptop_folder', 'load_laptop', 'benchmark_spec', 'is_correct', 'math_answer', 'math_equal', 'save_figure']
 
 # %% ../nbs/00_core.ipynb #e95e8a92
 _PARAMETER_RULES = {  # rule name -> (test, what a good value is)
@@ -34,6 +33,10 @@ _PARAMETER_RULES = {  # rule name -> (test, what a good value is)
     "positive": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a whole number > 0"),
     "number": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v), "a finite number"),
     "fraction": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1, "a number from 0 to 1"),
+    "positive number": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0,
+                        "a finite number > 0"),
+    "seeds": (lambda v: isinstance(v, (list, tuple)) and len(v) > 0 and len(set(v)) == len(v) and
+              all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in v), "a list of distinct whole numbers >= 0"),
 }
 
 def _parameter_problem(value, rule) -> str | None:
@@ -64,7 +67,7 @@ def _papermill_names() -> tuple[list[str], list[str]]:
     return [], []
 
 def check_parameters(values: dict,  # parameter name -> its value, as the notebook got it
-                     rules: dict,  # parameter name -> rule: "count", "positive", "number", "fraction", a type, a tuple of allowed values, or None
+                     rules: dict,  # parameter name -> rule: a _PARAMETER_RULES name ("count", "number", "seeds"...), a type, a tuple of allowed values, or None
                      *, injected: Sequence[str] | None = None,  # names the run set (None: papermill's injected cell, if any)
                     ) -> dict:
     "Check a notebook's papermill `values` against `rules` (name -> rule); raise one line naming the first bad one."
@@ -114,7 +117,7 @@ def write_atomic(path: Path | str,  # the file to (re)write
     return path
 
 # %% ../nbs/00_core.ipynb #f6e62325
-def publish_files(folder: Path | str,  # the run folder
+def _publish_files(folder: Path | str,  # the run folder
                   files: dict,  # file name -> data (as `write_atomic` takes)
                   *, stale: Sequence[str] = (),  # names of an earlier run's files that this run does not write: removed
                  ) -> list[Path]:
@@ -131,21 +134,6 @@ def publish_files(folder: Path | str,  # the run folder
     for name in stale:
         if name not in files: (folder / name).unlink(missing_ok=True)
     return [folder / n for n in files]
-
-@contextmanager
-def fresh_folder(path: Path | str,  # the folder to replace
-                ) -> Iterator[Path]:
-    "A temporary folder beside `path` to build in; on success it replaces `path` whole, on failure it goes (the old one stays)."
-    path = Path(path); tmp = _temp_name(path)
-    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
-    try: yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = path.with_name(f".{path.name}.old{os.getpid()}")
-    if path.exists(): os.replace(path, old)
-    os.replace(tmp, path)
-    shutil.rmtree(old, ignore_errors=True)
 
 # %% ../nbs/00_core.ipynb #8fd214d6
 _LOCK_FILE = ".s1-run.lock"

@@ -19,7 +19,7 @@ import pandas as pd
 from fastcore.script import call_parse
 
 from .core import BENCHMARK_SPECS, benchmark_spec, data_path, shared_folder, is_correct, save_figure
-from .core import publish_files, run_lock, write_atomic
+from .core import _publish_files, run_lock, write_atomic
 
 # %% auto #0
 __all__ = ['S1K_COLUMNS', 'GRADE_COLUMNS', 'read_json_rows', 'looks_local', 'load_pool', 'SchemaError', 'check_schema',
@@ -1085,7 +1085,7 @@ def curate_cli(
             if (out / "s1k.parquet").exists():  # the previous run stays whole: this one's funnel is shown, not mixed in
                 print(e.funnel)
                 raise ValueError(f"--n {n}: {e} (the funnel is above; the previous run in {out} is unchanged)") from None
-            publish_files(out, _funnel_files(e.funnel), stale=_RUN_FILES)
+            _publish_files(out, _funnel_files(e.funnel), stale=_RUN_FILES)
             raise ValueError(f"--n {n}: {e} (what each stage dropped is in {out}/funnel.csv and {out}/drops.csv)") from None
-        publish_files(out, {"s1k.parquet": ds, **_funnel_files(funnel)})
+        _publish_files(out, {"s1k.parquet": ds, **_funnel_files(funnel)})
     print(funnel, f"\nwrote {len(ds)} rows and {len(funnel.drops):,} drop reasons to {out}/")

@@ -16,7 +16,7 @@ from fastcore.script import call_parse
 
 from .core import (ANSWER_DELIM, FINAL_ANSWER, FORCED_END, IM_END, IM_START, S1_CHAT_TEMPLATE, S1_PAD_TOKEN,
                         SYSTEM_PROMPT, THINK_DELIM, WAIT, inference_prompt, laptop_assets_folder,
-                        laptop_folder, publish_files, run_lock, save_figure, write_atomic)
+                        laptop_folder, _publish_files, run_lock, save_figure, write_atomic)
 
 # %% auto #0
 __all__ = ['LETTERS', 'DEFAULT_TASK', 'MAX_COUNT', 'LAPTOP_MODEL', 'EVAL_SEED', 'TYPED_WORDS', 'demo', 'task_word', 'check_line',
@@ -681,7 +681,7 @@ def _write_demo_results(run: Path, results: dict, headlines: list[dict],  # the 
     "Write `results.json`, `results.md` and `test_time_scaling.png` into `run`, and print the table."
     sweeps = {str(s): r.drop(columns=["failures"], errors="ignore").to_dict("records") for s, r in results.items()}
     md = _results_markdown(headlines) + ("\n\n" + _groups_markdown(groups) if groups else "")
-    publish_files(run, {"results.json": dict(model=stage, n_eval=n_eval, headlines=headlines, sweeps=sweeps, groups=groups),
+    _publish_files(run, {"results.json": dict(model=stage, n_eval=n_eval, headlines=headlines, sweeps=sweeps, groups=groups),
                         "results.md": md + "\n", "test_time_scaling.png": lambda p: plot_seeds(results, out=p)})
     print(md); print(f"\nwrote {run / 'results.md'}, {run / 'results.json'}, {run / 'test_time_scaling.png'}")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from fastcore.script import call_parse
 
-from .core import laptop_folder, load_model, publish_files, run_lock, save_figure, write_atomic
+from .core import laptop_folder, load_model, _publish_files, run_lock, save_figure, write_atomic
 from .laptop import (_cached_rows, _seed_list, _whole_numbers, laptop_settings, laptop_tokenizer, letter_count_pool,
                      letter_problems, train_laptop, train_s1_stage)
 
@@ -446,7 +446,7 @@ def run_paper(out: str = "runs/paper",  # run folder: one folder per seed (model
         results = dict(n_eval=n_eval, pool_rows=pool_rows, s1_rows=s1_rows, epochs=epochs, max_samples=max_samples,
                        seeds=by_seed)
         md = paper_markdown(results)
-        publish_files(run, {"results.json": results, "results.md": md + "\n",
+        _publish_files(run, {"results.json": results, "results.md": md + "\n",
                             "scaling.png": lambda p: plot_scaling({s: r["fig4"] for s, r in by_seed.items()}, out=p)})
     print(md); print(f"\nwrote {run / 'results.md'}, {run / 'results.json'}, {run / 'scaling.png'}")
     if ship: print("shipped to", shutil.copy2(run / "results.json", laptop_assets_folder() / "paper.json"))

@@ -56,3 +56,28 @@ def test_non_finite_numbers_are_refused_by_every_number_rule(value):
     for rule in ("number", "fraction", float):
         with pytest.raises(ValueError, match="is not a"):
             check_parameters(dict(x=value), dict(x=rule), injected=[])
+
+
+@pytest.mark.parametrize("values, rules, message", [
+    (dict(seeds=[0, 0]), dict(seeds="seeds"), "parameter seeds: [0, 0] is not a list of distinct whole numbers >= 0"),
+    (dict(seeds=[-1]), dict(seeds="seeds"), "is not a list of distinct"),
+    (dict(seeds=["a"]), dict(seeds="seeds"), "is not a list of distinct"),
+    (dict(learning_rate=-1e-3), dict(learning_rate="positive number"), "-0.001 is not a finite number > 0"),
+    (dict(learning_rate=float("inf")), dict(learning_rate="positive number"), "inf is not a finite number"),
+])
+def test_seed_lists_and_rates_are_checked(values, rules, message):
+    from s1_nb.core import check_parameters
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        check_parameters(values, rules, injected=[])
+
+
+def test_the_chapters_refuse_repeated_seeds_and_a_negative_rate():
+    import ast
+    def rule(nb, name):
+        cells = code_cells(REPO / "nbs" / nb)
+        i = next(i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", []))
+        call = next(n for n in ast.walk(ast.parse("".join(cells[i + 1]["source"]))) if isinstance(n, ast.Call)
+                    and getattr(n.func, "id", "") == "check_parameters")
+        return ast.literal_eval(next(k.value for k in call.args[1].keywords if k.arg == name))
+    assert rule("06_laptop_s1.ipynb", "seeds") == "seeds"
+    assert rule("02_sft.ipynb", "learning_rate") == rule("02_sft.ipynb", "gpu_memory_gb") == "positive number"
