@@ -7,6 +7,7 @@ exactly what `ask_html` gives in this process. The Voilà test serves the chapte
 when voila is not installed). On failure a screenshot, the page HTML and the server log (kernel output included) are
 saved in `_artifacts/browser/`."""
 import html
+import os
 import re
 import shutil
 import time
@@ -151,8 +152,10 @@ def _wait_for(what, test, timeout: float, every: float = 1.0):
     return time.time() - t0
 
 
-LEARNERS = 3  # pages at once: what a shared 2-core machine holds next to the preheated kernels
-POOL, CULL = 2, 20  # preheated kernels; seconds a kernel with no page is given before it is culled (the room: 60)
+# pages at once (what a shared 2-core machine holds next to the preheated kernels) and preheated kernels;
+# S1_ROOM=learners,pool measures a bigger room
+LEARNERS, POOL = map(int, os.environ.get("S1_ROOM", "3,2").split(","))
+CULL = 20  # seconds a kernel with no page is given before it is culled (the room: 60)
 
 
 def test_voila_room(tmp_path, expected):
