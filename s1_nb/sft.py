@@ -63,14 +63,16 @@ def check_rows(rows: Sequence[dict],  # s1K-schema rows (question, trace, attemp
     "Raise a clear error for the first row missing a question, trace or attempt, or holding a non-text one; return the columns used."
     if len(rows) == 0: raise ValueError("the dataset has no rows")
     tkey, akey = _trace_columns(list(rows[0].keys()), traces)
+    lines = getattr(rows, "lines", None)  # rows read from a file: name its line (1-based), as every input error does
+    where = lambda i: f"{getattr(rows, 'unit', 'line')} {lines[i]}" if lines else f"row {i}"
     for i, r in enumerate(rows):
         for key in ("question", tkey, akey):
-            if key not in r: raise ValueError(f"row {i} has no {key!r} column (it has {sorted(r)})")
-            if key == akey and r[key] is None: raise ValueError(f"row {i}: {key!r} is missing (None)")
+            if key not in r: raise ValueError(f"{where(i)} has no {key!r} column (it has {sorted(r)})")
+            if key == akey and r[key] is None: raise ValueError(f"{where(i)}: {key!r} is missing (None)")
             if _not_text(r[key], traces=key == tkey):
-                raise ValueError(f"row {i}: {key!r} is {type(r[key]).__name__} ({str(r[key])[:40]!r}), not text")
+                raise ValueError(f"{where(i)}: {key!r} is {type(r[key]).__name__} ({str(r[key])[:40]!r}), not text")
             if key != akey and _blank(r[key]):
-                raise ValueError(f"row {i}: {key!r} is empty" + (" (an empty thinking trace)" if key == tkey else ""))
+                raise ValueError(f"{where(i)}: {key!r} is empty" + (" (an empty thinking trace)" if key == tkey else ""))
     return tkey, akey
 
 def chat_rows(rows: Sequence[dict],  # s1K-schema rows (question, trace, attempt)
@@ -101,13 +103,17 @@ def toy_s1k(n: int = 24,  # rows
                          source_type="toy/letters"))
     return rows
 
+class _FileRows(list):
+    "Rows read from a file, with the 1-based line (JSON lines) or row number of each, for error messages."
+    def __init__(self, rows, lines, unit: str = "line"): super().__init__(rows); self.lines, self.unit = lines, unit
+
 def _json_rows(p: Path) -> list[dict]:
     "Rows of a JSON or JSON-lines file, exactly as written (chapter 01's `read_json_rows`); errors name file and line."
     from s1_nb.curation import read_json_rows
     if not p.read_bytes().strip(): raise ValueError(f"{p}: the file is empty (no rows)")
-    rows = [r for _, r in read_json_rows(p)]
-    if not rows: raise ValueError(f"{p}: the file has no rows")
-    return rows
+    numbered = read_json_rows(p)
+    if not numbered: raise ValueError(f"{p}: the file has no rows")
+    return _FileRows([r for _, r in numbered], [i for i, _ in numbered], "row" if p.suffix == ".json" else "line")
 
 # %% ../nbs/02_sft.ipynb #c35e2c68
 def load_rows(data,  # list of dicts, Dataset, jsonl/json/parquet file or hub id
@@ -131,7 +137,7 @@ def load_rows(data,  # list of dicts, Dataset, jsonl/json/parquet file or hub id
             cause = e.__cause__ or e.__context__ or e
             raise ValueError(f"{p}: cannot read it as parquet ({type(cause).__name__}: {str(cause)[:120]})") from e
         if not rows: raise ValueError(f"{p}: the file has no rows")
-        return rows
+        return _FileRows(rows, list(range(1, len(rows) + 1)), "row")
     try: return load_dataset(str(data), split=split).to_list()
     except Exception as e:
         raise FileNotFoundError(f"cannot load dataset {str(data)!r}: not a local file and not loadable from the hub "

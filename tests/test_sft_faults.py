@@ -96,3 +96,12 @@ def test_sft_on_the_cpu_uses_the_threads_asked_for(tmp_path, monkeypatch):
         with pytest.raises(Stop): sft.sft_cli.__wrapped__(out=str(tmp_path / "o"), threads=2)
     finally: torch.set_num_threads(was)
     assert seen == [2]
+
+
+def test_a_bad_row_of_a_data_file_is_named_by_its_file_line_and_exits_2(tmp_path, capsys):
+    rows = toy_s1k(4, seed=0)
+    rows[2]["question"] = 7
+    p = tmp_path / "rows.jsonl"
+    p.write_text("\n\n".join(json.dumps(r) for r in rows) + "\n")  # blank lines between rows: lines 1, 3, 5, 7
+    assert cli.main(["sft", "--data", str(p), "--out", str(tmp_path / "o")]) == 2
+    assert f"{p}: line 5: 'question' is int" in one_error_line(capsys)

@@ -41,7 +41,7 @@ def test_empty_parquet_is_named(tmp_path):
 def test_non_text_attempt_names_file_row_and_field(base, tmp_path):
     rows = ROWS[:3] + [dict(ROWS[3], attempt=42)]
     (tmp_path / "d.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
-    with pytest.raises(ValueError, match=r"d\.jsonl: row 3: 'attempt' is int \('42'\), not text"):
+    with pytest.raises(ValueError, match=r"d\.jsonl: line 4: 'attempt' is int \('42'\), not text"):
         train_sft(base, str(tmp_path / "d.jsonl"), tmp_path, recipe=S1Recipe.cpu(), max_steps=1)
     with pytest.raises(ValueError, match=r"row 1: 'thinking_trajectories' is list"):
         train_sft(base, [ROWS[0], dict(ROWS[1], thinking_trajectories=["a", 3])], tmp_path, recipe=S1Recipe.cpu(), max_steps=1)
