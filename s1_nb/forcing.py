@@ -136,11 +136,12 @@ def thinking_budget(config: ForcingConfig,  # the forcing settings (`ForcingConf
                     *, reserve: int,  # tokens kept for the forced end and the answer
                     index: int = 0,  # the prompt's place in the batch (for errors)
                     longest_prompt: int | None = None,  # "auto-s1": the longest prompt of the batch (default: this one)
-                    forced_tokens: int = 0,  # "auto-s1": tokens of the forced end
+                    forced_tokens: int = 0,  # "auto-s1": tokens of s1's forced end (`ForcingIds.forced_end_after_newline`)
                    ) -> int | None:
     """The thinking cap for one prompt: the configured int, or what the context leaves, checked. "auto" =
     context - prompt - `reserve` (the forced end and the answer); "auto-s1" = s1's harness rule, context - longest
-    prompt - forced end - 100 (s1 counts from `max_gen_toks`; its think delimiter is part of our prompt)."""
+    prompt - `forced_tokens` - 100, where s1 counts its forced end without the leading newline
+    (`"<|im_start|>answer\nFinal Answer:"`) from `max_gen_toks`; its think delimiter is part of our prompt."""
     b = config.max_thinking_tokens
     if b is None: return None
     if context is None:
@@ -408,6 +409,11 @@ class ForcingRules:
     def start(self) -> str: return "thinking" if self.think_prefix else "answer"  # w/o the prefix: plain generation
 
     @property
+    def ban_at_start(self) -> bool:
+        "May the first thinking token not start an end? s1's harness sets vLLM's `min_tokens=1` on every thinking round, the first too, when Waits are asked for."
+        return self.think_prefix and self.num_waits > 0
+
+    @property
     def may_suppress(self) -> bool:
         "Can an end attempt be suppressed with nothing appended (the step drawn again without it)?"
         return not self.ids.wait or (self.min_thinking_tokens > 0 and not self.min_thinking_wait)
@@ -469,7 +475,7 @@ def forcing_rules(config: ForcingConfig,  # the forcing settings (`ForcingConfig
         cap = None
         if config.think_prefix:
             b = thinking_budget(config, n, context, reserve=reserve, index=first_index + i, longest_prompt=longest,
-                                forced_tokens=len(fids.forced_end))
+                                forced_tokens=len(fids.forced_end_after_newline))
             cap = _thinking_cap(b, context, n, reserve)
         out.append(ForcingRules.of(fids, config, cap, None if context is None else context - n))
     return out
@@ -487,7 +493,7 @@ def _reference_one(prompt: str, model, tokenizer, config: ForcingConfig, index: 
         fids = forcing_ids(tokenizer, config.wait_string, generation_eos_ids(model))
         rules = forcing_rules(config, fids, [len(ids)], context=_context_length(model, tokenizer), first_index=index)[0]
     fids, n_prompt = rules.ids, len(ids)
-    parts, thinking, waits, cut, ban = [], 0, 0, False, []
+    parts, thinking, waits, cut, ban = [], 0, 0, False, fids.banned_first if rules.ban_at_start else []
     while rules.start == "thinking":
         if rules.budget_spent(thinking): cut = True; break
         new, stop = _continue_ids(model, ids, rules.cap - thinking, fids.end_attempts, config, ban)
@@ -544,7 +550,7 @@ class _StreamState:
         self.phase, self.queue, self.parts = rules.start, [], [[rules.start, []]]
         self.window, self.slots, self.window_logits = [], [], []  # model tokens since the last forced one
         self.thinking_tokens = self.answer_tokens = self.waits = 0
-        self.cut, self.ban, self.drop_slots = False, [], []
+        self.cut, self.ban, self.drop_slots = False, self.fids.banned_first if rules.ban_at_start else [], []
         if self.phase == "answer" and rules.answer_spent(0, 0): self.phase = "done"
 
     def _written(self) -> int: return sum(len(ids) for _, ids in self.parts)

@@ -20,7 +20,7 @@ from fastcore.basics import patch
 
 from s1_nb.core import (ANSWER_DELIM, FORCED_END, IM_END, TINY_CONFIGS, cached_folder, inference_prompt, load_model,
                         tiny_corpus, tiny_model_folder)
-from s1_nb.forcing import (AUTO_BUDGETS, ForcedOutput, ForcingConfig, ForcingIds, ForcingRules, build_output,
+from s1_nb.forcing import (_S1_ANSWER_RESERVE, AUTO_BUDGETS, ForcedOutput, ForcingConfig, ForcingIds, ForcingRules, build_output,
                            check_config, forcing_ids, forcing_reserve, forcing_rules, generation_eos_ids, match_end,
                            register_engine, thinking_budget)
 
@@ -43,8 +43,8 @@ logger = logging.getLogger(__name__)
 __all__ = ['KINDS', 'FORCING_ARGS', 'PROCESSOR_FQCN', 'MIDDLEWARE', 'vllm_tiny_model_folder', 'on_cpu', 'load_vllm',
            'vllm_harness_engine', 'RequestForcing', 'sampler_probs_batch', 'sampler_probs', 'force_rows',
            'decide_batch', 'parse_forcing_args', 'check_room', 'forcing_args', 'BudgetForcingLogitsProcessorV1',
-           'request_key', 'BudgetForcingLogitsProcessorV2', 'BudgetForcingLogitsProcessor', 'check_forcing_llm',
-           'vllm_engine', 'serve_command', 'forcing_request', 'reject_boolean_forcing_args']
+           'BudgetForcingLogitsProcessorV2', 'BudgetForcingLogitsProcessor', 'check_forcing_llm', 'vllm_engine',
+           'serve_command', 'forcing_request', 'reject_boolean_forcing_args']
 
 # %% ../nbs/04_vllm_forcing.ipynb #b8246c86
 def end_corpus(n: int = 64,  # transcripts
@@ -234,7 +234,7 @@ def vllm_harness_engine(prompts: list[str],  # full prompts (`inference_prompt`)
     fids = forcing_ids(tokenizer, config.wait_string, generation_eos_ids(llm))
     enc = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
     rules = forcing_rules(config, fids, [len(ids) for ids in enc], context=llm.llm_engine.model_config.max_model_len)
-    states = [HarnessState(ids, r, thinking=r.start == "thinking") for ids, r in zip(enc, rules)]
+    states = [HarnessState(ids, r, thinking=r.start == "thinking", ban_first=r.ban_at_start) for ids, r in zip(enc, rules)]
     seed = lambda i, r: None if config.seed is None else config.seed + i + 1000 * r
     _harness_rounds(llm, tokenizer, states, fids, config, seed)
     left = [s.rules.answer_left(len(s.ids)) for s in states]  # the answer: its cap (+1 to see a stop), or the room
@@ -296,6 +296,7 @@ class RequestForcing:
         if self.rules is None:
             self.rules = ForcingRules(self.ids, self.budget, self.num_waits, self.min_thinking_tokens,
                                       self.min_thinking_wait, self.max_answer_tokens)
+        if not self.out and self.rules.ban_at_start: self.ban_next = True  # s1: min_tokens=1 on the first round too
 
 # %% ../nbs/04_vllm_forcing.ipynb #cb4b0723
 @patch
@@ -607,12 +608,21 @@ def check_room(budget,  # s1_max_thinking_tokens (an int, "auto"... or None)
                *, forced_tokens: int = _FORCED_END_MAX_TOKENS,  # the forced end's tokens (at most)
               ):
     """Refuse a thinking budget that leaves no room for the forced end (`forced_tokens`; without the tokenizer, the
-    bound of one token per character) and the answer in `max_tokens`: the answer would never come."""
+    bound of one token per character) and the answer in `max_tokens`: the answer would never come. An "auto" budget
+    is what `max_tokens` leaves after them (the answer: its cap, or s1's 100 tokens); none left is refused too."""
+    if max_tokens is None: return
     need = max(answer_tokens or 0, 1)
-    if isinstance(budget, int) and max_tokens is not None and budget + forced_tokens + need > max_tokens:
+    if isinstance(budget, int) and budget + forced_tokens + need > max_tokens:
         raise ValueError(f"s1_max_thinking_tokens ({budget}) plus the forced end (up to {forced_tokens} tokens) and the "
                          f"answer ({need} tokens) does not fit in max_tokens ({max_tokens}): the thinking would use it up "
                          "and no answer would come; raise max_tokens or lower the budget")
+    if budget in AUTO_BUDGETS:
+        need = _S1_ANSWER_RESERVE if answer_tokens is None else need
+        if forced_tokens + need >= max_tokens:
+            why = "" if answer_tokens is not None else ", s1's reserve: set s1_max_answer_tokens to change it"
+            raise ValueError(f"s1_max_thinking_tokens={budget!r} leaves nothing for thinking in max_tokens ({max_tokens}):"
+                             f" the forced end (up to {forced_tokens} tokens) and the answer ({need} tokens{why}) take it"
+                             " all; raise max_tokens")
 
 def forcing_args(config: ForcingConfig,  # the settings (chapter 03)
                  budget: int | str | None,  # the thinking budget, resolved (`ForcingRules.cap`) or "auto"
@@ -626,6 +636,25 @@ def forcing_args(config: ForcingConfig,  # the settings (chapter 03)
     if budget is not None: a["s1_max_thinking_tokens"] = budget
     if trace: a["s1_trace"] = trace
     return a
+
+# %% ../nbs/04_vllm_forcing.ipynb #b1c2d3e5
+MAX_WAIT_CHARS = 256  # the longest s1_wait_string a server request may ask for (s1's is "Wait")
+
+def check_request(params,  # a server request's SamplingParams
+                  settings: dict,  # its budget-forcing settings (`parse_forcing_args`)
+                 ):
+    """Refuse, before vLLM admits it, a request whose forcing could not work: a thinking budget without room for the
+    answer (`check_room`), a wait string longer than `MAX_WAIT_CHARS`, or structured outputs (a grammar would
+    forbid the forced Wait and end)."""
+    w = settings.get("wait_string") or ""
+    if len(w) > MAX_WAIT_CHARS:
+        raise ValueError(f"s1_wait_string has {len(w)} characters; at most {MAX_WAIT_CHARS} are allowed")
+    if getattr(params, "structured_outputs", None) is not None:
+        raise ValueError("budget forcing (s1_ settings in vllm_xargs) cannot be combined with structured outputs "
+                         "(response_format, guided decoding): the grammar would forbid the forced Wait and end; "
+                         "drop one of them")
+    check_room(settings.get("max_thinking_tokens"), settings.get("max_answer_tokens"), params.max_tokens)
+
 
 # %% ../nbs/04_vllm_forcing.ipynb #e5198b75
 TRACES: dict[str, RequestForcing | None] = {}  # s1_trace -> state; None = registered by `vllm_engine`, not yet claimed
@@ -649,9 +678,11 @@ class ForcingStates:
 
     @classmethod
     def validate_params(cls, params):
+        "vLLM's check of a request before it is admitted (a server answers a ValueError with HTTP 400)."
         s = parse_forcing_args(params.extra_args)
-        check_trace((s or {}).get("trace"))
-        check_room((s or {}).get("max_thinking_tokens"), (s or {}).get("max_answer_tokens", 1), params.max_tokens)
+        if s is None: return
+        check_trace(s.get("trace"))
+        if s.get("trace") is None: check_request(params, s)  # `vllm_engine` checked with the tokenizer (`forcing_rules`)
 
     def forcing_ids(self, wait_string: str) -> ForcingIds:
         "The forcing ids of this model's tokenizer for `wait_string` (cached), the generation_config's eos included."
@@ -679,8 +710,10 @@ def fresh_state(self: ForcingStates, params, s: dict, prompt_ids: Sequence[int] 
     seed = params.seed if params.seed is not None else zlib.crc32(
         repr((self._added, n, list(prompt_ids or [])[-64:])).encode())
     if budget in AUTO_BUDGETS:  # chapter 03's rule, this request's prompt the longest
-        try: budget = thinking_budget(cfg, n, self.model_config.max_model_len, reserve=forcing_reserve(ids, cfg),
-                                      forced_tokens=len(ids.forced_end))
+        context = self.model_config.max_model_len  # what the request may write: its max_tokens, if less
+        if params.max_tokens is not None: context = min(context, n + params.max_tokens)
+        try: budget = thinking_budget(cfg, n, context, reserve=forcing_reserve(ids, cfg),
+                                      forced_tokens=len(ids.forced_end_after_newline))
         except ValueError as e: logger.warning("budget forcing: %s; thinking cut at once", e); budget = 1
     st = RequestForcing(ids, budget=budget, num_waits=cfg.num_waits, min_thinking_tokens=cfg.min_thinking_tokens,
                         max_answer_tokens=cfg.max_answer_tokens, min_thinking_wait=cfg.min_thinking_wait,
@@ -752,7 +785,7 @@ def _park(self: BudgetForcingLogitsProcessorV1, st: RequestForcing):
     while len(self.parked) > self.max_parked: del self.parked[next(iter(self.parked))]  # finished ones, oldest first
 
 # %% ../nbs/04_vllm_forcing.ipynb #f4a5b6c7
-def request_key(params, prompt_ids: Sequence[int]) -> str:
+def _request_key(params, prompt_ids: Sequence[int]) -> str:
     """What identifies a request across a preemption in model runner V2, from what vLLM keeps: its settings (`s1_`
     extra_args, seed, sampling) and its prompt ids. The params arrive as a new, unpickled object (`--tp > 1`)."""
     import hashlib
@@ -766,7 +799,7 @@ class BudgetForcingLogitsProcessorV2(ForcingStates, LogitsProcessorV2):
     (`req_states.all_token_ids`, valid up to `total_len`) and calls `apply(logits, ctx)` once per step, after the
     penalties and before temperature and top-p. A preempted request comes back as a new one, in a new slot, with
     a copy of its params and its output so far (`prefill_len` > `prompt_len`): its parked state is found by
-    `request_key` and the output it had."""
+    `_request_key` and the output it had."""
 
     def __init__(self, vllm_config, req_states):
         self.setup(vllm_config)
@@ -803,12 +836,12 @@ class BudgetForcingLogitsProcessorV2(ForcingStates, LogitsProcessorV2):
 @patch
 def resolve(self: BudgetForcingLogitsProcessorV2):
     """The state of each request added since the last step, in the order added: a new one (output empty) gets a
-    fresh state; a resumed one the parked state of its `request_key` whose tokens are a prefix of its output."""
+    fresh state; a resumed one the parked state of its `_request_key` whose tokens are a prefix of its output."""
     rs, todo, self.pending = self.req_states, self.pending, {}
     for slot, (params, s) in todo.items():
         n, m = int(rs.prompt_len.np[slot]), int(rs.prefill_len.np[slot])
         ids = rs.all_token_ids.gpu[slot, :m].tolist()
-        key, had = request_key(params, ids[:n]), ids[n:]
+        key, had = _request_key(params, ids[:n]), ids[n:]
         st = self.resumed(key, had) if had else None
         if st is None:
             if had: logger.warning("budget forcing: no state kept for a resumed request, replaying its tokens")
@@ -891,6 +924,16 @@ def collect_traces(worker, traces: Sequence[str]) -> dict[str, bytes]:
     return {t: pickle.dumps(replace(st, ids=None, rules=None, _gen=None, params=None, live=[],
                                     _draw_buf=[])) for t, st in got.items()}  # the ids travel once: the caller has them
 
+def check_traces_reachable(llm):
+    "Raise a one-line error if vLLM's engine runs in another process and cannot send a function there (msgspec)."
+    from vllm.v1.engine.core_client import MPClient
+    if isinstance(getattr(llm.llm_engine, "engine_core", None), MPClient) and \
+            os.environ.get("VLLM_ALLOW_INSECURE_SERIALIZATION") != "1":
+        raise RuntimeError("engine='vllm' reads its budget-forcing states back from vLLM's engine process, which "
+                           "VLLM_ENABLE_V1_MULTIPROCESSING=1 starts; that needs VLLM_ALLOW_INSECURE_SERIALIZATION=1 "
+                           "set before the LLM is created (or unset VLLM_ENABLE_V1_MULTIPROCESSING, or use "
+                           "engine='vllm-harness')")
+
 def gather_traces(llm, traces: Sequence[str], fids: ForcingIds) -> dict[str, RequestForcing]:
     """The states of `traces` from vLLM's worker processes (tensor parallelism: every rank runs the processor and
     takes the same decisions, rank-stable seeds included): the first rank's that has them, with `fids` put back."""
@@ -934,7 +977,7 @@ def vllm_engine(prompts: list[str],  # full prompts (`inference_prompt`)
     "In-stream budget forcing in vLLM: one `generate` call, the logits processor forces Waits and ends."
     from vllm import TokensPrompt
     if not config.think_prefix: return vllm_harness_engine(prompts, llm, tokenizer, config)  # plain: nothing to force
-    check_forcing_llm(llm)
+    check_forcing_llm(llm); check_traces_reachable(llm)
     fids = forcing_ids(tokenizer, config.wait_string, generation_eos_ids(llm))
     context = llm.llm_engine.model_config.max_model_len
     prompt_ids = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]

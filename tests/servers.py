@@ -19,12 +19,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def vllm_server(model, log_path: Path, timeout: float = 300):
+def vllm_server(model, log_path: Path, timeout: float = 300, kv_cache_mib: int = 256):
     "Start `serve_command(model)` (budget forcing on offer) on a free port; yield its base URL; stop it on exit."
     from s1_nb.vllm_forcing import serve_command
     port, log = free_port(), open(log_path, "w")
     env = dict(os.environ, VLLM_ENABLE_V1_MULTIPROCESSING="1")
-    server = subprocess.Popen(serve_command(model, port=port), stdout=log, stderr=subprocess.STDOUT, env=env,
+    server = subprocess.Popen(serve_command(model, port=port, kv_cache_mib=kv_cache_mib), stdout=log, stderr=subprocess.STDOUT, env=env,
                               start_new_session=True)
     tail = lambda: Path(log_path).read_text()[-3000:]
     try:

@@ -84,14 +84,17 @@ def test_answer_gets_what_the_context_leaves(qwen_like):
 
 
 def test_s1_auto_budget(qwen_like):
-    "'auto-s1' = context - longest prompt of the batch - forced end - 100 (s1's harness), the same for every prompt."
+    """'auto-s1' = context - longest prompt of the batch - s1's forced end - 100, the same for every prompt. s1's
+    harness subtracts `thinking_end_max` = "<|im_start|>answer\nFinal Answer:", the forced end without its leading
+    newline (eval/lm-evaluation-harness/lm_eval/models/vllm_causallms.py, the "auto" rule)."""
     m, tok, prompts = qwen_like
     fids = forcing_ids(tok)
     lens = [len(tok(p, add_special_tokens=False)["input_ids"]) for p in prompts]
     cfg = ForcingConfig("auto-s1")
     assert thinking_budget(cfg, 100, 8192, reserve=0, longest_prompt=150, forced_tokens=10) == 8192 - 150 - 10 - 100
+    s1_end = tok("<|im_start|>answer\nFinal Answer:", add_special_tokens=False)["input_ids"]
     caps = [r.cap for r in forcing_rules(cfg, fids, lens, context=400)]
-    assert caps == [400 - max(lens) - len(fids.forced_end) - 100] * len(lens)
+    assert caps == [400 - max(lens) - len(s1_end) - 100] * len(lens)
     ours = [r.cap for r in forcing_rules(ForcingConfig("auto", max_answer_tokens=20), fids, lens, context=400)]
     assert ours == [400 - k - len(fids.forced_end) - 20 for k in lens]  # ours: per prompt, the answer cap reserved
     old = m.config.max_position_embeddings
@@ -175,3 +178,26 @@ def test_reference_one_checks_its_config(qwen_like):
     with pytest.raises(ValueError, match="think delimiter"): _reference_one("no prompt", m, tok, ForcingConfig())
 
 
+
+
+@pytest.mark.shared
+def test_s1_auto_budget_with_qwen(qwen_tokenizer):
+    "With Qwen's tokenizer s1's forced end is 6 tokens, ours (with the newline) 7: 'auto-s1' is s1's number."
+    fids = forcing_ids(qwen_tokenizer)
+    s1_end = qwen_tokenizer("<|im_start|>answer\nFinal Answer:", add_special_tokens=False)["input_ids"]
+    assert (len(s1_end), len(fids.forced_end)) == (6, 7)
+    assert forcing_rules(ForcingConfig("auto-s1"), fids, [50, 80], context=32768)[0].cap == 32768 - 80 - 6 - 100
+
+
+@pytest.mark.parametrize("engine", ["hf", "hf-reference"])
+def test_thinking_cannot_end_on_its_first_token_when_waits_are_asked(engine):
+    """s1's harness sets vLLM's min_tokens=1 on every thinking round when Waits are asked for (the first round too):
+    a model that always tries to end writes one thinking token first; without Waits it may end at once."""
+    m, tok, prompts = nudged(bias=50.0)
+    fids = forcing_ids(tok)
+    for o in generate(prompts[:2], m, tok, engine=engine, num_waits=1, max_thinking_tokens=20, max_answer_tokens=2):
+        kinds = [s.kind for s in o.segments if s.num_tokens]
+        assert kinds[0] == "thinking" and o.segments[0].num_tokens == 1 and o.waits == 1, o.segments
+        assert o.token_ids[0] not in fids.banned_first
+    for o in generate(prompts[:2], m, tok, engine=engine, num_waits=0, max_thinking_tokens=20, max_answer_tokens=2):
+        assert o.thinking_tokens == 0  # no Waits asked: s1 sets no min_tokens, the end stands at once

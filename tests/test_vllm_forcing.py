@@ -460,3 +460,17 @@ def test_a_discarded_prefill_chunk_leaves_no_trace(tiny_path, temperature):
                 torch.softmax(logits[0] / temperature, -1), 1, generator=torch.Generator().manual_seed(len(st.out)))))
         return st.out, st.kinds, st.waits, st.thinking_tokens
     assert run(chunks=2) == run(chunks=0)
+
+
+@pytest.mark.vllm
+def test_in_stream_engine_accepts_what_the_others_accept(taught, llm):
+    "The largest budget the context allows (the tokenizer's forced end, not a 33-token bound) runs in every engine."
+    _, hf, tok = taught
+    p = _prompts(tok)[:1]
+    context = llm.llm_engine.model_config.max_model_len
+    n, end = len(tok(p[0], add_special_tokens=False)["input_ids"]), len(forcing_ids(tok).forced_end)
+    kw = dict(max_thinking_tokens=context - n - end - 50, max_answer_tokens=50)
+    for engine, model in (("vllm", llm), ("vllm-harness", llm)):
+        assert generate(p, model, tok, engine=engine, **kw)[0].thinking_tokens <= kw["max_thinking_tokens"]
+    with pytest.raises(ValueError, match="larger than the context"):
+        generate(p, llm, tok, engine="vllm", **dict(kw, max_thinking_tokens=kw["max_thinking_tokens"] + 1))

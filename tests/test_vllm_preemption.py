@@ -99,3 +99,33 @@ def test_vllm_cpu_preemption_keeps_every_output(taught):
     for p, b in zip(ps, batch):
         a = generate([p], llm, engine="vllm", **kw)[0]
         assert (b.token_ids, b.waits, b.thinking_tokens, b.cut_by_budget) == (a.token_ids, a.waits, a.thinking_tokens, a.cut_by_budget)
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_vllm_serve_preemption_keeps_every_completion(tmp_path):
+    """`vllm serve` (the multiprocess engine) with a 2 MiB KV cache: 24 concurrent forced requests are preempted
+    (the server's own counter) and each completion equals the same request sent alone."""
+    import re
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+    from servers import post_json, vllm_server
+    from s1_nb.core import laptop_folder
+    from s1_nb.laptop import laptop_question
+    path = laptop_folder("base")
+    tok = load_tokenizer(path)
+    words = ["banana", "raspberry", "Mississippi", "strawberry", "committee", "bookkeeper"]
+    prompts = [inference_prompt(laptop_question(f"How many {c} in {w}?"), tok) for w in words for c in "aeis"]
+    body = lambda p: dict(model=str(path), prompt=p, max_tokens=400, temperature=0, skip_special_tokens=False,
+                          vllm_xargs=dict(s1_num_waits=4, s1_max_thinking_tokens=256, s1_max_answer_tokens=12))
+    with vllm_server(path, tmp_path / "serve.log", kv_cache_mib=2) as base:
+        send = lambda p: post_json(base + "/v1/completions", body(p))
+        with ThreadPoolExecutor(len(prompts)) as pool: together = list(pool.map(send, prompts))
+        metrics = urllib.request.urlopen(base + "/metrics", timeout=10).read().decode()
+        preempted = sum(float(v) for v in re.findall(r"^vllm:num_preemptions_total\{[^}]*\} (\S+)", metrics, re.M))
+        assert preempted > 0, "the KV cache was large enough: nothing was preempted"
+        for p, (status, res) in zip(prompts, together):
+            alone = send(p)
+            assert status == 200 and alone[0] == 200, (res, alone)
+            assert res["choices"][0]["text"] == alone[1]["choices"][0]["text"]
+    assert "no state kept" not in (tmp_path / "serve.log").read_text()

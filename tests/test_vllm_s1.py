@@ -38,6 +38,37 @@ def test_room_counts_the_forced_end():
     with pytest.raises(ValueError, match="does not fit"): check_room(190, None, 200)
 
 
+def test_server_checks_auto_budgets_wait_strings_and_structured_outputs():
+    "A server request is refused (HTTP 400) when 'auto' leaves no thinking in its max_tokens, for a huge wait string, and with structured outputs."
+    pytest.importorskip("vllm")
+    from vllm import SamplingParams
+    from vllm.sampling_params import StructuredOutputsParams
+    ok = lambda mt, **xa: vf.BudgetForcingLogitsProcessor.validate_params(SamplingParams(max_tokens=mt, extra_args=xa))
+    ok(100, s1_max_thinking_tokens="auto", s1_max_answer_tokens=20)
+    ok(400, s1_max_thinking_tokens="auto-s1")
+    with pytest.raises(ValueError, match="'auto' leaves nothing for thinking in max_tokens \\(100\\).*s1_max_answer_tokens"):
+        ok(100, s1_max_thinking_tokens="auto", s1_num_waits=8)
+    with pytest.raises(ValueError, match="s1_wait_string has 1000000 characters"): ok(100, s1_wait_string="W" * 10**6)
+    ok(100, s1_wait_string="W" * vf.MAX_WAIT_CHARS)
+    so = SamplingParams(max_tokens=100, structured_outputs=StructuredOutputsParams(json={"type": "object"}),
+                        extra_args=dict(s1_num_waits=1))
+    with pytest.raises(ValueError, match="structured outputs"): vf.BudgetForcingLogitsProcessor.validate_params(so)
+
+
+def test_in_process_engine_room_is_the_tokenizers(tiny_path):
+    "The in-stream engine's requests are checked with the real forced end (`forcing_rules`), not the 33-token bound."
+    pytest.importorskip("vllm")
+    from vllm import SamplingParams
+    vf.TRACES["t-room"] = None
+    try:
+        xa = dict(s1_max_thinking_tokens=400, s1_max_answer_tokens=50, s1_trace="t-room")
+        vf.BudgetForcingLogitsProcessor.validate_params(SamplingParams(max_tokens=482, extra_args=xa))  # 512 - 30
+        with pytest.raises(ValueError, match="does not fit"):  # a client's request: the bound
+            check_room(400, 50, 482)
+    finally:
+        vf.TRACES.pop("t-room", None)
+
+
 def test_booleans_are_found_in_the_raw_body():
     assert boolean_forcing_args({"vllm_xargs": {"s1_max_thinking_tokens": True, "s1_num_waits": 2, "other": True}}) == \
         ["s1_max_thinking_tokens"]
@@ -51,10 +82,13 @@ def test_auto_budget_comes_from_thinking_budget(tiny_path, monkeypatch):
     pytest.importorskip("vllm")
     proc = vf.BudgetForcingLogitsProcessor(fake_vllm_config(tiny_path), "cpu", False)
     fids = proc.forcing_ids("Wait")
-    st = proc.fresh_state(forcing_params(s1_max_thinking_tokens="auto", s1_max_answer_tokens=3), parse_forcing_args(
+    st = proc.fresh_state(forcing_params(max_tokens=1000), parse_forcing_args(
         dict(s1_max_thinking_tokens="auto", s1_max_answer_tokens=3)), [1] * 40)
     assert st.rules.cap == 512 - 40 - len(fids.forced_end) - 3
-    st = proc.fresh_state(forcing_params(), parse_forcing_args(dict(s1_max_thinking_tokens="auto")), [1] * 40)
+    st = proc.fresh_state(forcing_params(max_tokens=100), parse_forcing_args(  # the request allows less than the context
+        dict(s1_max_thinking_tokens="auto", s1_max_answer_tokens=3)), [1] * 40)
+    assert st.rules.cap == 100 - len(fids.forced_end) - 3
+    st = proc.fresh_state(forcing_params(max_tokens=1000), parse_forcing_args(dict(s1_max_thinking_tokens="auto")), [1] * 40)
     assert st.rules.cap == 512 - 40 - len(fids.forced_end) - 100 and st.rules.answer_cap is None  # s1's 100, no cap
     monkeypatch.setattr(vf, "thinking_budget", lambda *a, **k: 17)
     assert proc.fresh_state(forcing_params(), dict(max_thinking_tokens="auto"), [1] * 40).rules.cap == 17
@@ -318,7 +352,9 @@ def test_vllm_without_the_think_prefix(eot_model, eot_llm):
 @pytest.mark.vllm
 @pytest.mark.slow
 def test_server_refuses_booleans_and_tight_budgets(tmp_path):
-    "Over HTTP: `true` as a budget is a 400 (not a 1-token budget); so is a budget with no room for the forced end."
+    """Over HTTP: `true` as a budget is a 400 (not a 1-token budget); so is a budget with no room for the forced end,
+    an "auto" budget that leaves no thinking in max_tokens (else it is resolved against it), a 1 MiB wait string, and
+    forcing with structured outputs."""
     path = vllm_tiny_model_folder()
     tok = load_tokenizer(path)
     with vllm_server(path, tmp_path / "serve.log") as base:
@@ -332,6 +368,18 @@ def test_server_refuses_booleans_and_tight_budgets(tmp_path):
         status, res = post_json(base + "/v1/completions", dict(body, max_tokens=80, vllm_xargs=dict(
             s1_max_thinking_tokens=8, s1_max_answer_tokens=4)))
         assert status == 200 and "<|im_start|>answer" in res["choices"][0]["text"], res
+        status, res = post_json(base + "/v1/completions", dict(body, max_tokens=100, vllm_xargs=dict(
+            s1_max_thinking_tokens="auto", s1_num_waits=8)))  # s1's 100-token answer reserve does not fit
+        assert status == 400 and "'auto' leaves nothing for thinking" in json.dumps(res), res
+        status, res = post_json(base + "/v1/completions", dict(body, max_tokens=100, vllm_xargs=dict(
+            s1_max_thinking_tokens="auto", s1_num_waits=8, s1_max_answer_tokens=20)))  # "auto" = what max_tokens leaves
+        text = res["choices"][0]["text"]
+        assert status == 200 and "<|im_start|>answer" in text and res["choices"][0]["finish_reason"] == "stop", res
+        status, res = post_json(base + "/v1/completions", dict(body, vllm_xargs=dict(s1_wait_string="W" * 2**20)))
+        assert status == 400 and "s1_wait_string has 1048576 characters" in json.dumps(res), str(res)[:300]
+        status, res = post_json(base + "/v1/completions", dict(body, response_format={"type": "json_object"},
+                                                               vllm_xargs=dict(s1_num_waits=1)))
+        assert status == 400 and "structured outputs" in json.dumps(res), res
 
 
 def test_papermill_parameters_are_checked(tmp_path):
@@ -384,3 +432,47 @@ def test_sampled_draws_come_in_blocks_of_the_same_stream(tiny_path):
     assert got == [float(torch.rand((), generator=g)) for _ in range(150)]
     st._rewind()
     assert [st._uniform() for _ in range(3)] == got[:3]
+
+
+def test_request_forcing_bans_an_end_at_the_first_token_when_waits_are_asked(tiny_path):
+    "s1's min_tokens=1 on the first thinking round too (when Waits are asked for), as in chapter 03's engines."
+    tok = load_tokenizer(tiny_path)
+    fids = forcing_ids(tok)
+    end = fids.end_attempts[0][0]
+    st = drive_state(RequestForcing(fids, budget=30, num_waits=1, max_answer_tokens=2, eos=tok.eos_token_id), len(tok), end)
+    assert st.kinds[0] == "thinking" and st.out[0] == 7 and st.waits == 1  # the runner-up, then the Wait
+    st = drive_state(RequestForcing(fids, budget=30, max_answer_tokens=2, eos=tok.eos_token_id), len(tok), end)
+    assert st.kinds[0] == "end" and st.thinking_tokens == 0
+
+
+MP_SCRIPT = """
+import os, sys
+from s1_nb.core import inference_prompt, load_tokenizer
+from s1_nb.forcing import generate
+from s1_nb import vllm_forcing as vf
+def main():
+    path = vf.vllm_tiny_model_folder(); tok = load_tokenizer(path)
+    llm = vf.load_vllm(path, kv_cache_mib=64)
+    p = [inference_prompt("What is 3 + 5?", tok)]
+    try: o = generate(p, llm, tok, engine="vllm", num_waits=1, max_thinking_tokens=20, max_answer_tokens=3)[0]
+    except RuntimeError as e: print("REFUSED", e)
+    else: print("RAN", o.waits)
+if __name__ == "__main__": main()
+"""
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+@pytest.mark.parametrize("insecure", ["0", "1"])
+def test_engine_process_needs_insecure_serialization(tmp_path, insecure):
+    """VLLM_ENABLE_V1_MULTIPROCESSING=1 in the user's environment: the states come back by collective_rpc of a
+    function, which vLLM's msgspec encoder refuses unless VLLM_ALLOW_INSECURE_SERIALIZATION=1: one clear line, before
+    the generation; with it set, the engine runs."""
+    import os
+    script = tmp_path / "mp.py"
+    script.write_text(MP_SCRIPT)
+    env = dict(os.environ, VLLM_ENABLE_V1_MULTIPROCESSING="1", VLLM_ALLOW_INSECURE_SERIALIZATION=insecure)
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    if insecure == "1": assert "RAN" in r.stdout, (r.stdout + r.stderr)[-3000:]
+    else: assert "REFUSED" in r.stdout and "VLLM_ALLOW_INSECURE_SERIALIZATION=1" in r.stdout, r.stdout[-3000:]
