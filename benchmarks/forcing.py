@@ -58,7 +58,7 @@ def timed(fn, repeat: int = 1):
 def plain_generate(model, tokenizer, prompts, n_new: int):
     "HF generate of exactly `n_new` tokens per prompt (greedy, no stop): the plain-decoding baseline."
     tokenizer.padding_side = "left"
-    enc = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+    enc = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)  # as the engines
     with torch.no_grad():
         return model.generate(**enc, max_new_tokens=n_new, min_new_tokens=n_new, do_sample=False,
                               eos_token_id=None, pad_token_id=tokenizer.pad_token_id)

@@ -10,7 +10,11 @@ tokenizer from ../shared when it is there (a tiny tokenizer otherwise). Then, on
   sft       full SFT steps with the s1 recipe (fp32 master weights, bf16 autocast, gradient checkpointing) and LoRA
             steps at blocks 4096 and 16384: measured peak memory against the memory planner's prediction
   fsdp2     FSDP2 (`fully_shard`) over every GPU present: a few optimizer steps, the loss falls
-  vllm      vLLM with the budget-forcing logits processor against the transformers engine, when vLLM is installed
+  fsdp-launch  the real launch: `accelerate launch --config_file configs/fsdp_1x8.yaml -m s1_nb.sft --gpu` with one
+            process per GPU on a tiny model for 3 steps (TRL, FSDP2, the full-state gather, the bf16 save)
+  vllm      vLLM with the budget-forcing logits processor on the taught tiny models (real end attempts, Waits, a
+            split delimiter) against the transformers engine and s1's loop, and a forced-preemption run (a 2 MiB KV
+            cache, vLLM's engine process) whose texts must equal an unpreempted run's; skipped without vLLM
 
     python benchmarks/gpu_check.py              # on a GPU: every step, a table, benchmarks/results/gpu_check.json
     python benchmarks/gpu_check.py --dry-run    # anywhere: shapes, the planner's predictions, the steps it would run
@@ -42,7 +46,7 @@ from s1_nb.core import TINY_CONFIGS, shared_folder, inference_prompt, load_model
 from s1_nb.forcing import generate  # noqa: E402
 from s1_nb.sft import QWEN25_SHAPES, S1Recipe, load_dtype, model_shape, plan_sft, sft_trainer  # noqa: E402
 
-STEPS = ("forcing", "speed", "sft", "fsdp2", "vllm")
+STEPS = ("forcing", "speed", "sft", "fsdp2", "fsdp-launch", "vllm")
 GPU_GB = 141  # what the dry run plans for when no GPU is visible: one H200 (an H100 has 80)
 SHAPES = {"qwen2.5-0.5b": "Qwen2.5-0.5B", "qwen2.5-1.5b": "Qwen2.5-1.5B", "tiny": "tiny"}
 QUESTIONS = ["How many r in raspberry?", "What is 17 * 23?", "Find the remainder when 2^100 is divided by 7.",
@@ -213,27 +217,101 @@ def check_fsdp2(shape: str, tokenizer, device: str, steps: int = 4) -> dict:
     return res
 
 
-# vllm: the logits processor on this device -------------------------------------------------------------------------
-def check_vllm(shape: str, tokenizer, device: str) -> dict:
-    "vLLM (CUDA build, bf16) with the budget-forcing processor vs the transformers engine on the same weights (budget cut-offs)."
-    if importlib.util.find_spec("vllm") is None: return dict(skipped="vLLM is not installed")
-    from s1_nb.vllm_forcing import load_vllm
-    prompts = [inference_prompt(q, tokenizer) for q in QUESTIONS]
-    dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-    cfg = dict(max_thinking_tokens=32, max_answer_tokens=8)  # a random model never ends: the budget cuts every row
+# fsdp-launch: the README's multi-GPU launch, on the GPUs present ------------------------------------------------------
+def check_fsdp_launch(shape: str, tokenizer, device: str, steps: int = 3) -> dict:
+    """The launch the README and configs/ give, for a few steps on a tiny model: `accelerate launch --config_file
+    configs/fsdp_1x8.yaml --num_processes N -m s1_nb.sft --gpu` (TRL's trainer under accelerate's FSDP2, the
+    full-state gather of the final model, its bf16 save). Needs CUDA (accelerate's FSDP config is for GPUs)."""
+    import shutil
+    import subprocess
+    if not device.startswith("cuda"): return dict(skipped="accelerate's FSDP config runs on CUDA GPUs")
+    launcher = shutil.which("accelerate") or str(Path(sys.executable).parent / "accelerate")
+    n = torch.cuda.device_count()
     with tempfile.TemporaryDirectory() as d:
-        model = random_model(shape, tokenizer, device, dtype)
-        model.save_pretrained(d); tokenizer.save_pretrained(d)
-        hf = generate(prompts, model, tokenizer, **cfg)
+        cmd = [launcher, "launch", "--config_file", str(Path(__file__).parents[1] / "configs" / "fsdp_1x8.yaml"),
+               "--num_processes", str(n), "-m", "s1_nb.sft", "--gpu", "--model", str(tiny_model_folder("tiny")),
+               "--method", "full", "--max_steps", str(steps), "--block_size", "256", "--out", str(Path(d) / "run")]
+        t = time.perf_counter()
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
+        model = Path(d) / "run" / "model"
+        cfg = json.loads((model / "config.json").read_text()) if (model / "config.json").exists() else {}
+        res = dict(processes=n, returncode=r.returncode, seconds=round(time.perf_counter() - t, 1),
+                   saved=sorted(p.name for p in model.glob("*.safetensors")),
+                   saved_dtype=cfg.get("dtype") or cfg.get("torch_dtype"))
+        if r.returncode or res["saved_dtype"] != "bfloat16": res["log_tail"] = (r.stdout + r.stderr)[-2000:]
+    return res
+
+
+# vllm: the logits processor on this device -------------------------------------------------------------------------
+VLLM_FORCING = dict(num_waits=2, max_thinking_tokens=40, max_answer_tokens=8)
+
+
+def check_vllm(shape: str, tokenizer, device: str) -> dict:
+    """vLLM (on a GPU: the CUDA build, model runner V2) with the budget-forcing processor, on the taught tiny models
+    that really try to end (Waits, the ban after a Wait, the split delimiter), against the transformers engine and
+    s1's loop (a split delimiter: in-stream vLLM writes the Wait after the delimiter's pieces, so only the Waits are
+    compared, chapter 04); then a forced-preemption run (a 2 MiB KV cache, the multiprocess engine) against an unpreempted one."""
+    if importlib.util.find_spec("vllm") is None: return dict(skipped="vLLM is not installed")
+    from s1_nb.vllm_forcing import load_vllm, vllm_tiny_model_folder
+    res = {}
+    for name, special in (("tiny", True), ("tiny-split-delimiter", False)):
+        path = vllm_tiny_model_folder(special_im_tokens=special)
+        model, tok = load_model(path, dtype=torch.float32)
+        prompts = [inference_prompt(q, tok) for q in QUESTIONS]
+        hf = generate(prompts, model.to(device), tok, **VLLM_FORCING)
         del model
-        llm = load_vllm(d)
-        t = time.perf_counter(); vo = generate(prompts, llm, tokenizer, engine="vllm", **cfg); secs = time.perf_counter() - t
+        llm = load_vllm(path, dtype="float32", max_model_len=1024)
+        t = time.perf_counter(); vo = generate(prompts, llm, tok, engine="vllm", **VLLM_FORCING); secs = time.perf_counter() - t
+        vh = generate(prompts, llm, tok, engine="vllm-harness", **VLLM_FORCING)
         del llm
-    return dict(equal_rows=sum(a.token_ids == b.token_ids for a, b in zip(hf, vo)), rows=len(prompts),
-                vllm_s=round(secs, 2), thinking_tokens=[o.thinking_tokens for o in vo])
+        res[name] = dict(rows=len(prompts), equal_hf=sum(a.token_ids == b.token_ids for a, b in zip(hf, vo)),
+                         equal_harness=sum(a.token_ids == b.token_ids for a, b in zip(vh, vo)),
+                         waits=[o.waits for o in vo], hf_waits=[o.waits for o in hf], vllm_s=round(secs, 2))
+    res["preemption"] = _preempted_run()
+    return res
 
 
-CHECKS = dict(forcing=check_forcing, speed=check_speed, sft=check_sft, fsdp2=check_fsdp2, vllm=check_vllm)
+def _preempted_run(n: int = 32) -> dict:
+    "The laptop model in vLLM's own engine process with a 2 MiB KV cache (preempted) and with 256 MiB: the same texts?"
+    from s1_nb.core import laptop_folder
+    from s1_nb.laptop import laptop_question
+    from s1_nb.vllm_forcing import load_vllm
+    env = {k: os.environ.get(k) for k in ("VLLM_ENABLE_V1_MULTIPROCESSING", "VLLM_ALLOW_INSECURE_SERIALIZATION")}
+    os.environ.update(VLLM_ENABLE_V1_MULTIPROCESSING="1", VLLM_ALLOW_INSECURE_SERIALIZATION="1")
+    try:
+        words = ["banana", "raspberry", "Mississippi", "strawberry", "committee", "bookkeeper", "assessment", "parallel"]
+        runs = {}
+        for mib in (2, 256):
+            llm = load_vllm(laptop_folder("base"), kv_cache_mib=mib, disable_log_stats=False)
+            tok = llm.get_tokenizer()
+            prompts = [inference_prompt(laptop_question(f"How many {c} in {w}?"), tok) for w in words for c in "aeis"][:n]
+            outs = generate(prompts, llm, tok, engine="vllm", num_waits=4, max_thinking_tokens=256, max_answer_tokens=12)
+            pre = sum(m.value for m in llm.get_metrics() if m.name == "vllm:num_preemptions")
+            runs[mib] = (outs, pre)
+            del llm
+    finally:
+        for k, v in env.items():
+            if v is None: os.environ.pop(k, None)
+            else: os.environ[k] = v
+    (small, pre), (big, _) = runs[2], runs[256]
+    return dict(rows=n, preemptions=pre, equal_rows=sum((a.token_ids, a.waits) == (b.token_ids, b.waits)
+                                                        for a, b in zip(small, big)))
+
+
+CHECKS = {"forcing": check_forcing, "speed": check_speed, "sft": check_sft, "fsdp2": check_fsdp2,
+          "fsdp-launch": check_fsdp_launch, "vllm": check_vllm}
+
+
+NEEDS = ("on a machine with CUDA torch only: pip install s1_nb's requirements (transformers, peft, accelerate, trl, "
+         "datasets, fastcore, math-verify, ipywidgets, pandas, pyarrow, matplotlib: tens of MB of wheels); the vllm "
+         "step also needs vLLM's CUDA build (pip install vllm, several hundred MB, with its own torch pin) and is "
+         "skipped without it; fsdp-launch needs the accelerate CLI and a CUDA GPU")
+
+
+def missing_packages() -> list[str]:
+    "The packages the steps import that this Python lacks (vllm: its step is skipped)."
+    mods = ("transformers", "peft", "accelerate", "trl", "datasets", "fastcore", "math_verify", "vllm")
+    return [m for m in mods if importlib.util.find_spec(m) is None]
 
 
 def dry_run(shape: str, tokenizer_name: str, device: str, steps, blocks) -> dict:
@@ -247,7 +325,8 @@ def dry_run(shape: str, tokenizer_name: str, device: str, steps, blocks) -> dict
         plans.append(dict(method=method, block=block, planned_gb=round(p.total_gb, 2), decision=p.method,
                           terms={k: round(v, 2) for k, v in p.terms.items()}))
     return dict(shape=shape, params=s.params if s else None, tokenizer=tokenizer_name, device=device, gpu_gb=gpu_gb, steps=list(steps),
-                forcing=FORCING, sft_plans=plans, blocks=list(blocks))
+                forcing=FORCING, sft_plans=plans, blocks=list(blocks), needs=NEEDS, missing=missing_packages(),
+                skipped_without_vllm=["vllm"])
 
 
 def table(res: dict) -> str:
@@ -292,6 +371,7 @@ def main(argv=None) -> dict:
         res = dry_run(args.shape, tok_name, args.device, steps, blocks)
         print(json.dumps(res, indent=1))
         return res
+    if missing_packages(): print(f"missing: {missing_packages()}; {NEEDS}", flush=True)
     res = dict(date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), machine=platform.platform(),
                torch=torch.__version__, device=args.device, shape=args.shape, tokenizer=tok_name, errors={},
                gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, seconds={})
