@@ -18,7 +18,7 @@ from typing import Sequence
 from fastcore.meta import delegates
 
 from .core import (ANSWER_DELIM, IM_END, IM_START, S1_CHAT_TEMPLATE, S1_PAD_TOKEN, THINK_DELIM, TINY_CONFIGS,
-                        cached_folder, shared_folder, load_model, load_tokenizer, resolve_model, _s1_messages,
+                        cached_folder, data_path, load_model, load_tokenizer, resolve_model, _s1_messages,
                         training_text, with_s1_chat_template, run_lock, write_atomic)
 
 # %% auto #0
