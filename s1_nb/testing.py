@@ -78,6 +78,7 @@ def drive_processor(proc,  # a V1 `BudgetForcingLogitsProcessor` (`fake_processo
                     eos: int,  # the id that ends the request
                     placeholder: bool = False,  # async scheduling: -1 in the output list at `update_state`
                     pause_after: int | None = None,  # leave the batch once right after this id, then come back
+                    copy_params: bool = False,  # come back with a pickled copy of `params` (not the same object)
                     steps: int = 40,  # at most
                     rng_seed: int = 0,  # the sampler's draws (temperature > 0)
                    ) -> list[int]:
@@ -100,7 +101,9 @@ def drive_processor(proc,  # a V1 `BudgetForcingLogitsProcessor` (`fake_processo
         if pause_after is not None and not paused and last == pause_after:
             paused, out[-1] = True, last  # vLLM re-adds a request with its real tokens
             proc.update_state(BatchUpdate(0, [0], [], []))
-            update = BatchUpdate(1, [], [(0, params, [1, 2], out)], [])
+            import pickle
+            back = pickle.loads(pickle.dumps(params)) if copy_params else params
+            update = BatchUpdate(1, [], [(0, back, [1, 2], out)], [])
     if out and out[-1] == -1: out[-1] = last
     return out
 
@@ -149,7 +152,9 @@ def run_v2(path,  # the model folder (its tokenizer)
     pickled copy of its params (the multiprocess executor) and prompt + output as its prefill
     (`Scheduler.schedule`: `scheduled_new_reqs.extend(scheduled_resumed_reqs)`, `RequestState.add_request`); a
     prefill longer than `chunk` takes several steps, each with a logits row whose token is thrown away; batch rows
-    change order every step. Returns (output ids, final state) per request."""
+    change order every step. Returns (output ids, final state) per request. vLLM 0.32.0's lines: v1/core/sched/
+    scheduler.py 1418-1419 (resumed sent as new) and 1571-1614 (`_preempt_request`), v1/worker/gpu/model_runner.py
+    1152-1164 (`finish_requests`) and 1181-1200 (`add_requests`), v1/worker/gpu/states.py 91-115 (prefill_len)."""
     import pickle, torch
     from s1_nb.vllm_forcing import BudgetForcingLogitsProcessor
     runner = FakeV2Runner(slots, max_len)

@@ -283,6 +283,7 @@ class RequestForcing:
     ban_next: bool = False  # the next token may not start an end (s1's min_tokens=1): the first one, and right after a Wait
     live: list[int] = field(default_factory=list, repr=False)  # vLLM's running output ids of the request
     params: object = field(default=None, repr=False)  # the request's SamplingParams (its identity across re-adds)
+    _key: str = field(default="", repr=False)  # `_request_key`: finds the state again when the params come back as a copy
     rules: ForcingRules = field(default=None, repr=False)
     _gen: object = field(default=None, repr=False)
     _cands: list = field(default_factory=list, repr=False)  # this step's end attempts to check (`pre` -> `post`)
@@ -718,7 +719,8 @@ def fresh_state(self: ForcingStates, params, s: dict, prompt_ids: Sequence[int] 
     st = RequestForcing(ids, budget=budget, num_waits=cfg.num_waits, min_thinking_tokens=cfg.min_thinking_tokens,
                         max_answer_tokens=cfg.max_answer_tokens, min_thinking_wait=cfg.min_thinking_wait,
                         temperature=params.temperature, top_p=params.top_p, top_k=params.top_k,
-                        min_p=params.min_p, seed=seed, eos=self._tokenizer.eos_token_id, params=params)
+                        min_p=params.min_p, seed=seed, eos=self._tokenizer.eos_token_id, params=params,
+                        _key=_request_key(params, prompt_ids or []))
     trace = s.get("trace")
     if trace in TRACES and TRACES[trace] is None: TRACES[trace] = st
     elif trace is not None and trace not in TRACES:  # a vLLM worker process: the caller checked it, gathers it
@@ -753,19 +755,28 @@ class BudgetForcingLogitsProcessorV1(ForcingStates, LogitsProcessor):
 
 # %% ../nbs/04_vllm_forcing.ipynb #d25daf69
 @patch
-def resume(self: BudgetForcingLogitsProcessorV1, params, output_ids: list[int]) -> RequestForcing | None:
-    "The parked state of a request re-joining the batch (vLLM re-adds the same SamplingParams), if its ids match."
-    st = self.parked.pop(id(params), None)
-    if st is None or st.params is not params: return None
-    n = len(st.out)
-    return st if n <= len(output_ids) and list(output_ids[:n]) == st.out else None
+def resume(self: BudgetForcingLogitsProcessorV1, params, output_ids: list[int],
+           prompt_ids: Sequence[int] | None = None) -> RequestForcing | None:
+    """The parked state of a request re-joining the batch, if the ids it saw are a prefix of `output_ids`: found by
+    its SamplingParams object (what vLLM 0.32's V1 runner re-adds), else by `_request_key` (a copy of the params)."""
+    fits = lambda s: len(s.out) <= len(output_ids) and list(output_ids[:len(s.out)]) == s.out
+    st = self.parked.get(id(params))
+    if st is not None and st.params is params:
+        del self.parked[id(params)]
+        return st if fits(st) else None
+    key = _request_key(params, prompt_ids or [])
+    found = [(k, s) for k, s in self.parked.items() if s._key == key and fits(s)]
+    if not found: return None
+    k, st = max(found, key=lambda ks: len(ks[1].out))
+    del self.parked[k]; st.params = params
+    return st
 
 @patch
 def new_state(self: BudgetForcingLogitsProcessorV1, params, prompt_ids: list[int] | None, output_ids: list[int]) -> RequestForcing | None:
     "The state of a request joining the batch (or None if it asks for no forcing); a resumed one keeps its state."
     s = parse_forcing_args(params.extra_args)
     if s is None: return None
-    st = self.resume(params, output_ids) if output_ids else None  # empty output list: a new request
+    st = self.resume(params, output_ids, prompt_ids) if output_ids else None  # empty output list: a new request
     if st is None:
         if output_ids: logger.warning("budget forcing: no state kept for a resumed request, replaying its tokens")
         st = self.fresh_state(params, s, prompt_ids)

@@ -124,11 +124,12 @@ def test_async_placeholder_is_never_observed(tiny_path, temperature):
     assert runs[0][2] >= 1 and runs[0][5] == "done"  # Waits landed and the request finished
 
 
-@pytest.mark.parametrize("placeholder", [False, True])
-def test_request_removed_and_readded_keeps_its_state(tiny_path, placeholder):
+@pytest.mark.parametrize("placeholder, copy_params", [(False, False), (True, False), (False, True), (True, True)])
+def test_request_removed_and_readded_keeps_its_state(tiny_path, placeholder, copy_params):
     """vLLM removes an unscheduled request and re-adds it with its output list: the parked state continues. V1's runner
     re-adds its cached request state, the same SamplingParams object (vllm/v1/worker/gpu_model_runner.py
-    `_update_states`: `reqs_to_add.append(req_state)`); V2's pickled copies: tests/test_vllm_preemption.py."""
+    `_update_states`: `reqs_to_add.append(req_state)`); a pickled copy (as V2 sends, tests/test_vllm_preemption.py)
+    is found by its settings and prompt."""
     pytest.importorskip("vllm")
     tok = load_tokenizer(tiny_path)
     fids = forcing_ids(tok)
@@ -138,7 +139,8 @@ def test_request_removed_and_readded_keeps_its_state(tiny_path, placeholder):
     ref_state = _state_of(proc)
     ref_state.catch_up(ref)
     proc = fake_processor(tiny_path)
-    got = drive_processor(proc, forcing_params(), wants, n_vocab=len(tok), eos=tok.eos_token_id, placeholder=placeholder, pause_after=fids.wait[-1])
+    got = drive_processor(proc, forcing_params(), wants, n_vocab=len(tok), eos=tok.eos_token_id, placeholder=placeholder, pause_after=fids.wait[-1],
+                           copy_params=copy_params)
     st = _state_of(proc)
     st.catch_up(got)
     assert got == ref and st.kinds == ref_state.kinds and st.waits == ref_state.waits == 2
@@ -147,7 +149,7 @@ def test_request_removed_and_readded_keeps_its_state(tiny_path, placeholder):
 
 
 def test_resume_checks_identity_and_prefix(tiny_path):
-    "Only the same SamplingParams object with the seen ids as a prefix gets the parked state; an empty list is new."
+    "The same SamplingParams (or a copy: same settings and prompt) with the seen ids as a prefix gets the parked state; an empty list is new."
     pytest.importorskip("vllm")
     from vllm.v1.sample.logits_processor import BatchUpdate
     proc = fake_processor(tiny_path)
@@ -157,7 +159,9 @@ def test_resume_checks_identity_and_prefix(tiny_path):
     st.catch_up([5, 6])
     proc.update_state(BatchUpdate(0, [0], [], []))
     assert proc.parked[id(p)] is st
-    proc.update_state(BatchUpdate(1, [], [(0, forcing_params(), [1], [5, 6])], []))  # another request: fresh
+    proc.update_state(BatchUpdate(1, [], [(0, forcing_params(), [9], [5, 6])], []))  # another request: fresh
+    assert _state_of(proc) is not st and id(p) in proc.parked
+    proc.update_state(BatchUpdate(1, [], [(0, forcing_params(s1_num_waits=3), [1], [5, 6])], []))  # other settings
     assert _state_of(proc) is not st and id(p) in proc.parked
     proc.update_state(BatchUpdate(1, [], [(0, p, [1], [5, 9, 7])], []))  # ids do not match: fresh (replayed)
     assert _state_of(proc) is not st and id(p) not in proc.parked  # the mismatching state is dropped
