@@ -118,3 +118,112 @@ def test_output_noise_flags_a_parameter_echo(tmp_path):
     p = tmp_path / "x.ipynb"
     p.write_text(json.dumps(nb))
     assert [f for f in output_noise(p) if "parameter echo" in f]
+
+
+# --- Numbers in prose: each quoted figure is checked against the committed results file it comes from. ---
+
+RESULTS = json.loads((REPO / "s1_nb/assets/laptop-s1/results.json").read_text())
+SEEDS = {h["seed"]: h for h in RESULTS["headlines"]}
+SHIPPED = SEEDS[0]  # the package ships seed 0
+
+
+def _markdown(nb_name: str) -> str:
+    "The markdown of a chapter, cells joined."
+    cells = json.loads((REPO / "nbs" / nb_name).read_text())["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+
+
+def _fmt(v) -> str:
+    "A number as the prose writes it: 21.5, 22, 813.5."
+    return f"{v:g}"
+
+
+def _span(key: str, *, digits: int | None = None, sep: str = "-") -> str:
+    "min-max over the three seeds of a headline number, as the prose writes it."
+    vals = [SEEDS[s][key] for s in sorted(SEEDS)]
+    lo, hi = (round(min(vals), digits), round(max(vals), digits)) if digits is not None else (min(vals), max(vals))
+    return f"{_fmt(lo)}{sep}{_fmt(hi)}"
+
+
+def _mean(key: str) -> int:
+    "The mean over the seeds of a headline number, rounded as the prose's 'about'."
+    return round(sum(SEEDS[s][key] for s in SEEDS) / len(SEEDS))
+
+
+def _gain(key: str, sep: str = "-") -> str:
+    "min-max over the seeds of `key` minus the accuracy without forcing."
+    vals = [SEEDS[s][key] - SEEDS[s]["no_forcing"] for s in SEEDS]
+    return f"{_fmt(min(vals))}{sep}{_fmt(max(vals))}"
+
+
+def _table(text: str, header: str) -> list:
+    "The rows (lists of cells) of the markdown table whose header line starts with `header`."
+    lines = text.splitlines()
+    start = next(i for i, l in enumerate(lines) if l.startswith(header))
+    rows = []
+    for l in lines[start + 2:]:
+        if not l.startswith("|"): break
+        rows.append([c.strip() for c in l.strip().strip("|").split("|")])
+    return rows
+
+
+README = (REPO / "README.md").read_text()
+README_SEED_ROWS = {"accuracy, no forcing (%)": "no_forcing", "accuracy, Wait ×1 (%)": "wait1",
+                    "accuracy, Wait ×2 (%)": "wait2", "accuracy, Wait ×4 (%)": "wait4",
+                    "distinct rises of the budget curve (10 budgets, 8–128 tokens)": "budget_rises",
+                    "Control (%)": "control", "Scaling (paper's metric)": "scaling",
+                    "training time, CPU (s, one thread)": "train_cpu_seconds",
+                    "training time, wall (s, shared machine)": "train_seconds"}
+
+
+def test_readme_seed_table_is_the_results_file():
+    rows = _table(README, "| metric | seed 0 | seed 1 | seed 2 |")
+    assert [r[0] for r in rows] == list(README_SEED_ROWS), "the README's seed table lists other rows than results.json"
+    for name, *cells in rows:
+        key = README_SEED_ROWS[name]
+        vals = [SEEDS[s][key] for s in (0, 1, 2)]
+        assert [float(c) for c in cells[:3]] == vals, f"README seed table, {name!r}: {cells[:3]} but results.json has {vals}"
+        mean, half = (float(x) for x in cells[3].split("±"))
+        assert mean == pytest.approx(sum(vals) / 3, abs=0.01) and half == pytest.approx((max(vals) - min(vals)) / 2, abs=0.01), \
+            f"README seed table, {name!r}: mean ± half-range {cells[3]}"
+
+
+def test_readme_group_table_is_the_shipped_seed():
+    rows = _table(README, "| group (seed 0, shipped) |")
+    groups = {g["group"]: g for g in RESULTS["groups"]["0"]}
+    assert [r[0] for r in rows] == list(groups), "the README's group table lists other groups than results.json"
+    for name, n, *acc in rows:
+        g = groups[name]
+        got = [int(n)] + [float(a) for a in acc]
+        want = [g["n"]] + [g[f"wait={w}"] for w in (0, 1, 2, 4)]
+        assert got == want, f"README group table, {name!r}: {got} but results.json has {want}"
+
+
+@pytest.mark.parametrize("where, phrase", [
+    ("README.md", lambda: f"Training took {_span('train_cpu_seconds', digits=0, sep='–')} s of CPU time per seed"),
+    ("README.md", lambda: f"(about {_mean('wait1')}%, {_mean('wait2')}%, {_span('wait4', sep='–')}%)"),
+    ("README.md", lambda: f"{_span('budget_rises', sep='–')} rises of the exact-budget curve"),
+    ("README.md", lambda: f"a quick guess ({_fmt(SHIPPED['no_forcing'])}% right on held-out words)"),
+    ("06_laptop_s1.ipynb", lambda: f"({_span('train_cpu_seconds', digits=0)} s of CPU time per seed"),
+    ("06_laptop_s1.ipynb", lambda: f"{_span('wait4')}% with four, from {_span('no_forcing')}% without forcing"),
+    ("index.ipynb", lambda: f"gains\n{_span('wait_gain')} points from one Wait and {_gain('wait4')} from four"),
+])
+def test_quoted_numbers_are_the_results_file(where, phrase):
+    text = README if where == "README.md" else _markdown(where)
+    want = phrase()
+    assert want in text, f"{where} should say {want!r} (from s1_nb/assets/laptop-s1/results.json); the prose differs"
+
+
+_IMPORT = re.compile(r"^\s*from (s1_nb(?:\.\w+)*) import \(?([\w ,]+)\)?", re.M)
+
+
+@pytest.mark.parametrize("doc", ["README.md"] + [p.name for p in CHAPTERS])
+def test_prose_snippets_import_names_that_exist(doc):
+    "Every `from s1_nb... import ...` shown in prose (README, markdown cells) names something the package has."
+    import importlib
+    text = README if doc == "README.md" else _markdown(doc)
+    missing = []
+    for mod, names in _IMPORT.findall(text):
+        m = importlib.import_module(mod)
+        missing += [f"{mod}.{n}" for n in (x.split(" as ")[0].strip() for x in names.split(",")) if n and not hasattr(m, n)]
+    assert not missing, f"{doc}: a snippet imports names the package does not have: {missing}"
