@@ -227,3 +227,38 @@ def test_prose_snippets_import_names_that_exist(doc):
         m = importlib.import_module(mod)
         missing += [f"{mod}.{n}" for n in (x.split(" as ")[0].strip() for x in names.split(",")) if n and not hasattr(m, n)]
     assert not missing, f"{doc}: a snippet imports names the package does not have: {missing}"
+
+
+# --- Figures: labels a reader can read. ---
+
+def _label_collisions(fig) -> list:
+    "Pairs of point labels whose boxes overlap, per axes of `fig` (drawn at the size it is saved at)."
+    fig.tight_layout(); fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    found = []
+    for ax in fig.axes:
+        boxes = [(t.get_text(), t.get_window_extent(r)) for t in ax.texts]
+        found += [(a, b) for i, (a, ba) in enumerate(boxes) for b, bb in boxes[i + 1:] if ba.overlaps(bb)]
+    return found
+
+
+def test_scaling_figures_label_each_point_without_collisions():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    from s1_nb.evaluation import plot_scaling
+    from s1_nb.laptop import plot_seeds
+    sweeps = {int(s): pd.DataFrame(rows) for s, rows in RESULTS["sweeps"].items()}
+    fig = plot_seeds(sweeps)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert not _label_collisions(fig), _label_collisions(fig)
+    assert {"no Wait", "1 Wait", "2 Waits", "4 Waits"} <= set(texts), texts  # words, not W0/W1
+    assert not any(t.count(",") > 1 for t in texts), texts  # no smeared list of settings on one spot
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert any("one spot" in t for t in legend), legend  # the cut-offs that all land on one spot say so once
+    plt.close(fig)
+    seed0 = sweeps[0]
+    fig = plot_scaling(seed0[seed0.method != "budget"], ["letters"], reference=None, title="laptop model")
+    assert not _label_collisions(fig), _label_collisions(fig)
+    plt.close(fig)
