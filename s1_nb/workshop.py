@@ -28,8 +28,8 @@ from .laptop import (DEFAULT_TASK, MAX_COUNT, check_line, laptop_answer, laptop_
 __all__ = ['READING_GUIDE', 'ROOM_QUESTIONS', 'TOKEN_ENV', 'in_voila', 'pass_room', 'waits_budget', 'legend_html', 'waits_note',
            'message_html', 'learner_trace_html', 'run_html', 'question_message', 'ask_html', 'forcing_panel',
            'compare_panel', 'sweep_settings', 'sweep_results', 'figure_output', 'plot_sweep', 'sweep_panel',
-           'copy_slips', 'failing_word', 'learner_page', 'workshop_notebook', 'learner_notebook', 'voila_command',
-           'workshop_env', 'bind_note', 'workshop', 'workshop_cli']
+           'copy_slips', 'failure_reason', 'failing_word', 'learner_page', 'workshop_notebook', 'learner_notebook',
+           'voila_command', 'workshop_env', 'bind_note', 'workshop', 'workshop_cli']
 
 # %% ../nbs/08_workshop.ipynb #92799614
 def in_voila() -> bool:
@@ -262,9 +262,25 @@ def copy_slips(out,  # a `ForcedOutput` of a laptop question
             slips.append(f"pass {i} copied {copied} for {word[:len(copied)]}")
     return slips
 
+# %% ../nbs/08_workshop.ipynb #f7a1c2e0
+def failure_reason(out,  # a `ForcedOutput` of a laptop question
+                   problem: dict,  # the question (a `typed_problems` row: word, letter, answer)
+                  ) -> str:
+    "Why `out` answers `problem` wrong, read off its trace: a pass miscopied the word, the passes ran out, or the count slipped."
+    word, true, step = problem["word"], int(problem["answer"]), DEFAULT_TASK["hits_per_pass"]
+    if slips := copy_slips(out, word): return "a pass miscopied the word: " + "; ".join(slips)
+    passes = [l.strip() for l in out.thinking.splitlines() if l.strip().startswith(WAIT)]
+    if not passes: return "no counting pass: the answer is the quick guess"
+    if "..." in passes[-1]:
+        return (f"the passes ran out before the word did: the last one ('{passes[-1]}') stops at '...'; each pass reads "
+                f"{step} hits further, so {true} hits need {-(-true // step)} Waits")
+    if out.cut_by_budget: return "the budget ended the thinking before a pass read the whole word"
+    return "every pass copied the word, but the count slipped"
+
+# %% ../nbs/08_workshop.ipynb #f7a1c2e1
 def failing_word(model,  # an HF model (the laptop model)
                  tokenizer,  # its tokenizer
-                 *, waits: int = 4,  # Waits to force
+                 *, waits: int = 6,  # Waits to force (6: the panel's last)
                  problems: Sequence[dict] | None = None,  # questions to try (None: `typed_problems()`)
                 ):
     "The first of `problems` the model answers wrong at `waits` Waits: `(problem, output)`, or None if it gets all right."

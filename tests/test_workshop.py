@@ -220,3 +220,18 @@ def test_the_room_caps_its_kernels():
     km = ws.RoomKernelManager(max_kernels=0)  # no kernel may start: refused before anything is launched
     with pytest.raises(web.HTTPError) as e: asyncio.run(km.start_kernel())
     assert e.value.status_code == 503 and "the room is full" in e.value.log_message
+
+
+def test_why_this_word_fails_finds_and_explains_real_failures(laptop):
+    "Section 7 has a failure to show: at 2 Waits a word outruns its passes; at the panel's last Wait (the default) a copy slips."
+    m, tok = laptop
+    few = ws.failing_word(m, tok, waits=2)
+    assert few is not None, "every typed word right at 2 Waits: section 7 would show no failure"
+    p, out = few
+    assert laptop_answer(out) != int(p["answer"])
+    assert ws.failure_reason(out, p).startswith("the passes ran out"), ws.failure_reason(out, p)
+    many = ws.failing_word(m, tok)
+    assert many is not None, "every typed word right at the default Waits: section 7 would show no failure"
+    p, out = many
+    assert out.waits == 6 and ws.failure_reason(out, p).startswith("a pass miscopied the word: pass ")
+    assert ws.failure_reason(out, p) != "every pass copied the word, but the count slipped"
