@@ -172,7 +172,8 @@ def rewrite(page: str, src: Path, nbs: Path, repo: Path, out: Path, names: set[s
         s = img["src"]
         if not local(s): continue
         f = (nbs / s.split("#")[0].split("?")[0]).resolve()
-        if not f.is_file(): raise BadInput(f"{src.name}: image {s!r} not found ({f.relative_to(repo) if f.is_relative_to(repo) else f})")
+        if not f.is_file():
+            raise BadInput(f"{src.name}: image {s!r} not found ({f.relative_to(repo) if f.is_relative_to(repo) else f})")
         rel = f.relative_to(repo).as_posix().replace("/", "_") if f.is_relative_to(repo) else f.name
         (out / IMAGES).mkdir(exist_ok=True)
         shutil.copy2(f, out / IMAGES / rel)
@@ -196,6 +197,7 @@ def build_site(out: Path = REPO / "_site", nbs: Path = REPO / "nbs", *,
     names, github, ex = {p.stem for p in srcs}, github_url(repo), exporter()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp", dir=out.parent))
+    tmp.chmod(0o755)  # mkdtemp's folder is private; a site is read by a web server (or a Pages upload)
     try:
         for i, (p, nb) in enumerate(zip(srcs, nbs_read)):
             sidebar, pager = navigation(pages, i)

@@ -76,7 +76,7 @@ def test_pages_navigation_links_images_math(small_book, tmp_path):
         assert all(f'href="{p.name}"' in page for p in pages)
         assert "<script" not in page and 'src="http' not in page
     assert 'class="s1-next" href="01_second.html"' in first and 'class="s1-prev" href="index.html"' in first
-    assert (out / ".nojekyll").exists()
+    assert (out / ".nojekyll").exists() and out.stat().st_mode & 0o005 == 0o005  # others may read the site
 
 
 def test_missing_image_is_an_error_and_the_old_site_stays(small_book, tmp_path):
