@@ -836,7 +836,7 @@ def run_sweep(problems: Sequence[dict],  # benchmark problems (`load_benchmark`'
         rows, reused, shared = _sweep_settings(problems, settings, model, tokenizer, run_dir, engine, model_id, generate_fn,
                                                progress, gpqa_fallback, batch_size, base)
     if progress: print(f"{len(settings) - reused - shared} settings generated or repaired, {reused} read back from "
-                       f"{run_dir}, {shared} the same run as an earlier setting")
+                       f"{run_dir.name}/, {shared} the same run as an earlier setting")  # the folder's name: no machine path
     df = pd.DataFrame(rows)
     df.attrs.update(run_dir=str(run_dir), reused=reused, shared=shared)
     return df
@@ -844,11 +844,11 @@ def run_sweep(problems: Sequence[dict],  # benchmark problems (`load_benchmark`'
 def _sweep_settings(problems, settings, model, tokenizer, run_dir: Path, engine, model_id, generate_fn, progress,
                    gpqa_fallback, batch_size, base) -> tuple[list, int, int]:
     "`run_sweep`'s loop, in its held run folder: the summary rows, settings read back, settings shared."
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # a bar in a terminal; none in a notebook, where a bar's last frame would stay on the page
     (run_dir / "outputs").mkdir(parents=True, exist_ok=True)
     had_summary = (run_dir / "results.json").exists()  # then only a complete summary replaces it
     rows, reused, shared, made = [], 0, 0, {}  # made: effective config -> graded records (budget=auto is wait=0)
-    for s in tqdm(settings, desc="sweep", disable=not progress):
+    for s in tqdm(settings, desc="sweep", disable=not progress or not sys.stderr.isatty()):
         same = _effective(s, base)
         if same in made:
             rows += _summarize(s, made[same]); shared += 1; continue
@@ -933,6 +933,51 @@ def style_scaling_axes(ax,  # matplotlib axes
 
 _REFERENCE_LABEL = "s1-32B budget forcing, AIME24 (paper Fig. 1)"
 
+# %% ../nbs/05_evaluation.ipynb #5406219f
+def _setting_words(method: str,  # "wait", "majority", "budget" or "exact"
+                   values: Sequence,  # the settings' values that land on one point of the figure
+                  ) -> str:
+    "A figure's label for settings on one point, in words: 'no Wait', '2 Waits', 'vote of 4', '64', '8-128'."
+    vals = sorted(int(v) for v in values)
+    span = str(vals[0]) if len(vals) == 1 else f"{vals[0]}-{vals[-1]}" if len(vals) > 2 else f"{vals[0]}, {vals[1]}"
+    if method == "wait": return "no Wait" if vals == [0] else f"{span} Wait" + ("" if vals == [1] else "s")
+    if method == "majority": return f"vote of {span}"
+    return span  # a budget in thinking tokens: the legend says so
+
+def _setting_labels(method: str,  # the settings' method (its label's words)
+                    points,  # (thinking_tokens, accuracy, value) of each setting
+                   ) -> list | None:
+    "One `(x, y, words, above)` label per spot (settings closer than a label share one); None if all share one spot."
+    spots, points = {}, list(points)
+    for t, a, v in sorted(points, key=lambda p: (p[0], p[1])):
+        near = [s for s in spots if abs(math.log2(max(t, 1e-9) / max(s[0], 1e-9))) < 0.1 and abs(a - s[1]) < 2]
+        spots.setdefault(near[0] if near else (float(t), float(a)), []).append(v)
+    if len(spots) == 1 and len(points) > 2: return None  # one spot for many settings: the legend says so instead
+    return [(t, a, _setting_words(method, vals), method in ("wait", "majority")) for (t, a), vals in spots.items()]
+
+def _place_labels(ax,  # matplotlib axes, limits final
+                  labels: list,  # `(x, y, words, above)`: above (else below) the point is tried first
+                 ):
+    "Write each label beside its point where it covers no marker, no legend and no label placed before it."
+    import numpy as np
+    from matplotlib.transforms import Bbox
+    ax.figure.tight_layout()  # the layout the figure is saved with, so the pixels measured are the final ones
+    renderer, px = ax.figure.canvas.get_renderer(), ax.figure.dpi / 72  # pixels per point
+    marks = [Bbox.from_bounds(x - 4 * px, y - 4 * px, 8 * px, 8 * px) for l in ax.lines
+             for x, y in ax.transData.transform(np.asarray(l.get_xydata(), float).reshape(-1, 2))]
+    placed = [ax.get_legend().get_window_extent(renderer)] if ax.get_legend() else []
+    ups, downs = [(0, 7, "center"), (5, 6, "left"), (-5, 6, "right")], [(0, -12, "center"), (5, -12, "left"), (-5, -12, "right")]
+    for t, a, words, above in labels:
+        ann = ax.annotate(words, (t, a), fontsize=7, textcoords="offset points", xytext=(0, 0))
+        def cost(c):
+            ann.set_position(c[:2]); ann.set_horizontalalignment(c[2])
+            b = ann.get_window_extent(renderer)
+            return (sum(b.overlaps(m) for m in marks) + 2 * sum(b.overlaps(p) for p in placed)
+                    + 3 * (b.x0 < ax.bbox.x0 or b.x1 > ax.bbox.x1 or b.y0 < ax.bbox.y0 or b.y1 > ax.bbox.y1))
+        best = min((ups + downs if above else downs + ups) + [(7, -3, "left"), (-7, -3, "right")], key=cost)
+        cost(best); placed.append(ann.get_window_extent(renderer))
+
+
 # %% ../nbs/05_evaluation.ipynb #d629ecb7
 def plot_scaling(results,  # the sweep summary (`run_sweep`'s DataFrame)
                  benchmarks: Sequence[str] | None = None,  # panels (None: those in `results`)
@@ -947,18 +992,19 @@ def plot_scaling(results,  # the sweep summary (`run_sweep`'s DataFrame)
     fig, axes = plt.subplots(1, len(benchmarks), figsize=(5.2 * len(benchmarks), 4), squeeze=False)
     for ax, bench in zip(axes[0], benchmarks):
         df = results[(results.benchmark == bench) & (results.thinking_tokens > 0)]
+        labels = []
         for method, g in df.groupby("method", sort=False):
             style, label = _METHOD_STYLE.get(method, (".-", method))
             g = g.sort_values("thinking_tokens")
-            ax.plot(g.thinking_tokens, g.accuracy, style, label=label)
-            prefix = {"wait": "W", "majority": "k"}.get(method, "")
-            for _, r in g.iterrows():
-                if r.value is None or r.value != r.value: continue  # a lone setting (plain): its legend names it
-                ax.annotate(f"{prefix}{r.value}", (r.thinking_tokens, r.accuracy), fontsize=7,
-                            textcoords="offset points", xytext=(3, 3))
+            line, = ax.plot(g.thinking_tokens, g.accuracy, style, label=label)
+            named = g[g.value.notna()]  # a lone setting without a value (plain): its legend names it
+            spots = _setting_labels(method, zip(named.thinking_tokens, named.accuracy, named.value))
+            if spots is None: line.set_label(f"{label} ({_setting_words(method, named.value)}: one spot)")
+            else: labels += spots
         if reference and bench == reference_benchmark:
             ax.plot(reference["thinking_tokens"], reference["accuracy"], "x:", color="grey", label=_REFERENCE_LABEL)
         style_scaling_axes(ax, f"{title}: {bench}")
+        _place_labels(ax, labels)
     return save_figure(fig, out)
 
 # %% ../nbs/05_evaluation.ipynb #1ecf5246

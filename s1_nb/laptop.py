@@ -524,21 +524,23 @@ def plot_seeds(results_by_seed: dict,  # seed -> results DataFrame
     "Accuracy vs average thinking tokens (log2 x), mean over seeds with min-max band, per method; like paper Fig. 1."
     import matplotlib.pyplot as plt
     import pandas as pd
-    from s1_nb.evaluation import style_scaling_axes
+    from s1_nb.evaluation import _place_labels, _setting_labels, _setting_words, style_scaling_axes
     df = pd.concat([r.assign(seed=s) for s, r in results_by_seed.items()])
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     styles = {"exact": ("o-", "budget forcing: think exactly B tokens"), "wait": ("s-", "Wait xN (0 = no forcing)"),
               "budget": ("^--", "budget cut-off only")}
+    labels = []
     for method, (style, label) in styles.items():
         g = df[df.method == method].groupby("value").agg(t=("thinking_tokens", "mean"), a=("accuracy", "mean"),
                                                           lo=("accuracy", "min"), hi=("accuracy", "max")).sort_values("t")
         if g.empty: continue
         line, = ax.plot(g.t, g.a, style, label=label)
         ax.fill_between(g.t, g.lo, g.hi, color=line.get_color(), alpha=0.15)
-        spots = g.groupby([g.t.round(1), g.a.round(1)], sort=False).apply(lambda x: ",".join(map(str, x.index)))
-        for (t, a), names in spots.items():  # settings that land on one point share one label
-            ax.annotate(names, (t, a), fontsize=7, textcoords="offset points", xytext=(-8, 6) if method == "wait" else (3, -9))
+        spots = _setting_labels(method, zip(g.t, g.a, g.index))  # settings on one spot share a label
+        if spots is None: line.set_label(f"{label} ({_setting_words(method, g.index)} tokens: one spot)")
+        else: labels += spots
     style_scaling_axes(ax, title, legend_loc="lower right")
+    _place_labels(ax, labels)
     return save_figure(fig, out)
 
 # %% ../nbs/06_laptop_s1.ipynb #570da2ab

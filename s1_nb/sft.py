@@ -11,6 +11,7 @@ import math
 import os
 import random
 import shutil
+import sys
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
@@ -304,7 +305,8 @@ def sft_config(recipe: S1Recipe,  # the s1 hyper-parameters (`S1Recipe`)
         gradient_checkpointing=recipe.gradient_checkpointing, max_length=recipe.block_size,
         assistant_only_loss=True,  # the loss mask of section 3
         logging_steps=recipe.logging_steps, seed=recipe.seed, data_seed=recipe.seed,
-        save_strategy="no", report_to="none", disable_tqdm=True, dataloader_num_workers=0,
+        save_strategy="no", report_to="none", dataloader_num_workers=0,
+        disable_tqdm=not sys.stderr.isatty(),  # a bar (with its loss lines) in a terminal; nothing on a notebook's page
         ddp_find_unused_parameters=False,
         # "example" (s1, batch 1 per GPU): every example weighs the same, long or short; "token": every token of the global batch
         average_tokens_across_devices=recipe.loss_weighting == "token")
@@ -439,6 +441,8 @@ def _s1_trainer_class():
             if loss_weighting not in ("example", "token"):
                 raise ValueError(f"loss_weighting must be 'example' or 'token', not {loss_weighting!r}")
             super().__init__(*a, **kw)
+            from transformers import PrinterCallback
+            self.remove_callback(PrinterCallback)  # no log dicts printed: the losses stay in `state.log_history` (`sft_summary`)
             self.loss_weighting, self.save_dtype = loss_weighting, None
             # per-micro-batch means: the Trainer divides by the accumulation steps (the window's examples)
             self.loss_is_scaled_for_ga = False if loss_weighting == "example" else None

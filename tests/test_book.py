@@ -262,3 +262,35 @@ def test_scaling_figures_label_each_point_without_collisions():
     fig = plot_scaling(seed0[seed0.method != "budget"], ["letters"], reference=None, title="laptop model")
     assert not _label_collisions(fig), _label_collisions(fig)
     plt.close(fig)
+
+
+PAPER = json.loads((REPO / "s1_nb/assets/laptop-s1/paper.json").read_text())
+
+
+def _table4(model: str, value: str, key: str = "accuracy") -> str:
+    "Chapter 07's Table 4 number: the mean over seeds of `key` for appending `value` on `model`, as its table rounds it."
+    vals = [r[key] for s in PAPER["seeds"].values() for r in s["table4"] if r["model"] == model and r["value"] == value]
+    assert len(vals) == len(PAPER["seeds"]), (model, value)
+    return _fmt(round(sum(vals) / len(vals), 1))
+
+
+@pytest.mark.parametrize("phrase", [
+    lambda: f"({_table4('base', 'Wait')}% and {_table4('base', 'Wait', 'thinking_tokens')} tokens each)",
+    lambda: f'"Hmm" ({_table4("base", "Hmm")}%) and "Alternatively" ({_table4("base", "Alternatively")}%) fall far below '
+            f"suppress-only ({_table4('base', 'none')}%)",
+    lambda: f"Wait {_table4('s1k', 'Wait')} = none {_table4('s1k', 'none')} > Hmm {_table4('s1k', 'Hmm')} > "
+            f"Alternatively {_table4('s1k', 'Alternatively')}",
+])
+def test_chapter07_quotes_its_results_file(phrase):
+    text, want = " ".join(_markdown("07_paper_in_miniature.ipynb").split()), phrase()
+    assert want in text, f"07 should say {want!r} (from s1_nb/assets/laptop-s1/paper.json); the prose differs"
+
+
+def test_training_prints_no_trainer_log_dicts(tmp_path, capsys):
+    "Chapter 02 trains in a notebook: the loss lives in `sft_summary`, not in a dict printed each logging step."
+    from s1_nb.sft import S1Recipe, pretrained_tiny_folder, sft_summary, toy_s1k, train_sft
+    train_sft(pretrained_tiny_folder("tiny"), toy_s1k(8, seed=0), tmp_path, recipe=S1Recipe.cpu(block_size=256),
+              method="full", max_steps=4, logging_steps=1)
+    out = capsys.readouterr()
+    assert "{'loss'" not in out.out + out.err and "'train_runtime'" not in out.out + out.err, out.out[-300:]
+    assert len(sft_summary(tmp_path)["loss"]) == 4  # every logged step is still recorded
