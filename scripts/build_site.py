@@ -63,6 +63,14 @@ nav.s1-pager a { color: #1a5fb4; }
      </div>
 </div>
 {%- endblock input %}
+{% block data_png scoped %}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}"
+ alt="{{ output.metadata.get('s1_alt', 'A figure made by the code above') | escape_html }}"
+{%- set width=output | get_metadata('width', 'image/png') -%}
+{%- if width is not none %} width={{ width | escape_html }}{%- endif %}>
+</div>
+{%- endblock data_png %}
 {%- block data_widget_view scoped %}
 <div class="jp-OutputArea-output s1-widget-note">An interactive widget: open this notebook in Jupyter
 (or run <code>s1 workshop</code>) to use it.</div>
@@ -94,11 +102,16 @@ def title(nb, path: Path) -> str:
 
 def for_reader(nb):
     """Drop the cells nbdev hides from its docs (`#| hide`), the `#| ...` directive lines of the others, and the code
-    cells left with nothing to show (`#| default_exp x` alone)."""
+    cells left with nothing to show (`#| default_exp x` alone); give each figure its caption as alt text."""
     for c in nb.cells:
         if c.cell_type == "code" and not HIDE.search(c.source): c.source = DIRECTIVE.sub("", c.source).strip("\n")
     nb.cells = [c for c in nb.cells if not (c.cell_type == "code" and (HIDE.search(c.source) or
                                                                       not (c.source.strip() or c.outputs)))]
+    for i, c in enumerate(nb.cells):  # a figure's alt text: the caption (the next markdown cell's first sentence)
+        caption = next((m.source for m in nb.cells[i + 1:] if m.cell_type == "markdown"), "")
+        alt = re.split(r"(?<=[.!?])\s", re.sub(r"[`*#>]|\$", "", caption).strip(), maxsplit=1)[0][:200]
+        for o in c.get("outputs", []):
+            if alt and "image/png" in o.get("data", {}): o.setdefault("metadata", {})["s1_alt"] = alt
     return nb
 
 

@@ -54,6 +54,8 @@ def small_book(tmp_path):
         new_code_cell("#| hide\nsecret_setup = 1"),
         new_code_cell("#| export\ndef f(): return 1", outputs=[new_output("execute_result", {"text/plain": "1"},
                                                                            execution_count=1)]),
+        new_code_cell("plot()", outputs=[new_output("display_data", {"image/png": base64.b64encode(PNG).decode()})]),
+        new_markdown_cell("Two *pixels*, red and blue. Then more."),
         new_markdown_cell("Next: [the second](01_second.ipynb#2.-Part-two)")])
     write(nbs / "01_second.ipynb", [new_markdown_cell("# Second chapter"), new_markdown_cell("## 2. Part two")])
     return repo
@@ -71,6 +73,7 @@ def test_pages_navigation_links_images_math(small_book, tmp_path):
     assert 'href="01_second.html#2.-Part-two"' in first and 'id="2.-Part-two"' in second
     assert 'src="images/docs_fig.png"' in first and (out / "images" / "docs_fig.png").read_bytes() == PNG
     assert "<math" in first and "$" not in first.split("<main>")[1]
+    assert 'alt="Two pixels, red and blue."' in first  # a figure's alt text is its caption's first sentence
     assert "secret_setup" not in first and "#|" not in first and "def" in first
     for page in (index, first, second):  # every page lists every page; nothing comes from elsewhere
         assert all(f'href="{p.name}"' in page for p in pages)
