@@ -194,6 +194,24 @@ def rewrite(page: str, src: Path, nbs: Path, repo: Path, out: Path, names: set[s
     return str(soup)
 
 
+def shared_css(page: str, out: Path, *,
+               min_chars: int = 4096,  # smaller style blocks stay in the page
+              ) -> str:
+    """Move the page's big `<style>` blocks (JupyterLab's CSS, the same on every page) into files `out/css/<hash>.css`
+    linked in their place, so the browser fetches them once for the whole book."""
+    import hashlib
+    def link(m):
+        css = m.group(1)
+        if len(css) < min_chars: return m.group(0)
+        name = f"css/{hashlib.sha256(css.encode()).hexdigest()[:12]}.css"
+        if not (out / name).exists():
+            (out / "css").mkdir(exist_ok=True)
+            (out / name).write_text(css)
+        return f'<link rel="stylesheet" href="{name}">'
+    head, sep, rest = page.partition("</head>")
+    return re.sub(r'<style type="text/css">(.*?)</style>', link, head, flags=re.S) + sep + rest
+
+
 def build_site(out: Path = REPO / "_site", nbs: Path = REPO / "nbs", *,
                quiet: bool = False,  # print nothing (a line per page otherwise)
               ) -> list[Path]:
@@ -217,7 +235,7 @@ def build_site(out: Path = REPO / "_site", nbs: Path = REPO / "nbs", *,
             ex.rewrite = lambda fragment: rewrite(fragment, p, nbs, repo.resolve(), tmp, names, github)
             body, _ = ex.from_notebook_node(for_reader(nb), resources=dict(
                 metadata=dict(name=pages[i][1], path=str(nbs)), s1_sidebar=sidebar, s1_pager=pager))
-            (tmp / pages[i][0]).write_text(body)
+            (tmp / pages[i][0]).write_text(shared_css(body, tmp))
             if not quiet: print(f"{p.name} -> {out / pages[i][0]}")
         (tmp / ".nojekyll").write_text("")  # GitHub Pages: serve the files as they are
         old = out.with_name(f".{out.name}.tmp-old")

@@ -79,6 +79,8 @@ def test_pages_navigation_links_images_math(small_book, tmp_path):
         assert all(f'href="{p.name}"' in page for p in pages)
         assert "<script" not in page and 'src="http' not in page
     assert 'class="s1-next" href="01_second.html"' in first and 'class="s1-prev" href="index.html"' in first
+    css = sorted((out / "css").glob("*.css"))  # JupyterLab's CSS, once for the book, linked from every page
+    assert css and all(f'href="css/{c.name}"' in page for c in css for page in (index, first, second))
     assert (out / ".nojekyll").exists() and out.stat().st_mode & 0o005 == 0o005  # others may read the site
 
 
@@ -136,6 +138,7 @@ def test_book_site_in_chromium(tmp_path):
             page.on("console", lambda m: m.type == "error" and problems.append(f"{page.url}: console: {m.text}"))
             page.on("pageerror", lambda e: problems.append(f"{page.url}: {e}"))
             page.on("requestfailed", lambda r: problems.append(f"{page.url}: request failed: {r.url[:120]}"))
+            page.on("response", lambda r: r.status >= 400 and problems.append(f"{page.url}: {r.status} {r.url[:120]}"))
             for p in pages:
                 resp = page.goto(f"{base}/{p.name}", wait_until="load")
                 assert resp.status == 200, p.name
@@ -143,6 +146,8 @@ def test_book_site_in_chromium(tmp_path):
                 assert all(w > 0 for _, w in imgs), (p.name, [s for s, w in imgs if not w])
                 if figures_in(REPO / "nbs" / f"{p.stem}.ipynb"):
                     assert imgs, f"{p.name}: the chapter has figures, the page shows none"
+                sheets = page.evaluate("[...document.styleSheets].map(s => s.cssRules.length)")
+                assert len(sheets) >= 3 and min(sheets) > 0, f"{p.name}: style sheets {sheets}"  # JupyterLab's CSS
                 ids[p.name] = set(page.eval_on_selector_all("[id]", "es => es.map(e => e.id)"))
                 links += [(p.name, h) for h in page.eval_on_selector_all("a[href]", "es => es.map(e => e.href)")]
             assert len({h for _, h in links}) > len(pages)  # the sidebar alone links every page
