@@ -34,8 +34,8 @@ from .core import (ANSWER_DELIM, BENCHMARK_SPECS, IM_END, IM_START, TINY_CONFIGS
 __all__ = ['BENCHMARKS', 'GRADERS', 'PAPER_FIG1_AIME24', 'load_benchmark', 'problem_prompt', 'extract_answer', 'Grader',
            'register_grader', 'Graded', 'grade_answer', 'grade', 'control', 'scaling', 'performance', 'Setting',
            'budget_settings', 'wait_settings', 'majority_setting', 'plain_setting', 'eval_plan', 'forcing_generate',
-           'majority_vote', 'model_identity', 'hf_batch_size', 'run_sweep', 'load_engine_model', 'method_metrics',
-           'style_scaling_axes', 'plot_scaling', 'headline_table', 'evaluate', 'eval_cli']
+           'majority_vote', 'model_identity', 'hf_batch_size', 'run_sweep', 'fold_repeats', 'load_engine_model',
+           'method_metrics', 'style_scaling_axes', 'plot_scaling', 'headline_table', 'evaluate', 'eval_cli']
 
 # %% ../nbs/05_evaluation.ipynb #fdac4643
 BENCHMARKS = {n: s for n, s in BENCHMARK_SPECS.items() if s.evaluated}  # the sets `s1 eval` grades
@@ -863,6 +863,22 @@ def _sweep_settings(problems, settings, model, tokenizer, run_dir: Path, engine,
         if generated and not had_summary: _write_results(run_dir, rows)  # a readable table while a fresh run goes
     _write_results(run_dir, rows)
     return rows, reused, shared
+
+# %% ../nbs/05_evaluation.ipynb #4cf19885
+def fold_repeats(results,  # a sweep summary (`run_sweep`'s DataFrame)
+                ):
+    "The summary with each run of one method's neighbouring settings that scored the same folded into one row ('budget=8-128')."
+    import pandas as pd
+    same = lambda a, b: (a.method, a.accuracy, round(a.thinking_tokens)) == (b.method, b.accuracy, round(b.thinking_tokens))
+    runs = []
+    for _, r in results.iterrows():
+        if runs and same(runs[-1][-1], r): runs[-1].append(r)
+        else: runs.append([r])
+    rows = [g[0].copy() for g in runs]
+    for r, g in zip(rows, runs):
+        if len(g) > 1: r["setting"] = f"{g[0].setting}-{g[-1].value} ({len(g)} settings, one score)"
+    return pd.DataFrame(rows).reset_index(drop=True)
+
 
 # %% ../nbs/05_evaluation.ipynb #7fbabb72
 def load_engine_model(model: str,  # a tiny size, folder or hub id
