@@ -296,3 +296,17 @@ def test_training_prints_no_trainer_log_dicts(tmp_path, capsys):
     out = capsys.readouterr()
     assert "{'loss'" not in out.out + out.err and "'train_runtime'" not in out.out + out.err, out.out[-300:]
     assert len(sft_summary(tmp_path)["loss"]) == 4  # every logged step is still recorded
+
+
+def test_sweep_progress_is_plain_and_names_no_machine_path(tmp_path, capsys):
+    "In a notebook (stderr not a terminal) `run_sweep` draws no progress bar and names its run folder, not its path."
+    from s1_nb.evaluation import budget_settings, run_sweep
+
+    class Out:  # what run_sweep reads of a completion
+        text, thinking_tokens, cut_by_budget, answer_tokens, waits = "\nthinking\n<|im_start|>answer\nAnswer: 1", 4, False, 1, 0
+    problems = [dict(id=f"t/{i}", problem=f"q{i}", answer="1", kind="aime", benchmark="t") for i in range(3)]
+    run_sweep(problems, budget_settings([8, 16]), None, tokenizer=None, out=tmp_path / "run",
+              generate_fn=lambda prompts, *a, **kw: [Out() for _ in prompts], progress=True)
+    out = capsys.readouterr()
+    assert "%|" not in out.err and "it/s" not in out.err, out.err[-300:]  # no tqdm frame left on the page
+    assert "read back from run/" in out.out and str(tmp_path) not in out.out, out.out
