@@ -168,6 +168,8 @@ def _table(text: str, header: str) -> list:
 
 
 README = (REPO / "README.md").read_text()
+DEMO_RUN = json.loads((REPO / "benchmarks/results/laptop_demo.json").read_text())
+DEMO = next(r for r in DEMO_RUN["rows"] if r["what"].startswith("s1 demo"))
 README_SEED_ROWS = {"accuracy, no forcing (%)": "no_forcing", "accuracy, Wait ×1 (%)": "wait1",
                     "accuracy, Wait ×2 (%)": "wait2", "accuracy, Wait ×4 (%)": "wait4",
                     "distinct rises of the budget curve (10 budgets, 8–128 tokens)": "budget_rises",
@@ -204,6 +206,9 @@ def test_readme_group_table_is_the_shipped_seed():
     ("README.md", lambda: f"(about {_mean('wait1')}%, {_mean('wait2')}%, {_span('wait4', sep='–')}%)"),
     ("README.md", lambda: f"{_span('budget_rises', sep='–')} rises of the exact-budget curve"),
     ("README.md", lambda: f"a quick guess ({_fmt(SHIPPED['no_forcing'])}% right on held-out words)"),
+    ("README.md", lambda: f"`s1 demo` reruns the sweep on the shipped checkpoint (about {round(DEMO['cpu_seconds'], -1):g} s of CPU time"),
+    ("README.md", lambda: f"{DEMO['cpu_seconds']:.0f} s of CPU time ({DEMO['seconds']:.0f} s wall at load "
+                          f"{DEMO_RUN['load_average']:.0f})"),
     ("06_laptop_s1.ipynb", lambda: f"({_span('train_cpu_seconds', digits=0)} s of CPU time per seed"),
     ("06_laptop_s1.ipynb", lambda: f"about {_mean('wait1')}% with one Wait, {_mean('wait2')}% with two and "
                                    f"{_span('wait4')}% with four, from {_span('no_forcing')}% without forcing"),
