@@ -821,15 +821,18 @@ def plot_domains(pool: pd.DataFrame,  # the filtered pool (domain column)
                  selected_domains: Sequence[str],  # the domain of each selected question
                  *, out_dir: Path | str | None = None,  # folder the figure is written to (None: not saved)
                  top: int = 25,  # domains shown
+                 names: dict | None = None,  # MSC code -> its title, for labels in words (None: codes only)
                 ):
     "Share of each MSC domain in the filtered pool and in the selection: sampling flattens it."
     import matplotlib.pyplot as plt
     a = pd.Series(pool["domain"]).value_counts(normalize=True)
     b = pd.Series(list(selected_domains)).value_counts(normalize=True)
     d = pd.DataFrame({"pool after filters": a, "selection": b}).fillna(0).sort_values("pool after filters", ascending=False).head(top)
-    fig, ax = plt.subplots(figsize=(8, 3.5))
-    d.plot.bar(ax=ax, width=0.8)
-    ax.set(xlabel="MSC domain code", ylabel="share of rows", title="Domains before and after diversity sampling")
+    import textwrap
+    d.index = [f"{c} {textwrap.shorten(names[c], 36, placeholder='…')}" if names and c in names else str(c) for c in d.index]
+    fig, ax = plt.subplots(figsize=(8, 0.28 * len(d) + 1.2))
+    d[::-1].plot.barh(ax=ax, width=0.8)  # horizontal: the domain names read without colliding
+    ax.set(ylabel="MSC domain", xlabel="share of rows", title="Domains before and after diversity sampling")
     return _save(fig, out_dir, "domains.png")
 
 # %% ../nbs/01_curation.ipynb #984e2a23
