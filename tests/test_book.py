@@ -315,3 +315,23 @@ def test_sweep_progress_is_plain_and_names_no_machine_path(tmp_path, capsys):
     out = capsys.readouterr()
     assert "%|" not in out.err and "it/s" not in out.err, out.err[-300:]  # no tqdm frame left on the page
     assert "read back from run/" in out.out and str(tmp_path) not in out.out, out.out
+
+
+def _fig4(model: str, method: str, value: int) -> int:
+    "Chapter 07's sequential-vs-parallel number: mean accuracy over seeds, rounded to a whole percent as its prose does."
+    vals = [r["accuracy"] for s in PAPER["seeds"].values() for r in s["fig4"]
+            if (r["model"], r["method"], r["value"]) == (model, method, value)]
+    assert len(vals) == len(PAPER["seeds"]), (model, method, value)
+    return round(sum(vals) / len(vals))
+
+
+@pytest.mark.parametrize("phrase", [
+    lambda: f"| about 30 | one Wait: {_fig4('base', 'wait', 1)}% | two votes: {_fig4('base', 'majority', 2)}% |",
+    lambda: f"| about 60 | two Waits: {_fig4('base', 'wait', 2)}% | four votes: {_fig4('base', 'majority', 4)}% |",
+    lambda: f"| about 120 | four Waits: {_fig4('base', 'wait', 4)}% | eight votes: {_fig4('base', 'majority', 8)}% |",
+    lambda: f"Wait ×6 falls back to {_fig4('base', 'wait', 6)}%",
+    lambda: f"rises from {_fig4('s1k', 'exact', 8)}% at 8 tokens to {_fig4('s1k', 'exact', 96)}% at 96",
+])
+def test_chapter07_sequential_against_parallel_is_its_results_file(phrase):
+    text, want = " ".join(_markdown("07_paper_in_miniature.ipynb").split()), phrase()
+    assert want in text, f"07 should say {want!r} (from s1_nb/assets/laptop-s1/paper.json); the prose differs"
