@@ -335,3 +335,28 @@ def _fig4(model: str, method: str, value: int) -> int:
 def test_chapter07_sequential_against_parallel_is_its_results_file(phrase):
     text, want = " ".join(_markdown("07_paper_in_miniature.ipynb").split()), phrase()
     assert want in text, f"07 should say {want!r} (from s1_nb/assets/laptop-s1/paper.json); the prose differs"
+
+
+def _over_seeds(table: str, key: str, row: str, col: str, spread: bool = False) -> str:
+    "A number of chapter 07's tables as its prose quotes it: the chapter's own `over_seeds` over paper.json."
+    from s1_nb.paper import over_seeds
+    t = over_seeds({s: r[table] for s, r in PAPER["seeds"].items()}, key, [col])
+    return _fmt(t.loc[row, f"{col} spread" if spread else col])
+
+
+@pytest.mark.parametrize("phrase", [
+    lambda: f"({_over_seeds('table2', 'data', 's1k', 'no_forcing')} against {_over_seeds('table2', 'data', 'random', 'no_forcing')})",
+    lambda: f"**Diversity alone does not help** ({_over_seeds('table2', 'data', 'diverse', 'no_forcing')}, the same as random)",
+    lambda: f"**Length alone wins here** ({_over_seeds('table2', 'data', 'longest', 'no_forcing')})",
+    lambda: f"**The whole pool is no better than random** ({float(_over_seeds('table2', 'data', 'full', 'no_forcing')):.1f})",
+    lambda: f"({_over_seeds('table2', 'data', 's1k', 'no_forcing')} ± {_over_seeds('table2', 'data', 's1k', 'no_forcing', True)})",
+    lambda: f"Scaling {_over_seeds('table3', 'method', 'bf', 'scaling')} (paper: 100% and 15)",
+    lambda: f"(Control {round(float(_over_seeds('table3', 'method', 'tcc', 'control')))}%; paper 40%)",
+    lambda: f"Its Scaling ({_over_seeds('table3', 'method', 'tcc', 'scaling')} ± {_over_seeds('table3', 'method', 'tcc', 'scaling', True)})",
+    lambda: f"(Control {round(float(_over_seeds('table3', 'method', 'scc', 'control')))}%; paper 60%)",
+    lambda: f"{_over_seeds('table3', 'method', 'rs', 'samples')} samples per question",
+    lambda: f"positive ({_over_seeds('table3', 'method', 'rs', 'scaling')})",
+])
+def test_chapter07_tables_2_and_3_in_prose_are_its_results_file(phrase):
+    text, want = " ".join(_markdown("07_paper_in_miniature.ipynb").split()), phrase()
+    assert want in text, f"07 should say {want!r} (from s1_nb/assets/laptop-s1/paper.json); the prose differs"
