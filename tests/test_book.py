@@ -125,6 +125,7 @@ def test_output_noise_flags_a_parameter_echo(tmp_path):
 RESULTS = json.loads((REPO / "s1_nb/assets/laptop-s1/results.json").read_text())
 SEEDS = {h["seed"]: h for h in RESULTS["headlines"]}
 SHIPPED = SEEDS[0]  # the package ships seed 0
+GROUPS = {g["group"]: g for g in RESULTS["groups"]["0"]}  # the shipped seed's accuracy by question group
 
 
 def _markdown(nb_name: str) -> str:
@@ -213,6 +214,13 @@ def test_readme_group_table_is_the_shipped_seed():
     ("06_laptop_s1.ipynb", lambda: f"about {_mean('wait1')}% with one Wait, {_mean('wait2')}% with two and "
                                    f"{_span('wait4')}% with four, from {_span('no_forcing')}% without forcing"),
     ("06_laptop_s1.ipynb", lambda: f"{_span('budget_rises', sep=' or ')} rises of the exact-budget curve"),
+    ("06_laptop_s1.ipynb", lambda: f"reaches {_fmt(GROUPS['repeated pair']['wait=4'])}% with four Waits, against "
+                                   f"{_fmt(GROUPS['no repeated pair']['wait=4'])}% on words without"),
+    ("06_laptop_s1.ipynb", lambda: f"a fourth pass adds nothing over the second ({_fmt(GROUPS['16-20 letters']['wait=4'])}% both)"
+                                   if GROUPS['16-20 letters']['wait=4'] == GROUPS['16-20 letters']['wait=2'] else "(they differ)"),
+    ("06_laptop_s1.ipynb", lambda: f"tops out at {_fmt(SHIPPED['wait4'])}% with four Waits and {_fmt(SHIPPED['performance'])}% "
+                                   "with an exact budget"),
+    ("06_laptop_s1.ipynb", lambda: "this model reaches " + _fmt(GROUPS["first model's words"]["wait=2"]) + "% with two Waits"),
     ("index.ipynb", lambda: f"gains {_span('wait_gain')} points from one Wait and {_gain('wait4')} from four"),
 ])
 def test_quoted_numbers_are_the_results_file(where, phrase):
