@@ -169,6 +169,7 @@ def _table(text: str, header: str) -> list:
 
 
 README = (REPO / "README.md").read_text()
+SFT_BENCH = json.loads((REPO / "benchmarks/results/sft.json").read_text())
 DEMO_RUN = json.loads((REPO / "benchmarks/results/laptop_demo.json").read_text())
 DEMO = next(r for r in DEMO_RUN["rows"] if r["what"].startswith("s1 demo"))
 README_SEED_ROWS = {"accuracy, no forcing (%)": "no_forcing", "accuracy, Wait ×1 (%)": "wait1",
@@ -221,6 +222,10 @@ def test_readme_group_table_is_the_shipped_seed():
     ("06_laptop_s1.ipynb", lambda: f"tops out at {_fmt(SHIPPED['wait4'])}% with four Waits and {_fmt(SHIPPED['performance'])}% "
                                    "with an exact budget"),
     ("06_laptop_s1.ipynb", lambda: "this model reaches " + _fmt(GROUPS["first model's words"]["wait=2"]) + "% with two Waits"),
+    ("02_sft.ipynb", lambda: f"measured padded {SFT_BENCH['results']['padded']['tokens_per_s']:,.0f} tok/s, padding-free "
+                             f"{SFT_BENCH['results']['padding_free']['tokens_per_s']:,.0f} ({SFT_BENCH['ratio_padding_free']:.2f}×, "
+                             f"although it avoids {100 * SFT_BENCH['pad_share_avoided']:.1f}% pad tokens) and packed "
+                             f"{SFT_BENCH['results']['packed']['tokens_per_s']:,.0f} ({SFT_BENCH['ratio_packed']:.2f}×"),
     ("index.ipynb", lambda: f"gains {_span('wait_gain')} points from one Wait and {_gain('wait4')} from four"),
 ])
 def test_quoted_numbers_are_the_results_file(where, phrase):
