@@ -80,7 +80,7 @@ def random_model(shape: str, tokenizer, device: str, dtype=torch.bfloat16, seed:
     return model.to(dtype).eval()
 
 
-def nudged(model, tokenizer, prompts, biases=(2.0, 3.0, 4.0, 4.5, 5.0, 6.0)) -> float:
+def nudged(model, tokenizer, prompts, biases=(2.0, 3.0, 4.0, 4.5, 5.0, 6.0, 8.0, 10.0, 12.0)) -> float:
     """Make the random model try to end its thinking now and then, so Waits land: the smallest of `biases`
     (benchmarks/forcing.py's constant nudge, in logit standard deviations) under which one does; returns it."""
     from forcing import constant_nudge
