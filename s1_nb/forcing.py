@@ -678,9 +678,11 @@ _SEGMENT_COLORS = {"thinking": "#8da0cb", "wait": "#fc8d62", "end": "#a6a6a6", "
 def plot_segments(outputs: Sequence[ForcedOutput],  # completions of `generate`
                   labels: Sequence[str] | None = None,  # one label a bar (None: numbers)
                   out=None,  # file to write (None: not saved)
+                  *, budget: int | None = None,  # the thinking budget, drawn across each bar (None: not drawn)
                  ):
     "One horizontal bar per output: its segments in order, as wide as their token counts, colored by kind."
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(outputs) + 1.2))
     for row, o in enumerate(outputs):
@@ -688,11 +690,15 @@ def plot_segments(outputs: Sequence[ForcedOutput],  # completions of `generate`
         for seg in o.segments:
             ax.barh(row, seg.num_tokens, left=left, color=_SEGMENT_COLORS.get(seg.kind, "black"), edgecolor="white")
             left += seg.num_tokens
+        if budget is not None:  # the thinking starts after any "start" segment
+            start = sum(s.num_tokens for s in o.segments[:next((k for k, s in enumerate(o.segments) if s.kind != "start"), 0)])
+            ax.vlines(start + budget, row - 0.45, row + 0.45, colors="black", linestyles="--", lw=1.2)
     ax.set_yticks(range(len(outputs)), labels or [f"#{i}" for i in range(len(outputs))])
     ax.invert_yaxis()
     ax.set(xlabel="tokens of the completion", title="Budget forcing: where the tokens go")
-    ax.legend(handles=[Patch(color=c, label=k) for k, c in _SEGMENT_COLORS.items()], fontsize=7, ncol=5,
-              loc="upper center", bbox_to_anchor=(0.5, -0.35 if len(outputs) < 4 else -0.15))
+    handles = [Patch(color=c, label=k.replace("_", " ")) for k, c in _SEGMENT_COLORS.items()]
+    if budget is not None: handles.append(Line2D([], [], color="black", ls="--", label=f"thinking budget ({budget} tokens)"))
+    ax.legend(handles=handles, fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.35 if len(outputs) < 4 else -0.15))
     return save_figure(fig, out)
 
 # %% ../nbs/03_budget_forcing.ipynb #164ae84b
