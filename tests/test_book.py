@@ -373,3 +373,14 @@ def _over_seeds(table: str, key: str, row: str, col: str, spread: bool = False) 
 def test_chapter07_tables_2_and_3_in_prose_are_its_results_file(phrase):
     text, want = " ".join(_markdown("07_paper_in_miniature.ipynb").split()), phrase()
     assert want in text, f"07 should say {want!r} (from s1_nb/assets/laptop-s1/paper.json); the prose differs"
+
+
+def test_chapter04_cost_table_is_its_results_file():
+    "04's forcing-cost table, Wait count and in-stream speed-up are those of benchmarks/results/vllm_forcing.json."
+    d = json.loads((REPO / "benchmarks/results/vllm_forcing.json").read_text())
+    text = " ".join(_markdown("04_vllm_forcing.ipynb").split())
+    want = [f"| {r['batch']} | {r['temperature']:g} | {r['forced_tok_per_s']:,.0f} | {r['plain_tok_per_s']:,.0f} | "
+            f"{r['forced_over_plain']:.2f} |" for r in d["rows"]]
+    want += [f"{d['waits_inserted']} Waits at batch 16", f"`engine=\"vllm\"` was {d['instream_over_harness_speedup']:.1f}×"]
+    missing = [w for w in want if w not in text]
+    assert not missing, f"04 should say (from benchmarks/results/vllm_forcing.json): {missing}"
