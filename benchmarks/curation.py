@@ -43,7 +43,7 @@ def main():
     import datasets
     from datasets import Dataset
     from transformers import AutoTokenizer
-    from s1_nb.core import shared_folder
+    from s1_nb.core import _shared_folder
     from s1_nb.curation import curate, load_benchmarks, synthetic_pool, thinking_lengths
     datasets.disable_progress_bars()
 
@@ -68,7 +68,7 @@ def main():
     res["selection_hash"] = funnel.hash
 
     # 3. length featurization with the real Qwen2.5 tokenizer
-    tok_dir = shared_folder("data/qwen2.5-tokenizer")
+    tok_dir = _shared_folder("data/qwen2.5-tokenizer")
     if tok_dir is None:
         print("../shared/data/qwen2.5-tokenizer is absent: length featurization not measured")
     else:

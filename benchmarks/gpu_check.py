@@ -42,7 +42,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from s1_nb.core import TINY_CONFIGS, shared_folder, inference_prompt, load_model, load_tokenizer, tiny_model_folder  # noqa: E402
+from s1_nb.core import TINY_CONFIGS, _shared_folder, inference_prompt, load_model, load_tokenizer, tiny_model_folder  # noqa: E402
 from s1_nb.forcing import generate  # noqa: E402
 from s1_nb.sft import QWEN25_SHAPES, S1Recipe, load_dtype, model_shape, plan_sft, sft_trainer  # noqa: E402
 
@@ -56,7 +56,7 @@ QUESTIONS = ["How many r in raspberry?", "What is 17 * 23?", "Find the remainder
 
 def check_tokenizer():
     "The real Qwen2.5 tokenizer from ../shared, else the tiny one; and its name."
-    d = shared_folder("data/qwen2.5-tokenizer")
+    d = _shared_folder("data/qwen2.5-tokenizer")
     if d is not None:
         from transformers import AutoTokenizer
         return AutoTokenizer.from_pretrained(d), "Qwen2.5 (../shared)"

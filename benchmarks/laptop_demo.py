@@ -37,8 +37,8 @@ def main():
             rows.append(dict(what=f"train seed {args.train_seed} (base + s1 stage)",
                              seconds=round(info["base_seconds"] + info["s1_seconds"], 1),
                              cpu_seconds=round(info["base_cpu_seconds"] + info["s1_cpu_seconds"], 1), goal_seconds=900))
-    from s1_nb.core import laptop_assets_folder
-    size = sum(f.stat().st_size for f in laptop_assets_folder().rglob("*") if f.is_file())
+    from s1_nb.core import _laptop_assets_folder
+    size = sum(f.stat().st_size for f in _laptop_assets_folder().rglob("*") if f.is_file())
     rows.append(dict(what="package data, shipped laptop files (MB)", seconds=round(size / 2**20, 2), cpu_seconds="",
                      goal_seconds=5))
     load = os.getloadavg()[0]

@@ -23,9 +23,9 @@ from typing import Any, Callable, Iterator, Sequence
 __all__ = ['IM_START', 'IM_END', 'SYSTEM_PROMPT', 'THINK_DELIM', 'ANSWER_DELIM', 'FINAL_ANSWER', 'FORCED_END', 'WAIT',
            'S1_PAD_TOKEN', 'S1_CHAT_TEMPLATE', 'TINY_CONFIGS', 'BENCHMARK_SPECS', 'check_parameters', 'write_atomic',
            'run_lock', 'answer_text', 'training_text', 'with_s1_chat_template', 'inference_prompt', 'split_completion',
-           'token_ids', 's1_tokens', 'shared_folder', 'data_path', 'tiny_corpus', 'tiny_tokenizer', 'cached_folder',
-           'tiny_model_folder', 'resolve_model', 'load_tokenizer', 'load_model', 'laptop_assets_folder',
-           'laptop_folder', 'load_laptop', 'benchmark_spec', 'is_correct', 'math_answer', 'math_equal', 'save_figure']
+           'token_ids', 's1_tokens', 'data_path', 'tiny_tokenizer', 'cached_folder', 'tiny_model_folder',
+           'resolve_model', 'load_tokenizer', 'load_model', 'laptop_folder', 'load_laptop', 'benchmark_spec',
+           'is_correct', 'math_answer', 'math_equal', 'save_figure']
 
 # %% ../nbs/00_core.ipynb #e95e8a92
 _PARAMETER_RULES = {  # rule name -> (test, what a good value is)
@@ -312,7 +312,7 @@ def s1_tokens(tokenizer,  # the tokenizer that must express the delimiters
     return ids
 
 # %% ../nbs/00_core.ipynb #77e77d2e
-def shared_folder(sub: str = "",  # path inside shared/
+def _shared_folder(sub: str = "",  # path inside shared/
                 start: Path | str | None = None,  # folder to search up from (None: this package's)
                ) -> Path | None:
     "The `shared/` folder beside this repository (or `$S1_SHARED`), joined with `sub`; None if absent or hidden."
@@ -331,7 +331,7 @@ def data_path(sub: str,  # file or folder under the package's data, e.g. "benchm
     "Shipped data `sub` from s1_nb/assets/data; else `shared/data/sub` beside the checkout (or `$S1_SHARED`); None if neither."
     import s1_nb
     shipped = Path(s1_nb.__file__).resolve().parent / "assets" / "data" / sub
-    return shipped if shipped.exists() else shared_folder(f"data/{sub}")
+    return shipped if shipped.exists() else _shared_folder(f"data/{sub}")
 
 # %% ../nbs/00_core.ipynb #e289d29e
 _QWEN_SPECIAL_TOKENS = ["<|endoftext|>", IM_START, IM_END, S1_PAD_TOKEN]
@@ -343,7 +343,7 @@ TINY_CONFIGS = {  # name -> Qwen2Config fields
                        num_key_value_heads=2, max_position_embeddings=8192),
 }
 
-def tiny_corpus() -> list[str]:
+def _tiny_corpus() -> list[str]:
     "A small built-in corpus for the tiny tokenizer: s1 markup, reasoning words, numbers, arithmetic."
     words = ("system user assistant think answer Answer Final Wait Hmm Alternatively So Let me check count letters "
              "the number of times letter appears in word How many is are total first second then therefore "
@@ -367,7 +367,7 @@ def tiny_tokenizer(vocab_size: int = 512,  # BPE vocabulary size
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tok.train_from_iterator(tiny_corpus(), trainer)
+    tok.train_from_iterator(_tiny_corpus(), trainer)
     extra = dict(additional_special_tokens=[IM_START, IM_END]) if special_im_tokens else {}
     hf = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=IM_END if special_im_tokens else "<|endoftext|>",
                                  pad_token="<|endoftext|>", **extra)
@@ -476,7 +476,7 @@ def _model_load_error(name) -> OSError:
     return OSError(f"model {str(name)!r} is neither a local folder nor a loadable hub model.{hint}")
 
 # %% ../nbs/00_core.ipynb #2e9eb0ec
-def laptop_assets_folder() -> Path:
+def _laptop_assets_folder() -> Path:
     "The package's folder of shipped laptop-model files (checkpoints, results)."
     import s1_nb
     return Path(s1_nb.__file__).resolve().parent / "assets" / "laptop-s1"
@@ -485,7 +485,7 @@ def laptop_folder(stage: str = "base",  # "base" (the demo model) or "s1" (after
                  ) -> Path:
     "The folder of the laptop model shipped with the package (chapter 06 trains it): the `base` or `s1` stage of seed 0."
     if stage not in ("base", "s1"): raise ValueError(f"stage must be 'base' or 's1', not {stage!r}")
-    path = laptop_assets_folder() / stage
+    path = _laptop_assets_folder() / stage
     if not (path / "config.json").exists():
         raise FileNotFoundError(f"no shipped laptop checkpoint at {path}: reinstall the package, or train one with "
                                 "`s1 demo --train`")

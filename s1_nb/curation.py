@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from fastcore.script import call_parse
 
-from .core import BENCHMARK_SPECS, benchmark_spec, data_path, shared_folder, is_correct, save_figure
+from .core import BENCHMARK_SPECS, benchmark_spec, data_path, _shared_folder, is_correct, save_figure
 from .core import _publish_files, run_lock, write_atomic
 
 # %% auto #0

@@ -27,7 +27,7 @@ from fastcore.meta import delegates
 from fastcore.script import call_parse
 
 from .core import (ANSWER_DELIM, BENCHMARK_SPECS, IM_END, IM_START, TINY_CONFIGS, _BenchmarkSpec, _MathAnswer,
-                        benchmark_spec, data_path, shared_folder, inference_prompt, _local_benchmark_file, math_answer, math_equal,
+                        benchmark_spec, data_path, _shared_folder, inference_prompt, _local_benchmark_file, math_answer, math_equal,
                         _normalize_math_text, save_figure, _strip_latex, run_lock, write_atomic)
 
 # %% auto #0

@@ -15,7 +15,7 @@ from pathlib import Path
 from fastcore.script import call_parse
 
 from .core import (ANSWER_DELIM, FINAL_ANSWER, FORCED_END, IM_END, IM_START, S1_CHAT_TEMPLATE, S1_PAD_TOKEN,
-                        SYSTEM_PROMPT, THINK_DELIM, WAIT, inference_prompt, laptop_assets_folder,
+                        SYSTEM_PROMPT, THINK_DELIM, WAIT, inference_prompt, _laptop_assets_folder,
                         laptop_folder, _publish_files, run_lock, save_figure, write_atomic)
 
 # %% auto #0
@@ -546,7 +546,7 @@ def plot_seeds(results_by_seed: dict,  # seed -> results DataFrame
 # %% ../nbs/06_laptop_s1.ipynb #570da2ab
 def shipped_results() -> dict:
     "The committed results of `s1 demo --train --seeds 0,1,2` (headline numbers per seed)."
-    path = laptop_assets_folder() / "results.json"
+    path = _laptop_assets_folder() / "results.json"
     if not path.exists(): raise FileNotFoundError(f"no committed laptop results at {path}")
     return json.loads(path.read_text())
 
@@ -608,7 +608,7 @@ _MODEL_FILES = ("config.json", "generation_config.json", "model.safetensors", "t
 
 def _ship_run(run: Path | str, dest: Path | str | None = None, seed: int = 0) -> Path:
     "Copy a `demo --train` run's seed models (base, s1) and results.json into the package's shipped folder."
-    run = Path(run); dest = Path(dest) if dest else laptop_assets_folder()
+    run = Path(run); dest = Path(dest) if dest else _laptop_assets_folder()
     for stage in ("base", "s1"):
         src = run / f"seed{seed}" / stage / "model"
         if not (src / "config.json").exists(): raise FileNotFoundError(f"no trained {stage} model at {src}")

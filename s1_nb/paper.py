@@ -76,8 +76,8 @@ def paper_markdown(results: dict,  # `run_paper`'s results (seeds -> the four ar
 
 def shipped_paper() -> dict:
     "The committed results of `s1 paper --seeds 0,1,2` (what the chapter shows)."
-    from s1_nb.core import laptop_assets_folder
-    path = laptop_assets_folder() / "paper.json"
+    from s1_nb.core import _laptop_assets_folder
+    path = _laptop_assets_folder() / "paper.json"
     if not path.exists(): raise FileNotFoundError(f"no committed paper results at {path}: run `s1 paper --ship`")
     return json.loads(path.read_text())
 
@@ -426,7 +426,7 @@ def run_paper(out: str = "runs/paper",  # run folder: one folder per seed (model
              ) -> dict:
     "The paper in miniature: train and sweep every argument for each seed, write the tables and Figure 4 to `out`."
     import shutil
-    from s1_nb.core import laptop_assets_folder
+    from s1_nb.core import _laptop_assets_folder
     import math
     import torch
     from s1_nb.sft import cpu_threads
@@ -449,7 +449,7 @@ def run_paper(out: str = "runs/paper",  # run folder: one folder per seed (model
         _publish_files(run, {"results.json": results, "results.md": md + "\n",
                             "scaling.png": lambda p: plot_scaling({s: r["fig4"] for s, r in by_seed.items()}, out=p)})
     print(md); print(f"\nwrote {run / 'results.md'}, {run / 'results.json'}, {run / 'scaling.png'}")
-    if ship: print("shipped to", shutil.copy2(run / "results.json", laptop_assets_folder() / "paper.json"))
+    if ship: print("shipped to", shutil.copy2(run / "results.json", _laptop_assets_folder() / "paper.json"))
     return results
 
 paper = call_parse(run_paper)  # the `s1 paper` command

@@ -392,13 +392,13 @@ def pretrained_tiny_folder(size: str = "tiny",  # tiny model size
                            *, lr: float = 5e-3,  # learning rate
                           ) -> Path:
     "The folder of the tiny model after `steps` of language modelling on chapter 00's corpus (built once): a CPU base model."
-    from s1_nb.core import tiny_corpus, tiny_model_folder
+    from s1_nb.core import _tiny_corpus, tiny_model_folder
     base = tiny_model_folder(size, seed=seed)
     def build(tmp: Path):
         import torch
         m, tok = load_model(base, dtype=torch.float32)
         m.train()
-        corpus = tok("\n".join(tiny_corpus()), add_special_tokens=False)["input_ids"]
+        corpus = tok("\n".join(_tiny_corpus()), add_special_tokens=False)["input_ids"]
         rng = random.Random(seed); torch.manual_seed(seed)
         window = lambda _: torch.tensor([corpus[i:i + 64] for i in (rng.randrange(len(corpus) - 65) for _ in range(8))])
         train_steps(m, window, steps, lr=lr, betas=(0.9, 0.999), weight_decay=0.01)  # AdamW's defaults

@@ -19,7 +19,7 @@ from typing import Sequence
 from fastcore.basics import patch
 
 from s1_nb.core import (ANSWER_DELIM, FORCED_END, IM_END, TINY_CONFIGS, cached_folder, inference_prompt, load_model,
-                        tiny_corpus, tiny_model_folder)
+                        _tiny_corpus, tiny_model_folder)
 from s1_nb.forcing import (_S1_ANSWER_RESERVE, AUTO_BUDGETS, ForcedOutput, ForcingConfig, ForcingIds, ForcingRules, build_output,
                            check_config, forcing_ids, forcing_reserve, forcing_rules, generation_eos_ids, match_end,
                            register_engine, thinking_budget)
@@ -53,7 +53,7 @@ def end_corpus(n: int = 64,  # transcripts
     "Made-up s1 transcripts whose thinking is 3-10 words, for `teach_to_end`."
     import random
     rng = random.Random(seed)
-    words = " ".join(tiny_corpus()[:40]).split()
+    words = " ".join(_tiny_corpus()[:40]).split()
     return [inference_prompt(" ".join(rng.choices(words, k=rng.randint(3, 8))) + "?")
             + f"\n{' '.join(rng.choices(words, k=rng.randint(3, 10)))}\n{ANSWER_DELIM}\nAnswer: {rng.randint(0, 9)}{IM_END}"
             for _ in range(n)]

@@ -132,7 +132,7 @@ def test_public_api_fits_a_screen_and_reads_like_fastcore(name):
 
 def test_shipped_data_comes_first_and_shared_is_an_optional_fallback(monkeypatch, tmp_path):
     import s1_nb
-    from s1_nb.core import _local_benchmark_file, data_path, shared_folder
+    from s1_nb.core import _local_benchmark_file, data_path, _shared_folder
     assets = Path(s1_nb.__file__).resolve().parent / "assets" / "data"
     for sub in ("benchmarks/math500.jsonl", "s1/msc.json", "s1/grading.txt", "qwen2.5-tokenizer"):
         assert data_path(sub) == assets / sub
@@ -145,7 +145,7 @@ def test_shipped_data_comes_first_and_shared_is_an_optional_fallback(monkeypatch
     assert data_path("extra.jsonl") == tmp_path / "data" / "extra.jsonl"  # what does not ship: from shared/
     assert data_path("s1/msc.json") == assets / "s1" / "msc.json"  # what ships: never shadowed
     monkeypatch.setenv("S1_SHARED", "")  # set but empty: no shared folder, not even one beside the checkout
-    assert shared_folder() is None and data_path("extra.jsonl") is None
+    assert _shared_folder() is None and data_path("extra.jsonl") is None
     assert data_path("benchmarks/math500.jsonl") == assets / "benchmarks" / "math500.jsonl"
 
 

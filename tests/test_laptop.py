@@ -104,11 +104,11 @@ def test_shipped_checkpoint_gains_from_each_wait(shipped):
 
 
 def test_shipped_heads_fit_vllm_and_the_package_stays_small():
-    from s1_nb.core import laptop_assets_folder, laptop_folder
+    from s1_nb.core import _laptop_assets_folder, laptop_folder
     for stage in ("base", "s1"):
         cfg = json.loads((laptop_folder(stage) / "config.json").read_text())
         assert cfg["hidden_size"] // cfg["num_attention_heads"] >= 32, cfg
-    assert sum(f.stat().st_size for f in laptop_assets_folder().rglob("*") if f.is_file()) <= 5 * 2**20
+    assert sum(f.stat().st_size for f in _laptop_assets_folder().rglob("*") if f.is_file()) <= 5 * 2**20
 
 
 def test_shipped_results_have_three_seeds_every_setting_and_the_groups():
@@ -161,7 +161,7 @@ def test_evaluation_and_demo_refuse_bad_arguments(shipped, tmp_path, monkeypatch
     fails(lambda: laptop.evaluate_laptop(model, tok, n=0), contains="n must be >= 1")
     fails(lambda: laptop.run_demo(out=str(tmp_path), stage="final"), contains="--stage must be 'base' or 's1'")
     import s1_nb.core as core
-    monkeypatch.setattr(core, "laptop_assets_folder", lambda: tmp_path / "nowhere")
+    monkeypatch.setattr(core, "_laptop_assets_folder", lambda: tmp_path / "nowhere")
     fails(lambda: core.laptop_folder("base"), contains="no shipped laptop checkpoint")
     fails(lambda: laptop.train_stage([], tmp_path, steps=10), contains="must be at least warmup_steps")
 
