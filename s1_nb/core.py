@@ -387,7 +387,7 @@ def cached_folder(key: str | Path,  # a folder name under `_cache_folder()`, or 
     if all((path / f).exists() for f in needs): return path
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     tmp.mkdir(parents=True, exist_ok=True)
-    build(tmp)
+    with _progress_bars_off(): build(tmp)  # a build's save bars would be frozen noise in a chapter
     if all((path / f).exists() for f in needs): shutil.rmtree(tmp)  # another process built it meanwhile
     elif path.exists() and any(path.iterdir()):
         shutil.rmtree(tmp)
