@@ -132,7 +132,7 @@ COMMANDS = {  # command -> (module, function)
     "curate": ("s1_nb.curation", "curate_cli"),
     "sft": ("s1_nb.sft", "sft_cli"),
     "eval": ("s1_nb.evaluation", "eval_cli"),
-    "demo": ("s1_nb.laptop", "demo"),
+    "demo": ("s1_nb.smol", "demo"),  # --model laptop (default, s1_nb.laptop) or smol
     "paper": ("s1_nb.paper", "paper"),
     "workshop": ("s1_nb.workshop", "workshop_cli"),
 }
