@@ -26,11 +26,11 @@ NEEDS_CLONE = ("the chapters are notebooks in a clone of the repository: git clo
 
 def repo_notebooks(nbs: Path | str | None = None,  # the notebooks folder (None: this repository's nbs/)
                   ) -> list[Path]:
-    "The front page (`index.ipynb`) and the chapter notebooks (`NN_name.ipynb`) in reading order."
+    "The front page (`index.ipynb`) and the chapter notebooks (`NN_name.ipynb`, `NNb_name.ipynb`) in reading order."
     nbs = Path(nbs) if nbs else Path(__file__).resolve().parents[1] / "nbs"
     if not nbs.is_dir(): raise FileNotFoundError(f"no notebooks folder at {nbs}: {NEEDS_CLONE}")
     return [p for p in [nbs / "index.ipynb"] if p.exists()] + \
-           sorted(nbs.glob("[0-9][0-9]_*.ipynb"))
+           sorted(list(nbs.glob("[0-9][0-9]_*.ipynb")) + list(nbs.glob("[0-9][0-9][a-z]_*.ipynb")), key=lambda p: p.stem)
 
 def chosen_notebooks(only: str = "",  # part of a chapter's name ('' = all)
                      nbs: Path | str | None = None,  # the notebooks folder (None: this repository's nbs/)

@@ -56,6 +56,8 @@ def test_a_second_demo_into_the_same_folder_is_refused(tmp_path, capsys):
 
 def test_demo_uses_the_threads_asked_for_not_every_core(monkeypatch):
     was = torch.get_num_threads()
+    # an in-process vLLM engine earlier in this process swaps torch.set_num_threads for a no-op (cpu_worker.py)
+    monkeypatch.setattr(torch, "set_num_threads", torch._C.set_num_threads)
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.setattr(laptop, "_ask_question", lambda *a, **k: torch.get_num_threads())
     try:

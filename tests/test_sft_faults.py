@@ -91,6 +91,8 @@ def test_sft_on_the_cpu_uses_the_threads_asked_for(tmp_path, monkeypatch):
     class Stop(Exception): pass
     def stop(*a, **kw): seen.append(torch.get_num_threads()); raise Stop
     monkeypatch.setattr(sft, "train_sft", stop)
+    # an in-process vLLM engine earlier in this process swaps torch.set_num_threads for a no-op (cpu_worker.py)
+    monkeypatch.setattr(torch, "set_num_threads", torch._C.set_num_threads)
     was = torch.get_num_threads()
     try:
         with pytest.raises(Stop): sft.sft_cli.__wrapped__(out=str(tmp_path / "o"), threads=2)
