@@ -20,152 +20,23 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 # %% auto #0
-__all__ = ['IM_START', 'IM_END', 'SYSTEM_PROMPT', 'THINK_DELIM', 'ANSWER_DELIM', 'FINAL_ANSWER', 'FORCED_END', 'WAIT',
-           'S1_PAD_TOKEN', 'S1_CHAT_TEMPLATE', 'TINY_CONFIGS', 'BENCHMARK_SPECS', 'check_parameters', 'write_atomic',
-           'run_lock', 'answer_text', 'training_text', 'with_s1_chat_template', 'inference_prompt', 'split_completion',
-           'token_ids', 's1_tokens', 'data_path', 'tiny_tokenizer', 'cached_folder', 'tiny_model_folder',
-           'resolve_model', 'load_tokenizer', 'load_model', 'laptop_folder', 'load_laptop', 'benchmark_spec',
-           'is_correct', 'math_answer', 'math_equal', 'save_figure']
+__all__ = ['IM_START', 'THINK_DELIM', 'ANSWER_DELIM', 'FORCED_END', 'WAIT', 'BENCHMARK_SPECS', 'answer_text', 'training_text',
+           'inference_prompt', 'split_completion', 'token_ids', 's1_tokens', 'data_path', 'tiny_tokenizer',
+           'tiny_model_folder', 'load_tokenizer', 'load_model', 'laptop_folder', 'load_laptop', 'is_correct']
 
-# %% ../nbs/00_core.ipynb #e95e8a92
-_PARAMETER_RULES = {  # rule name -> (test, what a good value is)
-    "count": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a whole number >= 0"),
-    "positive": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a whole number > 0"),
-    "number": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v), "a finite number"),
-    "fraction": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1, "a number from 0 to 1"),
-    "positive number": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0,
-                        "a finite number > 0"),
-    "seeds": (lambda v: isinstance(v, (list, tuple)) and len(v) > 0 and len(set(v)) == len(v) and
-              all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in v), "a list of distinct whole numbers >= 0"),
-}
-
-def _parameter_problem(value, rule) -> str | None:
-    "Why `value` breaks `rule` (a _PARAMETER_RULES name, a type, a tuple of allowed values, or None), or None."
-    if rule is None: return None
-    if isinstance(value, float) and not math.isfinite(value): return "is not a finite number"
-    if isinstance(rule, str):
-        test, what = _PARAMETER_RULES[rule]
-        return None if test(value) else f"is not {what}"
-    if isinstance(rule, tuple): return None if value in rule else f"is not one of {', '.join(map(repr, rule))}"
-    if rule is float and isinstance(value, int) and not isinstance(value, bool): return None
-    return None if isinstance(value, rule) and not (rule is int and isinstance(value, bool)) else f"is not {rule.__name__}"
-
-def _assigned(source: str) -> list[str]:
-    "The names a cell's top-level assignments set."
-    try: body = ast.parse(source).body
-    except SyntaxError: return []
-    return [t.id for n in body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)]
-
-def _papermill_names() -> tuple[list[str], list[str]]:
-    "(names papermill's injected `# Parameters` cell set, names the parameters cell before it set); ([], []) outside papermill."
-    try: from IPython import get_ipython
-    except ImportError: return [], []
-    ip = get_ipython()
-    cells = list((ip.user_ns.get("In") or []) if ip is not None else [])
-    for k in range(len(cells) - 1, 0, -1):
-        if cells[k].startswith("# Parameters\n"): return _assigned(cells[k]), _assigned(cells[k - 1])
-    return [], []
-
-def check_parameters(values: dict,  # parameter name -> its value, as the notebook got it
-                     rules: dict,  # parameter name -> rule: a _PARAMETER_RULES name ("count", "number", "seeds"...), a type, a tuple of allowed values, or None
-                     *, injected: Sequence[str] | None = None,  # names the run set (None: papermill's injected cell, if any)
-                    ) -> dict:
-    "Check a notebook's papermill `values` against `rules` (name -> rule); raise one line naming the first bad one."
-    import difflib
-    if injected is None:  # papermill's names count for the chapter's own check (its rules cover the parameters cell)
-        injected, declared = _papermill_names()
-        if not declared or not set(declared) <= set(rules): injected = []
-    for name in injected:
-        if name not in rules:
-            near = difflib.get_close_matches(name, list(rules), n=1)
-            raise ValueError(f"parameter {name}: this notebook has no such parameter"
-                             f"{f' (did you mean {near[0]}?)' if near else ''}; its parameters: {', '.join(rules)}")
-    for name, rule in rules.items():
-        if name not in values: raise ValueError(f"check_parameters: no parameter named {name!r}")
-        why = _parameter_problem(values[name], rule)
-        if why: raise ValueError(f"parameter {name}: {values[name]!r} {why}")
-    return values
-
-# %% ../nbs/00_core.ipynb #cf336be9
-def _temp_name(path: Path) -> Path:
-    "A hidden temporary name beside `path`, unique to this process and thread (it keeps the suffix)."
-    return path.with_name(f".{path.stem}.tmp{os.getpid()}-{threading.get_ident()}{path.suffix}")
-
-def _write_to(path: Path, data, index: bool) -> None:
-    "Write `data` to `path`: a callable is handed the path; a table by suffix (.parquet, .csv); text; bytes; else JSON."
-    if callable(data): data(path)
-    elif hasattr(data, "to_parquet") and path.suffix == ".parquet":
-        data.to_parquet(path, index=index) if hasattr(data, "to_csv") and hasattr(data, "iloc") else data.to_parquet(str(path))
-    elif hasattr(data, "to_csv") and path.suffix == ".csv": data.to_csv(path, index=index)
-    elif isinstance(data, str): path.write_text(data)
-    elif isinstance(data, bytes): path.write_bytes(data)
-    else: path.write_text(json.dumps(data, indent=1, default=str))
-
-def write_atomic(path: Path | str,  # the file to (re)write
-                 data,  # a DataFrame/Dataset (.parquet, .csv), text, bytes, a JSON value, or a function that writes a given path
-                 *, index: bool = False,  # a DataFrame's index too
-                ) -> Path:
-    "Write `data` to `path` all at once: into a temporary file beside it, then renamed over it (old or new, never part)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_name(path)
-    try:
-        _write_to(tmp, data, index)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-# %% ../nbs/00_core.ipynb #f6e62325
-def _publish_files(folder: Path | str,  # the run folder
-                  files: dict,  # file name -> data (as `write_atomic` takes)
-                  *, stale: Sequence[str] = (),  # names of an earlier run's files that this run does not write: removed
-                 ) -> list[Path]:
-    "Write every file of a run beside its final name first, then rename them all in, and remove the `stale` ones."
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    tmps = {}
-    try:
-        for name, data in files.items():
-            tmps[name] = _temp_name(folder / name); _write_to(tmps[name], data, False)
-    except BaseException:
-        for t in tmps.values(): t.unlink(missing_ok=True)
-        raise
-    for name, t in tmps.items(): os.replace(t, folder / name)
-    for name in stale:
-        if name not in files: (folder / name).unlink(missing_ok=True)
-    return [folder / n for n in files]
-
-# %% ../nbs/00_core.ipynb #8fd214d6
-_LOCK_FILE = ".s1-run.lock"
-
-@contextmanager
-def run_lock(folder: Path | str,  # the run folder (created if absent)
-            ) -> Iterator[Path]:
-    "Hold `folder` for one run: a second run that asks for it meanwhile gets a one-line ValueError (released on exit or crash)."
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    try: import fcntl
-    except ImportError: yield folder; return  # no advisory locks on this system (Windows)
-    f = open(folder / _LOCK_FILE, "a+")
-    try:
-        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.seek(0); holder = f.read().strip() or "another process"
-            raise ValueError(f"{folder} is in use by another run ({holder}): wait for it to finish, or pick another folder") from None
-        f.seek(0); f.truncate(); f.write(f"pid {os.getpid()}"); f.flush()
-        yield folder
-    finally: f.close()  # closing releases the lock; the kernel releases it too if the process dies
+# %% ../nbs/00_core.ipynb #c00const2
+IM_END = "<|im_end|>"
+SYSTEM_PROMPT = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
+FINAL_ANSWER = "Final Answer:"  # appended when a budget cuts the thinking off
+S1_PAD_TOKEN = "<|fim_pad|>"  # the pad token s1's train/sft.py sets
+_ANSWER_PREFIX = "Answer: "  # added to an attempt that has no "Answer:" yet
 
 # %% ../nbs/00_core.ipynb #d3ce43f1
 IM_START = "<|im_start|>"
-IM_END = "<|im_end|>"
-SYSTEM_PROMPT = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 THINK_DELIM = IM_START + "think"  # opens the thinking
 ANSWER_DELIM = IM_START + "answer"  # ends the thinking, opens the answer
-_ANSWER_PREFIX = "Answer: "  # added to an attempt that has no "Answer:" yet
-FINAL_ANSWER = "Final Answer:"  # appended when a budget cuts the thinking off
 FORCED_END = "\n" + ANSWER_DELIM + "\n" + FINAL_ANSWER  # what s1's harness appends at the budget
 WAIT = "Wait"  # appended instead of ending the thinking, to make the model think longer
-S1_PAD_TOKEN = "<|fim_pad|>"  # the pad token s1's train/sft.py sets
 
 # %% ../nbs/00_core.ipynb #08b750de
 def answer_text(attempt: str,  # the attempt (answer) column of an s1K row
@@ -174,11 +45,13 @@ def answer_text(attempt: str,  # the attempt (answer) column of an s1K row
     if not isinstance(attempt, str): raise TypeError(f"attempt must be text, not {type(attempt).__name__} ({attempt!r})")
     return (attempt if "Answer:" in attempt else _ANSWER_PREFIX + attempt).strip()
 
+# %% ../nbs/00_core.ipynb #08b750de-1
 def _thinking_text(traces: str | Sequence[str]) -> str:
     "Join thinking traces with newlines and strip the ends, as s1's tokenization.py does."
     if isinstance(traces, str): traces = [traces]
     return "\n".join(traces).strip()
 
+# %% ../nbs/00_core.ipynb #08b750de-2
 def _assistant_text(traces: str | Sequence[str], attempt: str) -> str:
     "The assistant turn of an s1 example: think delimiter, thinking, answer delimiter, answer."
     return f"{THINK_DELIM}\n{_thinking_text(traces)}\n{ANSWER_DELIM}\n{answer_text(attempt)}"
@@ -189,6 +62,7 @@ def _s1_messages(question: str, traces: str | Sequence[str], attempt: str) -> li
     return [{"role": "user", "content": question},
             {"role": "assistant", "content": _assistant_text(traces, attempt)}]
 
+# %% ../nbs/00_core.ipynb #abda267c-1
 def training_text(row: dict,  # an s1K row (question, trace, attempt)
                   tokenizer,  # a tokenizer with s1's chat template
                   *, traces_key: str = "thinking_trajectories",  # column of the thinking trace
@@ -243,6 +117,7 @@ class _SplitCompletion:
     answer: str  # the text after the answer delimiter, without the end-of-turn marker
     has_answer: bool  # False when the completion never left the thinking
 
+# %% ../nbs/00_core.ipynb #598d2fec-1
 def split_completion(text: str,  # a completion, or a whole transcript
                     ) -> _SplitCompletion:
     "Split `text` (a completion, or a whole transcript) into thinking and answer, as s1's evaluation does."
@@ -268,6 +143,7 @@ def token_ids(tokenizer,  # the tokenizer
                          "encode the two together instead.")
     return full[len(head):]
 
+# %% ../nbs/00_core.ipynb #8c2a1fc7-1
 @dataclass
 class _S1Tokens:
     "The token ids of the s1 format for one tokenizer."
@@ -310,20 +186,6 @@ def s1_tokens(tokenizer,  # the tokenizer that must express the delimiters
         if not seq or (unk is not None and unk in seq):
             raise ValueError(f"tokenizer cannot encode the s1 delimiter {name!r}: got ids {seq}")
     return ids
-
-# %% ../nbs/00_core.ipynb #77e77d2e
-def _shared_folder(sub: str = "",  # path inside shared/
-                start: Path | str | None = None,  # folder to search up from (None: this package's)
-               ) -> Path | None:
-    "The `shared/` folder beside this repository (or `$S1_SHARED`), joined with `sub`; None if absent or hidden."
-    if os.environ.get("S1_SHARED") == "": return None  # set but empty: no shared folder, even one beside the checkout
-    cands = [Path(os.environ["S1_SHARED"])] if os.environ.get("S1_SHARED") else []
-    for base in [Path(start or Path.cwd()).resolve(), Path(__file__).resolve() if "__file__" in globals() else None]:
-        if base is None: continue
-        cands += [p / "shared" for p in [base, *base.parents]] + [p.parent / "shared" for p in [base, *base.parents]]
-    for c in cands:
-        if (c / "S1_METHOD.md").exists() and (c / sub).exists(): return c / sub
-    return None
 
 # %% ../nbs/00_core.ipynb #d5a7a1c0
 def data_path(sub: str,  # file or folder under the package's data, e.g. "benchmarks/math500.jsonl"
@@ -373,31 +235,6 @@ def tiny_tokenizer(vocab_size: int = 512,  # BPE vocabulary size
                                  pad_token="<|endoftext|>", **extra)
     return with_s1_chat_template(hf)
 
-# %% ../nbs/00_core.ipynb #f28a3540
-def _cache_folder() -> Path:
-    "Where s1_nb caches built models: `$S1_NB_CACHE`, else `~/.cache/s1_nb`."
-    return Path(os.environ.get("S1_NB_CACHE") or Path.home() / ".cache" / "s1_nb")
-
-def cached_folder(key: str | Path,  # a folder name under `_cache_folder()`, or a full path
-                  build: Callable[[Path], Any],  # writes the folder's files into the empty folder it is given
-                  *, needs: Sequence[str] = ("config.json",),  # the files that mean the folder is built
-                 ) -> Path:
-    "The cached folder `key`: built once by `build` in a temporary sibling, then renamed into place (safe in parallel)."
-    path = _cache_folder() / key
-    if all((path / f).exists() for f in needs): return path
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.mkdir(parents=True, exist_ok=True)
-    with _progress_bars_off(): build(tmp)  # a build's save bars would be frozen noise in a chapter
-    if all((path / f).exists() for f in needs): shutil.rmtree(tmp)  # another process built it meanwhile
-    elif path.exists() and any(path.iterdir()):
-        shutil.rmtree(tmp)
-        raise FileExistsError(f"{path} exists but lacks {', '.join(f for f in needs if not (path / f).exists())}: "
-                              "remove it, or pick another folder")
-    else:
-        if path.exists(): path.rmdir()  # an empty folder the caller made
-        tmp.rename(path)
-    return path
-
 # %% ../nbs/00_core.ipynb #dd487bfd
 def tiny_model_folder(size: str = "tiny",  # a name in TINY_CONFIGS
                seed: int = 0,  # fixes the random weights
@@ -418,30 +255,13 @@ def tiny_model_folder(size: str = "tiny",  # a name in TINY_CONFIGS
         Qwen2ForCausalLM(cfg).save_pretrained(tmp); tok.save_pretrained(tmp)
     return cached_folder(Path(path) if path else f"{size}-qwen2-{key}", build, needs=("config.json", "tokenizer.json"))
 
-# %% ../nbs/00_core.ipynb #79cd2e10
-_SMALL_MODEL_BYTES = 100 * 2**20  # a local model folder under this loads without a progress bar
-
-def _small_folder(src: str) -> bool:
-    "Is `src` a local folder of under `_SMALL_MODEL_BYTES` (a tiny or the laptop model)?"
-    p = Path(src)
-    return p.is_dir() and sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) < _SMALL_MODEL_BYTES
-
-@contextmanager
-def _progress_bars_off(off: bool = True):
-    "transformers' (and huggingface_hub's) progress bars off inside the block when `off`; as they were after it."
-    from transformers.utils import logging as hf_logging
-    was_on = hf_logging.is_progress_bar_enabled()
-    if off: hf_logging.disable_progress_bar()
-    try: yield
-    finally:
-        if off and was_on: hf_logging.enable_progress_bar()
-
 # %% ../nbs/00_core.ipynb #25476206
 def resolve_model(name_or_path: str | Path,  # a tiny size (tiny, small...), local folder or hub id
                  ) -> str:
     "A loadable location for `name_or_path`: a tiny size is built, a folder is used, a hub id passes through."
     return str(tiny_model_folder(str(name_or_path))) if str(name_or_path) in TINY_CONFIGS else str(name_or_path)
 
+# %% ../nbs/00_core.ipynb #25476206-1
 def load_tokenizer(name_or_path: str | Path,  # a tiny size, local folder or hub id
                   ):
     "Load the tokenizer of a model (tiny size, folder or hub id), with a clear error offline."
@@ -450,6 +270,7 @@ def load_tokenizer(name_or_path: str | Path,  # a tiny size, local folder or hub
     try: return AutoTokenizer.from_pretrained(src)
     except OSError as e: raise _model_load_error(name_or_path) from e
 
+# %% ../nbs/00_core.ipynb #25476206-2
 def load_model(name_or_path: str | Path,  # a tiny size, a local folder or a hub id
                dtype="auto",  # torch dtype or its name; "auto" keeps the checkpoint's
                device: str | None = None,  # move the model there (default: stay on the CPU)
@@ -468,6 +289,7 @@ def load_model(name_or_path: str | Path,  # a tiny size, a local folder or a hub
     if device: m = m.to(device)
     return m.eval(), tok
 
+# %% ../nbs/00_core.ipynb #25476206-3
 def _model_load_error(name) -> OSError:
     "The error for a model that neither exists locally nor loads from the hub (says so when offline)."
     offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false")
@@ -481,6 +303,7 @@ def _laptop_assets_folder() -> Path:
     import s1_nb
     return Path(s1_nb.__file__).resolve().parent / "assets" / "laptop-s1"
 
+# %% ../nbs/00_core.ipynb #2e9eb0ec-1
 def laptop_folder(stage: str = "base",  # "base" (the demo model) or "s1" (after SFT)
                  ) -> Path:
     "The folder of the laptop model shipped with the package (chapter 06 trains it): the `base` or `s1` stage of seed 0."
@@ -491,11 +314,11 @@ def laptop_folder(stage: str = "base",  # "base" (the demo model) or "s1" (after
                                 "`s1 demo --train`")
     return path
 
+# %% ../nbs/00_core.ipynb #2e9eb0ec-2
 def load_laptop(stage: str = "base",  # "base" (the demo model) or "s1" (after SFT)
                ):
     "`(model, tokenizer)` of the shipped laptop model: the model every chapter from budget forcing on thinks with."
     return load_model(laptop_folder(stage), progress=False)
-
 
 # %% ../nbs/00_core.ipynb #298e34b4
 @dataclass(frozen=True)
@@ -537,6 +360,7 @@ def benchmark_spec(name: str,  # benchmark name (aime24, aime25, math500, gpqa_d
     if name not in specs: raise ValueError(f"unknown benchmark {name!r}; choose from {sorted(specs)}")
     return specs[name]
 
+# %% ../nbs/00_core.ipynb #788b4bf5-1
 def _local_benchmark_file(name: str, data: Path | str | None = None) -> Path | None:
     "The local jsonl of benchmark `name`: `data` (a file or a folder), else the shipped copy (`data_path`); None if absent."
     spec = benchmark_spec(name)
@@ -556,6 +380,7 @@ def _strip_latex(s: str) -> str:
     s = re.sub(r"^\*+|\*+$", "", s.strip())
     return s.strip().rstrip(".").strip()
 
+# %% ../nbs/00_core.ipynb #95422e32-1
 def _normalize_math_text(s: str) -> str:
     "A plain string form of a LaTeX answer for the fallback comparison: no spaces, \\left/\\right, $, dfrac."
     t = _strip_latex(s)
@@ -564,6 +389,7 @@ def _normalize_math_text(s: str) -> str:
         t = t.replace(a, b)
     return re.sub(r"\s+", "", t).lower()
 
+# %% ../nbs/00_core.ipynb #95422e32-2
 @functools.lru_cache(maxsize=4096)
 def _math_parse(text: str) -> tuple:
     "math-verify's parse of `text`: the answers it finds (sympy, then their strings); empty when none (cached)."
@@ -580,12 +406,14 @@ def is_correct(attempt: str | None,  # the answer text to judge
     gold, pred = _math_parse(solution), _math_parse(attempt)
     return bool(gold and pred and verify(list(gold), list(pred)))
 
+# %% ../nbs/00_core.ipynb #7ed52951-1
 @dataclass
 class _MathAnswer:
     "A MATH answer: math-verify's parse (empty when it failed) and a normalized string for the fallback."
     parsed: list
     text: str
 
+# %% ../nbs/00_core.ipynb #7ed52951-2
 def math_answer(s,  # an answer string (the content of a \boxed{})
                ) -> _MathAnswer | None:
     "`s` parsed with math-verify (as the content of a \\boxed{}), with its normalized text; None if empty."
@@ -594,6 +422,7 @@ def math_answer(s,  # an answer string (the content of a \boxed{})
     parsed = _math_parse("\\boxed{" + _strip_latex(str(s)) + "}")
     return _MathAnswer([p for p in parsed if not isinstance(p, str)], text)
 
+# %% ../nbs/00_core.ipynb #7ed52951-3
 def math_equal(gold: _MathAnswer,  # the reference, parsed (`math_answer`)
                pred: _MathAnswer,  # the prediction, parsed (`math_answer`)
               ) -> bool:
@@ -601,6 +430,139 @@ def math_equal(gold: _MathAnswer,  # the reference, parsed (`math_answer`)
     from math_verify import verify
     if gold.parsed and pred.parsed: return verify(gold.parsed, pred.parsed) or gold.text == pred.text
     return gold.text == pred.text
+
+# %% ../nbs/00_core.ipynb #e95e8a92
+_PARAMETER_RULES = {  # rule name -> (test, what a good value is)
+    "count": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a whole number >= 0"),
+    "positive": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a whole number > 0"),
+    "number": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v), "a finite number"),
+    "fraction": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1, "a number from 0 to 1"),
+    "positive number": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0,
+                        "a finite number > 0"),
+    "seeds": (lambda v: isinstance(v, (list, tuple)) and len(v) > 0 and len(set(v)) == len(v) and
+              all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in v), "a list of distinct whole numbers >= 0"),
+}
+
+def _parameter_problem(value, rule) -> str | None:
+    "Why `value` breaks `rule` (a _PARAMETER_RULES name, a type, a tuple of allowed values, or None), or None."
+    if rule is None: return None
+    if isinstance(value, float) and not math.isfinite(value): return "is not a finite number"
+    if isinstance(rule, str):
+        test, what = _PARAMETER_RULES[rule]
+        return None if test(value) else f"is not {what}"
+    if isinstance(rule, tuple): return None if value in rule else f"is not one of {', '.join(map(repr, rule))}"
+    if rule is float and isinstance(value, int) and not isinstance(value, bool): return None
+    return None if isinstance(value, rule) and not (rule is int and isinstance(value, bool)) else f"is not {rule.__name__}"
+
+# %% ../nbs/00_core.ipynb #e95e8a92-1
+def _assigned(source: str) -> list[str]:
+    "The names a cell's top-level assignments set."
+    try: body = ast.parse(source).body
+    except SyntaxError: return []
+    return [t.id for n in body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)]
+
+# %% ../nbs/00_core.ipynb #e95e8a92-2
+def _papermill_names() -> tuple[list[str], list[str]]:
+    "(names papermill's injected `# Parameters` cell set, names the parameters cell before it set); ([], []) outside papermill."
+    try: from IPython import get_ipython
+    except ImportError: return [], []
+    ip = get_ipython()
+    cells = list((ip.user_ns.get("In") or []) if ip is not None else [])
+    for k in range(len(cells) - 1, 0, -1):
+        if cells[k].startswith("# Parameters\n"): return _assigned(cells[k]), _assigned(cells[k - 1])
+    return [], []
+
+# %% ../nbs/00_core.ipynb #e95e8a92-3
+def check_parameters(values: dict,  # parameter name -> its value, as the notebook got it
+                     rules: dict,  # parameter name -> rule: a _PARAMETER_RULES name ("count", "number", "seeds"...), a type, a tuple of allowed values, or None
+                     *, injected: Sequence[str] | None = None,  # names the run set (None: papermill's injected cell, if any)
+                    ) -> dict:
+    "Check a notebook's papermill `values` against `rules` (name -> rule); raise one line naming the first bad one."
+    import difflib
+    if injected is None:  # papermill's names count for the chapter's own check (its rules cover the parameters cell)
+        injected, declared = _papermill_names()
+        if not declared or not set(declared) <= set(rules): injected = []
+    for name in injected:
+        if name not in rules:
+            near = difflib.get_close_matches(name, list(rules), n=1)
+            raise ValueError(f"parameter {name}: this notebook has no such parameter"
+                             f"{f' (did you mean {near[0]}?)' if near else ''}; its parameters: {', '.join(rules)}")
+    for name, rule in rules.items():
+        if name not in values: raise ValueError(f"check_parameters: no parameter named {name!r}")
+        why = _parameter_problem(values[name], rule)
+        if why: raise ValueError(f"parameter {name}: {values[name]!r} {why}")
+    return values
+
+# %% ../nbs/00_core.ipynb #cf336be9
+def _temp_name(path: Path) -> Path:
+    "A hidden temporary name beside `path`, unique to this process and thread (it keeps the suffix)."
+    return path.with_name(f".{path.stem}.tmp{os.getpid()}-{threading.get_ident()}{path.suffix}")
+
+# %% ../nbs/00_core.ipynb #cf336be9-1
+def _write_to(path: Path, data, index: bool) -> None:
+    "Write `data` to `path`: a callable is handed the path; a table by suffix (.parquet, .csv); text; bytes; else JSON."
+    if callable(data): data(path)
+    elif hasattr(data, "to_parquet") and path.suffix == ".parquet":
+        data.to_parquet(path, index=index) if hasattr(data, "to_csv") and hasattr(data, "iloc") else data.to_parquet(str(path))
+    elif hasattr(data, "to_csv") and path.suffix == ".csv": data.to_csv(path, index=index)
+    elif isinstance(data, str): path.write_text(data)
+    elif isinstance(data, bytes): path.write_bytes(data)
+    else: path.write_text(json.dumps(data, indent=1, default=str))
+
+# %% ../nbs/00_core.ipynb #cf336be9-2
+def write_atomic(path: Path | str,  # the file to (re)write
+                 data,  # a DataFrame/Dataset (.parquet, .csv), text, bytes, a JSON value, or a function that writes a given path
+                 *, index: bool = False,  # a DataFrame's index too
+                ) -> Path:
+    "Write `data` to `path` all at once: into a temporary file beside it, then renamed over it (old or new, never part)."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_name(path)
+    try:
+        _write_to(tmp, data, index)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+# %% ../nbs/00_core.ipynb #f6e62325
+def _publish_files(folder: Path | str,  # the run folder
+                  files: dict,  # file name -> data (as `write_atomic` takes)
+                  *, stale: Sequence[str] = (),  # names of an earlier run's files that this run does not write: removed
+                 ) -> list[Path]:
+    "Write every file of a run beside its final name first, then rename them all in, and remove the `stale` ones."
+    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    tmps = {}
+    try:
+        for name, data in files.items():
+            tmps[name] = _temp_name(folder / name); _write_to(tmps[name], data, False)
+    except BaseException:
+        for t in tmps.values(): t.unlink(missing_ok=True)
+        raise
+    for name, t in tmps.items(): os.replace(t, folder / name)
+    for name in stale:
+        if name not in files: (folder / name).unlink(missing_ok=True)
+    return [folder / n for n in files]
+
+# %% ../nbs/00_core.ipynb #8fd214d6
+_LOCK_FILE = ".s1-run.lock"
+
+@contextmanager
+def run_lock(folder: Path | str,  # the run folder (created if absent)
+            ) -> Iterator[Path]:
+    "Hold `folder` for one run: a second run that asks for it meanwhile gets a one-line ValueError (released on exit or crash)."
+    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    try: import fcntl
+    except ImportError: yield folder; return  # no advisory locks on this system (Windows)
+    f = open(folder / _LOCK_FILE, "a+")
+    try:
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0); holder = f.read().strip() or "another process"
+            raise ValueError(f"{folder} is in use by another run ({holder}): wait for it to finish, or pick another folder") from None
+        f.seek(0); f.truncate(); f.write(f"pid {os.getpid()}"); f.flush()
+        yield folder
+    finally: f.close()  # closing releases the lock; the kernel releases it too if the process dies
 
 # %% ../nbs/00_core.ipynb #725d31a3
 def save_figure(fig,  # a matplotlib figure
@@ -612,3 +574,62 @@ def save_figure(fig,  # a matplotlib figure
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out, dpi=120, bbox_inches="tight")
     return fig
+
+# %% ../nbs/00_core.ipynb #f28a3540
+def _cache_folder() -> Path:
+    "Where s1_nb caches built models: `$S1_NB_CACHE`, else `~/.cache/s1_nb`."
+    return Path(os.environ.get("S1_NB_CACHE") or Path.home() / ".cache" / "s1_nb")
+
+# %% ../nbs/00_core.ipynb #f28a3540-1
+def cached_folder(key: str | Path,  # a folder name under `_cache_folder()`, or a full path
+                  build: Callable[[Path], Any],  # writes the folder's files into the empty folder it is given
+                  *, needs: Sequence[str] = ("config.json",),  # the files that mean the folder is built
+                 ) -> Path:
+    "The cached folder `key`: built once by `build` in a temporary sibling, then renamed into place (safe in parallel)."
+    path = _cache_folder() / key
+    if all((path / f).exists() for f in needs): return path
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp.mkdir(parents=True, exist_ok=True)
+    with _progress_bars_off(): build(tmp)  # a build's save bars would be frozen noise in a chapter
+    if all((path / f).exists() for f in needs): shutil.rmtree(tmp)  # another process built it meanwhile
+    elif path.exists() and any(path.iterdir()):
+        shutil.rmtree(tmp)
+        raise FileExistsError(f"{path} exists but lacks {', '.join(f for f in needs if not (path / f).exists())}: "
+                              "remove it, or pick another folder")
+    else:
+        if path.exists(): path.rmdir()  # an empty folder the caller made
+        tmp.rename(path)
+    return path
+
+# %% ../nbs/00_core.ipynb #79cd2e10
+_SMALL_MODEL_BYTES = 100 * 2**20  # a local model folder under this loads without a progress bar
+
+def _small_folder(src: str) -> bool:
+    "Is `src` a local folder of under `_SMALL_MODEL_BYTES` (a tiny or the laptop model)?"
+    p = Path(src)
+    return p.is_dir() and sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) < _SMALL_MODEL_BYTES
+
+# %% ../nbs/00_core.ipynb #79cd2e10-1
+@contextmanager
+def _progress_bars_off(off: bool = True):
+    "transformers' (and huggingface_hub's) progress bars off inside the block when `off`; as they were after it."
+    from transformers.utils import logging as hf_logging
+    was_on = hf_logging.is_progress_bar_enabled()
+    if off: hf_logging.disable_progress_bar()
+    try: yield
+    finally:
+        if off and was_on: hf_logging.enable_progress_bar()
+
+# %% ../nbs/00_core.ipynb #77e77d2e
+def _shared_folder(sub: str = "",  # path inside shared/
+                start: Path | str | None = None,  # folder to search up from (None: this package's)
+               ) -> Path | None:
+    "The `shared/` folder beside this repository (or `$S1_SHARED`), joined with `sub`; None if absent or hidden."
+    if os.environ.get("S1_SHARED") == "": return None  # set but empty: no shared folder, even one beside the checkout
+    cands = [Path(os.environ["S1_SHARED"])] if os.environ.get("S1_SHARED") else []
+    for base in [Path(start or Path.cwd()).resolve(), Path(__file__).resolve() if "__file__" in globals() else None]:
+        if base is None: continue
+        cands += [p / "shared" for p in [base, *base.parents]] + [p.parent / "shared" for p in [base, *base.parents]]
+    for c in cands:
+        if (c / "S1_METHOD.md").exists() and (c / sub).exists(): return c / sub
+    return None
