@@ -19,10 +19,9 @@ from .core import (ANSWER_DELIM, FORCED_END, IM_END, IM_START, THINK_DELIM, WAIT
 
 
 # %% auto #0
-__all__ = ['AUTO_BUDGETS', 'ENGINES', 'ForcingConfig', 'Segment', 'ForcedOutput', 'check_config', 'thinking_budget',
-           'register_engine', 'make_config', 'generate', 'ForcingIds', 'generation_eos_ids', 'forcing_ids', 'match_end',
-           'build_output', 'show_trace', 'ForcingRules', 'forcing_reserve', 'forcing_rules', 'reference_engine',
-           'plot_segments', 'render_trace_html', 'nudge_to_end', 'redraw_weights']
+__all__ = ['AUTO_BUDGETS', 'ForcingConfig', 'Segment', 'ForcedOutput', 'thinking_budget', 'register_engine', 'make_config',
+           'generate', 'ForcingIds', 'forcing_ids', 'match_end', 'build_output', 'show_trace', 'ForcingRules',
+           'forcing_rules', 'plot_segments', 'render_trace_html']
 
 # %% ../nbs/03_budget_forcing.ipynb #bd53c2fd
 @dataclass
@@ -39,6 +38,7 @@ class ForcingConfig:
     min_thinking_wait: bool = False  # True: a suppression below `min_thinking_tokens` also appends the wait string (and counts as a Wait)
     think_prefix: bool = True  # False = s1's "w/o BF" run: no `<|im_start|>think` prefill, no cap, no forced end
 
+# %% ../nbs/03_budget_forcing.ipynb #6881d96d
 @dataclass
 class Segment:
     "A run of completion text that is all model-written or all forced."
@@ -47,6 +47,7 @@ class Segment:
     kind: str  # "thinking" | "wait" | "end" (the model's own end, as s1 writes it) | "forced_end" | "answer" | "start" (w/o the think prefix: the model's own think delimiter)
     num_tokens: int  # its tokens
 
+# %% ../nbs/03_budget_forcing.ipynb #3930b7e9
 @dataclass
 class ForcedOutput:
     "One prompt's completion under budget forcing, split into thinking and answer, with what was forced."
@@ -70,6 +71,7 @@ def _count(name, v):
     if isinstance(v, bool) or not isinstance(v, int): raise TypeError(f"{name} must be an int, got {v!r}")
     if v < 0: raise ValueError(f"{name} must be >= 0, got {v}")
 
+# %% ../nbs/03_budget_forcing.ipynb #bcd8a0e8
 def check_config(config: ForcingConfig,  # the settings to check
                 ) -> ForcingConfig:
     "Raise a clear error for impossible settings; return `config`. The one copy of these rules (vLLM's too)."
@@ -130,6 +132,7 @@ def _context_length(model=None, tokenizer=None) -> int | None:
     if n is None and tokenizer is not None: n = getattr(tokenizer, "model_max_length", None)
     return int(n) if n and n < 10**8 else None  # tokenizers use ~1e30 for "unknown"
 
+# %% ../nbs/03_budget_forcing.ipynb #e227806b
 def thinking_budget(config: ForcingConfig,  # the forcing settings (`ForcingConfig`)
                     prompt_tokens: int,  # tokens of this prompt
                     context: int | None,  # the model's context length (None: unknown)
@@ -159,17 +162,18 @@ def thinking_budget(config: ForcingConfig,  # the forcing settings (`ForcingConf
                          f"{context} - {prompt_tokens} prompt - {reserve} answer reserve = {left}")
     return b
 
-
 # %% ../nbs/03_budget_forcing.ipynb #cc32fab8
 ENGINES: dict[str, Callable] = {}
 _LAZY_ENGINES = {"vllm": "s1_nb.vllm_forcing", "vllm-harness": "s1_nb.vllm_forcing"}
 
+# %% ../nbs/03_budget_forcing.ipynb #68b36374
 def register_engine(name: str,  # engine name for `generate(..., engine=name)`
                     fn: Callable,  # (prompts, model, tokenizer, config) -> list[ForcedOutput]
                    ) -> None:
     "Make `fn(prompts, model, tokenizer, config) -> list[ForcedOutput]` available as `generate(..., engine=name)`."
     ENGINES[name] = fn
 
+# %% ../nbs/03_budget_forcing.ipynb #e7c6d636
 def _get_engine(name: str) -> Callable:
     "The engine registered as `name`, importing its module first if it is a lazy one (vLLM)."
     if name not in ENGINES and name in _LAZY_ENGINES:
@@ -179,6 +183,7 @@ def _get_engine(name: str) -> Callable:
         raise ValueError(f"unknown engine {name!r}; choose from {sorted(set(ENGINES) | set(_LAZY_ENGINES))}")
     return ENGINES[name]
 
+# %% ../nbs/03_budget_forcing.ipynb #7e850cd4
 def make_config(config: ForcingConfig | None = None,  # base settings (None: the defaults)
                 **overrides,  # ForcingConfig fields to change, by name
                ) -> ForcingConfig:
@@ -234,8 +239,10 @@ class ForcingIds:
         "The forced end to append after token `last_id`: its leading newline only if needed."
         return self.forced_end_after_newline if last_id in self.newline_ids else self.forced_end
 
+# %% ../nbs/03_budget_forcing.ipynb #a0115499
 def _unique(seqs): return [list(s) for s in dict.fromkeys(tuple(s) for s in seqs)]
 
+# %% ../nbs/03_budget_forcing.ipynb #e637c295
 _NEWLINE_IDS = weakref.WeakKeyDictionary()
 
 def _newline_ids(tokenizer) -> frozenset[int]:
@@ -257,6 +264,7 @@ def generation_eos_ids(model,  # an HF model, a vllm.LLM, or None
     if engine is not None: eos = (engine.model_config.try_get_generation_config() or {}).get("eos_token_id")
     return [eos] if isinstance(eos, int) else [int(i) for i in eos or []]
 
+# %% ../nbs/03_budget_forcing.ipynb #983473d3
 def forcing_ids(tokenizer,  # the model's tokenizer (a chat template; s1's delimiters)
                 wait_string: str | None = WAIT,  # text appended when an end is suppressed (None: none)
                 eos_ids: Sequence[int] = (),  # stop ids of the generation config
@@ -271,6 +279,7 @@ def forcing_ids(tokenizer,  # the model's tokenizer (a chat template; s1's delim
                       wait=enc(wait_string), end=enc(ANSWER_DELIM), forced_end=enc(FORCED_END),
                       forced_end_after_newline=enc(FORCED_END[1:]), newline_ids=nl, pad_id=pad, think=enc(THINK_DELIM))
 
+# %% ../nbs/03_budget_forcing.ipynb #e0f1ed82
 def match_end(window: Sequence[int],  # the last generated ids
               seqs: Sequence[Sequence[int]],  # candidate id sequences
              ) -> int:
@@ -290,6 +299,7 @@ def _stop_criteria(seqs, start: int):
             return torch.tensor(done, device=input_ids.device)
     return StopOnIds()
 
+# %% ../nbs/03_budget_forcing.ipynb #cf9bd313
 def _ban_first(ids, start: int):
     from transformers import LogitsProcessor
     class BanFirst(LogitsProcessor):
@@ -298,6 +308,7 @@ def _ban_first(ids, start: int):
             return scores
     return BanFirst()
 
+# %% ../nbs/03_budget_forcing.ipynb #f56a747a
 @contextmanager
 def _own_generation_config(model):
     """Within: `model.generation_config` is blank. transformers fills every setting a `generate` call leaves unset
@@ -359,6 +370,7 @@ def build_output(prompt: str,  # the prompt
                         answer_tokens=sum(s.num_tokens for s in pick(("answer",))), waits=waits, cut_by_budget=cut,
                         segments=segs, token_ids=[i for _, ids in merged for i in ids])
 
+# %% ../nbs/03_budget_forcing.ipynb #d7252b1d
 def show_trace(out: ForcedOutput,  # one completion of `generate`
               ) -> str:
     "The completion as plain text, forced text in [[double brackets]], then the token counts."
@@ -366,13 +378,13 @@ def show_trace(out: ForcedOutput,  # one completion of `generate`
     return (f"{body}\n-- thinking {out.thinking_tokens} tokens, {out.waits} wait(s), answer {out.answer_tokens} tokens"
             f"{', cut by the budget' if out.cut_by_budget else ''}")
 
-
 # %% ../nbs/03_budget_forcing.ipynb #c9e5a4f3
 def _find_seq(ids: Sequence[int], seq: Sequence[int], start: int = 0) -> int | None:
     "The first position >= `start` where `seq` occurs in `ids`, or None."
     n = len(seq)
     return next((i for i in range(start, len(ids) - n + 1) if n and list(ids[i:i + n]) == list(seq)), None)
 
+# %% ../nbs/03_budget_forcing.ipynb #b902e79e
 def _plain_parts(ids: Sequence[int], fids: ForcingIds) -> list[tuple[str, list[int]]]:
     """A completion written without the think prefix (s1's "w/o BF" run), split as s1 reads it: the model's own
     think delimiter (kind "start"), its thinking, its answer delimiter ("end"), the answer. Without either
@@ -383,7 +395,6 @@ def _plain_parts(ids: Sequence[int], fids: ForcingIds) -> list[tuple[str, list[i
     if a is None: return [("answer", ids)] if t is None else [("thinking", ids[:t]), ("start", fids.think), ("thinking", ids[t + len(fids.think):])]
     head = [("thinking", ids[:a])] if t is None else [("thinking", ids[:t]), ("start", fids.think), ("thinking", ids[t + len(fids.think):a])]
     return head + [("end", ids[a:a + len(fids.end)]), ("answer", ids[a + len(fids.end):])]
-
 
 # %% ../nbs/03_budget_forcing.ipynb #421652c2
 @dataclass(frozen=True)
@@ -434,15 +445,18 @@ def on_end_attempt(self: ForcingRules, thinking_tokens: int, waits: int) -> str:
     if fits and (waits < self.num_waits or (below and self.min_thinking_wait)): return "wait" if self.ids.wait else "ignore"
     return "floor" if below else "end"
 
+# %% ../nbs/03_budget_forcing.ipynb #4acad30a
 @patch
 def forced_end(self: ForcingRules, last_id: int) -> list[int]: return self.ids.forced_end_for(last_id)
 
+# %% ../nbs/03_budget_forcing.ipynb #9c919e01
 @patch
 def answer_left(self: ForcingRules, written: int) -> int | None:
     "Answer tokens still allowed after `written` completion tokens (the cap, the room), None = no limit."
     left = [n for n in (self.answer_cap, None if self.room is None else self.room - written) if n is not None]
     return max(min(left), 0) if left else None
 
+# %% ../nbs/03_budget_forcing.ipynb #3f02a6d7
 @patch
 def answer_spent(self: ForcingRules, answer_tokens: int, written: int) -> bool:
     return (self.answer_cap is not None and answer_tokens >= self.answer_cap) or \
@@ -455,11 +469,13 @@ def forcing_reserve(fids: ForcingIds,  # the forcing token ids of the tokenizer 
     "Tokens kept free after the thinking: the forced end plus the answer (its cap, or s1's 100)."
     return len(fids.forced_end) + (_S1_ANSWER_RESERVE if config.max_answer_tokens is None else config.max_answer_tokens)
 
+# %% ../nbs/03_budget_forcing.ipynb #88d6a168
 def _thinking_cap(budget: int | None, context: int | None, prompt_tokens: int, reserve: int) -> int:
     "The hard limit on thinking tokens: the budget, or without one what the context leaves."
     if budget is not None: return budget
     return context - prompt_tokens - reserve if context else 2**31
 
+# %% ../nbs/03_budget_forcing.ipynb #76f5d881
 def forcing_rules(config: ForcingConfig,  # the forcing settings (`ForcingConfig`)
                   fids: ForcingIds,  # the forcing token ids of the tokenizer (`forcing_ids`)
                   prompt_lens: Sequence[int],  # tokens of each prompt
@@ -479,7 +495,6 @@ def forcing_rules(config: ForcingConfig,  # the forcing settings (`ForcingConfig
             cap = _thinking_cap(b, context, n, reserve)
         out.append(ForcingRules.of(fids, config, cap, None if context is None else context - n))
     return out
-
 
 # %% ../nbs/03_budget_forcing.ipynb #b8d4f3e2
 def _reference_one(prompt: str, model, tokenizer, config: ForcingConfig, index: int = 0, *,
@@ -616,6 +631,7 @@ def _pop_forced(self: _StreamState) -> int:
         self.phase = "done" if self.rules.answer_spent(0, self._written()) else "answer"
     return t
 
+# %% ../nbs/03_budget_forcing.ipynb #e9f9a159
 @patch
 def _answer_token(self: _StreamState, t: int) -> tuple[int, bool]:
     n = match_end(self.window, self.fids.stops)
@@ -636,6 +652,7 @@ def _left_pad(seqs: Sequence[Sequence[int]], pad_id: int):
     mask = torch.tensor([[0] * (n - len(s)) + [1] * len(s) for s in seqs])
     return ids, mask
 
+# %% ../nbs/03_budget_forcing.ipynb #3ca27f35
 def _hf_engine(prompts: list[str], model, tokenizer, config: ForcingConfig) -> list[ForcedOutput]:
     "Engine 'hf': in-stream budget forcing for a batch in one decode loop, KV cache kept across Waits."
     import torch
