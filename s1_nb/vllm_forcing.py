@@ -40,11 +40,9 @@ logger = logging.getLogger(__name__)
 
 
 # %% auto #0
-__all__ = ['KINDS', 'FORCING_ARGS', 'PROCESSOR_FQCN', 'MIDDLEWARE', 'vllm_tiny_model_folder', 'on_cpu', 'load_vllm',
-           'vllm_harness_engine', 'RequestForcing', 'sampler_probs_batch', 'sampler_probs', 'force_rows',
-           'decide_batch', 'parse_forcing_args', 'check_room', 'forcing_args', 'BudgetForcingLogitsProcessorV1',
-           'BudgetForcingLogitsProcessorV2', 'BudgetForcingLogitsProcessor', 'check_forcing_llm', 'vllm_engine',
-           'serve_command', 'forcing_request', 'reject_boolean_forcing_args']
+__all__ = ['FORCING_ARGS', 'PROCESSOR_FQCN', 'MIDDLEWARE', 'vllm_tiny_model_folder', 'load_vllm', 'vllm_harness_engine',
+           'RequestForcing', 'sampler_probs', 'parse_forcing_args', 'forcing_args', 'BudgetForcingLogitsProcessor',
+           'check_forcing_llm', 'vllm_engine', 'serve_command', 'forcing_request', 'reject_boolean_forcing_args']
 
 # %% ../nbs/04_vllm_forcing.ipynb #b8246c86
 def end_corpus(n: int = 64,  # transcripts
@@ -58,6 +56,7 @@ def end_corpus(n: int = 64,  # transcripts
             + f"\n{' '.join(rng.choices(words, k=rng.randint(3, 10)))}\n{ANSWER_DELIM}\nAnswer: {rng.randint(0, 9)}{IM_END}"
             for _ in range(n)]
 
+# %% ../nbs/04_vllm_forcing.ipynb #3fab59ff
 def teach_to_end(model, tokenizer,
                  *, steps: int = 40,  # full-batch steps (`sft.train_steps`)
                  lr: float = 3e-3,  # learning rate
@@ -96,6 +95,7 @@ def on_cpu() -> bool:
         import torch
         return not torch.cuda.is_available()
 
+# %% ../nbs/04_vllm_forcing.ipynb #fd959e0b
 def _vllm_logging(level: str | None) -> dict:
     "The `vllm.LLM` argument that sets vLLM's log `level` (None: `$VLLM_LOGGING_LEVEL`, else WARNING) for this engine."
     level = (level or os.environ.get("VLLM_LOGGING_LEVEL") or "WARNING").upper()
@@ -104,6 +104,7 @@ def _vllm_logging(level: str | None) -> dict:
         logging.getLogger("vllm").setLevel(level); return {}
     return dict(logging_config=LoggingConfig(log_level=level))
 
+# %% ../nbs/04_vllm_forcing.ipynb #ff8e5ac5
 def load_vllm(name_or_path: str | Path,  # a model folder, hub id or tiny size
               *, kv_cache_mib: int | None = 256,  # the KV cache; None: vLLM sizes it from the GPU memory
               dtype: str | None = None,  # None: float32 on a CPU, the checkpoint's ("auto") on a GPU
@@ -124,7 +125,6 @@ def load_vllm(name_or_path: str | Path,  # a model folder, hub id or tiny size
     if kv_cache_mib: kw["kv_cache_memory_bytes"] = kv_cache_mib * 2**20
     return LLM(src, **(kw | kwargs))
 
-
 # %% ../nbs/04_vllm_forcing.ipynb #9bc2a8b2
 KINDS = ("thinking", "wait", "end", "forced_end", "answer", "stop")  # "stop" ends the answer and is dropped
 
@@ -143,6 +143,7 @@ def forced_output(prompt: str, tokenizer, ids: Sequence[int],
         else: parts.append((k, [i]))
     return build_output(prompt, parts, tokenizer, waits=waits, cut=cut_by_budget, plain=plain)
 
+# %% ../nbs/04_vllm_forcing.ipynb #55ce6cb5
 @dataclass
 class HarnessState:
     "One prompt in the harness loop: ids written after the prompt, their kinds, counters."
@@ -161,6 +162,7 @@ class HarnessState:
     @property
     def thinking_tokens(self) -> int: return sum(k in ("thinking", "wait") for k in self.kinds)
 
+# %% ../nbs/04_vllm_forcing.ipynb #566c50ff
 def first_match(ids: Sequence[int], seqs: Sequence[Sequence[int]]) -> tuple[int, list[int]] | None:
     "The first place where one of `seqs` occurs in `ids`, as (start, seq), or None: a token-level search."
     for end in range(1, len(ids) + 1):
@@ -322,6 +324,7 @@ def observe(self: RequestForcing, tok: int):
         if n:  # the model ended its answer
             self.kinds[-n:] = ["stop"] * n; self.answer_tokens -= n; self.phase = "done"
 
+# %% ../nbs/04_vllm_forcing.ipynb #93f28eec
 @patch
 def catch_up(self: RequestForcing, ids: Sequence[int] | None = None):
     "Observe the ids of `ids` (default: `live`) not seen yet, stopping at an async-scheduling placeholder (-1)."
@@ -337,6 +340,7 @@ def _save(self: RequestForcing):
         self._undo = (self.queue, self.queue_kind, self.waits, self.cut_by_budget, self.thinking_tokens,
                       self.kinds[-len(self.ids.end):], [])
 
+# %% ../nbs/04_vllm_forcing.ipynb #68b795d0
 @patch
 def _rewind(self: RequestForcing):
     "Undo the last decision (its queue, counts and random draws): its row's token was thrown away."
@@ -345,6 +349,7 @@ def _rewind(self: RequestForcing):
     if tail: self.kinds[-len(tail):] = tail
     self._draw_buf.extend(reversed(drawn)); self._undo = None
 
+# %% ../nbs/04_vllm_forcing.ipynb #7580d2c8
 @patch
 def settle(self: RequestForcing):
     """Start a step: if no token came since the last decision, that row was a prefill chunk whose token vLLM threw
@@ -352,11 +357,13 @@ def settle(self: RequestForcing):
     if len(self.out) == self._seen: self._rewind()
     self._seen, self._undo = len(self.out), None
 
+# %% ../nbs/04_vllm_forcing.ipynb #67b27352
 @patch
 def _start(self: RequestForcing, ids: Sequence[int], kind: str) -> int:
     self._save(); self.queue, self.queue_kind = list(ids), kind
     return self.queue[0]
 
+# %% ../nbs/04_vllm_forcing.ipynb #03f68128
 @patch
 def _mask(self: RequestForcing, row, ids: Sequence[int]):
     "Ban `ids` in `row` (`decide_batch`'s rows collect the bans of the batch and write them in one go)."
@@ -372,6 +379,7 @@ def _draws(self: RequestForcing):
         else: self._gen.manual_seed(self.seed)
     return self._gen
 
+# %% ../nbs/04_vllm_forcing.ipynb #e6444b1f
 @patch
 def _uniform(self: RequestForcing) -> float:
     "The generator's next uniform draw; drawn 64 at a time (the same numbers as one `torch.rand` at a time)."
@@ -381,12 +389,14 @@ def _uniform(self: RequestForcing) -> float:
     self._save(); self._undo[6].append(self._draw_buf[-1])
     return self._draw_buf.pop()
 
+# %% ../nbs/04_vllm_forcing.ipynb #1543399b
 @patch
 def _split_ends(self: RequestForcing) -> tuple:
     e = self.ids.end_attempts
     self._ends = ([s for s in e if len(s) == 1], [s for s in e if len(s) > 1], sorted({s[0] for s in e if len(s) == 1}))
     return self._ends
 
+# %% ../nbs/04_vllm_forcing.ipynb #2c841392
 @patch
 def end_candidates(self: RequestForcing) -> list[int]:
     "The last ids of the end attempts `post` checks at this step (their sampler probabilities are what it needs)."
@@ -446,6 +456,7 @@ def post(self: RequestForcing, row, probs: Sequence[float] | None = None) -> int
         return self._start(self.ids.end[written:], "end")
     return self._start(self.ids.end, "end")
 
+# %% ../nbs/04_vllm_forcing.ipynb #32f13628
 @patch
 def apply(self: RequestForcing, row, top: int | None = None) -> int | None:
     """Decide this step from one logits row (`top`: its argmax, if known): the id to force, or None to let the
@@ -484,6 +495,7 @@ def sampler_probs_batch(x,  # logits, `[rows, vocab]`
         x = x.scatter(-1, idx, srt.masked_fill(cut, float("-inf")))
     return torch.softmax(x, -1)
 
+# %% ../nbs/04_vllm_forcing.ipynb #c3697211
 def sampler_probs(row,  # logits, `[vocab]`
                   temperature: float,  # > 0
                   *, top_p: float = 1.0,  # the nucleus (1: all)
@@ -504,6 +516,7 @@ def force_rows(logits,  # `[rows, vocab]`, edited in place
         logits[list(rows), list(ids)] = 0.0
     return logits
 
+# %% ../nbs/04_vllm_forcing.ipynb #007d0d95
 class _Row:
     "A logits row as `decide_batch` shows it to a state: the bans it writes are collected for one batched write."
     __slots__ = ("logits", "i", "bans")
@@ -514,6 +527,7 @@ class _Row:
         _write_bans(self.logits, self.bans)
         return self.logits[self.i].argmax()
 
+# %% ../nbs/04_vllm_forcing.ipynb #41d6e186
 def _write_bans(logits, bans: tuple[list, list]):
     if bans[0]: logits[bans[0], bans[1]] = float("-inf"); bans[0].clear(); bans[1].clear()
 
@@ -524,10 +538,12 @@ def _total(ps: Sequence[float]) -> float:
     for p in ps: acc += p
     return acc
 
+# %% ../nbs/04_vllm_forcing.ipynb #97e438ef
 def _set_at(xs: list, idx: Sequence[int], vals: Sequence) -> list:
     for i, v in zip(idx, vals): xs[i] = v
     return xs
 
+# %% ../nbs/04_vllm_forcing.ipynb #e5073697
 def _greedy_tops(logits, states: dict, bans: tuple[list, list]) -> list[int] | None:
     "Every row's argmax if a request is greedy (else None); a greedy row right after a Wait whose argmax starts an end is banned and argmaxed again."
     tops = logits.argmax(-1).tolist() if any(st.temperature <= 0 for st in states.values()) else None
@@ -539,6 +555,7 @@ def _greedy_tops(logits, states: dict, bans: tuple[list, list]) -> list[int] | N
     if again: tops = _set_at(tops, again, logits[again].argmax(-1).tolist())
     return tops
 
+# %% ../nbs/04_vllm_forcing.ipynb #a6c4fcf8
 def _end_probs(logits, pending: list) -> dict[int, list[float]]:
     "Row -> the sampler's probabilities of its `end_candidates()`, for the sampled rows of `pending`: one batched computation, one transfer."
     sampled = [(i, st) for i, st, _ in pending if st.temperature > 0]
@@ -625,6 +642,7 @@ def check_room(budget,  # s1_max_thinking_tokens (an int, "auto"... or None)
                              f" the forced end (up to {forced_tokens} tokens) and the answer ({need} tokens{why}) take it"
                              " all; raise max_tokens")
 
+# %% ../nbs/04_vllm_forcing.ipynb #c3762ac5
 def forcing_args(config: ForcingConfig,  # the settings (chapter 03)
                  budget: int | str | None,  # the thinking budget, resolved (`ForcingRules.cap`) or "auto"
                  *, trace: str | None = None,  # `vllm_engine`'s registered trace (internal)
@@ -771,6 +789,7 @@ def resume(self: BudgetForcingLogitsProcessorV1, params, output_ids: list[int],
     del self.parked[k]; st.params = params
     return st
 
+# %% ../nbs/04_vllm_forcing.ipynb #e5b2f08c
 @patch
 def new_state(self: BudgetForcingLogitsProcessorV1, params, prompt_ids: list[int] | None, output_ids: list[int]) -> RequestForcing | None:
     "The state of a request joining the batch (or None if it asks for no forcing); a resumed one keeps its state."
@@ -783,6 +802,7 @@ def new_state(self: BudgetForcingLogitsProcessorV1, params, prompt_ids: list[int
     st.live = output_ids
     return st
 
+# %% ../nbs/04_vllm_forcing.ipynb #83ab75f2
 @patch
 def park(self: BudgetForcingLogitsProcessorV1, batch_update) -> None:
     "Keep the states of rows leaving the batch (removed, or reused by an added request) until they come back."
@@ -790,6 +810,7 @@ def park(self: BudgetForcingLogitsProcessorV1, batch_update) -> None:
         st = self.requests.get(row)
         if st is not None: self._park(st)
 
+# %% ../nbs/04_vllm_forcing.ipynb #4d2ee2ff
 @patch
 def _park(self: BudgetForcingLogitsProcessorV1, st: RequestForcing):
     self.parked.pop(id(st.params), None); self.parked[id(st.params)] = st
@@ -804,6 +825,7 @@ def _request_key(params, prompt_ids: Sequence[int]) -> str:
     who = (xa, params.seed, params.temperature, params.top_p, params.top_k, params.min_p, params.max_tokens)
     return hashlib.blake2b(repr((who, list(prompt_ids))).encode(), digest_size=16).hexdigest()
 
+# %% ../nbs/04_vllm_forcing.ipynb #5e9c368f
 class BudgetForcingLogitsProcessorV2(ForcingStates, LogitsProcessorV2):
     """The same budget forcing for vLLM's model runner V2 (the default on CUDA in vLLM 0.31-0.33), over the same
     states and decisions. V2 keys requests by slot (`add_request`), keeps the tokens on the device
@@ -842,7 +864,6 @@ class BudgetForcingLogitsProcessorV2(ForcingStates, LogitsProcessorV2):
         forced = decide_batch(logits, {row: st for row, (_, st) in rows.items()})
         return force_rows(logits, [r for r, _ in forced], [t for _, t in forced])
 
-
 # %% ../nbs/04_vllm_forcing.ipynb #4666f25c
 @patch
 def resolve(self: BudgetForcingLogitsProcessorV2):
@@ -863,6 +884,7 @@ def resolve(self: BudgetForcingLogitsProcessorV2):
                 if not self.parked[first]: del self.parked[first]
         self.slots[slot] = st
 
+# %% ../nbs/04_vllm_forcing.ipynb #bf75d2d8
 @patch
 def resumed(self: BudgetForcingLogitsProcessorV2, key: str, had: list[int]) -> RequestForcing | None:
     "The parked state for `key` that saw the most of `had` (a copy if another slot holds it: an identical request)."
@@ -874,6 +896,7 @@ def resumed(self: BudgetForcingLogitsProcessorV2, key: str, had: list[int]) -> R
     self.parked[key].append(st)
     return st
 
+# %% ../nbs/04_vllm_forcing.ipynb #2498ba7e
 def _copy_state(st: RequestForcing) -> RequestForcing:
     "An independent copy of `st` (its lists and its random generator)."
     import copy, torch
@@ -883,6 +906,7 @@ def _copy_state(st: RequestForcing) -> RequestForcing:
     if st._gen is not None: c._gen = torch.Generator(); c._gen.set_state(st._gen.get_state())
     return c
 
+# %% ../nbs/04_vllm_forcing.ipynb #82aa02ef
 @patch
 def catch_up(self: BudgetForcingLogitsProcessorV2, rows: dict[int, tuple[int, RequestForcing]]):
     "Feed each state the tokens its slot gained since the last step: two reads from the device for the batch."
@@ -935,6 +959,7 @@ def collect_traces(worker, traces: Sequence[str]) -> dict[str, bytes]:
     return {t: pickle.dumps(replace(st, ids=None, rules=None, _gen=None, params=None, live=[],
                                     _draw_buf=[])) for t, st in got.items()}  # the ids travel once: the caller has them
 
+# %% ../nbs/04_vllm_forcing.ipynb #8f7e08e2
 def check_traces_reachable(llm):
     "Raise a one-line error if vLLM's engine runs in another process and cannot send a function there (msgspec)."
     from vllm.v1.engine.core_client import MPClient
@@ -945,6 +970,7 @@ def check_traces_reachable(llm):
                            "set before the LLM is created (or unset VLLM_ENABLE_V1_MULTIPROCESSING, or use "
                            "engine='vllm-harness')")
 
+# %% ../nbs/04_vllm_forcing.ipynb #9fedd586
 def gather_traces(llm, traces: Sequence[str], fids: ForcingIds) -> dict[str, RequestForcing]:
     """The states of `traces` from vLLM's worker processes (tensor parallelism: every rank runs the processor and
     takes the same decisions, rank-stable seeds included): the first rank's that has them, with `fids` put back."""
@@ -966,6 +992,7 @@ def _stream_params(config: ForcingConfig, prompt_ids: list, rules: list, traces:
                            extra_args=forcing_args(config, r.cap, trace=trace))
             for i, (ids, r, trace) in enumerate(zip(prompt_ids, rules, traces))]
 
+# %% ../nbs/04_vllm_forcing.ipynb #3b35499b
 def _traced_outputs(prompts: list[str], outs: list, traces: list[str], tokenizer) -> list[ForcedOutput]:
     "A `ForcedOutput` per request from its state in `TRACES` (who wrote each token), caught up with vLLM's output."
     results = []
@@ -1033,6 +1060,7 @@ def serve_command(model: str | Path,  # a model folder or hub id
     if kv_cache_mib: cmd += ["--kv-cache-memory-bytes", str(kv_cache_mib * 2**20)]
     return cmd + list(extra)
 
+# %% ../nbs/04_vllm_forcing.ipynb #b0f6a6bd
 def forcing_request(model: str,  # the served model's name
                     prompt: str,  # the full prompt (`inference_prompt`)
                     config: ForcingConfig,  # the settings (chapter 03)
@@ -1042,7 +1070,6 @@ def forcing_request(model: str,  # the served model's name
     b = config.max_thinking_tokens
     return dict(model=model, prompt=prompt, max_tokens=max_tokens, temperature=config.temperature, top_p=config.top_p,
                 seed=config.seed, skip_special_tokens=False, vllm_xargs=forcing_args(config, b))
-
 
 # %% ../nbs/04_vllm_forcing.ipynb #70286561
 def boolean_forcing_args(body) -> list[str]:
