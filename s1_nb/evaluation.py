@@ -31,11 +31,10 @@ from .core import (ANSWER_DELIM, BENCHMARK_SPECS, IM_END, IM_START, TINY_CONFIGS
                         _normalize_math_text, save_figure, _strip_latex, run_lock, write_atomic)
 
 # %% auto #0
-__all__ = ['BENCHMARKS', 'GRADERS', 'PAPER_FIG1_AIME24', 'load_benchmark', 'problem_prompt', 'extract_answer', 'Grader',
-           'register_grader', 'Graded', 'grade_answer', 'grade', 'control', 'scaling', 'performance', 'Setting',
-           'budget_settings', 'wait_settings', 'majority_setting', 'plain_setting', 'eval_plan', 'forcing_generate',
-           'majority_vote', 'model_identity', 'hf_batch_size', 'run_sweep', 'fold_repeats', 'load_engine_model',
-           'method_metrics', 'style_scaling_axes', 'plot_scaling', 'headline_table', 'evaluate', 'eval_cli']
+__all__ = ['BENCHMARKS', 'load_benchmark', 'problem_prompt', 'extract_answer', 'Grader', 'register_grader', 'grade', 'control',
+           'scaling', 'performance', 'Setting', 'budget_settings', 'wait_settings', 'majority_setting',
+           'model_identity', 'run_sweep', 'fold_repeats', 'method_metrics', 'plot_scaling', 'headline_table',
+           'evaluate', 'eval_cli']
 
 # %% ../nbs/05_evaluation.ipynb #fdac4643
 BENCHMARKS = {n: s for n, s in BENCHMARK_SPECS.items() if s.evaluated}  # the sets `s1 eval` grades
@@ -44,13 +43,13 @@ _GATED_HELP = ("GPQA Diamond is gated on the Hugging Face hub: log in at https:/
               "on https://huggingface.co/datasets/Idavidrein/gpqa, then `huggingface-cli login` (or set HF_TOKEN). "
               "Or pass a local jsonl with its fields (Question, Correct Answer, Incorrect Answer 1-3, Record ID).")
 
-
 # %% ../nbs/05_evaluation.ipynb #12b0dd9e
 def _clip(text, n: int = 80) -> str:
     "`text` for an error line: its first `n` characters, and its length when it is longer (a 100 KB value is not echoed)."
     text = str(text)
     return text if len(text) <= n else f"{text[:n]}... ({len(text)} characters)"
 
+# %% ../nbs/05_evaluation.ipynb #7e1a5a6f
 def _read_jsonl(path: Path | str) -> list[tuple[int, dict]]:
     "The rows of a jsonl (or .json) file as (line number, dict): chapter 01's `read_json_rows`, bad lines named."
     from s1_nb.curation import read_json_rows  # one reader for pools, training data and benchmarks
@@ -88,6 +87,7 @@ def _gpqa_row(row: dict, where: str, seed: int, template: str = _GPQA_TEMPLATE,
     return _gpqa_problem(row["Question"], row["Correct Answer"], wrong, key=str(row.get("Record ID", where)), seed=seed,
                         template=template, rng=rng)
 
+# %% ../nbs/05_evaluation.ipynb #462dba5e
 def _normalize_rows(rows: Sequence[tuple[int, dict]], spec: _BenchmarkSpec, source: str, seed: int = 0, *,
                    gpqa_template: str = _GPQA_TEMPLATE, gpqa_order: str = "s1") -> list[dict]:
     "Rows (line/index, raw dict) of benchmark `spec` as dicts with id, problem, answer, kind, benchmark."
@@ -125,6 +125,7 @@ def _load_hub_benchmark(name: str, seed: int = 0, *, gpqa_template: str = _GPQA_
     return _normalize_rows(list(enumerate(ds)), spec, f"hub:{spec.hub_id}", seed=seed, gpqa_template=gpqa_template,
                            gpqa_order=gpqa_order)
 
+# %% ../nbs/05_evaluation.ipynb #b174643a
 def load_benchmark(name: str,  # benchmark name (BENCHMARKS)
                    data: Path | str | None = None,  # benchmark file or folder (None: the shipped file, else the hub)
                    *, n: int | None = None,  # first n problems (None: all)
@@ -161,6 +162,7 @@ def _last_boxed(text: str) -> str | None:
     if bare and (found is None or bare[-1].start() > found[0]): return bare[-1].group(1).strip()
     return found[1] if found else None
 
+# %% ../nbs/05_evaluation.ipynb #78ec49b0
 _ANSWER_TURN = ANSWER_DELIM + "\n"  # s1's extraction reads the text after the last one of these
 _ANSWER_PATTERN = re.compile(r"answer\s*:", re.IGNORECASE)  # s1's `(?i)Answer\s*:\s*(.*)` (with re.DOTALL) up to its capture
 
@@ -171,11 +173,13 @@ def _after_answer_colon(text: str) -> str | None:
     lines = [l.strip() for l in text[found[-1].end():].split("\n") if l.strip()]  # s1 keeps all to the end (re.DOTALL)
     return next((l for l in lines if not re.search(r"[A-Za-z].*:$", l)), "")  # 'Answer: Here is the solution:\n\n10' -> '10'
 
+# %% ../nbs/05_evaluation.ipynb #039a0307
 def _answer_turn(completion: str) -> str | None:
     "The text after the last `<|im_start|>answer\\n`, up to `<|im_end|>` or a new `<|im_start|>`; None if absent."
     if _ANSWER_TURN not in completion: return None
     return completion.rsplit(_ANSWER_TURN, 1)[1].split(IM_END)[0].split(IM_START)[0].strip()
 
+# %% ../nbs/05_evaluation.ipynb #3b2509fd
 def _answer_region(completion: str) -> tuple[str, str]:
     "Where s1 reads the answer: the answer turn, else the last `<|im_start|>` turn minus its role line, else all."
     turn = _answer_turn(completion)
@@ -210,8 +214,10 @@ class Grader:
     what: str = "an answer"  # used in reasons: "could not read ... as <what>"
     ambiguous: Callable[[Any], str | None] | None = None  # the candidates an answer names, if more than one
 
+# %% ../nbs/05_evaluation.ipynb #d0c69e6d
 GRADERS: dict[str, Grader] = {}
 
+# %% ../nbs/05_evaluation.ipynb #5278d8c6
 def register_grader(kind: str,  # problem kind it judges
                     grader: Grader,  # the grader (`Grader`)
                    ) -> Grader:
@@ -222,11 +228,13 @@ def register_grader(kind: str,  # problem kind it judges
 # %% ../nbs/05_evaluation.ipynb #2ad4493b
 def _int_text(s) -> str: return re.sub(r"(?<=\d),(?=\d{3}\b)", "", _strip_latex(s))  # 1,000 -> 1000
 
+# %% ../nbs/05_evaluation.ipynb #27f507a0
 def _stated_value(t: str) -> str:
     "The value a short answer states: a trailing `(since ...)` remark dropped, then what follows the last `=`."
     t = re.sub(r"\s*\([^()]*\)\s*$", "", t) if re.search(r"\S\s*\([^()]*\)\s*$", t) else t  # '25 (since m=12)'
     return t.rsplit("=", 1)[1].strip() if "=" in t else t  # '12+13=25', 'x = 204'
 
+# %% ../nbs/05_evaluation.ipynb #0350b374
 def _to_int(s) -> int | None:
     "`s` as an integer (`'025'`, `'$204$'`, `'1,000'`, `'204 minutes'`, `'12+13=25'`), else None (also `'204 or 205'`)."
     if isinstance(s, bool): return None
@@ -234,6 +242,7 @@ def _to_int(s) -> int | None:
     m = re.fullmatch(r"([-+]?\d+)(?:\s+[A-Za-z][^\d]*)?", _stated_value(_int_text(s)))  # a unit may follow, not a number
     return int(m.group(1)) if m and not _several_integers(s) else None
 
+# %% ../nbs/05_evaluation.ipynb #7daf6922
 _N = r"[-+]?\d+"
 _OR = r"\s*(?:\bor\b|/)\s*(?:[a-z]\s*=\s*)?"  # '204 or 205', '204/205', 'x = 3 or x = 4'
 _LIST = r"\s*(?:,|;|\band\b|\bor\b|/|,\s*or\b|,\s*and\b)\s*"  # the separators of a bare list: '3, 4', '3 and 4'
@@ -247,6 +256,7 @@ def _several_integers(s) -> str | None:
     found = [n for pair in alts for n in pair] + (re.findall(_N, t) if listed else [])
     return ", ".join(dict.fromkeys(str(int(n)) for n in found)) if len({int(n) for n in found}) > 1 else None
 
+# %% ../nbs/05_evaluation.ipynb #d5be98b0
 _L = r"\(?([A-D])\)?(?![A-Za-z0-9])"  # a choice letter, maybe in parentheses
 _LETTER = r"(?<![A-Za-z0-9\\])" + _L  # ... standing alone
 
@@ -284,6 +294,7 @@ def _aime_answer(s) -> int | _MathAnswer | None:
     parsed = math_answer(s)
     return parsed if parsed is not None and parsed.parsed else None
 
+# %% ../nbs/05_evaluation.ipynb #e0129281
 def _aime_equal(gold, pred) -> bool:
     "Two integers compare as integers; otherwise math-verify judges the parsed answer against the gold integer."
     if isinstance(gold, int) and isinstance(pred, int): return gold == pred
@@ -300,12 +311,14 @@ class Graded:
     extracted: str | None  # the answer string graded: found in the completion, or GPQA's default letter
     reason: str  # "correct", "wrong", or why it could not be judged (or was defaulted)
 
+# %% ../nbs/05_evaluation.ipynb #97111c00
 def _default_choice(gold, letter: str, why: str) -> Graded:
     "s1's GPQA rule for an answer without a readable choice: grade `letter` instead, saying so and `why`."
     g = grade_answer(letter, gold, "gpqa", gpqa_fallback=None)
     if g.reason not in ("correct", "wrong"): return g  # e.g. an unreadable gold letter
     return Graded(g.correct, letter, f"no choice found: defaulted to {letter} ({why})")
 
+# %% ../nbs/05_evaluation.ipynb #b6f1d10b
 def grade_answer(extracted: str,  # the extracted answer string
                  gold,  # the reference answer
                  kind: str,  # the grader's kind: math, aime or gpqa (or a registered one)
@@ -349,12 +362,14 @@ def _as_model_answer(gold: str, style: str = "boxed") -> str:
     body = f"The final answer is $\\boxed{{{gold}}}$." if style == "boxed" else f"Answer: {gold}"
     return f"\nLet me think.\n<|im_start|>answer\n{body}<|im_end|>"
 
+# %% ../nbs/05_evaluation.ipynb #ac47f010
 def _gold_check(problems: Sequence[dict], style: str = "boxed") -> dict:
     "Grade each gold answer, wrapped as a model writes it, against itself: counts of correct and failures."
     graded = [grade(_as_model_answer(p["answer"], style), p["answer"], p["kind"]) for p in problems]
     fails = [(p["id"], p["answer"], g.reason) for p, g in zip(problems, graded) if not g.correct]
     return dict(n=len(problems), correct=sum(g.correct for g in graded), failures=fails)
 
+# %% ../nbs/05_evaluation.ipynb #518b01ba
 def _unparsed_golds(problems: Sequence[dict]) -> list[tuple[str, str]]:
     "MATH problems whose gold answer math-verify cannot parse (they are graded by the string fallback)."
     return [(p["id"], p["answer"]) for p in problems
@@ -382,6 +397,7 @@ def control(thinking_tokens: Sequence[float],  # thinking tokens of each setting
     lo = min_tokens if isinstance(min_tokens, (list, tuple)) else [min_tokens] * n
     return sum(l <= a and (h is None or a <= h) for a, l, h in zip(thinking_tokens, lo, hi)) / n
 
+# %% ../nbs/05_evaluation.ipynb #38906715
 def scaling(thinking_tokens: Sequence[float],  # average thinking tokens of each setting
             accuracy: Sequence[float],  # accuracy (%) of each setting
            ) -> float:
@@ -394,6 +410,7 @@ def scaling(thinking_tokens: Sequence[float],  # average thinking tokens of each
               for i, j in itertools.combinations(range(len(x)), 2) if x[j] != x[i]]
     return sum(slopes) / len(slopes) if slopes else float("nan")
 
+# %% ../nbs/05_evaluation.ipynb #7af4ffce
 def performance(accuracy: Sequence[float],  # accuracy (%) of each setting
                ) -> float:
     "The best accuracy over the settings."
@@ -421,17 +438,20 @@ class Setting:
         b = self.config.get("max_thinking_tokens")
         return b if isinstance(b, int) else None
 
+# %% ../nbs/05_evaluation.ipynb #a9571f69
 def budget_settings(budgets: Sequence[int | str],  # thinking budgets: ints or 'auto'
                    ) -> list[Setting]:
     "Budget cut-off: end the thinking at each budget (an int, or 'auto' = whatever the context leaves)."
     return [Setting("budget", b, dict(max_thinking_tokens=b)) for b in budgets]
 
+# %% ../nbs/05_evaluation.ipynb #8bef3575
 def wait_settings(waits: Sequence[int],  # Wait counts
                   max_thinking_tokens: int | str | None = "auto",  # thinking cap: an int, 'auto' (what the context leaves) or None (no cap)
                  ) -> list[Setting]:
     "Wait extension: suppress the end of thinking `w` times (appending 'Wait'), under a cap."
     return [Setting("wait", w, dict(num_waits=w, max_thinking_tokens=max_thinking_tokens)) for w in waits]
 
+# %% ../nbs/05_evaluation.ipynb #5b45b02c
 def majority_setting(k: int,  # samples per problem
                      temperature: float = 1.0,  # sampling temperature (0 = greedy)
                      max_thinking_tokens: int | str | None = "auto",  # thinking cap: an int, 'auto' (what the context leaves) or None (no cap)
@@ -442,6 +462,7 @@ def majority_setting(k: int,  # samples per problem
            else dict(temperature=temperature, think_prefix=False, max_thinking_tokens=None))
     return Setting("majority", k, cfg, samples=k)
 
+# %% ../nbs/05_evaluation.ipynb #b0830a10
 def plain_setting() -> Setting:
     "The paper's 's1 w/o BF': no think prefill, no thinking cap, no forced end (s1's run without thinking arguments)."
     return Setting("plain", None, dict(think_prefix=False, max_thinking_tokens=None))
@@ -462,6 +483,7 @@ def _is_toy_model(model) -> bool:
     try: return json.loads((Path(str(model)) / "config.json").read_text()).get("hidden_size", 1 << 20) < 512
     except (OSError, ValueError, AttributeError): return False
 
+# %% ../nbs/05_evaluation.ipynb #4ead4e55
 def _eval_defaults(model) -> tuple[dict, str]:
     "The values a run on `model` takes for what it is not given, and where they come from."
     return ((dict(_DEMO_EVAL), "the CPU demo's (toy model)") if _is_toy_model(model)
@@ -470,8 +492,10 @@ def _eval_defaults(model) -> tuple[dict, str]:
 # %% ../nbs/05_evaluation.ipynb #d1e2f303
 def _count(v, low: int = 0) -> bool: return isinstance(v, int) and not isinstance(v, bool) and v >= low
 
+# %% ../nbs/05_evaluation.ipynb #b59f2c22
 def _shown(v) -> str: return str(v) if isinstance(v, int) and not isinstance(v, bool) else _clip(repr(v))
 
+# %% ../nbs/05_evaluation.ipynb #e5f59c28
 def _once(flag: str, values: Sequence):
     seen = set()
     for v in values:
@@ -526,11 +550,13 @@ def _check_model(model):
     if not p.exists(): raise FileNotFoundError(f"--model: no model folder at {_clip(m)}")
     raise ValueError(f"--model: {_clip(m)} is a file, not a model folder")
 
+# %% ../nbs/05_evaluation.ipynb #598e6502
 def _parse_values(s: str | Sequence) -> list:
     "A comma-separated list ('500,1000,auto') as ints where possible: [500, 1000, 'auto']."
     if not isinstance(s, str): return list(s)
     return [int(v) if re.fullmatch(r"-?\d+", v.strip()) else v.strip() for v in s.split(",") if v.strip()]
 
+# %% ../nbs/05_evaluation.ipynb #c219393f
 def eval_plan(model="tiny",  # tiny size, local folder or hub id
               benchmarks=None,  # names in BENCHMARKS, a list or comma-separated (None: the model's default)
               *, n=None,  # problems per benchmark, 0 = all (`s1 eval --n`)
@@ -590,11 +616,13 @@ def forcing_generate(prompts,  # s1 inference prompts
     from s1_nb.forcing import generate
     return generate(prompts, model, tokenizer, **overrides)
 
+# %% ../nbs/05_evaluation.ipynb #487ec8d6
 def _records(problems, outs, sample) -> list[dict]:
     return [dict(id=p["id"], benchmark=p.get("benchmark", ""), kind=p["kind"], answer=p["answer"], sample=sample,
                  text=o.text, thinking_tokens=o.thinking_tokens, answer_tokens=o.answer_tokens, waits=o.waits,
                  cut_by_budget=bool(o.cut_by_budget)) for p, o in zip(problems, outs)]
 
+# %% ../nbs/05_evaluation.ipynb #5dc1583a
 def _run_setting(setting: Setting, problems: Sequence[dict], model, tokenizer=None, engine: str = "hf",
                 generate_fn: Callable | None = None, *,
                 only: set | None = None,  # (id, sample) pairs to generate; None = all
@@ -633,6 +661,7 @@ def _grade_record(record: dict, gpqa_fallback: str | None = "A") -> dict:
     g = grade(record["text"], record["answer"], record["kind"], gpqa_fallback=gpqa_fallback)
     return {**record, **asdict(g)}
 
+# %% ../nbs/05_evaluation.ipynb #6b2242a1
 def majority_vote(answers: Sequence[str | None],  # extracted answers (None: unreadable)
                   kind: str,  # the grader's kind: math, aime or gpqa (or a registered one)
                  ) -> str | None:
@@ -650,6 +679,7 @@ def majority_vote(answers: Sequence[str | None],  # extracted answers (None: unr
         else: groups.append([v, a, 1])
     return max(groups, key=lambda grp: grp[2])[1] if groups else None
 
+# %% ../nbs/05_evaluation.ipynb #990beb8b
 def _row(setting: Setting, benchmark: str, value, correct: list[bool], tokens: list[float], cut: list[bool],
          waits: list[float], reasons: list[str], budget: int | None) -> dict:
     failures = {}
@@ -696,6 +726,7 @@ def _setting_key(setting: Setting, problems: Sequence[dict], model_id: str, engi
                 problems=[(p["id"], problem_prompt(p), p.get("answer")) for p in problems])
     return hashlib.sha1(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
+# %% ../nbs/05_evaluation.ipynb #8ce844f6
 def model_identity(model,  # a folder, hub id, tiny size or loaded model
                   ) -> str:
     "What the resume key knows of `model`: folder + stamp of its weight files, hub id + cached commit, or weights hash."
@@ -714,17 +745,18 @@ def model_identity(model,  # a folder, hub id, tiny size or loaded model
         return f"{model}@{Path(snapshot_download(str(model), local_files_only=True)).name}"  # the commit
     except (OSError, ValueError): return str(model)  # not cached (or not a hub id): the id alone
 
-
 # %% ../nbs/05_evaluation.ipynb #c5e1a001
 def _write_jsonl(path: Path, records: Sequence[dict]):
     "Write `records` to `path` atomically (chapter 00's `write_atomic`: a temporary name of this process, renamed)."
     write_atomic(path, "".join(json.dumps(r) + "\n" for r in records))
 
+# %% ../nbs/05_evaluation.ipynb #07981dbe
 def _outputs_header(setting: Setting, key: str, problems: Sequence[dict]) -> dict:
     "The first line of an outputs file: what it holds (setting, key, problem ids, samples, completions)."
     return dict(outputs_of=setting.name, key=key, samples=setting.samples, count=setting.samples * len(problems),
                 ids=[p["id"] for p in problems])
 
+# %% ../nbs/05_evaluation.ipynb #5aa6a7fd
 _RECORD_FIELDS = dict(id=str, sample=int, text=str, thinking_tokens=(int, float), answer_tokens=(int, float),
                       waits=(int, float), cut_by_budget=bool)
 
@@ -743,6 +775,7 @@ def _read_outputs(path: Path | str, key: str | None = None) -> tuple[dict, dict]
     if key is not None and header and header.get("key") != key: return {}, dict(header, unreadable=bad, foreign=True)
     return kept, dict(header, unreadable=bad)
 
+# %% ../nbs/05_evaluation.ipynb #19918076
 def _write_results(run_dir: Path, rows: Sequence[dict]):
     "The sweep summary as results.json and results.csv in `run_dir`."
     write_atomic(run_dir / "results.json", json.dumps(list(rows), indent=1))
@@ -770,6 +803,7 @@ def _setting_records(s: Setting, problems, path: Path, key: str, gen: Callable, 
     _write_jsonl(path, [_outputs_header(s, key, problems), *records])
     return records, True
 
+# %% ../nbs/05_evaluation.ipynb #3c145204
 def _effective(setting: Setting, base: dict) -> str:
     "What the engine is given for `setting`: its config over `base`, ForcingConfig defaults dropped, and its samples."
     from dataclasses import fields
@@ -777,39 +811,6 @@ def _effective(setting: Setting, base: dict) -> str:
     defaults = {f.name: f.default for f in fields(ForcingConfig)}
     cfg = {k: v for k, v in {**base, **setting.config}.items() if k not in defaults or defaults[k] != v}
     return json.dumps(dict(cfg, samples=setting.samples), sort_keys=True, default=str)
-
-# %% ../nbs/05_evaluation.ipynb #b7e0a002
-def _kv_bytes_per_token(config, itemsize: int) -> int:
-    "Bytes of KV cache one token takes: keys and values of every layer's KV heads."
-    config = getattr(config, "text_config", None) or config
-    heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
-    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
-    return 2 * config.num_hidden_layers * heads * head_dim * itemsize
-
-def _free_bytes(model) -> int | None:
-    "Free memory where `model` runs: the GPU's (torch.cuda.mem_get_info), else the machine's available RAM; None if unknown."
-    import torch
-    device = next(model.parameters()).device
-    if device.type == "cuda": return torch.cuda.mem_get_info(device)[0]
-    try: return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError): return None
-
-def hf_batch_size(model,  # a loaded transformers model
-                  tokenizer=None,  # its tokenizer (its context length, when the config has none)
-                  *, free_bytes: int | None = None,  # memory the batch may use (None: what is free on the model's device)
-                  share: float = 0.8,  # the part of it for the KV cache (the rest: activations, logits)
-                 ) -> int | None:
-    "How many prompts engine 'hf' may decode at once: full-context KV caches within `share` of the free memory (None: no limit known)."
-    from s1_nb.forcing import _context_length
-    context = _context_length(model, tokenizer)
-    free = _free_bytes(model) if free_bytes is None else free_bytes
-    if not context or free is None: return None
-    per_sequence = _kv_bytes_per_token(model.config, model.dtype.itemsize) * context
-    fit = int(share * free // per_sequence)
-    if fit < 1:
-        raise ValueError(f"--engine hf: one sequence of {context} tokens needs {per_sequence / 2**30:.1f} GiB of KV cache "
-                         f"and {free / 2**30:.1f} GiB is free: use --engine vllm (its paged cache holds only what is written)")
-    return fit
 
 # %% ../nbs/05_evaluation.ipynb #5b06144b
 def run_sweep(problems: Sequence[dict],  # benchmark problems (`load_benchmark`'s)
@@ -841,6 +842,7 @@ def run_sweep(problems: Sequence[dict],  # benchmark problems (`load_benchmark`'
     df.attrs.update(run_dir=str(run_dir), reused=reused, shared=shared)
     return df
 
+# %% ../nbs/05_evaluation.ipynb #1be20a6c
 def _sweep_settings(problems, settings, model, tokenizer, run_dir: Path, engine, model_id, generate_fn, progress,
                    gpqa_fallback, batch_size, base) -> tuple[list, int, int]:
     "`run_sweep`'s loop, in its held run folder: the summary rows, settings read back, settings shared."
@@ -879,7 +881,6 @@ def fold_repeats(results,  # a sweep summary (`run_sweep`'s DataFrame)
         if len(g) > 1: r["setting"] = f"{g[0].setting}-{g[-1].value} ({len(g)} settings, one score)"
     return pd.DataFrame(rows).reset_index(drop=True)
 
-
 # %% ../nbs/05_evaluation.ipynb #7fbabb72
 def load_engine_model(model: str,  # a tiny size, folder or hub id
                       engine: str = "hf",  # hf, vllm or vllm-harness
@@ -903,6 +904,7 @@ def _setting_cap(budget) -> int | None:
     "A results row's numeric thinking cap (None for no cap or 'auto'; pandas stores None as NaN)."
     return None if budget is None or (isinstance(budget, float) and math.isnan(budget)) else budget
 
+# %% ../nbs/05_evaluation.ipynb #e25204a5
 def _group_metrics(rows, benchmark: str, method: str) -> dict:
     "Control (%) and Performance (%) over all settings `rows`; Scaling (points per doubling) over those that thought."
     tokens, acc, nan = list(rows.thinking_tokens), list(rows.accuracy), float("nan")
@@ -912,17 +914,20 @@ def _group_metrics(rows, benchmark: str, method: str) -> dict:
                 scaling=round(scaling(*zip(*thought)), 1) if len(thought) > 1 else nan,
                 performance=performance(acc) if acc else nan)
 
+# %% ../nbs/05_evaluation.ipynb #a4d7e182
 def _same_run(wait_row, budget_row) -> bool:
     "Is `wait_row` (a wait=0 setting) the run of `budget_row` again: the same cap and the same measured point?"
     return (str(wait_row.value) in ("0", "0.0") and _setting_cap(wait_row.budget) == _setting_cap(budget_row.budget)
             and all(wait_row.get(k) == budget_row.get(k) for k in ("n", "accuracy", "thinking_tokens")))
 
+# %% ../nbs/05_evaluation.ipynb #e8f8a819
 def _forcing_rows(df):
     "The budget and Wait rows of `df` as one set of settings, a wait=0 run that repeats a budget run counted once."
     budget_rows = [r for _, r in df[df.method == "budget"].iterrows()]
     repeats = lambda r: r.method == "wait" and any(_same_run(r, b) for b in budget_rows)
     return df[[r.method in _FORCING_METHODS and not repeats(r) for _, r in df.iterrows()]]
 
+# %% ../nbs/05_evaluation.ipynb #a305f99d
 def method_metrics(results,  # the sweep summary (`run_sweep`'s DataFrame)
                    benchmark: str,  # benchmark name
                   ) -> list[dict]:
@@ -960,6 +965,7 @@ def _setting_words(method: str,  # "wait", "majority", "budget" or "exact"
     if method == "majority": return f"vote of {span}"
     return span  # a budget in thinking tokens: the legend says so
 
+# %% ../nbs/05_evaluation.ipynb #0df844d9
 def _setting_labels(method: str,  # the settings' method (its label's words)
                     points,  # (thinking_tokens, accuracy, value) of each setting
                    ) -> list | None:
@@ -971,6 +977,7 @@ def _setting_labels(method: str,  # the settings' method (its label's words)
     if len(spots) == 1 and len(points) > 2: return None  # one spot for many settings: the legend says so instead
     return [(t, a, _setting_words(method, vals), method in ("wait", "majority")) for (t, a), vals in spots.items()]
 
+# %% ../nbs/05_evaluation.ipynb #3c01519d
 def _place_labels(ax,  # matplotlib axes, limits final
                   labels: list,  # `(x, y, words, above)`: above (else below) the point is tried first
                  ):
@@ -992,7 +999,6 @@ def _place_labels(ax,  # matplotlib axes, limits final
                     + 3 * (b.x0 < ax.bbox.x0 or b.x1 > ax.bbox.x1 or b.y0 < ax.bbox.y0 or b.y1 > ax.bbox.y1))
         best = min((ups + downs if above else downs + ups) + [(7, -3, "left"), (-7, -3, "right")], key=cost)
         cost(best); placed.append(ann.get_window_extent(renderer))
-
 
 # %% ../nbs/05_evaluation.ipynb #d629ecb7
 def plot_scaling(results,  # the sweep summary (`run_sweep`'s DataFrame)
@@ -1046,6 +1052,7 @@ def _our_number(results, benchmark: str, source: str, key: str, metrics: dict) -
     if benchmark not in metrics: metrics[benchmark] = {m["method"]: m for m in method_metrics(results, benchmark)}
     return metrics[benchmark].get(source, {}).get(key, float("nan"))
 
+# %% ../nbs/05_evaluation.ipynb #07d6a6cb
 def headline_table(results,  # the sweep summary (`run_sweep`'s DataFrame)
                   ) -> "pd.DataFrame":
     "The paper's headline numbers beside ours from `results` (NaN where this run has no such setting)."
@@ -1066,6 +1073,7 @@ def _check_data(data: Path | str | None, benchmarks: Sequence[str]):
         raise ValueError(f"--data: {data} is one file, but {len(benchmarks)} benchmarks are asked for "
                          f"({','.join(benchmarks)}); name the one it holds with --benchmarks, or pass a folder")
 
+# %% ../nbs/05_evaluation.ipynb #966c553d
 _CHAT_MARKERS = (IM_START, IM_END, "<|endoftext|>")  # a problem holding one would change the turns of its prompt
 
 def _check_problems(problems: Sequence[dict]):
@@ -1077,6 +1085,7 @@ def _check_problems(problems: Sequence[dict]):
         if marker: raise ValueError(f"{p['benchmark']} problem {k} (id {_clip(p['id'], 40)}): its text holds the chat "
                                     f"marker {marker!r}, which would break its prompt: {_clip(repr(p['problem']))}")
 
+# %% ../nbs/05_evaluation.ipynb #6be5bdbd
 @delegates(eval_plan, but=["model", "benchmarks"])
 def evaluate(model: str = "tiny",  # tiny size, local folder or hub id
              benchmarks: Sequence[str] | None = None,  # names in BENCHMARKS (None: the model's default)
@@ -1108,9 +1117,11 @@ def evaluate(model: str = "tiny",  # tiny size, local folder or hub id
 # %% ../nbs/05_evaluation.ipynb #e7a1c001
 def _none(v: str | None, word: str = "none"): return None if v is not None and v.lower() == word else v
 
+# %% ../nbs/05_evaluation.ipynb #902e3124
 def _yes_no(v: str | None) -> bool | str | None:
     return v if v is None else {"yes": True, "no": False, "true": True, "false": False}.get(v.lower(), v)
 
+# %% ../nbs/05_evaluation.ipynb #c2d1d117
 @call_parse
 def _eval_command(
     model: str = "tiny",  # tiny size, local folder or hub id (real run: simplescaling/s1.1-32B)
@@ -1158,9 +1169,45 @@ def _underscored(arg: str) -> str:
     name, eq, value = arg.partition("=")
     return "--" + name[2:].replace("-", "_") + eq + value
 
+# %% ../nbs/05_evaluation.ipynb #4fc413cb
 @delegates(_eval_command)
 def eval_cli(**kwargs):  # the flags of `s1 eval`, by name (none: read from sys.argv)
     "Evaluate test-time scaling like the paper: budget, Wait and majority sweeps, metrics, plot."
     if kwargs: return _eval_command(**kwargs)
     sys.argv = [sys.argv[0], *map(_underscored, sys.argv[1:])]
     return _eval_command()  # parses sys.argv, as `s1 eval ...` does (--dry-run and --dry_run alike)
+
+# %% ../nbs/05_evaluation.ipynb #b7e0a002
+def _kv_bytes_per_token(config, itemsize: int) -> int:
+    "Bytes of KV cache one token takes: keys and values of every layer's KV heads."
+    config = getattr(config, "text_config", None) or config
+    heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
+    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+    return 2 * config.num_hidden_layers * heads * head_dim * itemsize
+
+# %% ../nbs/05_evaluation.ipynb #608818d4
+def _free_bytes(model) -> int | None:
+    "Free memory where `model` runs: the GPU's (torch.cuda.mem_get_info), else the machine's available RAM; None if unknown."
+    import torch
+    device = next(model.parameters()).device
+    if device.type == "cuda": return torch.cuda.mem_get_info(device)[0]
+    try: return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError): return None
+
+# %% ../nbs/05_evaluation.ipynb #7d31ac9f
+def hf_batch_size(model,  # a loaded transformers model
+                  tokenizer=None,  # its tokenizer (its context length, when the config has none)
+                  *, free_bytes: int | None = None,  # memory the batch may use (None: what is free on the model's device)
+                  share: float = 0.8,  # the part of it for the KV cache (the rest: activations, logits)
+                 ) -> int | None:
+    "How many prompts engine 'hf' may decode at once: full-context KV caches within `share` of the free memory (None: no limit known)."
+    from s1_nb.forcing import _context_length
+    context = _context_length(model, tokenizer)
+    free = _free_bytes(model) if free_bytes is None else free_bytes
+    if not context or free is None: return None
+    per_sequence = _kv_bytes_per_token(model.config, model.dtype.itemsize) * context
+    fit = int(share * free // per_sequence)
+    if fit < 1:
+        raise ValueError(f"--engine hf: one sequence of {context} tokens needs {per_sequence / 2**30:.1f} GiB of KV cache "
+                         f"and {free / 2**30:.1f} GiB is free: use --engine vllm (its paged cache holds only what is written)")
+    return fit
