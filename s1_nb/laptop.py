@@ -19,15 +19,15 @@ from .core import (ANSWER_DELIM, FINAL_ANSWER, FORCED_END, IM_END, IM_START, S1_
                         laptop_folder, _publish_files, run_lock, save_figure, write_atomic)
 
 # %% auto #0
-__all__ = ['LETTERS', 'DEFAULT_TASK', 'MAX_COUNT', 'LAPTOP_MODEL', 'EVAL_SEED', 'TYPED_WORDS', 'demo', 'task_word', 'check_line',
-           'letter_count_trace', 'letter_count_row', 'letter_count_pool', 'trace_stats', 'normalize_laptop_question',
-           'laptop_question_problem', 'laptop_question', 'laptop_tokenizer', 'laptop_model', 'spelling_corpus',
-           'train_stage', 'letter_problems', 'typed_problems', 'laptop_settings', 'train_s1_stage', 'train_laptop',
-           'laptop_answer', 'ask_laptop', 'evaluate_laptop', 'group_accuracy', 'headline', 'targets_met', 'seed_table',
-           'plot_seeds', 'shipped_results', 'run_demo']
+__all__ = ['DEFAULT_TASK', 'demo', 'task_word', 'check_line', 'letter_count_trace', 'letter_count_pool',
+           'laptop_question_problem', 'laptop_question', 'laptop_tokenizer', 'laptop_model', 'letter_problems',
+           'typed_problems', 'laptop_settings', 'train_laptop', 'laptop_answer', 'ask_laptop', 'evaluate_laptop',
+           'group_accuracy', 'headline', 'seed_table', 'plot_seeds', 'shipped_results']
 
 # %% ../nbs/06_laptop_s1.ipynb #294e3566
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+# %% ../nbs/06_laptop_s1.ipynb #0b06b582
 _RESERVED_WORDS = ("system", "user", "assistant", "think", "answer")  # the chat format's words: one token each
 
 def task_word(rng: random.Random,  # the generator to draw with
@@ -48,6 +48,7 @@ def task_word(rng: random.Random,  # the generator to draw with
         for i in rng.sample(range(n), count): chars[i] = letter
         if (w := "".join(chars)) not in _RESERVED_WORDS: return w
 
+# %% ../nbs/06_laptop_s1.ipynb #9c45bbd3
 def check_line(word: str,  # the word to read
                letter: str,  # the letter to count
                upto: int | None = None,  # stop after this many hits (None: read the whole word)
@@ -61,6 +62,7 @@ def check_line(word: str,  # the word to read
             if n == upto and i < len(word) - 1: return f"{WAIT}, {''.join(out)}... So {n}."
     return f"{WAIT}, {''.join(out)}. So {n}."
 
+# %% ../nbs/06_laptop_s1.ipynb #694b1d97
 def _quick_line(guess: int) -> str:
     "The one-shot guess the trace starts with."
     return f"Quick: {guess}."
@@ -74,11 +76,13 @@ def _pass_lines(word: str, letter: str, passes: int, hits_per_pass: int = 2) -> 
     "The first `passes` counting passes: pass j reads on to hit `hits_per_pass * j` (or to the end of the word)."
     return [check_line(word, letter, hits_per_pass * j) for j in range(1, passes + 1)]
 
+# %% ../nbs/06_laptop_s1.ipynb #0a9c8aec
 def _last_count(thinking: str) -> int | None:
     "The count of the last finished pass in `thinking` (the number after its last 'So'), None if there is none."
     found = re.findall(r"So (\d)", thinking)
     return int(found[-1]) if found else None
 
+# %% ../nbs/06_laptop_s1.ipynb #013cda3d
 def letter_count_trace(word: str,  # the word of the question
                        letter: str,  # the letter asked for
                        rng: random.Random,  # the generator to draw with
@@ -126,10 +130,12 @@ def letter_count_row(rng: random.Random,  # the generator to draw with
         isgeminicorrect=tr["answer"] == k,  # the trace's final answer is right
         domain=letter, gemini_length=_thinking_length(tr["thinking"]))
 
+# %% ../nbs/06_laptop_s1.ipynb #d7096854
 def _thinking_length(thinking: str) -> int:
     "Tokens of `thinking` under the laptop tokenizer (one per character; Wait, So, Quick are one token each)."
     return len(thinking) - sum(thinking.count(w) * (len(w) - 1) for w in (WAIT, "Quick", "So"))
 
+# %% ../nbs/06_laptop_s1.ipynb #9507d18c
 def letter_count_pool(n: int,  # how many rows
                       seed: int = 0,  # the pool's seed (held-out questions use EVAL_SEED)
                       **task,  # DEFAULT_TASK fields to change
@@ -162,11 +168,13 @@ def normalize_laptop_question(question: str,  # a question as typed
     m = _QUESTION.fullmatch(str(question).strip())
     return f"How many {m.group(1).lower()} in {m.group(2).lower()}?" if m else str(question)
 
+# %% ../nbs/06_laptop_s1.ipynb #90b13033
 def _clip(text: str, limit: int = 60) -> str:
     "`text` as a quoted repr, cut to `limit` characters with its full length said (an error line never echoes a whole file)."
     text = str(text)
     return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text):,} characters)"
 
+# %% ../nbs/06_laptop_s1.ipynb #464b7e84
 def laptop_question_problem(question: str,  # a question as typed
                            ) -> str | None:
     "Why the laptop model cannot answer `question` (a one-line message), or None if it can (after `normalize_laptop_question`)."
@@ -184,6 +192,7 @@ def laptop_question_problem(question: str,  # a question as typed
         return f"{word!r} has more than {MAX_COUNT} {letter!r}; this model was trained to count up to {MAX_COUNT}"
     return None
 
+# %% ../nbs/06_laptop_s1.ipynb #f3d77a03
 def laptop_question(question: str,  # a question as typed
                    ) -> str:
     "`question` normalized for the laptop model; raises ValueError with `laptop_question_problem`'s message."
@@ -218,6 +227,7 @@ def laptop_tokenizer():
 LAPTOP_MODEL = dict(hidden_size=64, intermediate_size=256, num_hidden_layers=4, num_attention_heads=2,
                     num_key_value_heads=2, max_position_embeddings=512)
 
+# %% ../nbs/06_laptop_s1.ipynb #fb525b40
 def laptop_model(tokenizer,  # `laptop_tokenizer()`: sets the vocabulary size and special ids
                  seed: int = 0,  # seed of the random initialisation
                  **config,  # Qwen2Config fields to change (LAPTOP_MODEL's shape by default)
@@ -248,10 +258,12 @@ def _base_recipe(lr: float = 1e-3, batch_size: int = 16, seed: int = 0):
                         adam_betas=(0.9, 0.999), weight_decay=0.0, lr_scheduler="warmup_stable_decay", epochs=1,
                         logging_steps=250, seed=seed)
 
+# %% ../nbs/06_laptop_s1.ipynb #0fc45b75
 def _spelling_text(word: str, letter: str, passes: int) -> str:
     "One text of the generic corpus: the question, then `passes` counting passes, each two hits further."
     return f"How many {letter} in {word}?\n" + "\n".join(_pass_lines(word, letter, passes))
 
+# %% ../nbs/06_laptop_s1.ipynb #995ce779
 def spelling_corpus(n: int,  # how many texts
                     seed: int = 0,  # the corpus's seed
                    ) -> list[dict]:
@@ -307,6 +319,7 @@ def _has_repeated_pair(word: str) -> bool:
     pairs = [word[i:i + 2] for i in range(len(word) - 1)]
     return len(set(pairs)) < len(pairs)
 
+# %% ../nbs/06_laptop_s1.ipynb #3bb7fd99
 def _word_groups(word: str, letter: str) -> list[str]:
     "The held-out groups a question falls in: repeated pair or not, 4-6 hits, 16-20 letters."
     groups = ["repeated pair" if _has_repeated_pair(word) else "no repeated pair"]
@@ -314,6 +327,7 @@ def _word_groups(word: str, letter: str) -> list[str]:
     if len(word) >= 16: groups.append("16-20 letters")
     return groups
 
+# %% ../nbs/06_laptop_s1.ipynb #6ed27909
 def letter_problems(n: int,  # how many questions
                     seed: int = EVAL_SEED,  # the questions' seed (no training pool uses EVAL_SEED)
                    ) -> list[dict]:
@@ -326,6 +340,7 @@ def letter_problems(n: int,  # how many questions
                         groups=_word_groups(m["word"], m["letter"])))
     return out
 
+# %% ../nbs/06_laptop_s1.ipynb #63ca3695
 # what learners type first: real words, most with repeated letters or letter pairs
 TYPED_WORDS = [("s", "mississippi"), ("n", "banana"), ("a", "banana"), ("e", "bookkeeper"), ("o", "bookkeeper"),
                ("e", "excellence"), ("r", "strawberry"), ("r", "raspberry"), ("p", "pepper"), ("l", "lollipop"),
@@ -334,6 +349,7 @@ TYPED_WORDS = [("s", "mississippi"), ("n", "banana"), ("a", "banana"), ("e", "bo
                ("s", "possessions"), ("n", "announcement"), ("i", "mississippi"), ("p", "hippopotamus"),
                ("e", "independence"), ("t", "tattletale"), ("c", "cappuccino"), ("m", "mammogram")]
 
+# %% ../nbs/06_laptop_s1.ipynb #f4f26fa4
 def typed_problems() -> list[dict]:
     "`TYPED_WORDS` as evaluation problems (group 'typed words')."
     return [dict(id=f"typed-{i}", benchmark="letters", kind="count", answer=str(w.count(c)),
@@ -353,6 +369,7 @@ def _first_model_problems(n: int = 200, seed: int = EVAL_SEED) -> list[dict]:
                         groups=["first model's words"]))
     return out
 
+# %% ../nbs/06_laptop_s1.ipynb #2a6f5b82
 def laptop_settings(waits=(0, 1, 2, 4),  # Wait counts (0 = no forcing)
                     budgets=(8, 16, 24, 32, 40, 48, 64, 80, 96, 128),  # thinking budgets, exact and cut-off
                     *, cap: int = 256,  # thinking cap of the Wait settings
@@ -416,7 +433,6 @@ def laptop_answer(output,  # a `ForcedOutput`
     from s1_nb.evaluation import GRADERS, extract_answer
     return GRADERS["count"].normalize(extract_answer(output.text, strict=True)[0])
 
-
 # %% ../nbs/06_laptop_s1.ipynb #e5a4c1b6
 def ask_laptop(question: str,  # a question as typed (normalized, or refused with a ValueError)
                model,  # a laptop model
@@ -448,8 +464,6 @@ def evaluate_laptop(model,  # a laptop model (HF, or vLLM's LLM with `engine="vl
     if n < 1: raise ValueError(f"n must be >= 1, got {n}")
     return run_sweep(letter_problems(n), settings or laptop_settings(), model, tokenizer=tokenizer, out=out, engine=engine,
                      model_id=model_identity(model), generate_fn=generate_fn, progress=progress, max_answer_tokens=12)
-
-
 
 # %% ../nbs/06_laptop_s1.ipynb #d4f3b0a5
 def group_accuracy(model,  # a laptop model
@@ -497,6 +511,7 @@ def headline(results,  # a `run_sweep` results DataFrame over `laptop_settings()
                  performance=metrics["exact"]["performance"])
     return h
 
+# %% ../nbs/06_laptop_s1.ipynb #b7d36f4b
 def targets_met(h: dict,  # a `headline` (or the mean of several)
                ) -> dict:
     "Which of the laptop model's design targets a `headline` meets."
@@ -517,6 +532,7 @@ def seed_table(headlines: list[dict],  # one `headline` per seed
     return pd.DataFrame(dict(mean=df[num].mean().round(2), min=df[num].min(), max=df[num].max(),
                              spread=((df[num].max() - df[num].min()) / 2).round(2)))
 
+# %% ../nbs/06_laptop_s1.ipynb #c453f6d6
 def plot_seeds(results_by_seed: dict,  # seed -> results DataFrame
                *, title: str = "s1 on a laptop: budget forcing on letter counting",  # the figure's title
                out: Path | str | None = None,  # save the figure there (png)
@@ -550,6 +566,17 @@ def shipped_results() -> dict:
     if not path.exists(): raise FileNotFoundError(f"no committed laptop results at {path}")
     return json.loads(path.read_text())
 
+# %% ../nbs/06_laptop_s1.ipynb #403c1f6a
+def _groups_markdown(groups: dict) -> str:
+    "A markdown table of `group_accuracy` rows averaged over seeds (`groups`: seed -> rows): one row per group."
+    import pandas as pd
+    df = pd.concat([pd.DataFrame(rows) for rows in groups.values()]).groupby("group", sort=False).mean().round(1)
+    cols = [c for c in df.columns if c.startswith("wait=")]
+    lines = ["| group | questions | " + " | ".join(f"Wait x{c[5:]}" if c != "wait=0" else "no forcing" for c in cols) + " |",
+             "|---|---|" + "---|" * len(cols)]
+    lines += [f"| {g} | {int(r.n)} | " + " | ".join(str(r[c]) for c in cols) + " |" for g, r in df.iterrows()]
+    return "\n".join(lines)
+
 # %% ../nbs/06_laptop_s1.ipynb #3e40da1e
 def _results_markdown(headlines: list[dict]) -> str:
     "A markdown table: one row per seed, then mean ± spread, then which targets hold for the mean."
@@ -570,6 +597,7 @@ def _results_markdown(headlines: list[dict]) -> str:
     lines += ["", "Targets (on the mean over seeds): " + "; ".join(f"{g}: {'yes' if ok else 'NO'}" for g, ok in targets_met(mean).items())]
     return "\n".join(lines)
 
+# %% ../nbs/06_laptop_s1.ipynb #9439ffed
 def _trained_seed(folder: Path | str, **recipe) -> dict | None:
     "The `train_info.json` of a finished `train_laptop` run in `folder` with these `recipe` settings, else None."
     folder = Path(folder)
@@ -577,16 +605,6 @@ def _trained_seed(folder: Path | str, **recipe) -> dict | None:
     if not path.exists() or not all((folder / st / "model" / "config.json").exists() for st in ("base", "s1")): return None
     info = json.loads(path.read_text())
     return info if all(info.get(k) == v for k, v in recipe.items()) else None
-
-def _groups_markdown(groups: dict) -> str:
-    "A markdown table of `group_accuracy` rows averaged over seeds (`groups`: seed -> rows): one row per group."
-    import pandas as pd
-    df = pd.concat([pd.DataFrame(rows) for rows in groups.values()]).groupby("group", sort=False).mean().round(1)
-    cols = [c for c in df.columns if c.startswith("wait=")]
-    lines = ["| group | questions | " + " | ".join(f"Wait x{c[5:]}" if c != "wait=0" else "no forcing" for c in cols) + " |",
-             "|---|---|" + "---|" * len(cols)]
-    lines += [f"| {g} | {int(r.n)} | " + " | ".join(str(r[c]) for c in cols) + " |" for g, r in df.iterrows()]
-    return "\n".join(lines)
 
 # %% ../nbs/06_laptop_s1.ipynb #541cc7ad
 def _cached_rows(path: Path, key: dict, make) -> list[dict]:
@@ -596,6 +614,7 @@ def _cached_rows(path: Path, key: dict, make) -> list[dict]:
     write_atomic(path, dict(key=key, rows=rows))
     return rows
 
+# %% ../nbs/06_laptop_s1.ipynb #d4559053
 def _cached_groups(path: Path, model, tokenizer, n_eval: int) -> list[dict]:
     "`group_accuracy` on `n_eval` held-out and the typed questions, read back from `path` if made by these weights."
     from s1_nb.evaluation import model_identity
@@ -603,6 +622,7 @@ def _cached_groups(path: Path, model, tokenizer, n_eval: int) -> list[dict]:
     return _cached_rows(path, key, lambda: group_accuracy(
         model, tokenizer, letter_problems(n_eval) + typed_problems() + _first_model_problems()))
 
+# %% ../nbs/06_laptop_s1.ipynb #29e2ac9e
 _MODEL_FILES = ("config.json", "generation_config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
                "chat_template.jinja", "special_tokens_map.json")
 
@@ -626,6 +646,7 @@ def _whole_numbers(text: str, flag: str) -> list[int]:
     if not values or min(values) < 0: raise ValueError(f"--{flag}: {text!r} needs whole numbers >= 0")
     return values
 
+# %% ../nbs/06_laptop_s1.ipynb #833b876b
 def _seed_list(text: str) -> list[int]:
     "`--seeds 0,1,2`: distinct whole numbers >= 0 (a repeated seed would report one model as two), or a one-line error."
     seeds = _whole_numbers(text, "seeds")
@@ -633,6 +654,7 @@ def _seed_list(text: str) -> list[int]:
         raise ValueError(f"--seeds: {text!r} repeats seed {next(s for s in seeds if seeds.count(s) > 1)}: each seed is one model")
     return seeds
 
+# %% ../nbs/06_laptop_s1.ipynb #a8bc2029
 def _ask_question(question: str,  # e.g. "How many s in mississippi?"
                   waits: str,  # comma-separated Wait counts, e.g. "0,1,2,4"
                   *, checkpoint: str = "",  # a model folder instead of the shipped one
@@ -649,6 +671,7 @@ def _ask_question(question: str,  # e.g. "How many s in mississippi?"
     for r in rows: print(f"--- Wait x{r['waits']}: answer {r['answer']}\n{r['trace']}")
     return rows
 
+# %% ../nbs/06_laptop_s1.ipynb #70b395f0
 def _seed_model_path(run: Path,  # the run folder
                      seed: int,  # the seed
                      *, checkpoint: str = "", train: bool = False, stage: str = "base",  # as in `run_demo`
@@ -677,6 +700,7 @@ def _eval_seed(run: Path, seed: int, path: Path,  # the run folder, the seed, it
     groups = _cached_groups(run / f"seed{seed}" / "groups.json", model, tok, n_eval) if train else None
     return res, h, groups
 
+# %% ../nbs/06_laptop_s1.ipynb #634d893c
 def _write_demo_results(run: Path, results: dict, headlines: list[dict],  # the run folder, seed -> sweep, rows
                         *, groups: dict, stage: str, n_eval: int,  # seed -> group rows; as in `run_demo`
                        ):
