@@ -22,18 +22,18 @@ from .core import BENCHMARK_SPECS, benchmark_spec, data_path, _shared_folder, is
 from .core import _publish_files, run_lock, write_atomic
 
 # %% auto #0
-__all__ = ['S1K_COLUMNS', 'GRADE_COLUMNS', 'read_json_rows', 'looks_local', 'load_pool', 'SchemaError', 'check_schema',
-           'attach_features', 'synthetic_pool', 'load_benchmarks', 'quality_missing', 'quality_format', 'difficulty',
-           'normalize_text', 'words', 'benchmark_index', 'decontaminate', 'diversity_sample', 'selection_hash',
-           'Funnel', 'CurationError', 'curate', 'save_s1k', 'plot_funnel', 'plot_domains', 'plot_lengths',
-           'thinking_lengths', 'grade_correctness', 'grading_prompt', 'parse_verdict', 'llm_judge', 'domain_classifier',
-           'classify_domains', 'featurize_pool', 'curate_cli']
+__all__ = ['S1K_COLUMNS', 'load_pool', 'check_schema', 'attach_features', 'synthetic_pool', 'load_benchmarks', 'quality_missing',
+           'quality_format', 'difficulty', 'decontaminate', 'diversity_sample', 'Funnel', 'CurationError', 'curate',
+           'save_s1k', 'plot_funnel', 'thinking_lengths', 'grade_correctness', 'llm_judge', 'domain_classifier',
+           'featurize_pool', 'curate_cli']
 
 # %% ../nbs/01_curation.ipynb #9892d03a
 _POOL_HUB_ID = "simplescaling/data_ablation_full59K"
 _S1K_HUB_ID, _S1K_11_HUB_ID = "simplescaling/s1K", "simplescaling/s1K-1.1"
 S1K_COLUMNS = ["solution", "question", "cot_type", "source_type", "metadata", "cot", "thinking_trajectories",
                "attempt"]  # the columns of simplescaling/s1K, in its order
+
+# %% ../nbs/01_curation.ipynb #c01cols2
 GRADE_COLUMNS = ["isqwen7bcorrect", "isqwen32bcorrect", "isgeminicorrect", "domain", "gemini_length"]
 _POOL_COLUMNS = S1K_COLUMNS + ["text"] + GRADE_COLUMNS
 _FEATURE_COLUMNS = ["solution", "thinking_trajectories", "attempt", *GRADE_COLUMNS]  # a None here = missing feature
@@ -59,6 +59,7 @@ def _to_pool_schema(df: pd.DataFrame, traces: str = "gemini") -> pd.DataFrame:
         if c not in df.columns: df[c] = None
     return df
 
+# %% ../nbs/01_curation.ipynb #6dc0bdaa-1
 def _is_column_table(d: dict) -> bool:
     "Is `d` a table by columns (pandas' `to_json()`: each value a list or an index -> value dict, all one length)?"
     cols = list(d.values())
@@ -105,6 +106,7 @@ def looks_local(source: str | Path,  # a --pool or --data argument
     return (isinstance(source, Path) or s.startswith((".", "/", "~")) or s.count("/") > 1
             or Path(s).suffix[1:].isalpha())
 
+# %% ../nbs/01_curation.ipynb #0fe40da6-1
 def load_pool(source,  # hub id, .parquet/.jsonl/.json file, Dataset or DataFrame
               split: str = "train",  # split of a hub dataset
               traces: str = "gemini",  # s1K-1.1's traces to use: gemini or deepseek
@@ -133,10 +135,17 @@ def load_pool(source,  # hub id, .parquet/.jsonl/.json file, Dataset or DataFram
 
 # %% ../nbs/01_curation.ipynb #226f5fca
 def _is_str(x) -> bool: return isinstance(x, str)
+
+# %% ../nbs/01_curation.ipynb #226f5fca-1
 def _is_bool(x) -> bool: return isinstance(x, (bool, np.bool_))
+
+# %% ../nbs/01_curation.ipynb #226f5fca-2
 def _is_len(x) -> bool: return isinstance(x, (int, float, np.integer, np.floating)) and not _is_bool(x) and x >= 0
+
+# %% ../nbs/01_curation.ipynb #226f5fca-3
 def _is_traces(x) -> bool: return isinstance(x, (list, tuple, np.ndarray)) and all(isinstance(t, str) for t in x)
 
+# %% ../nbs/01_curation.ipynb #226f5fca-4
 _COLUMN_TYPES = {c: (_is_str, "str") for c in ["question", "solution", "cot_type", "source_type", "metadata",
                                               "attempt", "domain"]}
 _COLUMN_TYPES.update({c: (_is_bool, "bool") for c in ["isqwen7bcorrect", "isqwen32bcorrect", "isgeminicorrect"]},
@@ -149,9 +158,11 @@ def _bad_rows(col: pd.Series, check: Callable) -> list:
         return col.index[col < 0].tolist()
     return [i for i, x in col.items() if x is not None and not (isinstance(x, float) and np.isnan(x)) and not check(x)]
 
+# %% ../nbs/01_curation.ipynb #226f5fca-5
 class SchemaError(TypeError, ValueError):
     "A pool with a wrong type in a column (a ValueError too: bad input, exit status 2 on the command line)."
 
+# %% ../nbs/01_curation.ipynb #226f5fca-6
 def _where(df: pd.DataFrame, rows: list) -> str:
     "Rows named as the reader can find them: `file, line N` for a JSON file `load_pool` read, else the row labels."
     lines, file = df.attrs.get("lines"), df.attrs.get("file")
@@ -159,6 +170,7 @@ def _where(df: pd.DataFrame, rows: list) -> str:
     pos = df.index.get_indexer(rows[:5])
     return f"{file}, {df.attrs.get('unit', 'line')}s {[lines[i] for i in pos]}{' ...' if len(rows) > 5 else ''}"
 
+# %% ../nbs/01_curation.ipynb #226f5fca-7
 def check_schema(df: pd.DataFrame,  # the table to check
                  columns: Sequence[str] = tuple(_COLUMN_TYPES),  # columns that must be there, with their types
                 ) -> None:
@@ -283,6 +295,7 @@ def _allocate(n: int, weights: Sequence[float]) -> np.ndarray:
     while k.sum() > n: k[np.argmax(k)] -= 1
     return k
 
+# %% ../nbs/01_curation.ipynb #d073f65c-1
 def _question(rng: np.random.Generator, family: str) -> tuple[str, str, str]:
     "One (question, answer, MSC code) from the templates of `family`."
     if family == "xword":
@@ -349,6 +362,7 @@ def _plant_defects(rows: list[dict], rng: np.random.Generator, p_missing: float,
             exempt = kind == "asy" and "AIME" in r["source_type"]
             r["_planted"].append(f"format:{kind}" + (":aime-exempt" if exempt else ""))
 
+# %% ../nbs/01_curation.ipynb #ea981d4c-1
 def _plant_copies(rows: list[dict], rng: np.random.Generator, benchmarks: dict | None, n_contaminated: int | None):
     "Replace some questions by benchmark questions (verbatim, or with changed case/spacing)."
     benchmarks = benchmarks or load_benchmarks(verbose=False, hub=False) or _FALLBACK_BENCHMARKS
@@ -371,6 +385,7 @@ def _file_questions(f: Path) -> list[str]:
     if field is None: raise ValueError(f"{f}: no problem/Question/question field in its rows")
     return [r[field] for r in rows]
 
+# %% ../nbs/01_curation.ipynb #876a9440-1
 def _hub_questions(name: str) -> list[str]:
     from datasets import load_dataset
     s = BENCHMARK_SPECS[name]
@@ -428,6 +443,7 @@ def _bold_number(text: str) -> bool:
         if m and _DIGIT.search(line, m.start() + 2): return True
     return False
 
+# %% ../nbs/01_curation.ipynb #17d84b7f-1
 def quality_format(df: pd.DataFrame,  # the pool
                   ) -> pd.Series:
     "Reasons (indexed by row) to drop questions with formatting problems; AIME keeps `[asy]` (s1's rule)."
@@ -463,6 +479,7 @@ def _skeleton_table() -> dict:
         if ascii_: table[ord(ch)] = min(ascii_, key=lambda c: (not c.isalpha(), not c.isdigit(), c)).lower()
     return table
 
+# %% ../nbs/01_curation.ipynb #8c792963-1
 def normalize_text(text: str,  # a question
                    *, skeleton: bool = False,  # also map look-alike letters (Cyrillic а, Greek ο...) to their ASCII prototype
                   ) -> str:
@@ -472,16 +489,19 @@ def normalize_text(text: str,  # a question
     if skeleton and not t.isascii(): t = t.translate(_skeleton_table())
     return " ".join(t.split())
 
+# %% ../nbs/01_curation.ipynb #8c792963-2
 def words(text: str,  # a question
           *, skeleton: bool = False,  # map look-alike letters to one skeleton (`normalize_text`)
          ) -> list[str]:
     "s1's normalization for decontamination (lowercase, strip, split on whitespace) after `normalize_text`: ASCII text splits as in s1."
     return normalize_text(text, skeleton=skeleton).split()
 
+# %% ../nbs/01_curation.ipynb #8c792963-3
 def _ngrams(ws: Sequence[str], n: int = 8) -> set[tuple[str, ...]]:
     "The set of word n-grams of `ws`."
     return set(zip(*(ws[i:] for i in range(n))))
 
+# %% ../nbs/01_curation.ipynb #8c792963-4
 @dataclass
 class _BenchmarkIndex:
     "Word n-grams of benchmark questions, which questions hold each, and which are boilerplate."
@@ -493,6 +513,7 @@ class _BenchmarkIndex:
     short: dict = field(default_factory=dict)  # word 4-gram -> list of (benchmark, item), for short questions
     skeleton: bool = False  # words were mapped to their look-alike skeleton (`normalize_text`)
 
+# %% ../nbs/01_curation.ipynb #8c792963-5
 def benchmark_index(benchmarks: dict[str, Sequence[str]],  # benchmark name -> questions
                     n: int = 8,  # n-gram length in words (s1: 8)
                     boilerplate_min: int = 2,  # questions an n-gram must appear in to be boilerplate
@@ -532,6 +553,7 @@ def _masked(ws: list, boiler, n: int, tag: str) -> list:
         if g in boiler: hit[i:i + n] = True
     return [(tag, i) if h else w for i, (w, h) in enumerate(zip(ws, hit))]
 
+# %% ../nbs/01_curation.ipynb #a1c0ffee-1
 def _copy_score(q: list, b: list, min_block: int = 3) -> tuple[int, float]:
     "(words, coverage): words of `q` in runs of >= `min_block` words that `b` has in the same order, and their share of the shorter."
     from difflib import SequenceMatcher
@@ -539,6 +561,7 @@ def _copy_score(q: list, b: list, min_block: int = 3) -> tuple[int, float]:
     live = lambda ws: sum(not isinstance(w, tuple) for w in ws)
     return m, m / max(1, min(live(q), live(b)))
 
+# %% ../nbs/01_curation.ipynb #a1c0ffee-2
 def _candidates(ws: list, index: _BenchmarkIndex, skip) -> set:
     "Benchmark items that share a non-skipped n-gram with `ws`, or (short questions) half of its 4-grams."
     out = {it for g in _ngrams(ws, index.n) if g in index.sources and g not in skip for it in index.sources[g]}
@@ -571,6 +594,7 @@ def decontaminate(df: pd.DataFrame,  # the pool
                         f"{' ...' if len(its) > 3 else ''}: '{min(shared)}'")
     return pd.Series(reasons, dtype=object)
 
+# %% ../nbs/01_curation.ipynb #83ccf794-1
 def _precise(df: pd.DataFrame, index: _BenchmarkIndex, min_shared: int, min_coverage: float, pool_common: int) -> pd.Series:
     "Drop exact copies, and questions whose non-boilerplate words are mostly copied from one benchmark question."
     norm = {row: words(q, skeleton=index.skeleton) for row, q in df["question"].items()}
@@ -618,6 +642,7 @@ def _benchmark_domain_weights(df: pd.DataFrame) -> dict:
         gpqa = Counter({d: int(c * ratio) for d, c in gpqa.items()})
     return {d: c for d, c in (gpqa + aime).items() if c > 0}
 
+# %% ../nbs/01_curation.ipynb #db336135-1
 def diversity_sample(df: pd.DataFrame,  # the filtered pool (domain, gemini_length)
                      n: int,  # questions to select
                      seed: int = 0,  # random seed
@@ -669,6 +694,7 @@ def _repo_sample(df: pd.DataFrame, n: int, seed: int, selected: list, uniform_un
             if d in bench: bench_p = np.delete(bench_p, bench.index(d)); bench_p = bench_p / bench_p.sum(); bench.remove(d)
     return selected
 
+# %% ../nbs/01_curation.ipynb #b2d0c0de-1
 def selection_hash(df: pd.DataFrame,  # the pool
                    ids: Iterable,  # the selected row ids
                   ) -> str:
@@ -691,10 +717,12 @@ class Funnel:
 
     def __repr__(self): return self.table.to_string(index=False) + f"\nselection hash: {self.hash}"
 
+# %% ../nbs/01_curation.ipynb #3a9878c4-1
 class CurationError(ValueError):
     "The filters left too few rows for the selection; `funnel` holds every stage's counts and drops up to there."
     def __init__(self, message: str, funnel: Funnel): super().__init__(message); self.funnel = funnel
 
+# %% ../nbs/01_curation.ipynb #3a9878c4-2
 def _summary(reasons: pd.Series, top: int = 4) -> str:
     "The most common reasons, with counts (contamination and duplicate reasons grouped)."
     c = reasons.str.replace(r"^(contaminated|duplicate question):.*$", r"\1", regex=True).value_counts()
@@ -722,6 +750,7 @@ def _stages(decontamination: str | None, benchmarks: dict | None, min_shared: in
         stages.append((f"decontamination ({decontamination})", lambda d: decontaminate(d, index, decontamination, min_shared=min_shared)))
     return stages
 
+# %% ../nbs/01_curation.ipynb #c5884d51-1
 def _run_stages(df: pd.DataFrame, stages: list, timings: dict | None = None) -> tuple[pd.DataFrame, list, list]:
     "Run `stages` in order; return the surviving rows, the funnel's rows and one drops table per stage."
     rows, drops = [dict(stage="pool", kept=len(df), dropped=0, reasons="")], []
@@ -784,6 +813,7 @@ def _s1k_features(extra: dict | None = None):
     f["thinking_trajectories"] = List(Value("string"))
     return Features({**f, **(extra or {})})
 
+# %% ../nbs/01_curation.ipynb #f3b92625-1
 def _to_s1k(df: pd.DataFrame, extra_columns: Sequence[str] = ()):
     "A `datasets.Dataset` in s1K schema (and order of columns) from curated rows."
     from datasets import Dataset, Value
@@ -795,6 +825,7 @@ def _to_s1k(df: pd.DataFrame, extra_columns: Sequence[str] = ()):
     if "gemini_length" in extra_columns: out["gemini_length"] = out["gemini_length"].astype("int64")
     return Dataset.from_pandas(out.reset_index(drop=True), features=_s1k_features(extra), preserve_index=False)
 
+# %% ../nbs/01_curation.ipynb #f3b92625-2
 def save_s1k(ds,  # the curated dataset
              path: Path | str,  # parquet file to write
             ) -> Path:
@@ -805,6 +836,7 @@ def save_s1k(ds,  # the curated dataset
 def _save(fig, out_dir, name: str):
     return save_figure(fig, Path(out_dir) / name if out_dir else None)
 
+# %% ../nbs/01_curation.ipynb #810a23e5-1
 def plot_funnel(funnel: Funnel,  # the stages and their row counts (`curate`'s)
                 out_dir: Path | str | None = None,  # folder the figure is written to (None: not saved)
                ):
@@ -817,6 +849,7 @@ def plot_funnel(funnel: Funnel,  # the stages and their row counts (`curate`'s)
     ax.set(xscale="log", xlabel="rows kept (log scale)", title="Curation funnel", xlim=(t.kept.min() / 2, t.kept.max() * 3))
     return _save(fig, out_dir, "funnel.png")
 
+# %% ../nbs/01_curation.ipynb #810a23e5-2
 def plot_domains(pool: pd.DataFrame,  # the filtered pool (domain column)
                  selected_domains: Sequence[str],  # the domain of each selected question
                  *, out_dir: Path | str | None = None,  # folder the figure is written to (None: not saved)
@@ -871,6 +904,7 @@ def thinking_lengths(ds,  # the pool
     return ds.map(lengths, input_columns=column, batched=True, batch_size=batch_size, num_proc=num_proc,
                   new_fingerprint=key, desc="thinking lengths")
 
+# %% ../nbs/01_curation.ipynb #344544ae-1
 def grade_correctness(ds,  # the pool
                       attempt: str = "attempt",  # column of the attempts
                       solution: str = "solution",  # column of the reference solutions
@@ -890,6 +924,7 @@ def _load_grading_prompt(shared_dir: Path | str | None = None) -> str:
                                 "from github.com/simplescaling/s1, or pass `template=` with {problem} {attempt} {solution}")
     return f.read_text()
 
+# %% ../nbs/01_curation.ipynb #4d98f3e8-1
 def grading_prompt(problem: str,  # the question
                    attempt: str,  # the answer to judge
                    solution: str,  # the reference solution
@@ -899,12 +934,14 @@ def grading_prompt(problem: str,  # the question
     values = dict(problem=problem, attempt=attempt, solution=solution)
     return re.sub(r"\{(problem|attempt|solution)\}", lambda m: values[m.group(1)], template)
 
+# %% ../nbs/01_curation.ipynb #4d98f3e8-2
 def parse_verdict(text: str | None,  # the judge's reply
                  ) -> bool | None:
     "The judge's verdict: its last non-empty line is Yes (True) or No (False); anything else is None."
     lines = [l.strip().strip("*.`'\" ").lower() for l in (text or "").splitlines() if l.strip()]
     return {"yes": True, "no": False}.get(lines[-1]) if lines else None
 
+# %% ../nbs/01_curation.ipynb #4d98f3e8-3
 @dataclass
 class _Verdict:
     "One judged attempt."
@@ -991,6 +1028,7 @@ class _DomainClassifier:
             out.append(self.codes[int(np.argmax(scores))])
         return out
 
+# %% ../nbs/01_curation.ipynb #de17aab6-1
 def domain_classifier(msc: list[dict],  # MSC codes: code, title, descriptions
                       extra_words: dict = _MSC_EXTRA_WORDS,  # code -> more words for its document
                      ) -> _DomainClassifier:
@@ -1029,21 +1067,6 @@ def featurize_pool(ds,  # the pool without features
             ds = grade_correctness(ds, f"qwen{size}_attempt", out=f"isqwen{size}correct", num_proc=num_proc)
     return classify_domains(ds, classifier, num_proc=num_proc)
 
-# %% ../nbs/01_curation.ipynb #4e4bc6f0
-def _plot_benchmark(results: dict, out_dir: Path | str | None = None):
-    "Bar chart of the length-featurization throughputs in a benchmarks/curation.py result."
-    import matplotlib.pyplot as plt
-    L = results["lengths"]
-    names = {"raw_encode_batch_tok_s": "tokenizer alone: encode_batch", "raw_encode_batch_fast_tok_s": "tokenizer alone: encode_batch_fast",
-             "ours_tok_s": "thinking_lengths", "ours_num_proc_tok_s": "thinking_lengths, num_proc",
-             "row_loop_tok_s": "one row at a time: encode", "map_row_by_row_tok_s": "one row at a time: datasets.map"}
-    keys = [k for k in names if k in L][::-1]  # read top to bottom
-    fig, ax = plt.subplots(figsize=(7, 0.4 * len(keys) + 1))
-    ax.barh([names[k] for k in keys], [L[k] / 1e3 for k in keys],  # horizontal: the names never collide
-            color=["gray" if k.startswith("raw") else "tab:blue" for k in keys])
-    ax.set(xlabel="thousand tokens / s", title=f"Length featurization, {L['rows']:,} traces, Qwen2.5 tokenizer")
-    return _save(fig, out_dir, "benchmark_lengths.png")
-
 # %% ../nbs/01_curation.ipynb #32616751
 def _pool_source(pool: str, seed: int = 0):
     "What `curate` reads for a `--pool` argument: `synthetic:N` builds a generated pool, anything else passes through."
@@ -1052,6 +1075,7 @@ def _pool_source(pool: str, seed: int = 0):
     if not size.isdigit() or int(size) < 1: raise ValueError(f"--pool {pool!r}: write synthetic:N with N a positive number of rows")
     return synthetic_pool(int(size), seed=seed)
 
+# %% ../nbs/01_curation.ipynb #32616751-1
 _RUN_FILES = ("s1k.parquet", "funnel.csv", "drops.csv")  # what one `s1 curate` run writes
 
 def _funnel_files(funnel: Funnel) -> dict:
@@ -1091,3 +1115,18 @@ def curate_cli(
             raise ValueError(f"--n {n}: {e} (what each stage dropped is in {out}/funnel.csv and {out}/drops.csv)") from None
         _publish_files(out, {"s1k.parquet": ds, **_funnel_files(funnel)})
     print(funnel, f"\nwrote {len(ds)} rows and {len(funnel.drops):,} drop reasons to {out}/")
+
+# %% ../nbs/01_curation.ipynb #4e4bc6f0
+def _plot_benchmark(results: dict, out_dir: Path | str | None = None):
+    "Bar chart of the length-featurization throughputs in a benchmarks/curation.py result."
+    import matplotlib.pyplot as plt
+    L = results["lengths"]
+    names = {"raw_encode_batch_tok_s": "tokenizer alone: encode_batch", "raw_encode_batch_fast_tok_s": "tokenizer alone: encode_batch_fast",
+             "ours_tok_s": "thinking_lengths", "ours_num_proc_tok_s": "thinking_lengths, num_proc",
+             "row_loop_tok_s": "one row at a time: encode", "map_row_by_row_tok_s": "one row at a time: datasets.map"}
+    keys = [k for k in names if k in L][::-1]  # read top to bottom
+    fig, ax = plt.subplots(figsize=(7, 0.4 * len(keys) + 1))
+    ax.barh([names[k] for k in keys], [L[k] / 1e3 for k in keys],  # horizontal: the names never collide
+            color=["gray" if k.startswith("raw") else "tab:blue" for k in keys])
+    ax.set(xlabel="thousand tokens / s", title=f"Length featurization, {L['rows']:,} traces, Qwen2.5 tokenizer")
+    return _save(fig, out_dir, "benchmark_lengths.png")
