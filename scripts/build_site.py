@@ -1,12 +1,14 @@
 """Build the book as a static website, offline: `python scripts/build_site.py` writes `_site/`.
 
-The pages are the committed chapters as they are (outputs included, nothing is run): `nbs/index.ipynb` first, then
-`nbs/[0-9]*.ipynb` in order, each converted by nbconvert's HTML exporter (the `lab` template). Every page has a
-sidebar of all chapters and previous/next links. Links between chapters (`X.ipynb`) point at `X.html`; links to other
-files of the repository point at them on GitHub (`git_url` in settings.ini); images a markdown cell takes from a file
-(`../docs/x.png`) are copied into `images/`. Nothing is loaded from a CDN: no require.js, no widget renderer (a widget
-output says how to use it live), and math is MathML made at build time by latex2mathml. The new site replaces the
-old one only once it is complete (built in a temporary folder beside it, then swapped in)."""
+The pages are the committed chapters as they are (outputs included, nothing is run), each converted by nbconvert's
+HTML exporter (the `lab` template), in the book's order: the front page (`nbs/index.ipynb`), the chapters (00-08,
+06b after 06), the exercise answers (09), the appendices (90-97), then the reference notebooks (98 testing, 99 the
+CLI). Every page has a sidebar of all pages, grouped by those parts, and previous/next links in the same order.
+Links between chapters (`X.ipynb`) point at `X.html`; links to other files of the repository point at them on
+GitHub (`git_url` in settings.ini); images a markdown cell takes from a file (`../docs/x.png`) are copied into
+`images/`. Nothing is loaded from a CDN: no require.js, no widget renderer (a widget output says how to use it live),
+and math is MathML made at build time by latex2mathml. The new site replaces the old one only once it is complete
+(built in a temporary folder beside it, then swapped in)."""
 import argparse
 import configparser
 import html
@@ -34,6 +36,8 @@ nav.s1-sidebar .s1-book { font-weight: bold; font-size: 16px; display: block; ma
 nav.s1-sidebar ol { list-style: none; padding: 0; margin: 0; }
 nav.s1-sidebar li { margin: .25rem 0; }
 nav.s1-sidebar li.s1-current a { font-weight: bold; color: #000; }
+nav.s1-sidebar li.s1-part { margin-top: .9rem; font-size: 12px; text-transform: uppercase; letter-spacing: .05em;
+  color: #666; }
 nav.s1-sidebar a { text-decoration: none; color: #1a5fb4; }
 main { margin-left: 15rem; padding: 1rem 2rem; max-width: 60rem; }
 nav.s1-pager { display: flex; justify-content: space-between; margin: 1rem 0; font: 14px sans-serif; }
@@ -82,11 +86,23 @@ class BadInput(ValueError):
     "A problem with the book's files, said in one line (exit status 2)."
 
 
+PARTS = ("", "Chapters", "Exercise answers", "Appendices", "Reference")  # the sidebar's groups, in order
+
+
+def part(path: Path) -> int:
+    """Where a notebook sits in the book (an index into PARTS): 0 the front page, 1 a chapter (00-08, 06b, any other
+    number below 90 but 09), 2 the exercise answers (09), 3 an appendix (90-97), 4 a reference notebook (98, 99)."""
+    if path.stem == "index": return 0
+    n = re.match(r"\d+", path.stem).group()
+    if n == "09": return 2
+    return 1 if int(n) < 90 else 3 if int(n) < 98 else 4
+
+
 def chapters(nbs: Path) -> list[Path]:
-    "The book's pages in reading order: index.ipynb first, then the numbered chapters."
+    "The book's pages in reading order: index.ipynb, the chapters, 09, the appendices (90-97), then 98 and 99."
     if not nbs.is_dir(): raise BadInput(f"notebook folder {nbs} does not exist")
     index = nbs / "index.ipynb"
-    found = ([index] if index.exists() else []) + sorted(nbs.glob("[0-9]*.ipynb"))
+    found = ([index] if index.exists() else []) + sorted(nbs.glob("[0-9]*.ipynb"), key=lambda p: (part(p), p.stem))
     if not found: raise BadInput(f"no notebooks in {nbs} (expected index.ipynb and [0-9]*.ipynb)")
     return found
 
@@ -151,11 +167,15 @@ def github_url(repo: Path) -> str:
     return f"{s.get('git_url', 'https://github.com/s1-nb/s1_nb').rstrip('/')}/blob/{s.get('branch', 'main')}"
 
 
-def navigation(pages: list[tuple[str, str]], i: int) -> tuple[str, str]:
-    "The sidebar (every page, the current one marked) and the previous/next links of page `i`."
+def navigation(pages: list[tuple[str, str]], i: int, parts: list[int] | None = None) -> tuple[str, str]:
+    """The sidebar (every page, the current one marked, a heading where a new part of the book starts: `parts[j]` is
+    page j's index into PARTS) and the previous/next links of page `i`."""
     esc = html.escape
     current = ' class="s1-current"'
-    items = "".join(f'<li{current if j == i else ""}><a href="{esc(f)}">{esc(t)}</a></li>'
+    parts = parts or [0] * len(pages)
+    items = "".join((f'<li class="s1-part">{esc(PARTS[parts[j]])}</li>'
+                     if PARTS[parts[j]] and (j == 0 or parts[j] != parts[j - 1]) else "")
+                    + f'<li{current if j == i else ""}><a href="{esc(f)}">{esc(t)}</a></li>'
                     for j, (f, t) in enumerate(pages))
     sidebar = f'<nav class="s1-sidebar"><a class="s1-book" href="index.html">s1_nb</a><ol>{items}</ol></nav>'
     prev = f'<a class="s1-prev" href="{esc(pages[i-1][0])}">&larr; {esc(pages[i-1][1])}</a>' if i else "<span></span>"
@@ -231,7 +251,7 @@ def build_site(out: Path = REPO / "_site", nbs: Path = REPO / "nbs", *,
     tmp.chmod(0o755)  # mkdtemp's folder is private; a site is read by a web server (or a Pages upload)
     try:
         for i, (p, nb) in enumerate(zip(srcs, nbs_read)):
-            sidebar, pager = navigation(pages, i)
+            sidebar, pager = navigation(pages, i, [part(q) for q in srcs])
             ex.rewrite = lambda fragment: rewrite(fragment, p, nbs, repo.resolve(), tmp, names, github)
             body, _ = ex.from_notebook_node(for_reader(nb), resources=dict(
                 metadata=dict(name=pages[i][1], path=str(nbs)), s1_sidebar=sidebar, s1_pager=pager))

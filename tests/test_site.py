@@ -84,6 +84,29 @@ def test_pages_navigation_links_images_math(small_book, tmp_path):
     assert (out / ".nojekyll").exists() and out.stat().st_mode & 0o005 == 0o005  # others may read the site
 
 
+def test_book_order_and_sidebar_parts(tmp_path):
+    "index, the chapters (06b after 06), 09, the appendices 9x, then 98 and 99; the sidebar names each part once."
+    bs = build_site_module()
+    nbs = tmp_path / "repo" / "nbs"
+    stems = ["99_cli", "91_appendix_b", "06b_real", "09_solutions", "98_testing", "00_core", "90_appendix_a", "06_laptop"]
+    for stem in stems + ["index"]:
+        write(nbs / f"{stem}.ipynb", [new_markdown_cell(f"# Page {stem}")])
+    order = ["index", "00_core", "06_laptop", "06b_real", "09_solutions", "90_appendix_a", "91_appendix_b",
+             "98_testing", "99_cli"]
+    assert [p.stem for p in bs.chapters(nbs)] == order
+    pages = bs.build_site(tmp_path / "site", nbs, quiet=True)
+    assert [p.stem for p in pages] == order
+    side = pages[0].read_text().split('<nav class="s1-sidebar">')[1].split("</nav>")[0]
+    at = lambda s: side.index(s)
+    assert [side.count(f'<li class="s1-part">{t}</li>') for t in ("Chapters", "Exercise answers", "Appendices",
+                                                                   "Reference")] == [1, 1, 1, 1]
+    assert at("index.html") < at(">Chapters<") < at("00_core.html") < at("06b_real.html") < at(">Exercise answers<") \
+        < at("09_solutions.html") < at(">Appendices<") < at("90_appendix_a.html") < at("91_appendix_b.html") \
+        < at(">Reference<") < at("98_testing.html") < at("99_cli.html")
+    nine = (tmp_path / "site" / "09_solutions.html").read_text()
+    assert 'class="s1-prev" href="06b_real.html"' in nine and 'class="s1-next" href="90_appendix_a.html"' in nine
+
+
 def test_missing_image_is_an_error_and_the_old_site_stays(small_book, tmp_path):
     "A markdown image whose file is missing: exit 2, one line naming the notebook and the image; _site unchanged."
     out = tmp_path / "site"
