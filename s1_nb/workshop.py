@@ -25,11 +25,9 @@ from .laptop import (DEFAULT_TASK, MAX_COUNT, check_line, laptop_answer, laptop_
                           laptop_settings, letter_problems, normalize_laptop_question, typed_problems)
 
 # %% auto #0
-__all__ = ['READING_GUIDE', 'ROOM_QUESTIONS', 'TOKEN_ENV', 'in_voila', 'pass_room', 'waits_budget', 'legend_html', 'waits_note',
-           'message_html', 'learner_trace_html', 'run_html', 'question_message', 'ask_html', 'forcing_panel',
-           'compare_panel', 'sweep_settings', 'sweep_results', 'figure_output', 'plot_sweep', 'sweep_panel',
-           'copy_slips', 'failure_reason', 'failing_word', 'learner_page', 'workshop_notebook', 'learner_notebook',
-           'voila_command', 'workshop_env', 'bind_note', 'workshop', 'workshop_cli']
+__all__ = ['pass_room', 'waits_budget', 'run_html', 'ask_html', 'forcing_panel', 'compare_panel', 'sweep_settings',
+           'sweep_results', 'plot_sweep', 'sweep_panel', 'copy_slips', 'failure_reason', 'failing_word', 'learner_page',
+           'learner_notebook', 'voila_command', 'workshop', 'workshop_cli']
 
 # %% ../nbs/08_workshop.ipynb #92799614
 def in_voila() -> bool:
@@ -45,6 +43,7 @@ def pass_room(tokenizer,  # the model's tokenizer
     word = "a" * hits + "b" * (max_len - hits)
     return len(tokenizer("\n" + check_line(word, "a"), add_special_tokens=False)["input_ids"])
 
+# %% ../nbs/08_workshop.ipynb #d2fa1ed4-1
 def waits_budget(max_waits: int,  # the most Waits the panel offers
                  tokenizer,  # the model's tokenizer
                 ) -> int:
@@ -62,6 +61,7 @@ def legend_html() -> str:
     return "".join(f'<span style="{_STYLE[k]};padding:0 6px;margin-right:8px">{html.escape(v)}</span>'
                    for k, v in _KEY.items())
 
+# %% ../nbs/08_workshop.ipynb #c7aba0f6-1
 def waits_note(out,  # a `ForcedOutput` of `generate`
                asked: int,  # the Waits asked for
               ) -> str:
@@ -69,6 +69,7 @@ def waits_note(out,  # a `ForcedOutput` of `generate`
     if out.waits < asked: return f"{out.waits} of {asked} Waits: " + ("budget reached" if out.cut_by_budget else "the model stopped")
     return f"{asked} Wait{'s' if asked != 1 else ''}" + (", then the budget ended the thinking" if out.cut_by_budget else "")
 
+# %% ../nbs/08_workshop.ipynb #c7aba0f6-2
 def message_html(text: str,  # the message (escaped here)
                 ) -> str:
     "A one-line message in place of a trace."
@@ -90,6 +91,7 @@ def learner_trace_html(out,  # a `ForcedOutput` of `generate`
               f"{out.answer_tokens} answer tokens" + (", cut by the budget" if out.cut_by_budget else ""))
     return f'<div style="font-family:monospace">{"".join(spans)}</div><div style="color:#555;margin-top:4px">{counts}</div>'
 
+# %% ../nbs/08_workshop.ipynb #83ca25f7-1
 def run_html(out,  # a `ForcedOutput` of `generate`
              asked: int,  # the Waits asked for
              *, answer: Callable = laptop_answer,  # reads the answer of `out` (None: unreadable)
@@ -101,6 +103,7 @@ def run_html(out,  # a `ForcedOutput` of `generate`
             f'{out.thinking_tokens} thinking tokens</span></div>')
     return head + f'<div class="s1-key" style="margin:4px 0">{legend_html()}</div><div class="s1-trace">{learner_trace_html(out)}</div>'
 
+# %% ../nbs/08_workshop.ipynb #83ca25f7-2
 def question_message(question: str,  # what the learner typed
                      check_question: Callable[[str], str | None] | None = laptop_question_problem,  # a message for a question the model cannot take, else None
                     ) -> str | None:
@@ -191,6 +194,7 @@ def sweep_settings(waits: Sequence[int] = (0, 1, 2, 4),  # Wait counts (0 = no f
     "The workshop sweep: `laptop_settings`' Wait xN and exact budgets (without the bare cut-offs)."
     return [s for s in laptop_settings(waits, budgets, cap=cap) if s.method != "budget"]
 
+# %% ../nbs/08_workshop.ipynb #ce7a5e82-1
 def sweep_results(model,  # an HF model (the laptop model)
                   tokenizer,  # its tokenizer
                   *, n: int = 200,  # held-out questions (`letter_problems`)
@@ -207,6 +211,7 @@ def sweep_results(model,  # an HF model (the laptop model)
             if on_setting: on_setting(pd.concat(parts, ignore_index=True))
     return pd.concat(parts, ignore_index=True)
 
+# %% ../nbs/08_workshop.ipynb #ce7a5e82-2
 def figure_output(fig,  # a matplotlib figure (closed here)
                  ) -> dict:
     "`fig` as one PNG display output, for an `Output` widget's `outputs`."
@@ -217,6 +222,7 @@ def figure_output(fig,  # a matplotlib figure (closed here)
     return dict(output_type="display_data", metadata={},
                 data={"image/png": base64.b64encode(buf.getvalue()).decode(), "text/plain": "<the sweep figure>"})
 
+# %% ../nbs/08_workshop.ipynb #ce7a5e82-3
 def plot_sweep(results,  # `sweep_results`' DataFrame
                out: Path | str | None = None,  # file to write (None: not saved)
               ):
@@ -299,6 +305,7 @@ ROOM_QUESTIONS = ("The model stopped after a guess. What did one forced Wait buy
                   "Side by side: is the better answer worth the extra tokens? When is it not?",
                   "Before you click the sweep: where will the curve flatten, and why?")
 
+# %% ../nbs/08_workshop.ipynb #a1b2c3d1-1
 def learner_page(question: str = "How many r in raspberry?",  # the question the panels open with
                  *, stage: str = "base",  # the laptop model: "base" or "s1"
                  max_waits: int = 6,  # the Waits slider's end
@@ -323,15 +330,18 @@ def workshop_notebook() -> Path:
     if not nb.exists(): raise FileNotFoundError(f"--notebook: no workshop notebook at {nb}; clone the repository or pass --notebook")
     return nb
 
+# %% ../nbs/08_workshop.ipynb #50de8c96-1
 def learner_notebook() -> Path:
     "The learner's app that `s1 workshop` serves: one cell showing `learner_page()`, shipped with the package."
     import s1_nb
     return Path(s1_nb.__file__).resolve().parent / "assets" / "workshop" / "learner.ipynb"
 
+# %% ../nbs/08_workshop.ipynb #50de8c96-2
 def _whole(name: str, v, low: int, high: int | None = None):
     if isinstance(v, bool) or not isinstance(v, int) or v < low or (high is not None and v > high):
         raise ValueError(f"{name}: {v!r} is not a whole number from {low}" + (f" to {high}" if high is not None else " up"))
 
+# %% ../nbs/08_workshop.ipynb #50de8c96-3
 def voila_command(notebook: Path | str,  # the notebook to serve
                   *, port: int = 8866,  # the port (1-65535)
                   ip: str = "127.0.0.1",  # the address to bind (0.0.0.0: every interface)
@@ -353,6 +363,7 @@ def voila_command(notebook: Path | str,  # the notebook to serve
     if pool: cmd += ["--VoilaConfiguration.preheat_kernel=True", f"--VoilaConfiguration.default_pool_size={pool}"]
     return cmd + (["--Voila.auto_token=True"] if token else [])
 
+# %% ../nbs/08_workshop.ipynb #50de8c96-4
 def workshop_env(env: dict | None = None,  # the environment to start from (None: this process's)
                  *, token_file: Path | str | None = None,  # a file holding the learners' token (None: no token)
                 ) -> dict:
@@ -377,8 +388,10 @@ def bind_note(ip: str,  # the address bound
             f"network, a token (${TOKEN_ENV}, else generated; learners open the URL with ?token=<secret>) and preferably a "
             "reverse proxy with TLS in front.")
 
+# %% ../nbs/08_workshop.ipynb #88b6908d-1
 TOKEN_ENV = "S1_WORKSHOP_TOKEN"  # the learners' token, read from the environment (never from a command line)
 
+# %% ../nbs/08_workshop.ipynb #88b6908d-2
 @call_parse
 def workshop(
     port: int = 8866,  # the port to serve on (1-65535)
@@ -407,12 +420,14 @@ def workshop(
         if token: tf.touch(mode=0o600); tf.write_text(token)
         return subprocess.call(cmd, env=workshop_env(token_file=tf if token else None))
 
+# %% ../nbs/08_workshop.ipynb #88b6908d-3
 def _underscored(arg: str) -> str:
     "A long option with dashes in its name (`--dry-run`) spelled as the parser knows it (`--dry_run`)."
     if not arg.startswith("--"): return arg
     name, eq, value = arg.partition("=")
     return "--" + name[2:].replace("-", "_") + eq + value
 
+# %% ../nbs/08_workshop.ipynb #88b6908d-4
 def workshop_cli(**kwargs):  # the flags of `s1 workshop`, by name (none: read from sys.argv)
     "Serve the workshop's learner page with Voilà: a kernel per learner, preheated, capped, freed when the page closes."
     if kwargs: return workshop(**kwargs)
@@ -468,6 +483,7 @@ def _room_classes() -> dict:
 
     return dict(RoomKernelManager=RoomKernelManager, RoomLoginHandler=RoomLoginHandler, RoomIdentityProvider=RoomIdentityProvider)
 
+# %% ../nbs/08_workshop.ipynb #a1b2c3d4-1
 def __getattr__(name: str):
     "`s1_nb.workshop.RoomKernelManager` and the other room classes, as Voilà's configuration names them."
     if name.startswith("Room") and name in (room := _room_classes()): return room[name]
