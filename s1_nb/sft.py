@@ -23,11 +23,9 @@ from .core import (ANSWER_DELIM, IM_END, IM_START, S1_CHAT_TEMPLATE, S1_PAD_TOKE
                         training_text, with_s1_chat_template, run_lock, write_atomic)
 
 # %% auto #0
-__all__ = ['QWEN25_SHAPES', 'GB', 'check_rows', 'chat_rows', 'toy_s1k', 'load_rows', 'sft_tokenizer', 'trl_prepared',
-           'length_report', 'fit_to_block', 'S1Recipe', 'grad_accum_steps', 'world_size', 'sft_config',
-           'data_block_size', 'LoraSpec', 'merge_and_save', 'train_steps', 'pretrained_tiny_folder', 'load_dtype',
-           'sft_trainer', 'train_sft', 'sft_summary', 'show_loss_mask', 'ModelShape', 'model_shape', 'SFTPlan',
-           'train_hours', 'plan_sft', 'shard_fsdp2', 'pad_share', 'cpu_threads', 'sft_cli']
+__all__ = ['QWEN25_SHAPES', 'check_rows', 'chat_rows', 'toy_s1k', 'load_rows', 'sft_tokenizer', 'length_report', 'fit_to_block',
+           'S1Recipe', 'sft_config', 'data_block_size', 'LoraSpec', 'merge_and_save', 'sft_trainer', 'train_sft',
+           'sft_summary', 'show_loss_mask', 'ModelShape', 'model_shape', 'SFTPlan', 'plan_sft', 'sft_cli']
 
 # %% ../nbs/02_sft.ipynb #52d74fab
 _TRACE_COLUMNS = {  # traces option -> (thinking column, attempt column)
@@ -53,11 +51,13 @@ def _blank(v) -> bool:
     if isinstance(v, (list, tuple)): return not v or all(_blank(x) for x in v)
     return False
 
+# %% ../nbs/02_sft.ipynb #231a6c39-1
 def _not_text(v, traces: bool = False) -> bool:
     "True unless `v` is a string (or, for `traces`, a list of strings)."
     if traces and isinstance(v, (list, tuple)): return not all(isinstance(x, str) for x in v)
     return not isinstance(v, str)
 
+# %% ../nbs/02_sft.ipynb #231a6c39-2
 def check_rows(rows: Sequence[dict],  # s1K-schema rows (question, trace, attempt)
                traces: str = "auto",  # which traces: auto, s1K (Gemini), deepseek (s1K-1.1) or gemini
               ) -> tuple[str, str]:
@@ -76,6 +76,7 @@ def check_rows(rows: Sequence[dict],  # s1K-schema rows (question, trace, attemp
                 raise ValueError(f"{where(i)}: {key!r} is empty" + (" (an empty thinking trace)" if key == tkey else ""))
     return tkey, akey
 
+# %% ../nbs/02_sft.ipynb #231a6c39-3
 def chat_rows(rows: Sequence[dict],  # s1K-schema rows (question, trace, attempt)
               traces: str = "auto",  # which traces: auto, s1K (Gemini), deepseek (s1K-1.1) or gemini
              ) -> list[dict]:
@@ -104,10 +105,12 @@ def toy_s1k(n: int = 24,  # rows
                          source_type="toy/letters"))
     return rows
 
+# %% ../nbs/02_sft.ipynb #e8184e2a-1
 class _FileRows(list):
     "Rows read from a file, with the 1-based line (JSON lines) or row number of each, for error messages."
     def __init__(self, rows, lines, unit: str = "line"): super().__init__(rows); self.lines, self.unit = lines, unit
 
+# %% ../nbs/02_sft.ipynb #e8184e2a-2
 def _json_rows(p: Path) -> list[dict]:
     "Rows of a JSON or JSON-lines file, exactly as written (chapter 01's `read_json_rows`); errors name file and line."
     from s1_nb.curation import read_json_rows
@@ -158,6 +161,7 @@ def sft_tokenizer(tokenizer,  # the model's tokenizer (a chat template; s1's del
     tokenizer.pad_token = pad_token
     return tokenizer
 
+# %% ../nbs/02_sft.ipynb #c2312713-1
 def trl_prepared(rows: Sequence[dict],  # s1K-schema rows (question, trace, attempt)
                  tokenizer,  # the model's tokenizer (a chat template; s1's delimiters)
                  block_size: int,  # max tokens per example
@@ -175,6 +179,7 @@ def trl_prepared(rows: Sequence[dict],  # s1K-schema rows (question, trace, atte
                     processing_class=tokenizer)
     return tr.train_dataset, tr.data_collator
 
+# %% ../nbs/02_sft.ipynb #c2312713-2
 def _stand_in_model(vocab_size: int):
     "A one-layer Qwen2 with `vocab_size` rows: SFTTrainer needs a model to prepare data, not a trained one."
     from transformers import Qwen2Config, Qwen2ForCausalLM
@@ -208,6 +213,7 @@ class _LengthReport:
         return (f"{len(L)} rows, tokens min {L[0]} / median {q(0.5)} / p90 {q(0.9)} / max {L[-1]}; block {self.block_size}: "
                 f"{len(self.over)} rows over ({self.share_over:.0%}), {self.tokens_cut} tokens would be cut")
 
+# %% ../nbs/02_sft.ipynb #cb8e46bf-1
 def length_report(rows: Sequence[dict],  # s1K-schema rows (question, trace, attempt)
                   tokenizer,  # the model's tokenizer (a chat template; s1's delimiters)
                   block_size: int,  # max tokens per example
@@ -269,6 +275,7 @@ class S1Recipe:
                     gradient_checkpointing=False, logging_steps=10, seed=0, save_dtype="float32")
         return cls(**{**base, **kw})
 
+# %% ../nbs/02_sft.ipynb #bcbd35b6-1
 def grad_accum_steps(global_batch: int,  # examples per optimizer step
                      micro_batch: int,  # examples per process per forward
                      n_procs: int,  # training processes
@@ -284,6 +291,7 @@ def world_size() -> int:
     "Processes in this run (torchrun/accelerate set WORLD_SIZE; 1 otherwise)."
     return int(os.environ.get("WORLD_SIZE", 1))
 
+# %% ../nbs/02_sft.ipynb #2b5ee17c-1
 def sft_config(recipe: S1Recipe,  # the s1 hyper-parameters (`S1Recipe`)
                out: str | Path,  # checkpoints folder
                *, n_procs: int | None = None,  # processes sharing the global batch (None: WORLD_SIZE)
@@ -316,6 +324,7 @@ def sft_config(recipe: S1Recipe,  # the s1 hyper-parameters (`S1Recipe`)
     kw.update(overrides)
     return SFTConfig(**kw)
 
+# %% ../nbs/02_sft.ipynb #2b5ee17c-2
 def _torch_cuda() -> bool:
     import torch
     return torch.cuda.is_available()
@@ -345,6 +354,7 @@ class LoraSpec:
         return LoraConfig(r=self.rank, lora_alpha=self.alpha, lora_dropout=self.dropout, target_modules=self.targets,
                           task_type="CAUSAL_LM")
 
+# %% ../nbs/02_sft.ipynb #2b3b6a27-1
 def _require_peft():
     "Import PEFT, or say how to get it."
     try:
@@ -386,6 +396,7 @@ def train_steps(model,  # an HF causal LM (trains in place)
         loss.backward(); opt.step(); opt.zero_grad(); losses.append(loss.item())
     return losses
 
+# %% ../nbs/02_sft.ipynb #7f4b8477-1
 def pretrained_tiny_folder(size: str = "tiny",  # tiny model size
                            steps: int = 300,  # training steps
                            seed: int = 0,  # random seed (model and batches)
@@ -405,7 +416,6 @@ def pretrained_tiny_folder(size: str = "tiny",  # tiny model size
         m.save_pretrained(tmp); tok.save_pretrained(tmp)
     return cached_folder(f"{base.name}-pretrained-{steps}-{seed}-{lr:g}", build)
 
-
 # %% ../nbs/02_sft.ipynb #a51e0c11
 def _rows_of(inputs: dict, i: int) -> dict:
     "Row `i` of a padded batch, cut after its last real token (a right-padded row keeps its own length)."
@@ -416,6 +426,7 @@ def _rows_of(inputs: dict, i: int) -> dict:
             if hasattr(v, "dim") and v.dim() > 0 and v.shape[0] == inputs["input_ids"].shape[0] else v
             for k, v in inputs.items()}
 
+# %% ../nbs/02_sft.ipynb #a51e0c11-1
 def _cast_state_dict(sd: dict, dtype) -> dict:
     "`sd` with its floating tensors in `dtype`, each one cast once: tensors sharing (data_ptr, shape, dtype) stay one."
     cast, out = {}, {}
@@ -485,16 +496,19 @@ def _load(model, tokenizer, dtype, attn_implementation: str | None = None):
     if tokenizer is None: raise ValueError("pass `tokenizer` when `model` is a model object")
     return model, tokenizer
 
+# %% ../nbs/02_sft.ipynb #de492fec-1
 def load_dtype(method: str,  # full, full-fsdp or lora
                on_gpu: bool,  # training on GPUs
               ) -> str:
     "Weights dtype to load for `method`: fp32 master weights for full SFT (bf16 autocast computes), bf16 LoRA base on GPUs."
     return "bfloat16" if method == "lora" and on_gpu else "float32"
 
+# %% ../nbs/02_sft.ipynb #de492fec-2
 def _fsdp_launch() -> bool:
     "Was this process started by `accelerate launch` with an FSDP config?"
     return os.environ.get("ACCELERATE_USE_FSDP", "").lower() == "true"
 
+# %% ../nbs/02_sft.ipynb #de492fec-3
 def _last_complete_checkpoint(out: str | Path) -> str | None:
     "The newest `checkpoint-N` in `out` whose save finished (it has trainer_state.json); says which ones it skips."
     rank0 = int(os.environ.get("RANK", 0)) == 0
@@ -506,6 +520,7 @@ def _last_complete_checkpoint(out: str | Path) -> str | None:
         if rank0: print(f"note: resume skips {p}: incomplete (no trainer_state.json; interrupted while saving?)")
     return None
 
+# %% ../nbs/02_sft.ipynb #de492fec-4
 class _CheckedRows(list):
     "Rows that passed `check_rows` for `traces` (so `sft_trainer` does not check them again)."
     def __init__(self, rows, traces: str): super().__init__(rows); self.traces = traces
@@ -519,6 +534,7 @@ def _checked_rows(data, traces: str = "auto") -> list[dict]:
     except ValueError as e: raise ValueError(f"{data}: {e}" if isinstance(data, (str, Path)) else str(e)) from None
     return _CheckedRows(rows, traces)
 
+# %% ../nbs/02_sft.ipynb #72bf75b4-1
 def _choose_method(model, recipe: S1Recipe, method: str = "auto", lora: LoraSpec | None = None) -> str:
     "'full' or 'lora': `method` itself, or on GPUs the planner's choice (with a clear error when FSDP is needed but off)."
     if method == "lora" and _fsdp_launch():
@@ -584,6 +600,7 @@ def _check_finite_weights(model, step: int) -> None:
     if bad: raise FloatingPointError(f"after step {step}, {len(bad)} weight tensor(s) hold NaN or inf (first: {bad[0]}): "
                                      "lower the learning rate; nothing was saved as the model")
 
+# %% ../nbs/02_sft.ipynb #b9a20533-1
 def _swap_folder(new: Path, final: Path) -> None:
     "Put the folder `new` where `final` is, removing the old one (no file of an older model survives beside the new)."
     old = final.with_name(f".{final.name}.old")
@@ -592,6 +609,7 @@ def _swap_folder(new: Path, final: Path) -> None:
     os.replace(new, final)
     shutil.rmtree(old, ignore_errors=True)
 
+# %% ../nbs/02_sft.ipynb #b9a20533-2
 def _save_trained(trainer, info: dict, out: str | Path, save_dtype: str | None = None) -> Path:
     "Save the trained model as a plain folder `out/model` (LoRA merged, FSDP gathered, in `save_dtype`) and `sft_summary.json`."
     out, acc = Path(out), trainer.accelerator
@@ -615,6 +633,7 @@ def _save_trained(trainer, info: dict, out: str | Path, save_dtype: str | None =
     acc.wait_for_everyone()
     return final
 
+# %% ../nbs/02_sft.ipynb #b9a20533-3
 @delegates(sft_trainer)
 def train_sft(model,  # a tiny size, folder or hub id, or a loaded model
               data,  # s1K-schema data (as `load_rows` reads)
@@ -631,6 +650,7 @@ def train_sft(model,  # a tiny size, folder or hub id, or a loaded model
     trainer.train(resume_from_checkpoint=resume_from_checkpoint)
     return _save_trained(trainer, info, out, (recipe or _default_recipe()).save_dtype)
 
+# %% ../nbs/02_sft.ipynb #b9a20533-4
 def _default_recipe() -> S1Recipe: return S1Recipe() if _torch_cuda() else S1Recipe.cpu()
 
 # %% ../nbs/02_sft.ipynb #fb44c3a4
@@ -638,6 +658,7 @@ def _gpu_gb() -> float:
     import torch
     return torch.cuda.get_device_properties(0).total_memory / GB if torch.cuda.is_available() else 0.0
 
+# %% ../nbs/02_sft.ipynb #fb44c3a4-1
 def sft_summary(out: str | Path,  # the folder `train_sft` wrote
                ) -> dict:
     "The summary `train_sft` wrote into `out`."
@@ -652,10 +673,12 @@ def _mask_spans(tokens: Sequence[str], trained: Sequence[bool]) -> list[tuple[st
         else: spans.append((t, bool(m)))
     return spans
 
+# %% ../nbs/02_sft.ipynb #69cbf829-1
 def _token_pieces(tokenizer, ids: Sequence[int]) -> list[str]:
     "Each id decoded on its own (so a learner sees real text, not byte-level symbols)."
     return [tokenizer.decode([i]) for i in ids]
 
+# %% ../nbs/02_sft.ipynb #69cbf829-2
 def show_loss_mask(tokenizer,  # the model's tokenizer (a chat template; s1's delimiters)
                    ids: Sequence[int],  # token ids of one example
                    labels: Sequence[int],  # its labels (-100 = masked)
@@ -664,6 +687,7 @@ def show_loss_mask(tokenizer,  # the model's tokenizer (a chat template; s1's de
     spans = _mask_spans(_token_pieces(tokenizer, ids), [l != -100 for l in labels])
     return "".join(f"⟦{t}⟧" if m else t for t, m in spans)
 
+# %% ../nbs/02_sft.ipynb #69cbf829-3
 def _loss_mask_html(tokenizer, ids: Sequence[int], labels: Sequence[int]) -> str:
     "HTML of one example, one box per token: grey = no loss (context), green = trained."
     import html
@@ -731,6 +755,7 @@ def _shape_from_config(cfg) -> ModelShape:
     return ModelShape(g("hidden_size"), g("intermediate_size"), g("num_hidden_layers"), g("num_attention_heads"),
                       g("num_key_value_heads") or g("num_attention_heads"), g("vocab_size"), bool(g("tie_word_embeddings", False)))
 
+# %% ../nbs/02_sft.ipynb #eed165da-1
 def model_shape(model,  # ModelShape, config, dict, tiny size, folder, Qwen2.5/s1 name or hub id
                ) -> ModelShape:
     "The shape of `model`: a ModelShape, config, dict, tiny size, local folder, a Qwen2.5/s1 name, or a hub id (online)."
@@ -799,6 +824,7 @@ class SFTPlan:
         tail = f"time ≈ {self.train_hours * 60:.0f} min" if self.train_hours is not None else ""
         return "\n".join([head, *rows, f"reason: {self.reason}", tail])
 
+# %% ../nbs/02_sft.ipynb #0c3fc211-1
 _H100_BF16_TFLOPS = 989.0
 
 def _tried(shape, seq_len, gb, n_gpus, method, grad_ckpt, fused_ce, lora_rank) -> list:
@@ -829,6 +855,7 @@ def _what_fits(shape, seq_len, gb, n_gpus, method, *rest) -> list[str]:
                    "weights on each GPU")
     return out
 
+# %% ../nbs/02_sft.ipynb #b17842ba-1
 def train_hours(params: int,  # model parameters
                 tokens: float,  # training tokens
                 n_gpus: int,  # GPUs
@@ -895,6 +922,7 @@ def shard_fsdp2(model,  # the model to shard (in place)
     fully_shard(model, mesh=mesh)
     return model
 
+# %% ../nbs/02_sft.ipynb #02a2bd7f-1
 def _fixed_batch(tokenizer, rows: Sequence[dict], n: int, length: int) -> "torch.Tensor":
     "`n` s1 examples as token ids cut to exactly `length` (no padding, so every process sees equal token counts)."
     import torch
@@ -991,6 +1019,7 @@ def cpu_threads(threads: int = 0,  # threads asked for (--threads); 0: the defau
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(4, cores // 2))
 
+# %% ../nbs/02_sft.ipynb #d4e7977f-1
 def _check_model_source(model: str, flag: str = "--model") -> None:
     "Refuse a model argument (`flag`) that names a missing local path or a folder that holds no model, before anything loads."
     from s1_nb.curation import looks_local
@@ -1000,8 +1029,10 @@ def _check_model_source(model: str, flag: str = "--model") -> None:
                          "the weights and the tokenizer files)")
     if not p.exists() and model not in TINY_CONFIGS and looks_local(model): raise FileNotFoundError(f"{flag}: no folder at {model}")
 
+# %% ../nbs/02_sft.ipynb #d4e7977f-2
 def _rank0() -> bool: return int(os.environ.get("RANK", 0)) == 0
 
+# %% ../nbs/02_sft.ipynb #d4e7977f-3
 def _resume_point(out: str | Path, resume: bool, save_steps: int) -> str | None:
     "The checkpoint `--resume` continues from: the newest *complete* one in `out` (skipped ones said), or None (fresh)."
     if not resume: return None
@@ -1010,6 +1041,7 @@ def _resume_point(out: str | Path, resume: bool, save_steps: int) -> str | None:
     if p is None and _rank0(): print(f"note: --resume: no complete checkpoint in {out} yet, starting fresh")
     return p
 
+# %% ../nbs/02_sft.ipynb #d4e7977f-4
 def _check_flags(max_steps: int, save_steps: int, block_size: int, learning_rate: float):
     if not math.isfinite(learning_rate): raise ValueError(f"--learning_rate: {learning_rate} is not a finite number")
     if max_steps == 0 or max_steps < -1: raise ValueError(f"--max_steps: {max_steps} is neither -1 (the recipe's epochs) nor a positive count")
