@@ -15,7 +15,8 @@ Per chapter it prints:
   first markdown cell with a `# ` heading), counting only cells a reader sees (a cell holding nothing but nbdev
   directives, such as `#| default_exp`, and a `#| hide` cell are not shown), there is a code cell with an output a
   reader sees (an image, text on stdout, or a displayed or returned value; stderr and errors do not count) or a
-  markdown cell that states the result under a bold or heading label (`**The result.**`, `## The result`).
+  markdown cell that states the result under a bold or heading label (`**The result.**`, `## The result`); the
+  title cell itself may state it (`**The result first.**` under the title).
 - `closes`: whether the last markdown cell is `## What you now know` (its first line) with 3-5 top-level bullets
   (lines starting with `- `, `* ` or `+ `; other lines, such as a closing "Next" sentence, may follow).
 
@@ -87,6 +88,7 @@ def opens_with_result(cells: list) -> bool:
     title = next((i for i, c in enumerate(cells) if c["cell_type"] == "markdown"
                   and re.search(r"^#\s+\S", _source(c), re.M)), -1)
     after = [c for c in cells[title + 1:] if _shown(c)][:OPENING_CELLS]
+    if title >= 0 and STATED_RESULT.search(_source(cells[title])): return True  # stated right under the title
     return any(any(_output_seen(o) for o in c.get("outputs", [])) if c["cell_type"] == "code"
                else bool(STATED_RESULT.search(_source(c))) for c in after)
 
