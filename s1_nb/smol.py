@@ -611,7 +611,12 @@ def _untouched_accuracy(n: int) -> float:
 def _seed_result(run: Path, seed: int, n_eval: int, method: str = "lora", epochs: float = 2, settings=None) -> dict:
     "Train (or read back) one seed's LoRA adapter, sweep it on `n_eval` held-out questions: headline, sweep rows, training info."
     info = smol_pipeline(run / f"seed{seed}", seed, method=method, epochs=epochs)
-    model, tok = load_smol(run / f"seed{seed}" / method / "model", dtype="bfloat16")  # LoRA trained on a bf16 base; bf16 is faster here
+    folder = run / f"seed{seed}" / method / "model"
+    if method == "lora": model, tok = load_smol(folder, dtype="bfloat16")  # LoRA trained on a bf16 base; bf16 is faster here
+    else:
+        from s1_nb.core import load_model
+        model, tok = load_model(folder, dtype="bfloat16")
+        tok.chat_template, tok.pad_token = SMOL_CHAT_TEMPLATE, SMOL_PAD_TOKEN
     res = evaluate_smol(model, tok, n_eval, out=run / f"seed{seed}" / f"sweep-{method}", settings=settings)
     h = dict(seed=seed, method=method, **smol_headline(res), train_cpu_seconds=info["train_cpu_seconds"],
              train_seconds=info["train_seconds"], peak_rss_gb=info["peak_rss_gb"], planned_gb=planned_memory_gb(method))
