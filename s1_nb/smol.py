@@ -589,7 +589,12 @@ def smol_pipeline(out: Path | str,  # the seed's run folder: pool.json, funnel.j
                          extra_columns=["domain", "gemini_length", "cut_by_budget", "forced_waits", "answer"])
     if not n_chat: write_atomic(out / "funnel.json", funnel.table.to_dict("records"))
     folder = out / (method + (f"-chat{n_chat}" if n_chat else ""))
-    if (folder / "train_info.json").exists(): return json.loads((folder / "train_info.json").read_text())
+    if (folder / "train_info.json").exists():  # a finished training is read back, never mixed with another one
+        info = json.loads((folder / "train_info.json").read_text())
+        if (info["epochs"], info["seed"]) != (epochs, seed):
+            raise ValueError(f"{folder} holds a training of {info['epochs']:g} epochs, seed {info['seed']}, not {epochs:g} epochs, "
+                             f"seed {seed}: use another run folder or remove that one")
+        return info
     rows = s1k.to_list()
     if n_chat:
         if not (folder / "chat.json").exists():
@@ -625,16 +630,17 @@ def _seed_result(run: Path, seed: int, n_eval: int, method: str = "lora", epochs
                 difficulty_cpu_seconds=round(json.loads((run / f"seed{seed}" / "pool.json").read_text())["cpu"], 1))
 
 # %% ../nbs/06b_real_model.ipynb #a9224fd1
-def _chat_result(run: Path, seed: int, n_eval: int, share: float, epochs: float) -> dict:
-    "Train the seed again with `share` of chat rows; Wait sweep of both adapters and how much chat each keeps."
+def _chat_result(run: Path, seed: int, n_eval: int, share: float, epochs: float, task_only: dict) -> dict:
+    "Train the seed again with `share` of chat rows and sweep it at the Wait counts; how much chat it keeps, beside `task_only` (the seed's `_seed_result`)."
     info = smol_pipeline(run / f"seed{seed}", seed, epochs=epochs, chat_share=share)
-    out = dict(share=share, train=info)
     base, base_tok = load_smol(s1_template=False)
-    out["untouched"] = chat_kept(base, base_tok, s1_prompt=False)
-    for name, folder in (("task_only", "lora"), ("mixed", f"lora-chat{round(1000 * share)}")):
-        model, tok = load_smol(run / f"seed{seed}" / folder / "model")
-        res = evaluate_smol(model, tok, n_eval, out=run / f"seed{seed}" / f"sweep-{folder}", settings=smol_settings(budgets=()))
-        out[name] = dict(chat_kept(model, tok), **{s: float(a) for s, a in zip(res.setting, res.accuracy)})
+    out = dict(share=share, train=info, untouched=chat_kept(base, base_tok, s1_prompt=False))
+    folder = run / f"seed{seed}" / f"lora-chat{round(1000 * share)}"
+    model, tok = load_smol(folder / "model", dtype="bfloat16")  # as the seeds are swept
+    res = evaluate_smol(model, tok, n_eval, out=folder.parent / f"sweep-{folder.name}", settings=smol_settings(budgets=()))
+    out["mixed"] = dict(chat_kept(model, tok), **{s: float(a) for s, a in zip(res.setting, res.accuracy)})
+    model, tok = load_smol(run / f"seed{seed}" / "lora" / "model", dtype="bfloat16")
+    out["task_only"] = dict(chat_kept(model, tok), **{r["setting"]: float(r["accuracy"]) for r in task_only["sweep"] if r["method"] == "wait"})
     return out
 
 # %% ../nbs/06b_real_model.ipynb #b4134cf3
@@ -662,7 +668,7 @@ def run_smol(out: str = "runs/smol",  # run folder: pools, adapters, sweeps, res
         for s in seed_list: results["seeds"][str(s)] = _seed_result(run, s, n_eval, epochs=epochs)
         if full_epochs:  # full SFT once, swept at the Wait counts
             results["full"] = _seed_result(run, seed_list[0], n_eval, "full", epochs=full_epochs, settings=smol_settings(budgets=()))
-        if chat_share: results["chat"] = _chat_result(run, seed_list[0], n_eval, chat_share, epochs)
+        if chat_share: results["chat"] = _chat_result(run, seed_list[0], n_eval, chat_share, epochs, results["seeds"][str(seed_list[0])])
         if full_steps:  # timed in a folder of its own (a few steps are not a trained model), from the same graded pool
             timed = run / f"seed{seed_list[0]}" / "timed"
             timed.mkdir(exist_ok=True)

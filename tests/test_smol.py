@@ -162,3 +162,14 @@ def test_curated_rows_keep_their_natural_end():
         ex = smol.sft_example(r, tok)
         trained = tok.decode([i for i, m in zip(ex["input_ids"], ex["completion_mask"]) if m])
         assert ("<|im_start|>answer" in trained) == (str(r["cut_by_budget"]).lower() == "false"), r
+
+
+def test_a_finished_training_of_other_epochs_is_refused_not_reused(tmp_path):
+    "A run folder holds one training: asking the same folder for other epochs is one clear line, the same epochs reads it back."
+    from s1_nb.core import write_atomic
+    write_atomic(tmp_path / "pool.json", dict(rows=smol.addition_pool(200, seed=3), seconds=0, cpu=0))
+    info = dict(method="lora", rows=50, epochs=1, lr=1e-3, batch_size=8, seed=0, steps=7, train_cpu_seconds=1.0)
+    write_atomic(tmp_path / "lora" / "train_info.json", info)
+    with pytest.raises(ValueError, match=r"lora holds a training of 1 epochs, seed 0, not 2 epochs, seed 0: use another run folder"):
+        smol.smol_pipeline(tmp_path, 0, s1_rows=50, epochs=2)
+    assert smol.smol_pipeline(tmp_path, 0, s1_rows=50, epochs=1) == info
