@@ -1,4 +1,4 @@
-"""One short check of the real-run path on a CUDA GPU: under 8 minutes on one H100/H200, nothing from the hub.
+"""One short check of the real-run path on a CUDA GPU, meant to finish within 8 minutes on one H100/H200, nothing from the hub.
 
 A randomly initialised model of the real Qwen2.5-0.5B shape (or 1.5B) is built locally, with the real Qwen2.5
 tokenizer from ../shared when it is there (a tiny tokenizer otherwise). Then, on whatever GPUs are present:

@@ -40,6 +40,11 @@ def sections(nb: Path) -> set[str]:
     return {m for c in cells(nb) if c["cell_type"] == "markdown" for m in re.findall(r"^## (\d+)\.", text(c), re.M)}
 
 
+def subsections(nb: Path) -> list[str]:
+    "The titles of the chapter's unnumbered subsections (`### Will it fit? A memory planner`), as under 'Under the hood'."
+    return [m for c in cells(nb) if c["cell_type"] == "markdown" for m in re.findall(r"^###+ (.+)$", text(c), re.M)]
+
+
 def parameters(nb: Path) -> set[str]:
     "The names the chapter's papermill `parameters` cell sets."
     src = next(text(c) for c in cells(nb) if "parameters" in c.get("metadata", {}).get("tags", []))
@@ -76,14 +81,17 @@ def test_every_chapter_has_numbered_exercises():
 
 @pytest.mark.parametrize("nb", chapters(), ids=lambda p: p.stem)
 def test_each_exercise_names_the_cell_or_parameter_to_edit(nb):
-    "An exercise points at an existing section (§N) or at a parameter of the chapter's `parameters` cell."
-    secs, params = sections(nb), parameters(nb)
+    "An exercise points at an existing section (§N), a subsection under the hood (*its title*) or a `parameters` value."
+    secs, subs, params = sections(nb), subsections(nb), parameters(nb)
     for ex_id, _, body in exercises(nb):
         refs = set(re.findall(r"§(\d+)", body))
         assert refs <= secs, f"Exercise {ex_id} points at §{sorted(refs - secs)}: {nb.name} has sections {sorted(secs, key=int)}"
+        hood = re.findall(r"Under the hood, in \*([^*]+)\*", " ".join(body.split()))
+        assert all(any(t.startswith(h) for t in subs) for h in hood), \
+            f"Exercise {ex_id} points under the hood at {hood}: {nb.name}'s subsections are {subs}"
         named = {p for p in params if re.search(rf"`{p}\s*=", body)}
-        assert refs or named, (f"Exercise {ex_id} names neither a section (§N) nor a `parameters` cell value "
-                               f"({', '.join(sorted(params))}): {body!r}")
+        assert refs or hood or named, (f"Exercise {ex_id} names neither a section (§N), a subsection under the hood, nor a "
+                                       f"`parameters` cell value ({', '.join(sorted(params))}): {body!r}")
 
 
 def test_every_exercise_is_answered_in_09():
