@@ -317,3 +317,52 @@ def test_appendix_d_quotes_the_memory_it_measures():
     text = _flat(_markdown("93_appendix_paper_and_workshop.ipynb"))
     assert "**A kernel per page load** (its memory is measured below)" in text and "MiB" not in text
     _kernel_mib()
+
+
+# --- README: SmolLM2 (chapter 06b), against s1_nb/assets/smol-s1/results.json ---
+
+def _smol_phrases() -> dict:
+    from test_book import SMOL
+    seeds = SMOL["seeds"]
+    s0 = seeds["0"]
+    think = {r["setting"]: r["thinking_tokens"] for r in s0["sweep"]}
+    lora_min = sorted(round(s["headline"]["train_cpu_seconds"] / 60, 1) for s in seeds.values())
+    rises = {s["headline"]["budget_rises"] for s in seeds.values()}
+    assert len(rises) == 1, f"the seeds' exact-budget curves rise in {sorted(rises)} steps: the README names one number"
+    full, chat = SMOL["full"], SMOL["chat"]
+    words = {1: "one", 2: "two"}
+    heads = lambda h: " / ".join(_fmt(h[k]) for k in ("no_forcing", "wait1", "wait2", "wait4"))
+    n_chat = round(1000 * chat["share"])
+    return {
+        "untouched": f"The untouched model gets {_fmt(SMOL['untouched'])}% right.",
+        "rises": f"The exact-budget curve rises in {rises.pop()} steps, not 5.",
+        "pass ends": f"no forcing thinks {think['wait=0']:g} tokens, one Wait {think['wait=1']:g}, two {think['wait=2']:g} (seed 0)",
+        "lora cost": f"Two LoRA epochs cost {lora_min[0]:.1f}–{lora_min[-1]:.1f} CPU-minutes",
+        "full": (f"(all weights in fp32, {words[full['train']['epochs']]} epoch, seed 0) cost "
+                 f"{full['train']['train_cpu_seconds'] / 60:.1f} CPU-minutes and reached {heads(full['headline'])}% at "
+                 f"Wait ×0/1/2/4, against LoRA's {heads(s0['headline'])}% after {words[s0['train']['epochs']]} epochs "
+                 f"({s0['headline']['train_cpu_seconds'] / 60:.1f} CPU-minutes)"),
+        "chat off": (f"({_fmt(chat['task_only']['plain_words'])}% in plain words, {_fmt(chat['task_only']['capital_right'])}% of "
+                     f"{chat['task_only']['n']} held-out capitals right; the untouched model {_fmt(chat['untouched']['plain_words'])}% "
+                     f"and {_fmt(chat['untouched']['capital_right'])}%)"),
+        "chat mixed": (f"With {n_chat} of the 1,000 rows ordinary chat (`--chat_share {chat['share']:g}`, the untouched model's "
+                       f"own replies) it answers in plain words again ({_fmt(chat['mixed']['plain_words'])}%, capitals "
+                       f"{_fmt(chat['mixed']['capital_right'])}%) and loses {_fmt(chat['task_only']['wait=2'] - chat['mixed']['wait=2'])} "
+                       f"points at Wait ×2 ({_fmt(chat['mixed']['wait=2'])}%)"),
+    }
+
+
+@pytest.mark.parametrize("what", ["untouched", "rises", "pass ends", "lora cost", "full", "chat off", "chat mixed"])
+def test_readme_smol_prose_is_the_results_file(what):
+    want = _smol_phrases()[what]
+    assert want in _flat(README), f"README's SmolLM2 section ({what}) should say {want!r} (s1_nb/assets/smol-s1/results.json)"
+
+
+def test_readme_smol_claims_hold_in_the_results():
+    "What the SmolLM2 section says in words: Wait x4 adds nothing over x2, LoRA just over 30 CPU-minutes, chat back in plain words."
+    from test_book import SMOL
+    heads = [s["headline"] for s in SMOL["seeds"].values()]
+    assert all(h["wait4"] <= h["wait2"] for h in heads)
+    assert min(h["train_cpu_seconds"] for h in heads) > 30 * 60
+    assert SMOL["chat"]["mixed"]["plain_words"] > SMOL["chat"]["task_only"]["plain_words"]
+    assert SMOL["command"].endswith(f"--full_epochs {SMOL['full']['train']['epochs']:g} --chat_share {SMOL['chat']['share']:g}")
